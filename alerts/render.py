@@ -1,0 +1,101 @@
+"""Render a digest as an email: plain text and HTML (Jinja2, autoescaped), built for phones."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from jinja2 import Environment, PackageLoader
+
+from alerts.rules import Match
+from config.schema import Config, Subscriber
+
+_env = Environment(
+    loader=PackageLoader("alerts", "templates"),
+    autoescape=lambda name: bool(name and name.endswith(".html.j2")),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+@dataclass(frozen=True)
+class DigestEntry:
+    title: str
+    url: str
+    source: str
+    published: str
+    topics: tuple[str, ...]
+    why: tuple[str, ...]
+    snippet: str
+    also_at: tuple[str, ...]
+
+
+def _date(value: str | None) -> str:
+    if not value:
+        return ""
+    try:
+        return datetime.fromisoformat(value).strftime("%-d %B %Y")
+    except ValueError:
+        return value[:10]
+
+
+def _snippet(text: str, terms: tuple[str, ...], width: int = 280) -> str:
+    """The sentence around the first matched term, else the opening of the text."""
+    flat = " ".join((text or "").split())
+    for term in terms:
+        m = re.search(re.escape(term), flat, re.IGNORECASE)
+        if m:
+            start = max(0, flat.rfind(". ", 0, m.start()) + 2) if m.start() > 0 else 0
+            if m.start() - start > width // 2:  # start at a word near the match instead
+                start = flat.find(" ", max(0, m.start() - width // 2)) + 1
+            piece = flat[start : start + width]
+            return ("…" if start else "") + piece + ("…" if start + width < len(flat) else "")
+    return flat[:width] + ("…" if len(flat) > width else "")
+
+
+def entries(config: Config, matches: list[Match], aliases: dict[str, list[str]]) -> list[DigestEntry]:
+    names = {s.id: s.name for s in config.sources}
+    out = []
+    for m in matches:
+        a = m.article
+        topics = tuple(t["label"] for t in json.loads(a["topics"] or "[]"))
+        out.append(
+            DigestEntry(
+                title=a["title"] or a["canonical_url"],
+                url=a["canonical_url"] or a["url"],
+                source=names.get(a["source_id"], a["source_id"]),
+                published=_date(a["published"]),
+                topics=topics,
+                why=m.why,
+                snippet=_snippet(a["text"], tuple(w for w in m.why if " " in w or w.isalpha())),
+                also_at=tuple(aliases.get(a["article_id"], [])),
+            )
+        )
+    return out
+
+
+def subject_for(items: list[DigestEntry]) -> str:
+    """'carewatch: 3 new — <first title>': the count and the lead story fit a phone's inbox line."""
+    first = items[0].title
+    if len(first) > 70:
+        first = first[:69].rstrip() + "…"
+    return f"carewatch: {first}" if len(items) == 1 else f"carewatch: {len(items)} new — {first}"
+
+
+def render_message(config: Config, sub: Subscriber, items: list[DigestEntry], now: datetime) -> EmailMessage:
+    context = {"subscriber": sub, "items": items, "count": len(items), "date": now.strftime("%-d %B %Y"),
+               "frequency": sub.frequency}
+    msg = EmailMessage()
+    msg["Subject"] = subject_for(items)
+    msg["From"] = config.settings.smtp.sender
+    msg["To"] = sub.email
+    msg["Date"] = formatdate(now.timestamp(), localtime=False)
+    domain = config.settings.smtp.sender.rsplit("@", 1)[-1].strip(">") or "carewatch.local"
+    msg["Message-ID"] = make_msgid("carewatch", domain=domain)
+    msg.set_content(_env.get_template("digest.txt.j2").render(**context))
+    msg.add_alternative(_env.get_template("digest.html.j2").render(**context), subtype="html")
+    return msg

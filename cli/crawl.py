@@ -1,0 +1,89 @@
+"""Run a crawl of some or all sources in a child process and report what it did."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from config.schema import Config
+from core.errors import CarewatchError
+from core.items import Fetch, utcnow_iso
+from store.db import open_db
+from store.fetches import record_fetch
+
+
+@dataclass
+class CrawlReport:
+    sources: list[str]
+    counts: dict[str, int] = field(default_factory=dict)
+    errors: list[dict] = field(default_factory=list)  # failed fetches of this run
+    returncode: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and self.returncode == 0
+
+
+def select_sources(config: Config, source_ids: list[str] | tuple[str, ...] | None) -> list[str]:
+    known = [s.id for s in config.sources]
+    if not source_ids:
+        return [s.id for s in config.sources if s.enabled]
+    unknown = [s for s in source_ids if s not in known]
+    if unknown:
+        raise CarewatchError(f"unknown source {', '.join(unknown)} (configured: {', '.join(known)})")
+    return list(source_ids)
+
+
+def run_crawl(
+    config: Config, db_path: str | os.PathLike[str], source_ids: list[str] | None = None, *, log_level: str = "WARNING"
+) -> CrawlReport:
+    """Crawl the sources (all enabled ones by default) through the pipelines into the database."""
+    ids = select_sources(config, source_ids)
+    db = open_db(db_path)  # migrate before the child opens it
+    started = utcnow_iso()
+    first_id = db.execute("SELECT coalesce(max(id), 0) FROM fetches").fetchone()[0]
+    with tempfile.TemporaryDirectory(prefix="carewatch-crawl-") as tmp:
+        job = Path(tmp) / "job.json"
+        stats = Path(tmp) / "stats.json"
+        job.write_text(json.dumps({"config": config.directory, "db": str(db_path), "sources": ids,
+                                   "stats": str(stats), "log_level": log_level,
+                                   "settings": config.settings.model_dump(mode="json")}))
+        env = dict(os.environ)
+        if config.settings.http_proxy:
+            env.update(http_proxy=config.settings.http_proxy, https_proxy=config.settings.http_proxy)
+            env.pop("no_proxy", None)
+            env.pop("NO_PROXY", None)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH")]))
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-m", "cli.crawl_process", str(job)],
+                env=env,
+                timeout=config.settings.crawl_timeout,
+                stdin=subprocess.DEVNULL,
+            )
+            returncode = proc.returncode
+        except subprocess.TimeoutExpired:
+            returncode = -9
+            for sid in ids:
+                record_fetch(db, Fetch(sid, config.source(sid).url, started, "error", error_kind="timeout",
+                                       error=f"crawl exceeded {config.settings.crawl_timeout:.0f}s and was stopped"))
+        counts = json.loads(stats.read_text()) if stats.exists() else {}
+    if returncode not in (0, -9):
+        for sid in ids:
+            record_fetch(db, Fetch(sid, config.source(sid).url, started, "error", error_kind="crash",
+                                   error=f"crawl process exited with code {returncode}"))
+    errors = [
+        dict(zip(("source_id", "role", "url", "http_status", "error_kind", "error"), row))
+        for row in db.execute(
+            "SELECT source_id, role, url, http_status, error_kind, error FROM fetches WHERE id > ? AND status = 'error' "
+            "ORDER BY id",
+            [first_id],
+        ).fetchall()
+    ]
+    db.close()
+    return CrawlReport(sources=ids, counts=counts, errors=errors, returncode=returncode)

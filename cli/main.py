@@ -1,0 +1,295 @@
+"""The ``carewatch`` command. Each verb parses its flags, calls one Python function, and prints.
+
+Exit codes: 0 ok, 1 some work failed (a source, a delivery), 2 bad config or usage.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+
+from core.errors import CarewatchError, ConfigError
+
+
+class _State:
+    def __init__(self, config_dir: str | None, db: str | None) -> None:
+        self.config_dir = config_dir
+        self.db_option = db
+        self._config = None
+
+    @property
+    def config(self):  # noqa: ANN201
+        if self._config is None:
+            from config import load_config
+
+            try:
+                self._config = load_config(self.config_dir)
+            except ConfigError as e:
+                raise _Fail(str(e), code=2) from e
+        return self._config
+
+    def db_path(self, default: str | None = None) -> str:
+        if self.db_option:
+            return self.db_option
+        if os.environ.get("CAREWATCH_DB"):
+            return os.environ["CAREWATCH_DB"]
+        return default or self.config.settings.database
+
+    def db(self):  # noqa: ANN201
+        from store.db import open_db
+
+        return open_db(self.db_path())
+
+
+class _Fail(click.ClickException):
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = code
+
+
+def _run(fn, *args, **kwargs):  # noqa: ANN001, ANN202
+    """Call into the API, turning our errors into clean messages (never a traceback)."""
+    try:
+        return fn(*args, **kwargs)
+    except ConfigError as e:
+        raise _Fail(str(e), code=2) from e
+    except CarewatchError as e:
+        raise _Fail(str(e)) from e
+
+
+def _echo_json(data) -> None:  # noqa: ANN001
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_dir", metavar="DIR", envvar="CAREWATCH_CONFIG",
+              help="Config folder (default: ./config, or $CAREWATCH_CONFIG).")
+@click.option("--db", metavar="PATH", help="SQLite archive (default: settings.yaml 'database', or $CAREWATCH_DB).")
+@click.version_option(package_name="carewatch")
+@click.pass_context
+def cli(ctx: click.Context, config_dir: str | None, db: str | None) -> None:
+    """carewatch: watch the news and official statements about Birmingham's children's social
+    care, and tell campaigners what changed."""
+    ctx.obj = _State(config_dir, db)
+
+
+# -- demo ------------------------------------------------------------------------------------
+@cli.command()
+@click.option("--out", "out_dir", metavar="DIR", help="Where the local mail sink saves .eml files "
+              "(default: demo-mail/ beside the database).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_obj
+def demo(state: _State, out_dir: str | None, as_json: bool) -> None:
+    """Run the whole path on the bundled demo sites: crawl, store, alert. No internet needed."""
+    from demo.run import run_demo
+
+    db_path = Path(state.db_option or os.environ.get("CAREWATCH_DB") or "carewatch-demo.db")
+    mail_dir = Path(out_dir) if out_dir else db_path.resolve().parent / "demo-mail"
+    summary = _run(run_demo, db_path, mail_dir)
+    counts = summary.crawl.counts
+    if as_json:
+        _echo_json(asdict(summary))
+        return
+    sent = [d for d in summary.deliveries if d.status == "sent"]
+    click.echo("carewatch demo: the bundled demo sites, crawled, stored and alerted\n")
+    broken = [f for f in summary.failing if f["role"] == "index"]
+    click.echo(f"Sources crawled:     {summary.sources} ({len(broken)} failing, "
+               f"{len(summary.failing) - len(broken)} with failed pages; all recorded in 'fetches')")
+    for f in summary.failing:
+        what = "failing" if f["role"] == "index" else "page failed"
+        click.echo(f"  ! {f['source_id']} ({what}): {f['error']}\n      {f['url']}")
+    click.echo(f"Pages fetched:       {counts.get('fetches', 0)} ({counts.get('fetch_errors', 0)} failed)")
+    click.echo(f"Articles stored:     {counts.get('new', 0)} new, {counts.get('updated', 0)} updated, "
+               f"{counts.get('unchanged', 0)} unchanged; {summary.articles_total} in the archive")
+    click.echo(f"Duplicates dropped:  {counts.get('alias', 0)} copies or edited versions of stored articles "
+               f"(kept as aliases), {counts.get('unchanged', 0)} pages already stored")
+    click.echo("Articles per topic:  " + (", ".join(f"{t} {n}" for t, n in summary.topics.items()) or "none"))
+    click.echo(f"Digests delivered:   {len(sent)}")
+    for d in summary.deliveries:
+        click.echo(f"  {d.status:7} {d.address}: {len(d.articles)} article(s) — {d.subject}"
+                   + (f" [{d.error}]" if d.error else ""))
+    click.echo(f"\nDatabase:    {Path(summary.db_path).resolve()}")
+    click.echo(f"Mail (.eml): {Path(summary.mail_dir).resolve()} ({len(summary.eml_files)} new file(s))")
+    click.echo(f"Browse it:   carewatch --db {summary.db_path} serve")
+    click.echo(f"Health:      carewatch --config demo/config --db {summary.db_path} status")
+
+
+# -- crawl -----------------------------------------------------------------------------------
+@cli.command()
+@click.argument("sources", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--log-level", default="WARNING", show_default=True, help="Scrapy's log level.")
+@click.pass_obj
+def crawl(state: _State, sources: tuple[str, ...], as_json: bool, log_level: str) -> None:
+    """Fetch SOURCES (default: every enabled source) through the pipelines into the archive."""
+    from cli.crawl import run_crawl
+
+    report = _run(run_crawl, state.config, state.db_path(), list(sources) or None, log_level=log_level)
+    if as_json:
+        _echo_json(asdict(report))
+    else:
+        c = report.counts
+        click.echo(f"{len(report.sources)} source(s): {c.get('new', 0)} new, {c.get('updated', 0)} updated, "
+                   f"{c.get('unchanged', 0)} unchanged, {c.get('alias', 0)} duplicate(s); "
+                   f"{c.get('fetches', 0)} fetches, {len(report.errors)} failed")
+        for e in report.errors:
+            click.echo(f"  ! {e['source_id']}: {e['error']} ({e['url']})", err=True)
+    if not report.ok:
+        sys.exit(1)
+
+
+# -- inspect ---------------------------------------------------------------------------------
+@cli.command()
+@click.argument("target", metavar="FILE_OR_URL")
+@click.option("--source", "source_id", help="Treat the page as coming from this source.")
+@click.option("--json", "as_json", is_flag=True, help="Print the item as JSON.")
+@click.pass_obj
+def inspect(state: _State, target: str, source_id: str | None, as_json: bool) -> None:
+    """Run the pipelines on one page or PDF without storing it, and show the item."""
+    from cli.inspect import inspect_target
+
+    item = _run(inspect_target, state.config, target, source_id)
+    if as_json:
+        _echo_json(item)
+        return
+    for key in ("canonical_url", "title", "author", "published", "kind", "relevant", "relevance"):
+        click.echo(f"{key:14} {item[key]}")
+    for t in item["topics"]:
+        click.echo(f"{'topic':14} {t['topic']} ({t['score']:g}): {', '.join(t['evidence'])}")
+    click.echo("\n" + item["text"][:1500])
+
+
+# -- alerts ----------------------------------------------------------------------------------
+@cli.group()
+def alerts() -> None:
+    """Keyword-alert digests."""
+
+
+@alerts.command("send")
+@click.option("--dry-run", is_flag=True, help="Show what would be sent; send and record nothing.")
+@click.option("--subscriber", "subscribers", multiple=True, help="Only this subscriber (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.pass_obj
+def alerts_send(state: _State, dry_run: bool, subscribers: tuple[str, ...], as_json: bool) -> None:
+    """Send the digests that are due (and retry unsent ones)."""
+    from alerts.outbox import send_alerts
+
+    results = _run(send_alerts, state.config, state.db(), dry_run=dry_run, subscribers=list(subscribers) or None)
+    if as_json:
+        _echo_json([asdict(r) for r in results])
+    else:
+        if not results:
+            click.echo("No digest is due: nothing new matches any subscriber.")
+        for r in results:
+            click.echo(f"{r.status:8} {r.address}: {len(r.articles)} article(s) — {r.subject}"
+                       + (f" [{r.error}]" if r.error else ""))
+    if any(r.status == "pending" for r in results):
+        sys.exit(1)
+
+
+@alerts.command("list")
+@click.option("--limit", default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_obj
+def alerts_list(state: _State, limit: int, as_json: bool) -> None:
+    """The latest digests and whether they were delivered."""
+    rows = list(state.db()["deliveries"].rows_where(order_by="id desc", limit=limit))
+    if as_json:
+        _echo_json(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['id']:4} {r['created']} {r['status']:8} {r['address']}: {r['article_count']} article(s)"
+                   + (f" [{r['last_error']}]" if r["last_error"] else ""))
+
+
+# -- search ----------------------------------------------------------------------------------
+@cli.command()
+@click.argument("query")
+@click.option("--limit", default=20, show_default=True)
+@click.option("--since", metavar="DATE", help="Only articles published or first seen since DATE.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_obj
+def search(state: _State, query: str, limit: int, since: str | None, as_json: bool) -> None:
+    """Full-text search of the archive."""
+    from store.search import search as search_archive
+
+    rows = _run(search_archive, state.db(), query, limit=limit, since=since)
+    if as_json:
+        _echo_json(rows)
+        return
+    if not rows:
+        click.echo("No article matches.")
+    for r in rows:
+        click.echo(f"{(r['published'] or '')[:10]:10}  {r['title']}\n            {r['canonical_url']}")
+
+
+# -- status ----------------------------------------------------------------------------------
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_obj
+def status(state: _State, as_json: bool) -> None:
+    """Health of every source, failing ones first, with their last error."""
+    from store.fetches import source_health
+
+    health = source_health(state.db(), [s.id for s in state.config.sources])
+    if as_json:
+        _echo_json([asdict(h) for h in health])
+        return
+    click.echo(f"{'source':28} {'state':8} {'articles':>8}  last fetch / last error")
+    for h in health:
+        click.echo(f"{h.source_id:28} {h.state:8} {h.articles:>8}  {h.last_fetch or 'never'}")
+        if h.state == "failing":
+            click.echo(f"{'':28} {'':8} {'':>8}  ! {h.last_error} ({h.consecutive_failures} failure(s) in a row)")
+        elif h.state == "warning":
+            click.echo(f"{'':28} {'':8} {'':>8}  ! {h.failed_pages} page(s) failed, last: {h.last_error}")
+    if any(h.state == "failing" for h in health):
+        sys.exit(1)
+
+
+# -- serve -----------------------------------------------------------------------------------
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8001, show_default=True)
+@click.pass_obj
+def serve(state: _State, host: str, port: int) -> None:
+    """Browse and search the archive in Datasette (read-only)."""
+    from cli.serve import datasette_command
+
+    path = state.db_path()
+    state.db().close()  # create and migrate it if needed
+    click.echo(f"Serving {path} at http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+    os.execv(sys.executable, datasette_command(path, host, port))
+
+
+# -- run -------------------------------------------------------------------------------------
+@cli.command()
+@click.pass_obj
+def run(state: _State) -> None:
+    """Run as a daemon: crawl on schedule and send the digests that are due."""
+    from cli.daemon import run_daemon
+
+    _run(run_daemon, state.config, state.db_path())
+
+
+# -- config ----------------------------------------------------------------------------------
+@cli.group("config")
+def config_group() -> None:
+    """Configuration."""
+
+
+@config_group.command("check")
+@click.pass_obj
+def config_check(state: _State) -> None:
+    """Validate every config file; name the file, line and field of any error."""
+    c = state.config
+    click.echo(f"{c.directory}: ok — {len(c.sources)} sources, {len(c.topics.topics)} topics, "
+               f"{len(c.alerts.subscribers)} subscribers")
+
+
+def main() -> None:  # pragma: no cover
+    cli()

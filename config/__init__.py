@@ -1,0 +1,9 @@
+"""carewatch configuration: the YAML files in this folder and the code that validates them.
+
+``load_config(dir)`` is the only code that reads YAML or ``CAREWATCH_*`` variables.
+"""
+
+from config.load import load_config, find_config_dir
+from config.schema import Config
+
+__all__ = ["Config", "load_config", "find_config_dir"]

@@ -1,0 +1,106 @@
+"""Read and validate the YAML config folder. Errors name the file, the line and the field.
+
+PyYAML gives line numbers only on its node tree, so each file is composed once (for the
+lines) and loaded once (for the values); a pydantic error path is then walked down the node
+tree to the line it points at.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from config.schema import Alerts, Config, Settings, Sources, Topics
+from core.errors import ConfigError
+
+BUNDLED = Path(__file__).resolve().parent  # the config folder shipped with carewatch
+
+
+def find_config_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """--config, else $CAREWATCH_CONFIG, else ./config."""
+    return Path(explicit or os.environ.get("CAREWATCH_CONFIG") or "config")
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if k.value == part), None)
+            key = next((k for k, v in node.value if k.value == part), None)
+            if child is None:
+                return line
+            line = (key or child).start_mark.line + 1
+            node = child
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+def _read(path: Path, model: type[BaseModel]) -> BaseModel:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as e:
+        raise ConfigError(f"{path}: file not found") from e
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: cannot read: {e}") from e
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: not valid YAML: {getattr(e, 'problem', e)}") from e
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}:1: expected a mapping of settings at the top level")
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        lines = []
+        for err in e.errors():
+            loc = tuple(err["loc"])
+            field = ".".join(str(p) for p in loc) or "(top level)"
+            line = _line_of(node, loc)
+            msg = err["msg"].removeprefix("Value error, ")
+            lines.append(f"{path}:{line}: {field}: {msg}")
+        raise ConfigError("\n".join(lines)) from e
+
+
+def load_config(directory: str | os.PathLike[str] | None = None) -> Config:
+    """Load and validate every file of the config folder; raise ConfigError naming file, line, field."""
+    d = find_config_dir(directory)
+    if not d.is_dir():
+        raise ConfigError(f"{d}: config folder not found (use --config DIR or $CAREWATCH_CONFIG)")
+    settings = _read(d / "settings.yaml", Settings) if (d / "settings.yaml").exists() else Settings()
+    sources = _read(d / "sources.yaml", Sources)
+    # topics.yaml falls back to the bundled topics, so a config folder need only list sources.
+    topics_file = d / "topics.yaml" if (d / "topics.yaml").exists() else BUNDLED / "topics.yaml"
+    topics = _read(topics_file, Topics)
+    alerts = _read(d / "alerts.yaml", Alerts) if (d / "alerts.yaml").exists() else Alerts()
+    assert isinstance(settings, Settings) and isinstance(sources, Sources)
+    assert isinstance(topics, Topics) and isinstance(alerts, Alerts)
+    _check_cross_references(d, topics, alerts)
+    return Config(
+        directory=str(d), settings=settings, sources=sources.sources, topics=topics, alerts=alerts
+    )
+
+
+def _check_cross_references(d: Path, topics: Topics, alerts: Alerts) -> None:
+    path = d / "alerts.yaml"
+    node = yaml.compose(path.read_text(encoding="utf-8")) if path.exists() else None
+    for i, sub in enumerate(alerts.subscribers):
+        for j, topic in enumerate(sub.topics):
+            if topic not in topics.topics:
+                line = _line_of(node, ("subscribers", i, "topics", j))
+                known = ", ".join(sorted(topics.topics))
+                raise ConfigError(
+                    f"{path}:{line}: subscribers.{i}.topics.{j}: unknown topic {topic!r} (topics.yaml has: {known})"
+                )

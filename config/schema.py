@@ -1,0 +1,140 @@
+"""The shape of every config file, as pydantic models. Unknown keys are errors (typos)."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _http_url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/]+", value or ""):
+        raise ValueError("must be an http:// or https:// URL")
+    return value
+
+
+class Smtp(_Model):
+    host: str = "localhost"
+    port: int = Field(25, ge=1, le=65535)
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = False
+    ssl: bool = False
+    sender: str = "carewatch <carewatch@localhost>"
+    timeout: float = Field(30, gt=0)
+
+
+class Settings(_Model):
+    database: str = "carewatch.db"
+    user_agent: str = "carewatch/0.1 (+https://github.com/carewatch; mailto:carewatch@example.org)"
+    http_proxy: str | None = None
+    download_delay: float = Field(5.0, ge=0)
+    concurrent_requests_per_domain: int = Field(1, ge=1, le=16)
+    download_timeout: float = Field(30.0, gt=0)
+    retry_times: int = Field(2, ge=0, le=10)
+    max_response_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    obey_robots: bool = True
+    autothrottle: bool = True
+    crawl_timeout: float = Field(1800.0, gt=0, description="seconds a whole crawl may take")
+    crawl_interval_minutes: int = Field(60, ge=5, description="the daemon crawls every source this often")
+    alert_max_age_days: int = Field(30, ge=1, description="never alert articles first seen longer ago")
+    smtp: Smtp = Smtp()
+
+    @field_validator("http_proxy")
+    @classmethod
+    def _proxy(cls, v: str | None) -> str | None:
+        return v if v is None else _http_url(v)
+
+
+class Source(_Model):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name: str
+    kind: Literal["feed", "listing", "pdf_links"]
+    url: str
+    links: str | None = Field(None, description="CSS selector of article links (listing, pdf_links)")
+    follow: bool = Field(True, description="feed: fetch each entry's page for the full text")
+    include_keywords: tuple[str, ...] = Field((), description="keep only items mentioning one of these")
+    enabled: bool = True
+    notes: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        return _http_url(v)
+
+    @model_validator(mode="after")
+    def _links_needed(self) -> "Source":
+        if self.kind in ("listing", "pdf_links") and not self.links:
+            raise ValueError(f"a {self.kind} source needs 'links': the CSS selector of its article links")
+        return self
+
+
+class Sources(_Model):
+    sources: tuple[Source, ...]
+
+    @model_validator(mode="after")
+    def _unique(self) -> "Sources":
+        seen: set[str] = set()
+        for s in self.sources:
+            if s.id in seen:
+                raise ValueError(f"duplicate source id {s.id!r}")
+            seen.add(s.id)
+        return self
+
+
+class Topic(_Model):
+    label: str
+    keywords: tuple[str, ...] = Field(min_length=1)
+    description: str | None = None
+
+
+class Relevance(_Model):
+    places: tuple[str, ...] = Field(("birmingham",), description="an article must mention one of these")
+    subjects: tuple[str, ...] = Field(
+        ("children's services", "children's social care"),
+        description="...and one of these",
+    )
+
+
+class Topics(_Model):
+    topics: dict[str, Topic]
+    relevance: Relevance = Relevance()
+
+
+class Subscriber(_Model):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name: str
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    frequency: Literal["immediate", "daily", "weekly"] = "daily"
+    channel: Literal["email"] = "email"
+    keywords: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _some_rule(self) -> "Subscriber":
+        if not self.keywords and not self.topics:
+            raise ValueError("a subscriber needs 'keywords' or 'topics' (or both)")
+        return self
+
+
+class Alerts(_Model):
+    subscribers: tuple[Subscriber, ...] = ()
+
+
+class Config(_Model):
+    directory: str
+    settings: Settings
+    sources: tuple[Source, ...]
+    topics: Topics
+    alerts: Alerts
+
+    def source(self, source_id: str) -> Source:
+        for s in self.sources:
+            if s.id == source_id:
+                return s
+        raise KeyError(source_id)

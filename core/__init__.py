@@ -1,0 +1,1 @@
+"""Shared vocabulary of carewatch: the item types and errors every package speaks. Stdlib only."""

@@ -1,0 +1,98 @@
+"""The records passed from scrapers through pipelines to the store.
+
+Spiders yield two kinds of record: :class:`Article` (a fetched page, feed entry or PDF) and
+:class:`Fetch` (one row of the fetch log, success or failure). Pipelines transform Articles with
+``dataclasses.replace`` and pass Fetch records through untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from collections.abc import Iterable
+from typing import Protocol
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def utcnow_iso() -> str:
+    return utcnow().isoformat(timespec="seconds")
+
+
+def article_id_for(url_key: str) -> str:
+    """An article's id: stable, derived from its canonical URL key."""
+    return hashlib.sha1(url_key.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class TopicMatch:
+    topic: str
+    label: str
+    score: float
+    evidence: tuple[str, ...]  # the matched terms, as they appear in the text
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    source_id: str
+    url: str  # final URL as fetched (after redirects)
+    fetched_at: str  # ISO-8601 UTC
+    html: str = ""  # the page, decoded (not stored)
+    body: bytes = b""  # raw bytes of a PDF (not stored)
+    content_type: str = ""
+    # metadata a feed entry or listing gave us before the page was fetched
+    feed_title: str | None = None
+    feed_author: str | None = None
+    feed_published: str | None = None
+    feed_summary: str | None = None
+    guid: str | None = None
+    # set by pipelines
+    canonical_url: str = ""
+    url_key: str = ""
+    title: str = ""
+    author: str | None = None
+    published: str | None = None  # ISO-8601
+    text: str = ""
+    kind: str = "html"  # html | pdf | feed-entry
+    content_hash: str = ""
+    minhash: bytes = b""  # MinHash signature of the text's word shingles (near-duplicate detection)
+    shingles: int = 0  # how many distinct shingles the signature summarises
+    topics: tuple[TopicMatch, ...] = ()
+    relevance: float = 0.0
+    relevant: bool = False
+    duplicate_of: str | None = None  # article_id this is a copy of
+    duplicate_reason: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Fetch:
+    """One fetch attempt: one row of the ``fetches`` table."""
+
+    source_id: str
+    url: str
+    started_at: str
+    status: str  # ok | not_modified | error
+    role: str = "index"  # index (the source's feed or listing page) | article
+    http_status: int | None = None
+    bytes: int = 0
+    duration_ms: int = 0
+    items_found: int = 0
+    error_kind: str | None = None
+    error: str | None = None
+
+
+class SeenIndex(Protocol):
+    """What de-duplication needs to know about what is already stored. The store implements it."""
+
+    def article_for_url(self, url_key: str) -> tuple[str, str] | None:
+        """(article_id, content_hash) of the article stored under this URL key, if any."""
+
+    def article_for_hash(self, content_hash: str) -> str | None:
+        """article_id of an article with exactly this normalised text, if any."""
+
+    def signatures(self) -> Iterable[tuple[str, str, bytes, int]]:
+        """(article_id, source_id, minhash, shingles) of every stored article that has one."""

@@ -1,0 +1,28 @@
+"""Keyword phrases as regular expressions, shared by topic tagging and alert rules.
+
+Hand-written because rules must say *why* they matched (the evidence shown to organisers): a
+phrase matches case-insensitively on word boundaries, straight and curly apostrophes alike, any
+run of spaces, and a trailing ``*`` matches any word ending (``privati*``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+
+def keyword_pattern(keyword: str) -> re.Pattern[str]:
+    parts = []
+    for word in keyword.strip().split():
+        star = word.endswith("*")
+        word = word.rstrip("*")
+        esc = re.sub(r"\\?['’‘]", "['’‘]", re.escape(word))
+        parts.append(esc + (r"\w*" if star else ""))
+    return re.compile(r"(?<!\w)" + r"\s+".join(parts) + r"(?!\w)", re.IGNORECASE)
+
+
+def any_pattern(keywords: Iterable[str]) -> re.Pattern[str] | None:
+    keywords = list(keywords)
+    if not keywords:
+        return None
+    return re.compile("|".join(f"(?:{keyword_pattern(k).pattern})" for k in keywords), re.IGNORECASE)

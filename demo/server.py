@@ -1,0 +1,179 @@
+"""Serve the demo sites on 127.0.0.1, as a web server and as an HTTP proxy.
+
+Each demo site has a fixed host name (the real host plus ``.test``). Crawlers reach them by
+using this server as their HTTP proxy (``http_proxy``), so stored URLs stay the same whatever
+port the server got. The routes come from ``demo/site/manifest.yaml``.
+
+Written by hand (on ``http.server``) because it must answer proxy-style absolute request URIs,
+log every request for tests, and honour conditional requests: no small maintained package does
+all three.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import threading
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+SITE_DIR = Path(__file__).parent / "site"
+_TYPES = {".html": "text/html; charset=utf-8", ".xml": "application/xml", ".json": "application/json",
+          ".txt": "text/plain; charset=utf-8", ".pdf": "application/pdf"}
+LAST_MODIFIED = formatdate(1700000000, usegmt=True)
+
+
+@dataclass
+class Route:
+    status: int
+    content_type: str
+    body: bytes
+    etag: str
+
+
+@dataclass
+class LoggedRequest:
+    method: str
+    host: str
+    path: str
+    headers: dict[str, str]
+    status: int
+
+
+@dataclass
+class DemoSites:
+    """The demo sites' routes, loaded once: host -> path(+query) -> Route."""
+
+    hosts: dict[str, dict[str, Route]] = field(default_factory=dict)
+    site_hosts: dict[str, str] = field(default_factory=dict)  # site id -> host
+
+    @classmethod
+    def load(cls, manifest: Path = SITE_DIR / "manifest.yaml") -> "DemoSites":
+        data = yaml.safe_load(manifest.read_text(encoding="utf-8"))
+        pdfs = importlib.import_module("demo.pdfs")
+        sites = cls()
+        for site_id, site in data["sites"].items():
+            host = site["host"].lower()
+            sites.site_hosts[site_id] = host
+            routes: dict[str, Route] = {}
+            for r in site["routes"]:
+                routes_for = [r["path"], *r.get("aliases", [])]
+                body, suffix = b"", ".html"
+                if "pdf" in r:
+                    body, suffix = getattr(pdfs, r["pdf"])(), ".pdf"
+                elif "file" in r:
+                    path = manifest.parent / r["file"]
+                    body, suffix = path.read_bytes(), path.suffix
+                route = Route(
+                    status=int(r.get("status", 200)),
+                    content_type=r.get("content_type") or _TYPES.get(suffix, "application/octet-stream"),
+                    body=body,
+                    etag='"' + hashlib.sha1(body).hexdigest()[:16] + '"',
+                )
+                for p in routes_for:
+                    routes[p] = route
+            sites.hosts[host] = routes
+        return sites
+
+    def find(self, host: str, path_and_query: str) -> Route | None:
+        routes = self.hosts.get(host.lower().split(":")[0])
+        if routes is None:
+            return None
+        if path_and_query in routes:
+            return routes[path_and_query]
+        return routes.get(path_and_query.split("?", 1)[0])
+
+    def url(self, site_id: str, path: str = "/") -> str:
+        return f"http://{self.site_hosts[site_id]}{path}"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: "_Server"
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
+
+    def _target(self) -> tuple[str, str]:
+        if self.path.startswith(("http://", "https://")):
+            parts = urlsplit(self.path)
+            pq = parts.path or "/"
+            return parts.netloc, pq + (f"?{parts.query}" if parts.query else "")
+        return self.headers.get("Host", ""), self.path
+
+    def do_HEAD(self) -> None:
+        self._respond(head=True)
+
+    def do_GET(self) -> None:
+        self._respond(head=False)
+
+    def _respond(self, head: bool) -> None:
+        host, pq = self._target()
+        route = self.server.sites.find(host, pq)
+        if route is None and pq.split("?")[0] == "/robots.txt" and host.split(":")[0].lower() in self.server.sites.hosts:
+            route = Route(200, "text/plain; charset=utf-8", b"User-agent: *\nAllow: /\n", '"robots"')
+        status = route.status if route else 404
+        body = route.body if route else b"<html><body><h1>Not found</h1></body></html>"
+        ctype = route.content_type if route else "text/html; charset=utf-8"
+        etag = route.etag if route else None
+        if route and status == 200 and etag and self.headers.get("If-None-Match") == etag:
+            status, body = 304, b""
+        self.server.log.append(LoggedRequest(self.command, host, pq, dict(self.headers.items()), status))
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        if etag and route and route.status == 200:
+            self.send_header("ETag", etag)
+            self.send_header("Last-Modified", LAST_MODIFIED)
+        self.end_headers()
+        if not head:
+            self.wfile.write(body)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    sites: DemoSites
+    log: list[LoggedRequest]
+
+
+class DemoServer:
+    """The demo sites on a free port of 127.0.0.1: ``with DemoServer() as s: s.proxy_url``."""
+
+    def __init__(self, sites: DemoSites | None = None, port: int = 0) -> None:
+        self.sites = sites or DemoSites.load()
+        self._server = _Server(("127.0.0.1", port), _Handler)
+        self._server.sites = self.sites
+        self._server.log = []
+        self._thread = threading.Thread(target=self._server.serve_forever, name="demo-site", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    @property
+    def proxy_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def requests(self) -> list[LoggedRequest]:
+        return self._server.log
+
+    def start(self) -> "DemoServer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> "DemoServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

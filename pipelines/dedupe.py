@@ -1,0 +1,142 @@
+"""De-duplication: the same URL, the same text, and near-copies of the same text.
+
+- A page whose URL key is already stored passes on to the store, which keeps it unchanged or
+  stores the edit as a new version.
+- A page with a new URL but exactly the text of a stored article is marked ``duplicate_of``
+  that article ("same text"): the store records its URL as an alias, not a second article.
+- A page whose text nearly matches a stored article (MinHash over word 5-shingles, datasketch's
+  LSH for candidates) is a "near copy" when it comes from another source (a syndicated or
+  re-published story) and an "edited version" when it comes from the same source (a statement
+  re-issued with changes). Both are recorded against the original article; an edited version
+  becomes the article's new current text and the old text is kept as a version.
+
+What is stored is asked through a ``core.items.SeenIndex`` that the composition root hands in
+(Scrapy setting CAREWATCH_SEEN_INDEX: a factory taking the database path), so this module never
+imports the store.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+from datasketch import LeanMinHash, MinHash, MinHashLSH
+from scrapy.utils.misc import load_object
+
+from core.items import Article, SeenIndex, article_id_for
+
+NUM_PERM = 128
+SHINGLE = 5  # words per shingle
+MIN_SHINGLES = 40  # shorter texts are compared exactly only
+NEAR_JACCARD = 0.8  # estimated Jaccard similarity that makes a near copy...
+NEAR_CONTAINMENT = 0.9  # ...or this share of the shorter text found in the longer
+
+
+def normalise_text(text: str) -> str:
+    """Text as compared for sameness: NFKC, case-folded, punctuation and spacing ignored."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(re.findall(r"\w+", text))
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()
+
+
+def signature(text: str) -> tuple[LeanMinHash, int]:
+    words = normalise_text(text).split()
+    shingles = {" ".join(words[i : i + SHINGLE]) for i in range(max(1, len(words) - SHINGLE + 1))}
+    m = MinHash(num_perm=NUM_PERM, seed=1)
+    m.update_batch([s.encode("utf-8") for s in shingles])
+    return LeanMinHash(m), len(shingles)
+
+
+def _from_bytes(raw: bytes) -> LeanMinHash:
+    return LeanMinHash(seed=1, hashvalues=np.frombuffer(raw, dtype=np.uint64))
+
+
+@dataclass(frozen=True)
+class Near:
+    article_id: str
+    source_id: str
+    jaccard: float
+    containment: float
+
+
+class Deduper:
+    """Decides, item by item, whether an article is new, a revisit, or a copy."""
+
+    def __init__(self, seen: SeenIndex | None) -> None:
+        self.seen = seen
+        self._run_hashes: dict[str, str] = {}  # content_hash -> article_id, this run
+        self._lsh: MinHashLSH | None = None
+        self._meta: dict[str, tuple[str, LeanMinHash, int]] = {}  # article_id -> (source, sig, n)
+
+    def _index(self) -> MinHashLSH:
+        if self._lsh is None:
+            self._lsh = MinHashLSH(threshold=0.5, num_perm=NUM_PERM)
+            for article_id, source_id, raw, n in (self.seen.signatures() if self.seen else ()):
+                self._add(article_id, source_id, _from_bytes(raw), n)
+        return self._lsh
+
+    def _add(self, article_id: str, source_id: str, sig: LeanMinHash, n: int) -> None:
+        if article_id not in self._meta:
+            self._meta[article_id] = (source_id, sig, n)
+            self._index().insert(article_id, sig)
+
+    def nearest(self, sig: LeanMinHash, n: int) -> Near | None:
+        best = None
+        for article_id in self._index().query(sig):
+            source_id, other, m = self._meta[article_id]
+            j = sig.jaccard(other)
+            shared = j * (n + m) / (1 + j)
+            near = Near(article_id, source_id, j, shared / max(1, min(n, m)))
+            if best is None or near.jaccard > best.jaccard:
+                best = near
+        return best
+
+    def check(self, article: Article) -> Article:
+        h = content_hash(article.text)
+        own_id = article_id_for(article.url_key)
+        sig, n = signature(article.text)
+        article = dataclasses.replace(
+            article, content_hash=h, minhash=sig.hashvalues.astype(np.uint64).tobytes(), shingles=n
+        )
+        stored = self.seen.article_for_url(article.url_key) if self.seen else None
+        if stored is not None:
+            if stored[0] != own_id:  # a URL already known as a copy
+                return dataclasses.replace(article, duplicate_of=stored[0], duplicate_reason="same text")
+            return article  # same page again: the store keeps it or versions the edit
+        original = self._run_hashes.get(h) or (self.seen.article_for_hash(h) if self.seen else None)
+        if original is not None and original != own_id:
+            return dataclasses.replace(article, duplicate_of=original, duplicate_reason="same text")
+        if n >= MIN_SHINGLES:
+            near = self.nearest(sig, n)
+            if near and near.article_id != own_id and (
+                near.jaccard >= NEAR_JACCARD or near.containment >= NEAR_CONTAINMENT
+            ):
+                kind = "edited version" if near.source_id == article.source_id else "near copy"
+                return dataclasses.replace(
+                    article, duplicate_of=near.article_id,
+                    duplicate_reason=f"{kind} (similarity {near.jaccard:.2f}, overlap {min(near.containment, 1):.2f})",
+                )
+            self._add(own_id, article.source_id, sig, n)
+        self._run_hashes.setdefault(h, own_id)
+        return article
+
+
+class DedupePipeline:
+    def __init__(self, seen: SeenIndex | None) -> None:
+        self.deduper = Deduper(seen)
+
+    @classmethod
+    def from_crawler(cls, crawler):  # noqa: ANN001
+        factory = crawler.settings.get("CAREWATCH_SEEN_INDEX")
+        db_path = crawler.settings.get("CAREWATCH_DB")
+        return cls(load_object(factory)(db_path) if factory and db_path else None)
+
+    def process_item(self, item, spider=None):  # noqa: ANN001
+        return self.deduper.check(item) if isinstance(item, Article) else item

@@ -1,0 +1,28 @@
+"""Scrapy settings derived from config/settings.yaml: politeness, limits, identity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from config.schema import Settings
+
+
+def scrapy_settings(settings: Settings) -> dict[str, Any]:
+    return {
+        "USER_AGENT": settings.user_agent,
+        "ROBOTSTXT_OBEY": settings.obey_robots,
+        "DOWNLOAD_DELAY": settings.download_delay,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": settings.concurrent_requests_per_domain,
+        "CONCURRENT_REQUESTS": 8,
+        "DOWNLOAD_TIMEOUT": settings.download_timeout,
+        "RETRY_ENABLED": True,
+        "RETRY_TIMES": settings.retry_times,
+        "DOWNLOAD_MAXSIZE": settings.max_response_bytes,
+        "DOWNLOAD_WARNSIZE": max(settings.max_response_bytes // 2, 1024),
+        "AUTOTHROTTLE_ENABLED": settings.autothrottle,
+        "AUTOTHROTTLE_START_DELAY": max(settings.download_delay, 1.0),
+        "TELNETCONSOLE_ENABLED": False,
+        "COOKIES_ENABLED": False,
+        "LOG_LEVEL": "WARNING",
+        "DEPTH_LIMIT": 2,
+    }

@@ -1,0 +1,5 @@
+"""The SQLite archive: schema and migrations, writes, and queries. Imports only core and config."""
+
+from store.db import open_db
+
+__all__ = ["open_db"]

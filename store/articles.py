@@ -1,0 +1,98 @@
+"""Write articles: insert new ones, version edited ones, record copies as aliases."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Literal
+
+from sqlite_utils import Database
+
+from core.items import Article, article_id_for
+
+Outcome = Literal["new", "updated", "unchanged", "alias"]
+
+
+def _topics_json(article: Article) -> str:
+    return json.dumps([asdict(t) for t in article.topics], ensure_ascii=False)
+
+
+def _fields(article: Article) -> dict:
+    return {
+        "title": article.title,
+        "author": article.author,
+        "published": article.published,
+        "kind": article.kind,
+        "text": article.text,
+        "content_hash": article.content_hash,
+        "minhash": article.minhash or None,
+        "shingles": article.shingles or None,
+        "topics": _topics_json(article),
+        "relevance": article.relevance,
+        "relevant": int(article.relevant),
+    }
+
+
+def _keep_version(db: Database, article_id: str, row: dict, seen: str) -> None:
+    """Keep a text of the article that is not (or no longer) its current one."""
+    n = db.execute("SELECT count(*) FROM article_versions WHERE article_id = ?", [article_id]).fetchone()[0]
+    db["article_versions"].insert(
+        {"article_id": article_id, "version": n + 1, "url": row.get("canonical_url") or row.get("url"),
+         "title": row["title"], "published": row.get("published"), "text": row["text"],
+         "content_hash": row["content_hash"], "seen": seen}
+    )
+
+
+def _replace_current(db: Database, article_id: str, current: dict, article: Article, url: str | None) -> None:
+    _keep_version(db, article_id, current, article.fetched_at)
+    update = {**_fields(article), "updated": article.fetched_at, "version": current["version"] + 1}
+    if url:
+        update.update(url=url, canonical_url=article.canonical_url)
+    db["articles"].update(article_id, update)
+    db.execute("DELETE FROM article_topics WHERE article_id = ?", [article_id])
+    _insert_topics(db, article_id, article)
+
+
+def _insert_topics(db: Database, article_id: str, article: Article) -> None:
+    db["article_topics"].insert_all(
+        {"article_id": article_id, "topic": t.topic, "score": t.score} for t in article.topics
+    )
+
+
+def save_article(db: Database, article: Article) -> Outcome:
+    """Store one pipeline-processed article in one transaction; say what happened."""
+    now = article.fetched_at
+    with db.atomic():
+        if article.duplicate_of:
+            if db.execute("SELECT 1 FROM article_aliases WHERE url_key = ?", [article.url_key]).fetchone():
+                return "unchanged"
+            db["article_aliases"].insert(
+                {"url_key": article.url_key, "url": article.canonical_url or article.url,
+                 "article_id": article.duplicate_of, "source_id": article.source_id,
+                 "reason": article.duplicate_reason, "seen": now}
+            )
+            if (article.duplicate_reason or "").startswith("edited version"):
+                current = db["articles"].get(article.duplicate_of)
+                if (article.published or now) >= (current["published"] or ""):
+                    _replace_current(db, article.duplicate_of, current, article, None)
+                else:  # an older edition reached late: keep it, change nothing current
+                    _keep_version(db, article.duplicate_of, {**_fields(article), "canonical_url": article.canonical_url}, now)
+            return "alias"
+        row = db.execute("SELECT article_id FROM articles WHERE url_key = ?", [article.url_key]).fetchone()
+        if row is None:
+            article_id = article_id_for(article.url_key)
+            db["articles"].insert(
+                {"article_id": article_id, "url": article.url, "canonical_url": article.canonical_url,
+                 "url_key": article.url_key, "source_id": article.source_id, "first_seen": now,
+                 "updated": now, "version": 1, **_fields(article)}
+            )
+            _insert_topics(db, article_id, article)
+            return "new"
+        current = db["articles"].get(row[0])
+        known = db.execute(
+            "SELECT 1 FROM article_versions WHERE article_id = ? AND content_hash = ?", [row[0], article.content_hash]
+        ).fetchone()
+        if current["content_hash"] == article.content_hash or known:
+            return "unchanged"  # a text this article already had: never flip back to it
+        _replace_current(db, row[0], current, article, article.url)
+        return "updated"

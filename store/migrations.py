@@ -1,0 +1,106 @@
+"""Every schema change, in order. Never change a table by hand: add a migration here."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("carewatch")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db["articles"].create(
+        {
+            "article_id": str,
+            "url": str,
+            "canonical_url": str,
+            "url_key": str,
+            "source_id": str,
+            "title": str,
+            "author": str,
+            "published": str,
+            "first_seen": str,
+            "updated": str,
+            "kind": str,
+            "text": str,
+            "content_hash": str,
+            "minhash": bytes,
+            "shingles": int,
+            "topics": str,  # JSON: [{topic, label, score, evidence}]
+            "relevance": float,
+            "relevant": int,
+            "version": int,
+        },
+        pk="article_id",
+        not_null={"url", "url_key", "source_id", "first_seen"},
+    )
+    db["articles"].create_index(["url_key"], unique=True)
+    db["articles"].create_index(["content_hash"])
+    db["articles"].create_index(["first_seen"])
+    db["articles"].create_index(["source_id"])
+    db["articles"].enable_fts(["title", "text"], fts_version="FTS5", create_triggers=True)
+
+    db["article_topics"].create(
+        {"article_id": str, "topic": str, "score": float},
+        pk=("article_id", "topic"),
+        foreign_keys=[("article_id", "articles", "article_id")],
+    )
+    db["article_topics"].create_index(["topic"])
+    db["article_versions"].create(
+        {"article_id": str, "version": int, "url": str, "title": str, "published": str, "text": str,
+         "content_hash": str, "seen": str},
+        pk=("article_id", "version"),
+        foreign_keys=[("article_id", "articles", "article_id")],
+    )
+    db["article_aliases"].create(
+        {"url_key": str, "url": str, "article_id": str, "source_id": str, "reason": str, "seen": str},
+        pk="url_key",
+        foreign_keys=[("article_id", "articles", "article_id")],
+    )
+    db["fetches"].create(
+        {
+            "id": int,
+            "source_id": str,
+            "url": str,
+            "role": str,
+            "started": str,
+            "status": str,
+            "http_status": int,
+            "bytes": int,
+            "duration_ms": int,
+            "items_found": int,
+            "error_kind": str,
+            "error": str,
+        },
+        pk="id",
+        not_null={"source_id", "url", "started", "status"},
+    )
+    db["fetches"].create_index(["source_id", "started"])
+    db["deliveries"].create(
+        {
+            "id": int,
+            "subscriber": str,
+            "channel": str,
+            "address": str,
+            "frequency": str,
+            "articles": str,  # JSON list of article_id
+            "why": str,  # JSON {article_id: [matched keywords and topics]}
+            "article_count": int,
+            "subject": str,
+            "status": str,  # pending | sent | failed
+            "attempts": int,
+            "last_error": str,
+            "created": str,
+            "sent": str,
+            "message_id": str,
+        },
+        pk="id",
+        not_null={"subscriber", "channel", "status", "created"},
+    )
+    db["deliveries"].create_index(["subscriber", "status"])
+    db["alerted"].create(
+        {"subscriber": str, "article_id": str, "delivery_id": int},
+        pk=("subscriber", "article_id"),
+        foreign_keys=[("delivery_id", "deliveries", "id"), ("article_id", "articles", "article_id")],
+    )

@@ -1,0 +1,51 @@
+"""The last Scrapy item pipeline: writes articles and fetch-log rows to SQLite.
+
+Settings it reads: CAREWATCH_DB (path) and CAREWATCH_STATS_FILE (where to write the run's
+counts as JSON when the spider closes, for the parent process to report).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from core.items import Article, Fetch
+from store.articles import save_article
+from store.db import open_db
+from store.fetches import record_fetch
+
+
+class StorePipeline:
+    def __init__(self, db_path: str, stats_file: str | None) -> None:
+        self.db_path = db_path
+        self.stats_file = stats_file
+        self.counts: Counter[str] = Counter()
+        self.db = None
+
+    @classmethod
+    def from_crawler(cls, crawler):  # noqa: ANN001 - Scrapy's hook
+        return cls(crawler.settings.get("CAREWATCH_DB"), crawler.settings.get("CAREWATCH_STATS_FILE"))
+
+    def open_spider(self, spider=None) -> None:  # noqa: ANN001
+        self.db = open_db(self.db_path)
+
+    def close_spider(self, spider=None) -> None:  # noqa: ANN001
+        if self.stats_file:
+            path = Path(self.stats_file)
+            previous = json.loads(path.read_text()) if path.exists() else {}
+            merged = Counter(previous) + self.counts
+            path.write_text(json.dumps(dict(merged)))
+        if self.db is not None:
+            self.db.close()
+
+    def process_item(self, item, spider=None):  # noqa: ANN001
+        if isinstance(item, Fetch):
+            record_fetch(self.db, item)
+            self.counts["fetches"] += 1
+            if item.status == "error":
+                self.counts["fetch_errors"] += 1
+        elif isinstance(item, Article):
+            outcome = save_article(self.db, item)
+            self.counts[outcome] += 1
+        return item

@@ -1,0 +1,41 @@
+"""The store's answer to "have we seen this?", for the de-duplication pipeline (core.items.SeenIndex)."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+
+class SqliteSeenIndex:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def article_for_url(self, url_key: str) -> tuple[str, str] | None:
+        row = self.db.execute(
+            "SELECT article_id, content_hash FROM articles WHERE url_key = ?", [url_key]
+        ).fetchone()
+        if row:
+            return row[0], row[1]
+        alias = self.db.execute(
+            "SELECT a.article_id, a.content_hash FROM article_aliases al JOIN articles a USING (article_id) "
+            "WHERE al.url_key = ?",
+            [url_key],
+        ).fetchone()
+        return (alias[0], alias[1]) if alias else None
+
+    def article_for_hash(self, content_hash: str) -> str | None:
+        row = self.db.execute(
+            "SELECT article_id FROM articles WHERE content_hash = ? ORDER BY first_seen LIMIT 1", [content_hash]
+        ).fetchone()
+        return row[0] if row else None
+
+    def signatures(self):  # noqa: ANN201
+        yield from self.db.execute(
+            "SELECT article_id, source_id, minhash, shingles FROM articles WHERE minhash IS NOT NULL"
+        )
+
+
+def open_seen_index(db_path: str) -> SqliteSeenIndex:
+    """Factory named in the Scrapy setting CAREWATCH_SEEN_INDEX."""
+    from store.db import open_db
+
+    return SqliteSeenIndex(open_db(db_path))

@@ -1,0 +1,68 @@
+"""Config validation: a bad file gives one clear error naming file, line and field; exit 2."""
+
+import shutil
+
+import pytest
+
+from config import load_config
+from core.errors import ConfigError
+from tests.conftest import ROOT, carewatch
+
+
+@pytest.fixture
+def cfg_dir(tmp_path):
+    d = tmp_path / "config"
+    shutil.copytree(ROOT / "config", d)
+    return d
+
+
+def test_shipped_config_is_valid():
+    config = load_config(ROOT / "config")
+    assert len(config.sources) >= 8 and config.topics.topics and config.alerts.subscribers
+
+
+def test_bad_field_names_file_line_and_field(cfg_dir):
+    text = (cfg_dir / "sources.yaml").read_text()
+    text = text.replace("url: https://www.birmingham.gov.uk/news", "url: ftp://www.birmingham.gov.uk/news", 1)
+    (cfg_dir / "sources.yaml").write_text(text)
+    line = next(i for i, ln in enumerate(text.splitlines(), 1) if "ftp://" in ln)
+    with pytest.raises(ConfigError) as e:
+        load_config(cfg_dir)
+    assert f"sources.yaml:{line}: sources.3.url: must be an http:// or https:// URL" in str(e.value)
+
+
+def test_unknown_key_and_missing_selector_are_errors(cfg_dir):
+    (cfg_dir / "sources.yaml").write_text(
+        "sources:\n  - id: x\n    name: X\n    kind: listing\n    url: https://x.org/\n    colour: red\n"
+    )
+    with pytest.raises(ConfigError) as e:
+        load_config(cfg_dir)
+    msg = str(e.value)
+    assert "sources.yaml:6: sources.0.colour: Extra inputs are not permitted" in msg
+    (cfg_dir / "sources.yaml").write_text("sources:\n  - id: x\n    name: X\n    kind: listing\n    url: https://x.org/\n")
+    with pytest.raises(ConfigError, match="sources.yaml:2: sources.0: a listing source needs 'links'"):
+        load_config(cfg_dir)
+
+
+def test_unknown_topic_in_alerts_is_named(cfg_dir):
+    text = (cfg_dir / "alerts.yaml").read_text().replace("topics: [ofsted, child_deaths]", "topics: [ofsted, cats]")
+    (cfg_dir / "alerts.yaml").write_text(text)
+    line = next(i for i, ln in enumerate(text.splitlines(), 1) if "cats" in ln)
+    with pytest.raises(ConfigError, match=rf"alerts.yaml:{line}: subscribers.1.topics.1: unknown topic 'cats'"):
+        load_config(cfg_dir)
+
+
+def test_invalid_yaml_is_reported_with_its_line(cfg_dir):
+    (cfg_dir / "topics.yaml").write_text("topics:\n  a: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"topics.yaml:\d+: not valid YAML"):
+        load_config(cfg_dir)
+
+
+def test_cli_config_check_exits_2_without_traceback(cfg_dir):
+    (cfg_dir / "settings.yaml").write_text("download_delay: -1\n")
+    result = carewatch("--config", str(cfg_dir), "config", "check")
+    assert result.returncode == 2
+    assert "settings.yaml:1: download_delay: Input should be greater than or equal to 0" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    ok = carewatch("--config", str(ROOT / "config"), "config", "check")
+    assert ok.returncode == 0 and "ok" in ok.stdout
