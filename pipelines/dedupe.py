@@ -31,6 +31,8 @@ from core.items import Article, SeenIndex, article_id_for
 
 NUM_PERM = 128
 SHINGLE = 5  # words per shingle
+LSH_BANDS = (32, 4)  # 32 bands of 4 rows: candidates from about 0.42 similarity; fixed, because
+# datasketch's search for optimal bands integrates numerically and costs ~50 ms per index
 MIN_SHINGLES = 40  # shorter texts are compared exactly only
 NEAR_JACCARD = 0.8  # estimated Jaccard similarity that makes a near copy...
 NEAR_CONTAINMENT = 0.9  # ...or this share of the shorter text found in the longer
@@ -77,7 +79,7 @@ class Deduper:
 
     def _index(self) -> MinHashLSH:
         if self._lsh is None:
-            self._lsh = MinHashLSH(threshold=0.5, num_perm=NUM_PERM)
+            self._lsh = MinHashLSH(num_perm=NUM_PERM, params=LSH_BANDS)
             for article_id, source_id, raw, n in (self.seen.signatures() if self.seen else ()):
                 self._add(article_id, source_id, _from_bytes(raw), n)
         return self._lsh

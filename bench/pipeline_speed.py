@@ -1,0 +1,94 @@
+"""Pages per second: the whole carewatch pipeline on the demo site, beside trafilatura alone on the
+same pages, measured in one run. Run: ``.venv/bin/python bench/pipeline_speed.py [--rounds N]``.
+
+- crawl (whole path): ``run_crawl`` on a fresh database: child process start-up, Scrapy over
+  loopback through the demo server, every pipeline stage, SQLite writes. Pages = article pages
+  fetched (HTML and PDF).
+- stages (in process): extract → canonical → dedupe → tag on the demo's HTML article pages, no
+  network or storage.
+- trafilatura alone: ``trafilatura.extract`` with metadata on the same HTML pages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import trafilatura  # noqa: E402
+
+from cli.crawl import run_crawl  # noqa: E402
+from core.items import Article  # noqa: E402
+from demo.mailsink import MailSink  # noqa: E402
+from demo.run import demo_config  # noqa: E402
+from demo.server import DemoServer  # noqa: E402
+from pipelines.runner import run_stages  # noqa: E402
+from pipelines.tag import Tagger  # noqa: E402
+from store.db import open_db  # noqa: E402
+
+
+def html_pages(server: DemoServer) -> list[tuple[str, str]]:
+    """The demo's HTML article pages (those the crawl stores), as (url, html)."""
+    pages = []
+    for host, routes in server.sites.hosts.items():
+        for path, route in routes.items():
+            if route.status == 200 and route.content_type.startswith("text/html") and path.count("/") >= 2 \
+                    and "category" not in path and path.rstrip("/") not in ("/news",) and not path.endswith(("/news/",)):
+                pages.append((f"http://{host}{path}", route.body.decode("utf-8")))
+    seen, unique = set(), []
+    for url, html in pages:  # aliases serve the same bytes: count each page once
+        if html not in seen:
+            seen.add(html)
+            unique.append((url, html))
+    return unique
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    with DemoServer() as server, MailSink() as sink:
+        config = demo_config(server.proxy_url, sink.port)
+        crawl_rates = []
+        for _ in range(args.rounds):
+            with tempfile.TemporaryDirectory() as tmp:
+                db_path = Path(tmp) / "bench.db"
+                t0 = time.perf_counter()
+                run_crawl(config, db_path, log_level="CRITICAL")
+                elapsed = time.perf_counter() - t0
+                db = open_db(db_path)
+                pages = db.execute("SELECT count(*) FROM fetches WHERE role = 'article' AND status = 'ok'").fetchone()[0]
+                db.close()
+                crawl_rates.append(pages / elapsed)
+        pages_html = html_pages(server)
+        tagger = Tagger(config.topics)
+        stage_times, traf_times = [], []
+        for _ in range(args.rounds):
+            t0 = time.perf_counter()
+            for url, html in pages_html:
+                run_stages(Article(source_id="bench", url=url, fetched_at="2026-01-01T00:00:00+00:00", html=html), tagger)
+            stage_times.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            for url, html in pages_html:
+                trafilatura.extract(html, url=url, with_metadata=True, output_format="json")
+            traf_times.append(time.perf_counter() - t0)
+    n = len(pages_html)
+    crawl = statistics.median(crawl_rates)
+    stages = n / statistics.median(stage_times)
+    traf = n / statistics.median(traf_times)
+    print(f"pages: {pages} fetched by the crawl (HTML + PDF), {n} HTML pages for the in-process runs; "
+          f"median of {args.rounds} rounds")
+    print(f"carewatch crawl (whole path)     {crawl:8.1f} pages/s")
+    print(f"carewatch stages (in process)    {stages:8.1f} pages/s")
+    print(f"trafilatura alone (baseline)     {traf:8.1f} pages/s")
+    print(f"ratio crawl / trafilatura        {crawl / traf:8.2f}")
+    print(f"ratio stages / trafilatura       {stages / traf:8.2f}")
+
+
+if __name__ == "__main__":
+    main()

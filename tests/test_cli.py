@@ -1,0 +1,112 @@
+"""The `carewatch` command as a user runs it: demo, inspect, serve, help."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from demo import pdfs
+from tests.conftest import ROOT, carewatch
+
+VERBS = [["demo"], ["crawl"], ["inspect"], ["alerts"], ["alerts", "send"], ["alerts", "list"], ["search"],
+         ["status"], ["serve"], ["run"], ["config"], ["config", "check"]]
+
+
+@pytest.mark.parametrize("verb", VERBS, ids=" ".join)
+def test_every_verb_has_help(verb):
+    result = carewatch(*verb, "--help")
+    assert result.returncode == 0 and "Usage: carewatch" in result.stdout and len(result.stdout) > 80
+
+
+def test_demo_twice_second_run_stores_and_sends_nothing(tmp_path):
+    db = tmp_path / "demo.db"
+    first = carewatch("--db", str(db), "demo")
+    assert first.returncode == 0, first.stderr
+    out = first.stdout
+    assert re.search(r"Sources crawled:\s+11 \(2 failing", out)
+    new = int(re.search(r"Articles stored:\s+(\d+) new", out).group(1))
+    assert new >= 20
+    assert re.search(r"Duplicates dropped:\s+[1-9]", out)
+    assert re.search(r"Articles per topic:\s+\w+ [1-9]", out)
+    assert re.search(r"Digests delivered:\s+2", out)
+    emls = sorted((tmp_path / "demo-mail").glob("*.eml"))
+    assert len(emls) == 2 and str(db) in out
+    second = carewatch("--db", str(db), "demo")
+    assert second.returncode == 0, second.stderr
+    assert re.search(r"Articles stored:\s+0 new, 0 updated", second.stdout)
+    assert re.search(r"Digests delivered:\s+0", second.stdout)
+    assert len(list((tmp_path / "demo-mail").glob("*.eml"))) == 2
+
+
+def test_inspect_a_pdf_prints_the_item_without_storing(tmp_path):
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(pdfs.ofsted_ilacs_2023())
+    db = tmp_path / "none.db"
+    result = carewatch("--db", str(db), "inspect", str(pdf), "--json")
+    assert result.returncode == 0, result.stderr
+    item = json.loads(result.stdout)
+    assert item["kind"] == "pdf" and item["title"].startswith("Inspection of Birmingham City Council")
+    assert item["relevant"] is True
+    ofsted = next(t for t in item["topics"] if t["topic"] == "ofsted")
+    assert "ofsted" in ofsted["evidence"]
+    assert {"canonical_url", "author", "published", "text", "relevance"} <= set(item)
+    assert not db.exists()
+
+
+def test_inspect_a_url_through_the_configured_proxy(tmp_path, demo_server):
+    cfg = tmp_path / "config"
+    shutil.copytree(ROOT / "demo" / "config", cfg)
+    with (cfg / "settings.yaml").open("a") as f:
+        f.write(f"http_proxy: {demo_server.proxy_url}\n")
+    url = "http://www.thechamberlainfiles.com.test/birmingham-councils-failing-childrens-social-care-to-be-placed-in-a-trust/?utm_source=rss"
+    result = carewatch("--config", str(cfg), "inspect", url, "--source", "chamberlain-files", "--json")
+    assert result.returncode == 0, result.stderr
+    item = json.loads(result.stdout)
+    assert item["canonical_url"] == url.split("?")[0]
+    assert item["published"].startswith("2016-05-24") and item["author"]
+    bad = carewatch("--config", str(cfg), "inspect", "http://nowhere.test/x")
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr and "nowhere.test" in bad.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_starts_datasette_with_search(tmp_path):
+    db = tmp_path / "carewatch.db"
+    assert carewatch("--db", str(db), "demo").returncode == 0
+    port = _free_port()
+    exe = Path(sys.executable).with_name("carewatch")
+    proc = subprocess.Popen([str(exe), "--db", str(db), "serve", "--port", str(port)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/-/versions.json", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        rows = json.load(urllib.request.urlopen(f"{base}/carewatch/articles.json?_search=voluntary+trust&_shape=array"))
+        assert any("placed in a trust" in r["title"] for r in rows)
+        meta = json.load(urllib.request.urlopen(f"{base}/-/metadata.json"))
+        assert meta["title"] == "carewatch archive"
+        fetches = json.load(urllib.request.urlopen(f"{base}/carewatch/fetches.json?status=error&_shape=array"))
+        assert {r["source_id"] for r in fetches} >= {"birmingham-live-midlands"}
+        with pytest.raises(urllib.error.HTTPError):  # read-only: no writes through SQL
+            urllib.request.urlopen(f"{base}/carewatch.json?sql=delete+from+articles")
+        assert json.load(urllib.request.urlopen(f"{base}/carewatch.json?sql=select+count(*)+as+n+from+articles&_shape=array"))[0]["n"] >= 20
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -1,0 +1,45 @@
+"""PDF text extraction on the four real Ofsted reports on Birmingham (../shared/data)."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+
+from config import load_config
+from core.items import Article
+from pipelines.extract import extract, is_pdf
+from pipelines.runner import run_stages
+from pipelines.tag import Tagger
+from tests.conftest import ROOT, shared_data
+
+JUDGEMENTS = {
+    "2014-05-23": "Inadequate",
+    "2016-11-25": "inadequate",
+    "2019-01-17": "Requires improvement to be good",
+    "2023-04-18": "Good",
+}
+
+
+@pytest.mark.parametrize("published", sorted(JUDGEMENTS))
+def test_real_ofsted_report_text_and_tags(published):
+    path = shared_data("ofsted-birmingham-reports", f"80429-childrens-services-inspection-{published}.pdf")
+    body = path.read_bytes()
+    assert is_pdf(body)
+    article = Article(source_id="ofsted-reports", url="https://files.ofsted.gov.uk/v1/file/1", fetched_at="x",
+                      body=body, feed_published=published)
+    item = run_stages(article, Tagger(load_config(ROOT / "config").topics))
+    assert item.kind == "pdf" and item.published == published
+    assert "Birmingham" in item.text and len(item.text) > 10_000
+    assert JUDGEMENTS[published] in " ".join(item.text.split())
+    assert item.relevant and "ofsted" in {t.topic for t in item.topics}
+
+
+def test_report_not_found_page_is_not_mistaken_for_a_pdf():
+    path = shared_data("ofsted-birmingham-reports", "80429-report-not-found-served-for-2012-link.html")
+    raw = path.read_bytes()
+    raw = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+    assert not is_pdf(raw)
+    item = extract(Article(source_id="x", url="https://files.ofsted.gov.uk/v1/file/2", fetched_at="x",
+                           html=raw.decode("utf-8", "replace")))
+    assert item.kind == "html" and "not found" in (item.title + item.text).lower()
