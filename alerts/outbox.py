@@ -35,15 +35,17 @@ class DeliveryResult:
     error: str | None = None
 
 
-def _aliases(db: Database, article_ids: list[str]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
+def _aliases(db: Database, article_ids: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """article_id -> [(url, reason)] of the other places its story was found."""
+    out: dict[str, list[tuple[str, str]]] = {}
     if not article_ids:
         return out
     marks = ",".join("?" * len(article_ids))
-    for aid, url in db.execute(
-        f"SELECT article_id, url FROM article_aliases WHERE article_id IN ({marks}) ORDER BY seen", article_ids
+    for aid, url, reason in db.execute(
+        f"SELECT article_id, url, reason FROM article_aliases WHERE article_id IN ({marks}) ORDER BY seen",
+        article_ids,
     ).fetchall():
-        out.setdefault(aid, []).append(url)
+        out.setdefault(aid, []).append((url, reason or ""))
     return out
 
 

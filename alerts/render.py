@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -31,7 +32,7 @@ class DigestEntry:
     topics: tuple[str, ...]
     why: tuple[str, ...]
     snippet: str
-    also_at: tuple[str, ...]
+    also_at: tuple[tuple[str, str, str], ...]  # (url, site, what it is: "copy", "edited version")
 
 
 def _date(value: str | None) -> str:
@@ -47,9 +48,12 @@ def _snippet(text: str, terms: tuple[str, ...], width: int = 280) -> str:
     """The sentence around the first matched term, else the opening of the text."""
     flat = " ".join((text or "").split())
     for term in terms:
+        if not term:
+            continue
         m = re.search(re.escape(term), flat, re.IGNORECASE)
         if m:
-            start = max(0, flat.rfind(". ", 0, m.start()) + 2) if m.start() > 0 else 0
+            stop = flat.rfind(". ", 0, m.start())
+            start = stop + 2 if stop >= 0 else 0
             if m.start() - start > width // 2:  # start at a word near the match instead
                 start = flat.find(" ", max(0, m.start() - width // 2)) + 1
             piece = flat[start : start + width]
@@ -57,8 +61,18 @@ def _snippet(text: str, terms: tuple[str, ...], width: int = 280) -> str:
     return flat[:width] + ("…" if len(flat) > width else "")
 
 
-def entries(config: Config, matches: list[Match], aliases: dict[str, list[str]]) -> list[DigestEntry]:
+def _also_at(aliases: list[tuple[str, str]], shown: str) -> tuple[tuple[str, str, str], ...]:
+    out = []
+    for url, reason in aliases:
+        if url != shown:
+            kind = "edited version" if reason.startswith("edited version") else "copy"
+            out.append((url, (urlsplit(url).hostname or url).removeprefix("www."), kind))
+    return tuple(out)
+
+
+def entries(config: Config, matches: list[Match], aliases: dict[str, list[tuple[str, str]]]) -> list[DigestEntry]:
     names = {s.id: s.name for s in config.sources}
+    labels = {tid: t.label for tid, t in config.topics.topics.items()}
     out = []
     for m in matches:
         a = m.article
@@ -66,13 +80,13 @@ def entries(config: Config, matches: list[Match], aliases: dict[str, list[str]])
         out.append(
             DigestEntry(
                 title=a["title"] or a["canonical_url"],
-                url=a["canonical_url"] or a["url"],
+                url=(url := a["canonical_url"] or a["url"]),
                 source=names.get(a["source_id"], a["source_id"]),
                 published=_date(a["published"]),
                 topics=topics,
-                why=m.why,
-                snippet=_snippet(a["text"], tuple(w for w in m.why if " " in w or w.isalpha())),
-                also_at=tuple(aliases.get(a["article_id"], [])),
+                why=tuple(labels.get(w, w) for w in m.why),
+                snippet=_snippet(a["text"], tuple(w for w in m.why if w not in labels)),
+                also_at=_also_at(aliases.get(a["article_id"], []), url),
             )
         )
     return out

@@ -116,6 +116,14 @@ def extract_html(html: str, url: str) -> dict:
     }
 
 
+def _drop_leading_title(text: str, title: str) -> str:
+    """Some pages put the headline inside the article body; the title is stored apart."""
+    first, _, rest = text.partition("\n")
+    if title and rest and " ".join(first.split()).casefold() == " ".join(title.split()).casefold():
+        return rest.lstrip()
+    return text
+
+
 def extract(article: Article) -> Article:
     """Fill title, author, published, text and kind. Raises ExtractionFailed if nothing usable."""
     found: dict = {}
@@ -139,6 +147,7 @@ def extract(article: Article) -> Article:
     # feed's title is the publisher's, and trafilatura's can carry the site name.
     pdf_title = found.get("title") if kind == "pdf" else None
     title = pdf_title or article.feed_title or found.get("title") or ""
+    text = _drop_leading_title(text, title)
     if not text and not title:
         raise ExtractionFailed(f"no text could be extracted from {article.url}" + (f" ({warning})" if warning else ""))
     extra = dict(article.extra)

@@ -73,8 +73,8 @@ def save_article(db: Database, article: Article) -> Outcome:
             )
             if (article.duplicate_reason or "").startswith("edited version"):
                 current = db["articles"].get(article.duplicate_of)
-                if (article.published or now) >= (current["published"] or ""):
-                    _replace_current(db, article.duplicate_of, current, article, None)
+                if (article.published or now) >= (current["published"] or ""):  # the newer edition leads
+                    _replace_current(db, article.duplicate_of, current, article, article.url)
                 else:  # an older edition reached late: keep it, change nothing current
                     _keep_version(db, article.duplicate_of, {**_fields(article), "canonical_url": article.canonical_url}, now)
             return "alias"

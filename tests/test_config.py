@@ -26,9 +26,10 @@ def test_bad_field_names_file_line_and_field(cfg_dir):
     text = text.replace("url: https://www.birmingham.gov.uk/news", "url: ftp://www.birmingham.gov.uk/news", 1)
     (cfg_dir / "sources.yaml").write_text(text)
     line = next(i for i, ln in enumerate(text.splitlines(), 1) if "ftp://" in ln)
+    index = [s.url for s in load_config(ROOT / "config").sources].index("https://www.birmingham.gov.uk/news")
     with pytest.raises(ConfigError) as e:
         load_config(cfg_dir)
-    assert f"sources.yaml:{line}: sources.3.url: must be an http:// or https:// URL" in str(e.value)
+    assert f"sources.yaml:{line}: sources.{index}.url: must be an http:// or https:// URL" in str(e.value)
 
 
 def test_unknown_key_and_missing_selector_are_errors(cfg_dir):
@@ -66,3 +67,16 @@ def test_cli_config_check_exits_2_without_traceback(cfg_dir):
     assert "Traceback" not in result.stderr + result.stdout
     ok = carewatch("--config", str(ROOT / "config"), "config", "check")
     assert ok.returncode == 0 and "ok" in ok.stdout
+
+
+def test_demo_sources_are_the_shipped_sources_on_their_demo_hosts():
+    """Every real source has a demo twin with the same entry; only the host (+ .test, http) differs."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    real = load_config(ROOT / "config").sources
+    demo = load_config(ROOT / "demo" / "config").sources
+    assert [s.id for s in real] == [s.id for s in demo]
+    for r, d in zip(real, demo):
+        parts = urlsplit(r.url)
+        assert d.url == urlunsplit(parts._replace(scheme="http", netloc=parts.netloc + ".test"))
+        assert r.model_dump(exclude={"url"}) == d.model_dump(exclude={"url"})
