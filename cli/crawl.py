@@ -40,9 +40,13 @@ def select_sources(config: Config, source_ids: list[str] | tuple[str, ...] | Non
 
 
 def run_crawl(
-    config: Config, db_path: str | os.PathLike[str], source_ids: list[str] | None = None, *, log_level: str = "WARNING"
+    config: Config, db_path: str | os.PathLike[str], source_ids: list[str] | None = None, *,
+    since: str | None = None, log_level: str = "WARNING", max_pages: int | None = None,
 ) -> CrawlReport:
-    """Crawl the sources (all enabled ones by default) through the pipelines into the database."""
+    """Crawl the sources (all enabled ones by default) through the pipelines into the database.
+
+    With ``since`` (YYYY-MM-DD), back-fill: walk each source's archive back to that date,
+    resuming an earlier unfinished back-fill to the same date."""
     ids = select_sources(config, source_ids)
     db = open_db(db_path)  # migrate before the child opens it
     started = utcnow_iso()
@@ -52,7 +56,8 @@ def run_crawl(
         stats = Path(tmp) / "stats.json"
         job.write_text(json.dumps({"config": config.directory, "db": str(db_path), "sources": ids,
                                    "stats": str(stats), "log_level": log_level,
-                                   "settings": config.settings.model_dump(mode="json")}))
+                                   "settings": config.settings.model_dump(mode="json"),
+                                   "since": since, "max_pages": max_pages}))
         env = dict(os.environ)
         if config.settings.http_proxy:
             env.update(http_proxy=config.settings.http_proxy, https_proxy=config.settings.http_proxy)

@@ -40,11 +40,14 @@ def main(job_path: str) -> int:
             "CAREWATCH_CONFIG": job["config"],
             "CAREWATCH_STATS_FILE": job["stats"],
             "CAREWATCH_SEEN_INDEX": "store.seen.open_seen_index",
+            "CAREWATCH_CRAWL_STATE": "store.crawlstate.open_crawl_state",
             "LOG_LEVEL": job.get("log_level", "WARNING"),
         }
     )
+    if job.get("max_pages"):  # stop early (tests of interrupted back-fills)
+        settings["CLOSESPIDER_PAGECOUNT"] = job["max_pages"]
     process = CrawlerProcess(settings)
-    process.crawl(SourceSpider, sources=sources)
+    process.crawl(SourceSpider, sources=sources, since=job.get("since"))
     process.start()
     return 0
 

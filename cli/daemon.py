@@ -14,13 +14,19 @@ from alerts.outbox import send_alerts
 from cli.crawl import run_crawl
 from config.schema import Config
 from store.db import open_db
+from store.fetches import due_sources
 
 log = logging.getLogger("carewatch.daemon")
 
 
 def _crawl(config: Config, db_path: str) -> None:
     try:
-        report = run_crawl(config, db_path)
+        db = open_db(db_path)
+        due = due_sources(db, config)  # failing sources wait out their backoff, then are retried
+        db.close()
+        if not due:
+            return
+        report = run_crawl(config, db_path, due)
         log.info("crawl: %s; %d failed fetch(es)", report.counts, len(report.errors))
     except Exception:  # a daemon job never raises: log it and wait for the next run
         log.exception("crawl failed")

@@ -236,18 +236,21 @@ def status(state: _State, as_json: bool) -> None:
     """Health of every source, failing ones first, with their last error."""
     from store.fetches import source_health
 
-    health = source_health(state.db(), [s.id for s in state.config.sources])
+    health = source_health(state.db(), state.config)
     if as_json:
         _echo_json([asdict(h) for h in health])
         return
     click.echo(f"{'source':28} {'state':8} {'articles':>8}  last fetch / last error")
     for h in health:
         click.echo(f"{h.source_id:28} {h.state:8} {h.articles:>8}  {h.last_fetch or 'never'}")
-        if h.state == "failing":
-            click.echo(f"{'':28} {'':8} {'':>8}  ! {h.last_error} ({h.consecutive_failures} failure(s) in a row)")
+        if h.state in ("failing", "erroring"):
+            retry = f"; next try {h.next_retry}" if h.next_retry else ""
+            click.echo(f"{'':28} {'':8} {'':>8}  ! {h.last_error} ({h.consecutive_failures} failure(s) in a row{retry})")
+        elif h.state == "silent":
+            click.echo(f"{'':28} {'':8} {'':>8}  ! {h.last_error}")
         elif h.state == "warning":
             click.echo(f"{'':28} {'':8} {'':>8}  ! {h.failed_pages} page(s) failed, last: {h.last_error}")
-    if any(h.state == "failing" for h in health):
+    if any(h.state in ("failing", "erroring") for h in health):
         sys.exit(1)
 
 

@@ -37,10 +37,13 @@ class Settings(_Model):
     concurrent_requests_per_domain: int = Field(1, ge=1, le=16)
     download_timeout: float = Field(30.0, gt=0)
     retry_times: int = Field(2, ge=0, le=10)
+    retry_backoff: float = Field(2.0, ge=0, description="seconds before the first retry; doubled each time")
     max_response_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     obey_robots: bool = True
     autothrottle: bool = True
     crawl_timeout: float = Field(1800.0, gt=0, description="seconds a whole crawl may take")
+    failing_after: int = Field(3, ge=1, description="failed crawls in a row before a source is 'failing'")
+    retry_failing_max_hours: float = Field(24, gt=0, description="cap of the backoff between retries of a failing source")
     crawl_interval_minutes: int = Field(60, ge=5, description="the daemon crawls every source this often")
     alert_max_age_days: int = Field(30, ge=1, description="never alert articles first seen longer ago")
     smtp: Smtp = Smtp()
@@ -51,14 +54,44 @@ class Settings(_Model):
         return v if v is None else _http_url(v)
 
 
+_DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
+_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def duration_seconds(text: str) -> int:
+    """'90m', '12h', '14d', '2w' -> seconds."""
+    m = _DURATION.match(text.strip())
+    if not m:
+        raise ValueError("must be a duration such as 90m, 12h, 14d or 2w")
+    return int(m[1]) * _UNITS[m[2]]
+
+
+class Selectors(_Model):
+    """Per-site CSS selectors that override automatic extraction (each optional)."""
+
+    title: str | None = None
+    date: str | None = None
+    author: str | None = None
+    body: str | None = None
+
+
 class Source(_Model):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     name: str
-    kind: Literal["feed", "listing", "pdf_links"]
+    kind: Literal["feed", "wordpress", "listing", "pdf_links", "sitemap", "govuk_search"] = Field(
+        description="feed: RSS/Atom; wordpress: a WordPress feed, back-filled through ?paged=N; "
+        "listing: an HTML page of article links; pdf_links: a page of links to PDFs; "
+        "sitemap: a sitemap or sitemap index; govuk_search: the GOV.UK Search API, each result "
+        "read through the Content API"
+    )
     url: str
     links: str | None = Field(None, description="CSS selector of article links (listing, pdf_links)")
+    next_page: str | None = Field(None, description="CSS selector of the next (older) page link, for back-fill")
+    selectors: Selectors | None = None
     follow: bool = Field(True, description="feed: fetch each entry's page for the full text")
     include_keywords: tuple[str, ...] = Field((), description="keep only items mentioning one of these")
+    url_pattern: str | None = Field(None, description="keep only article URLs matching this regular expression")
+    cadence: str = Field("30d", description="how often this source normally publishes; longer silence is flagged")
     enabled: bool = True
     notes: str | None = None
 
@@ -66,6 +99,22 @@ class Source(_Model):
     @classmethod
     def _url(cls, v: str) -> str:
         return _http_url(v)
+
+    @field_validator("cadence")
+    @classmethod
+    def _cadence(cls, v: str) -> str:
+        duration_seconds(v)
+        return v
+
+    @field_validator("url_pattern")
+    @classmethod
+    def _pattern(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                re.compile(v)
+            except re.error as e:
+                raise ValueError(f"not a valid regular expression: {e}") from e
+        return v
 
     @model_validator(mode="after")
     def _links_needed(self) -> "Source":

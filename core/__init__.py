@@ -1,1 +1,2 @@
-"""Shared vocabulary of carewatch: the item types and errors every package speaks. Stdlib only."""
+"""Shared vocabulary of carewatch: the item types, URL identity and errors every package speaks.
+Stdlib only, but for w3lib in core.urls."""

@@ -80,7 +80,8 @@ class Fetch:
     http_status: int | None = None
     bytes: int = 0
     duration_ms: int = 0
-    items_found: int = 0
+    items_found: int = 0  # links or entries the page listed
+    items_new: int = 0  # of those, not stored before (fetched now)
     error_kind: str | None = None
     error: str | None = None
 
@@ -96,3 +97,21 @@ class SeenIndex(Protocol):
 
     def signatures(self) -> Iterable[tuple[str, str, bytes, int]]:
         """(article_id, source_id, minhash, shingles) of every stored article that has one."""
+
+
+class CrawlState(Protocol):
+    """What a spider may remember between crawls. The store implements it."""
+
+    def is_stored(self, url_key: str) -> bool:
+        """True if a page with this URL key is stored (as an article or an alias)."""
+
+    def validators(self, url: str) -> tuple[str | None, str | None]:
+        """(ETag, Last-Modified) saved for this URL, or (None, None)."""
+
+    def save_validators(self, url: str, etag: str | None, last_modified: str | None) -> None: ...
+
+    def backfill_resume(self, source_id: str, since: str) -> str | None:
+        """The next archive page a back-fill of this source to `since` had reached, if unfinished."""
+
+    def backfill_progress(self, source_id: str, since: str, next_url: str | None, pages: int) -> None:
+        """Record that pages before `next_url` are done (next_url None: the back-fill finished)."""

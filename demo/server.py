@@ -52,6 +52,8 @@ class DemoSites:
 
     hosts: dict[str, dict[str, Route]] = field(default_factory=dict)
     site_hosts: dict[str, str] = field(default_factory=dict)  # site id -> host
+    # host -> [(path prefix, handler)]: generated pages; handler(path_and_query) -> (status, type, body) | None
+    handlers: dict[str, list[tuple[str, Any]]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, manifest: Path = SITE_DIR / "manifest.yaml") -> "DemoSites":
@@ -63,6 +65,11 @@ class DemoSites:
             sites.site_hosts[site_id] = host
             routes: dict[str, Route] = {}
             for r in site["routes"]:
+                if "handler" in r:
+                    module, _, func = r["handler"].partition(":")
+                    handler = getattr(importlib.import_module(module), func)
+                    sites.handlers.setdefault(host, []).append((r["prefix"], handler))
+                    continue
                 routes_for = [r["path"], *r.get("aliases", [])]
                 body, suffix = b"", ".html"
                 if "pdf" in r:
@@ -82,12 +89,21 @@ class DemoSites:
         return sites
 
     def find(self, host: str, path_and_query: str) -> Route | None:
-        routes = self.hosts.get(host.lower().split(":")[0])
+        host = host.lower().split(":")[0]
+        routes = self.hosts.get(host)
         if routes is None:
             return None
         if path_and_query in routes:
             return routes[path_and_query]
-        return routes.get(path_and_query.split("?", 1)[0])
+        if path_and_query.split("?", 1)[0] in routes:
+            return routes[path_and_query.split("?", 1)[0]]
+        for prefix, handler in self.handlers.get(host, []):
+            if path_and_query.startswith(prefix):
+                made = handler(path_and_query)
+                if made is not None:
+                    status, ctype, body = made
+                    return Route(status, ctype, body, '"' + hashlib.sha1(body).hexdigest()[:16] + '"')
+        return None
 
     def url(self, site_id: str, path: str = "/") -> str:
         return f"http://{self.site_hosts[site_id]}{path}"
@@ -122,7 +138,10 @@ class _Handler(BaseHTTPRequestHandler):
         body = route.body if route else b"<html><body><h1>Not found</h1></body></html>"
         ctype = route.content_type if route else "text/html; charset=utf-8"
         etag = route.etag if route else None
-        if route and status == 200 and etag and self.headers.get("If-None-Match") == etag:
+        if route and status == 200 and (
+            (etag and self.headers.get("If-None-Match") == etag)
+            or (not self.headers.get("If-None-Match") and self.headers.get("If-Modified-Since") == LAST_MODIFIED)
+        ):
             status, body = 304, b""
         self.server.log.append(LoggedRequest(self.command, host, pq, dict(self.headers.items()), status))
         self.send_response(status)

@@ -10,6 +10,8 @@ import logging
 import re
 from datetime import datetime, timezone
 
+import dateparser
+import parsel
 import trafilatura
 from bs4 import BeautifulSoup
 from pypdf import PdfReader
@@ -124,6 +126,32 @@ def _drop_leading_title(text: str, title: str) -> str:
     return text
 
 
+def apply_selectors(html: str, selectors: dict[str, str], found: dict) -> dict:
+    """A source's own CSS selectors (config `selectors:`) override what was found automatically."""
+    sel = parsel.Selector(text=html)
+
+    def text_of(css: str) -> str:
+        return " ".join(" ".join(sel.css(css).xpath("string()").getall()).split())
+
+    out = dict(found)
+    if selectors.get("title") and text_of(selectors["title"]):
+        out["title"] = text_of(selectors["title"])
+    if selectors.get("author") and text_of(selectors["author"]):
+        out["author"] = text_of(selectors["author"])
+    if selectors.get("date"):
+        raw = sel.css(selectors["date"]).attrib.get("datetime") or text_of(selectors["date"])
+        parsed = dateparser.parse(raw, settings={"PREFER_DAY_OF_MONTH": "first"}) if raw else None
+        if parsed:
+            out["date"] = parsed.date().isoformat() if not parsed.hour and not parsed.minute else parsed.isoformat()
+    if selectors.get("body"):
+        blocks = [" ".join(t.split()) for el in sel.css(selectors["body"])
+                  for t in el.xpath(".//p|.//li|.//h2|.//h3|.//blockquote").xpath("string()").getall()]
+        body = "\n".join(b for b in blocks if b) or text_of(selectors["body"])
+        if body:
+            out["text"] = body
+    return out
+
+
 def extract(article: Article) -> Article:
     """Fill title, author, published, text and kind. Raises ExtractionFailed if nothing usable."""
     found: dict = {}
@@ -135,6 +163,8 @@ def extract(article: Article) -> Article:
             found = extract_pdf(article.body)
         elif article.html:
             found = extract_html(article.html, article.url)
+            if article.extra.get("selectors"):
+                found = apply_selectors(article.html, article.extra["selectors"], found)
     except Exception as e:  # a broken page or PDF must not lose the feed entry
         warning = f"{type(e).__name__}: {e}"
         log.warning("extraction failed for %s: %s", article.url, warning)
@@ -150,7 +180,7 @@ def extract(article: Article) -> Article:
     text = _drop_leading_title(text, title)
     if not text and not title:
         raise ExtractionFailed(f"no text could be extracted from {article.url}" + (f" ({warning})" if warning else ""))
-    extra = dict(article.extra)
+    extra = {k: v for k, v in article.extra.items() if k != "selectors"}
     if found.get("canonical"):
         extra["page_canonical"] = found["canonical"]
     if warning:

@@ -17,6 +17,11 @@ def scrapy_settings(settings: Settings) -> dict[str, Any]:
         "DOWNLOAD_TIMEOUT": settings.download_timeout,
         "RETRY_ENABLED": True,
         "RETRY_TIMES": settings.retry_times,
+        "CAREWATCH_RETRY_BACKOFF": settings.retry_backoff,
+        "DOWNLOADER_MIDDLEWARES": {
+            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+            "scrapers.retry.BackoffRetryMiddleware": 550,
+        },
         "DOWNLOAD_MAXSIZE": settings.max_response_bytes,
         "DOWNLOAD_WARNSIZE": max(settings.max_response_bytes // 2, 1024),
         "AUTOTHROTTLE_ENABLED": settings.autothrottle,

@@ -1,25 +1,45 @@
 """One spider for every source kind, parametrised by the source's config entry.
 
 Kinds: ``feed`` (RSS/Atom parsed with feedparser; each entry's page fetched for its full text),
-``listing`` (an HTML page whose article links a CSS selector picks), ``pdf_links`` (a page of
-links to documents, e.g. Ofsted's provider page; the link text gives the type and date).
+``wordpress`` (a feed, back-filled through WordPress's ``?paged=N``), ``listing`` (an HTML page
+whose article links a CSS selector picks), ``pdf_links`` (a page of links to documents, e.g.
+Ofsted's provider page; the link text gives the type and date), ``sitemap`` (a sitemap or
+sitemap index), ``govuk_search`` (the GOV.UK Search API, each result read through the Content
+API).
+
+Incremental: a source's own page (feed, listing, sitemap, search) is fetched with the ETag and
+Last-Modified it last had, so an unchanged source answers 304 and costs nothing; pages already
+stored are not fetched again. Validators are saved only for sources whose whole run succeeded,
+so a failure is retried next time rather than hidden behind a 304.
+
+Back-fill (``since``): archives are walked page by page, older each time, until the entries are
+older than ``since``; progress is saved as pages complete, so an interrupted back-fill resumes
+where it stopped.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from calendar import timegm
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterator
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import feedparser
 import scrapy
+from scrapy import signals
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.misc import load_object
 from twisted.python.failure import Failure
 
-from core.items import Article, Fetch, utcnow_iso
+from core.items import Article, CrawlState, Fetch, utcnow_iso
+from core.urls import url_key
+
+ARTICLE_PRIORITY = 10  # articles before the next archive page: a page completes before the next starts
 
 
 def _iso(struct: time.struct_time | None) -> str | None:
@@ -56,29 +76,90 @@ def classify_failure(failure: Failure) -> tuple[str, str, int | None]:
     return name, f"{name}: {exc}".strip(), None
 
 
+def with_query(url: str, **params: Any) -> str:
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    query.update({k: str(v) for k, v in params.items()})
+    return urlunsplit(parts._replace(query=urlencode(query, safe="[]%")))
+
+
+@dataclass
+class _Page:
+    """One archive page of a back-fill, done when all the articles it listed are."""
+
+    source_id: str
+    number: int
+    next_url: str | None
+    outstanding: int = 0
+    parsed: bool = False
+
+
+@dataclass
+class _Backfill:
+    pages: dict[int, _Page] = field(default_factory=dict)
+    done_through: int = 0
+
+
 class SourceSpider(scrapy.Spider):
     name = "carewatch"
 
-    def __init__(self, sources: list[dict[str, Any]], **kwargs: Any) -> None:
+    def __init__(self, sources: list[dict[str, Any]], since: str | None = None,
+                 state: CrawlState | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.sources = {s["id"]: s for s in sources}
+        self.since = since
+        self.state = state
+        self.failed: set[str] = set()
+        self.fresh_validators: dict[str, tuple[str, str | None, str | None]] = {}  # url -> (source, etag, lm)
+        self.backfills: dict[str, _Backfill] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):  # noqa: ANN206
+        factory, db = crawler.settings.get("CAREWATCH_CRAWL_STATE"), crawler.settings.get("CAREWATCH_DB")
+        kwargs.setdefault("state", load_object(factory)(db) if factory and db else None)
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.save_validators, signal=signals.spider_closed)
+        return spider
 
     async def start(self):  # noqa: D102 - Scrapy >= 2.13 entry point
         for source in self.sources.values():
-            callback = {"feed": self.parse_feed, "listing": self.parse_listing, "pdf_links": self.parse_listing}
-            yield self._request(source["url"], source["id"], callback[source["kind"]], role="index")
+            url = source["url"]
+            if self.since and self.state:
+                url = self.state.backfill_resume(source["id"], self.since) or url
+            yield self._index_request(source, url, page=1)
 
-    # -- helpers -----------------------------------------------------------------------------
-    def _request(self, url: str, source_id: str, callback, role: str, entry: dict | None = None) -> scrapy.Request:
+    # -- requests ----------------------------------------------------------------------------
+    def _index_request(self, source: dict, url: str, page: int) -> scrapy.Request:
+        callback = {"feed": self.parse_feed, "wordpress": self.parse_feed, "listing": self.parse_listing,
+                    "pdf_links": self.parse_listing, "sitemap": self.parse_sitemap,
+                    "govuk_search": self.parse_govuk_search}[source["kind"]]
+        headers = {}
+        if not self.since and page == 1 and self.state:  # conditional GET of the source's own page
+            etag, modified = self.state.validators(url)
+            if etag:
+                headers["If-None-Match"] = etag
+            if modified:
+                headers["If-Modified-Since"] = modified
         return scrapy.Request(
-            url,
-            callback=callback,
-            errback=self.on_error,
-            meta={"source_id": source_id, "role": role, "entry": entry or {}, "started": utcnow_iso()},
-            dont_filter=role == "index",
+            url, callback=callback, errback=self.on_error, headers=headers, dont_filter=True,
+            meta={"source_id": source["id"], "role": "index", "page": page, "started": utcnow_iso(),
+                  "handle_httpstatus_list": [304] + ([404] if page > 1 else [])},
         )
 
-    def _fetch(self, response: Response, *, items: int = 0, status: str = "ok", kind=None, error=None) -> Fetch:
+    def _article_request(self, source_id: str, url: str, entry: dict, page: _Page | None,
+                         callback=None) -> scrapy.Request:  # noqa: ANN001
+        if page:
+            page.outstanding += 1
+        return scrapy.Request(
+            url, callback=callback or self.parse_article, errback=self.on_error, priority=ARTICLE_PRIORITY,
+            meta={"source_id": source_id, "role": "article", "entry": entry, "started": utcnow_iso(),
+                  "page_ref": (source_id, page.number) if page else None},
+        )
+
+    def _fetch(self, response: Response, *, found: int = 0, new: int = 0, status: str = "ok",
+               kind: str | None = None, error: str | None = None) -> Fetch:
+        if status == "error":
+            self.failed.add(response.meta["source_id"])
         latency = response.meta.get("download_latency") or 0.0
         return Fetch(
             source_id=response.meta["source_id"],
@@ -89,97 +170,268 @@ class SourceSpider(scrapy.Spider):
             http_status=response.status,
             bytes=len(response.body),
             duration_ms=int(latency * 1000),
-            items_found=items,
+            items_found=found,
+            items_new=new,
             error_kind=kind,
             error=error,
         )
 
+    def _remember_validators(self, response: Response) -> None:
+        if self.since or response.meta.get("page", 1) != 1 or response.status != 200:
+            return
+        etag = response.headers.get("ETag")
+        modified = response.headers.get("Last-Modified")
+        if etag or modified:
+            self.fresh_validators[response.url] = (
+                response.meta["source_id"], etag.decode("latin-1") if etag else None,
+                modified.decode("latin-1") if modified else None,
+            )
+
+    def save_validators(self, spider: scrapy.Spider | None = None, reason: str = "finished") -> None:
+        """At the end of the crawl, keep validators only of sources whose whole run succeeded."""
+        if not self.state or reason != "finished":
+            return
+        for url, (source_id, etag, modified) in self.fresh_validators.items():
+            if source_id not in self.failed:
+                self.state.save_validators(url, etag, modified)
+
+    def _not_modified(self, response: Response) -> Fetch | None:
+        if response.status == 304:
+            return self._fetch(response, status="not_modified")
+        return None
+
+    # -- links to articles, and the next page of a back-fill --------------------------------
+    def _follow(self, response: Response, source: dict, links: list[tuple[str, dict]],
+                next_url: str | None, **fetch: Any) -> Iterator[Any]:
+        """Yield the fetch record, article requests for new links, and the next archive page."""
+        pattern = re.compile(source["url_pattern"]) if source.get("url_pattern") else None
+        wanted = []
+        for url, entry in links:
+            if pattern and not pattern.search(url):
+                continue
+            if self.since and entry.get("published") and entry["published"][:10] < self.since:
+                continue
+            if self.state and self.state.is_stored(url_key(url)):
+                continue
+            wanted.append((url, entry))
+        page = None
+        if self.since:
+            page = _Page(source["id"], response.meta.get("page", 1), next_url)
+            self.backfills.setdefault(source["id"], _Backfill()).pages[page.number] = page
+        yield self._fetch(response, found=len(links), new=len(wanted), **fetch)
+        for url, entry in wanted:
+            if source["kind"] in ("feed", "wordpress") and not source.get("follow", True):
+                yield self._article(source["id"], url, entry)
+            else:
+                yield self._article_request(source["id"], url, entry, page)
+        if page:
+            page.parsed = True
+            self._page_progress(source["id"])
+            if next_url:
+                yield self._index_request(source, next_url, page=page.number + 1)
+
+    def _page_progress(self, source_id: str) -> None:
+        """Save how far a back-fill got: up to the last page whose articles are all done."""
+        bf = self.backfills.get(source_id)
+        if not bf or not self.state or not self.since:
+            return
+        advanced = False
+        while True:
+            page = bf.pages.get(bf.done_through + 1)
+            if page is None or not page.parsed or page.outstanding:
+                break
+            bf.done_through += 1
+            advanced = True
+            last = page
+        if advanced:
+            self.state.backfill_progress(source_id, self.since, last.next_url, bf.done_through)
+
+    def _article_done(self, meta: dict) -> None:
+        ref = meta.get("page_ref")
+        if ref:
+            page = self.backfills[ref[0]].pages[ref[1]]
+            page.outstanding -= 1
+            self._page_progress(ref[0])
+
+    def _older(self, dates: list[str | None]) -> bool:
+        """True when a back-fill should go on to the next (older) page."""
+        known = [d for d in dates if d]
+        return bool(self.since) and (not known or min(known)[:10] >= self.since)
+
     # -- index pages -------------------------------------------------------------------------
     def parse_feed(self, response: Response) -> Iterator[Any]:
-        source_id = response.meta["source_id"]
-        source = self.sources[source_id]
+        if (nm := self._not_modified(response)) is not None:
+            yield nm
+            return
+        source = self.sources[response.meta["source_id"]]
+        if response.status == 404:  # past the last page of a paged feed
+            yield self._fetch(response, kind="end", error="no more pages")
+            return
         headers = {k.decode().lower(): v[0].decode("latin-1") for k, v in response.headers.items() if v}
         parsed = feedparser.parse(response.body, response_headers=headers)
         entries = parsed.entries
         if not entries:
+            reason = None
             if not response.body.strip():
                 reason = "empty response: no feed"
             elif parsed.bozo:
                 reason = f"malformed feed: {type(parsed.bozo_exception).__name__}: {parsed.bozo_exception}"
             elif not parsed.version:
                 reason = "not a feed (no RSS or Atom found)"
-            else:
-                reason = None  # a valid feed with no entries
             if reason:
                 yield self._fetch(response, status="error", kind="feed", error=reason)
                 return
-        warning = None
-        if parsed.bozo:
-            warning = f"feed parsed with errors: {type(parsed.bozo_exception).__name__}: {parsed.bozo_exception}"
-        yield self._fetch(response, items=len(entries), kind="feed-warning" if warning else None, error=warning)
+        problem = {}
+        if parsed.bozo:  # entries are still kept; the feed's fault is recorded
+            exc = parsed.bozo_exception
+            minor = isinstance(exc, feedparser.CharacterEncodingOverride)
+            problem = {"status": "warning" if minor else "error", "kind": "bozo",
+                       "error": f"feed parsed with errors: {type(exc).__name__}: {exc}"}
+        links = []
         for entry in entries:
             link = entry.get("link")
             if not link:
                 continue
             content = entry.get("content") or []
-            data = {
+            links.append((response.urljoin(link), {
                 "title": _clean(entry.get("title")),
                 "author": _clean(entry.get("author")) or None,
                 "published": _iso(entry.get("published_parsed") or entry.get("updated_parsed")),
                 "summary": (content[0].get("value") if content else None) or entry.get("summary"),
                 "guid": entry.get("id"),
-            }
-            url = response.urljoin(link)
-            if source.get("follow", True):
-                yield self._request(url, source_id, self.parse_article, role="article", entry=data)
-            else:
-                yield self._article(source_id, url, data)
+            }))
+        self._remember_validators(response)
+        next_url = None
+        if source["kind"] == "wordpress" and entries and self._older([e["published"] for _, e in links]):
+            next_url = with_query(source["url"], paged=response.meta.get("page", 1) + 1)
+        yield from self._follow(response, source, links, next_url, **problem)
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
-        source_id = response.meta["source_id"]
-        source = self.sources[source_id]
-        if not isinstance(response, TextResponse):
+        if (nm := self._not_modified(response)) is not None:
+            yield nm
+            return
+        source = self.sources[response.meta["source_id"]]
+        if not isinstance(response, TextResponse) or response.status == 404:
             yield self._fetch(response, status="error", kind="listing", error="not an HTML page")
             return
-        found = []
+        links = []
         for sel in response.css(source["links"]):
             href = sel.attrib.get("href") if sel.attrib else sel.get()
             if not href:
                 continue
             text = _clean(" ".join(sel.css("::text").getall())) if sel.attrib else ""
-            found.append((response.urljoin(href.strip()), text))
-        if not found:
-            yield self._fetch(response, status="error", kind="listing",
-                              error=f"no links matched the selector {source['links']!r}")
-            return
-        yield self._fetch(response, items=len(found))
-        for url, text in found:
             entry = {}
             if source["kind"] == "pdf_links":
                 entry = {"title": text.split(",")[0].strip() or None, "published": date_from_text(text)}
-            yield self._request(url, source_id, self.parse_article, role="article", entry=entry)
+            links.append((response.urljoin(href.strip()), entry))
+        if not links:
+            self.failed.add(source["id"])
+            yield self._fetch(response, status="error", kind="listing",
+                              error=f"no links matched the selector {source['links']!r}")
+            return
+        self._remember_validators(response)
+        next_url = None
+        if source.get("next_page") and self._older(response.css("time::attr(datetime)").getall()):
+            href = response.css(source["next_page"]).attrib.get("href")
+            next_url = response.urljoin(href) if href else None
+        yield from self._follow(response, source, links, next_url)
+
+    def parse_sitemap(self, response: Response) -> Iterator[Any]:
+        if (nm := self._not_modified(response)) is not None:
+            yield nm
+            return
+        source = self.sources[response.meta["source_id"]]
+        try:
+            sel = scrapy.Selector(text=response.body.decode("utf-8", "replace"), type="xml")
+            sel.remove_namespaces()
+        except Exception as e:  # noqa: BLE001 - any parser failure is this source's error
+            yield self._fetch(response, status="error", kind="sitemap", error=f"not a sitemap: {e}")
+            return
+        children = sel.xpath("//sitemapindex/sitemap/loc/text()").getall()
+        if children:
+            yield self._fetch(response, found=len(children), new=len(children))
+            for loc in children:
+                yield scrapy.Request(response.urljoin(loc.strip()), callback=self.parse_sitemap,
+                                     errback=self.on_error, dont_filter=True,
+                                     meta={**response.meta, "role": "index", "started": utcnow_iso(), "page": 2})
+            return
+        links = [(response.urljoin(u.xpath("loc/text()").get("").strip()),
+                  {"published": (u.xpath("lastmod/text()").get() or "").strip() or None})
+                 for u in sel.xpath("//urlset/url")]
+        if not links:
+            yield self._fetch(response, status="error", kind="sitemap", error="no <url> or <sitemap> entries")
+            return
+        self._remember_validators(response)
+        yield from self._follow(response, source, links, None)
+
+    def parse_govuk_search(self, response: Response) -> Iterator[Any]:
+        if (nm := self._not_modified(response)) is not None:
+            yield nm
+            return
+        source = self.sources[response.meta["source_id"]]
+        try:
+            results = json.loads(response.body)["results"]
+        except (ValueError, KeyError, TypeError) as e:
+            yield self._fetch(response, status="error", kind="api", error=f"not a GOV.UK search response: {e}")
+            return
+        links = []
+        for r in results:
+            if not r.get("link", "").startswith("/"):
+                continue
+            api = urlunsplit(urlsplit(response.url)._replace(path="/api/content" + r["link"], query=""))
+            links.append((api, {"title": r.get("title"), "published": r.get("public_timestamp"),
+                                "summary": r.get("description"), "page_url": response.urljoin(r["link"])}))
+        self._remember_validators(response)
+        next_url = None
+        if results and self._older([e["published"] for _, e in links]):
+            query = dict(parse_qsl(urlsplit(response.url).query))
+            count = int(query.get("count", len(results)) or len(results))
+            next_url = with_query(response.url, start=int(query.get("start", 0) or 0) + count)
+        yield from self._follow(response, source, links, next_url)
 
     # -- article pages -----------------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterator[Any]:
+        self._article_done(response.meta)
         data = response.meta.get("entry") or {}
+        source = self.sources[response.meta["source_id"]]
+        if data.get("page_url"):  # a GOV.UK Content API item
+            yield from self._govuk_content(response, data)
+            return
         is_text = isinstance(response, TextResponse) and not response.body.lstrip().startswith(b"%PDF-")
-        if is_text and self.sources[response.meta["source_id"]]["kind"] == "pdf_links":
+        if is_text and source["kind"] == "pdf_links":
             # Ofsted's report links sometimes serve an HTML "Report not found" page.
             title = _clean(" ".join(response.css("title::text, h1::text").getall()))[:120]
             yield self._fetch(response, status="error", kind="not-pdf",
                               error=f"expected a PDF, got an HTML page: {title!r}")
             return
-        yield self._fetch(response, items=1)
+        yield self._fetch(response, found=1, new=1)
         yield self._article(
-            response.meta["source_id"],
-            response.url,
-            data,
+            response.meta["source_id"], response.url, data,
             html=response.text if is_text else "",
             body=b"" if is_text else response.body,
             content_type=(response.headers.get("Content-Type") or b"").decode("latin-1"),
         )
 
+    def _govuk_content(self, response: Response, data: dict) -> Iterator[Any]:
+        try:
+            item = json.loads(response.body)
+            body = (item.get("details") or {}).get("body") or ""
+        except (ValueError, AttributeError) as e:
+            yield self._fetch(response, status="error", kind="api", error=f"not a GOV.UK content item: {e}")
+            return
+        yield self._fetch(response, found=1, new=1)
+        notice = item.get("withdrawn_notice") or {}
+        if notice:
+            body = (f"<p>This was withdrawn on {notice.get('withdrawn_at', '')[:10]}: "
+                    f"{notice.get('explanation', '')}</p>") + body
+        html = f"<html><head><title>{item.get('title', '')}</title></head><body><article>{body}</article></body></html>"
+        entry = {**data, "title": item.get("title") or data.get("title"),
+                 "published": item.get("first_published_at") or data.get("published"),
+                 "summary": item.get("description") or data.get("summary")}
+        yield self._article(response.meta["source_id"], data["page_url"], entry, html=html)
+
     def _article(self, source_id: str, url: str, data: dict, **page: Any) -> Article:
+        selectors = self.sources[source_id].get("selectors") or {}
         return Article(
             source_id=source_id,
             url=url,
@@ -189,13 +441,17 @@ class SourceSpider(scrapy.Spider):
             feed_published=data.get("published"),
             feed_summary=data.get("summary"),
             guid=data.get("guid"),
+            extra={"selectors": {k: v for k, v in selectors.items() if v}} if selectors else {},
             **page,
         )
 
     def on_error(self, failure: Failure) -> Iterator[Any]:
         request = failure.request
-        kind, message, status = classify_failure(failure)
         meta = request.meta
+        if meta.get("role") == "article":
+            self._article_done(meta)
+        self.failed.add(meta["source_id"])
+        kind, message, status = classify_failure(failure)
         yield Fetch(
             source_id=meta["source_id"],
             url=request.url,

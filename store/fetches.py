@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta, timezone
 
 from sqlite_utils import Database
 
+from config.schema import Config, duration_seconds
 from core.items import Fetch
 
 
@@ -18,7 +20,7 @@ def record_fetch(db: Database, fetch: Fetch) -> None:
 @dataclass(frozen=True)
 class SourceHealth:
     source_id: str
-    state: str  # failing | warning | never | ok
+    state: str  # failing | erroring | silent | warning | never | ok
     last_fetch: str | None
     last_error: str | None
     consecutive_failures: int  # failed fetches of the source's own feed or listing, in a row
@@ -26,26 +28,40 @@ class SourceHealth:
     fetches: int
     articles: int
     last_new_article: str | None
+    next_retry: str | None  # when the daemon tries a failing source again
 
 
-_ORDER = {"failing": 0, "warning": 1, "never": 2, "ok": 3}
+_ORDER = {"failing": 0, "erroring": 1, "silent": 2, "warning": 3, "never": 4, "ok": 5}
 
 
-def source_health(db: Database, source_ids: list[str]) -> list[SourceHealth]:
-    """Health of each source from the fetch log, failing ones first.
+def retry_after(config: Config, failures: int) -> timedelta:
+    """Capped exponential backoff between attempts at a failing source."""
+    s = config.settings
+    extra = max(0, failures - s.failing_after)
+    minutes = min(s.crawl_interval_minutes * 2**extra, s.retry_failing_max_hours * 60)
+    return timedelta(minutes=minutes)
 
-    A source is *failing* when the last fetch of its own feed or listing page failed, and has a
-    *warning* when that worked but some of the pages it linked to failed in the same run.
+
+def source_health(db: Database, config: Config, now: datetime | None = None) -> list[SourceHealth]:
+    """Health of each configured source from the fetch log, the most urgent first.
+
+    - failing: its own feed or listing page failed `failing_after` times in a row (retried with
+      capped backoff, never dropped); erroring: it failed fewer times than that;
+    - silent: it works but nothing new has appeared for longer than its `cadence` (a broken
+      selector looks like a quiet week otherwise);
+    - warning: it works, but some pages it linked to failed in the last run.
     """
+    now = now or datetime.now(timezone.utc)
     out = []
-    for sid in source_ids:
+    for source in config.sources:
+        sid = source.id
         index = db.execute(
             "SELECT id, started, status, error_kind, error FROM fetches "
             "WHERE source_id = ? AND role = 'index' ORDER BY id DESC LIMIT 100",
             [sid],
         ).fetchall()
-        total, last_fetch = db.execute(
-            "SELECT count(*), max(started) FROM fetches WHERE source_id = ?", [sid]
+        total, last_fetch, first_fetch = db.execute(
+            "SELECT count(*), max(started), min(started) FROM fetches WHERE source_id = ?", [sid]
         ).fetchone()
         articles, last_new = db.execute(
             "SELECT count(*), max(first_seen) FROM articles WHERE source_id = ?", [sid]
@@ -62,14 +78,31 @@ def source_health(db: Database, source_ids: list[str]) -> list[SourceHealth]:
                 "AND status = 'error' AND id > ? ORDER BY id DESC",
                 [sid, index[0][0]],
             ).fetchall()
+        quiet_since = last_new or first_fetch
+        silent = bool(quiet_since) and now - datetime.fromisoformat(quiet_since) > timedelta(
+            seconds=duration_seconds(source.cadence))
+        next_retry = None
         if not index:
             state, last_error = "never", None
         elif failures:
-            state, last_error = "failing", f"{index[0][3]}: {index[0][4]}"
+            state = "failing" if failures >= config.settings.failing_after else "erroring"
+            last_error = f"{index[0][3]}: {index[0][4]}"
+            next_retry = (datetime.fromisoformat(index[0][1]) + retry_after(config, failures)).isoformat(
+                timespec="seconds")
+        elif silent:
+            state, last_error = "silent", f"nothing new since {quiet_since[:10]} (cadence {source.cadence})"
         elif page_errors:
             state, last_error = "warning", f"{page_errors[0][0]}: {page_errors[0][1]}"
         else:
             state, last_error = "ok", None
         out.append(SourceHealth(sid, state, last_fetch, last_error, failures, len(page_errors), total,
-                                articles, last_new))
+                                articles, last_new, next_retry))
     return sorted(out, key=lambda h: (_ORDER[h.state], h.source_id))
+
+
+def due_sources(db: Database, config: Config, now: datetime | None = None) -> list[str]:
+    """Enabled sources the daemon should crawl now: all but failing ones still backing off."""
+    now = now or datetime.now(timezone.utc)
+    health = {h.source_id: h for h in source_health(db, config, now)}
+    return [s.id for s in config.sources if s.enabled and not (
+        health[s.id].next_retry and datetime.fromisoformat(health[s.id].next_retry) > now)]

@@ -104,3 +104,15 @@ def m001_initial(db: Database) -> None:
         pk=("subscriber", "article_id"),
         foreign_keys=[("delivery_id", "deliveries", "id"), ("article_id", "articles", "article_id")],
     )
+
+
+@migrations()
+def m002_crawl_state(db: Database) -> None:
+    db["http_validators"].create(
+        {"url": str, "etag": str, "last_modified": str, "saved": str}, pk="url"
+    )
+    db["backfills"].create(
+        {"source_id": str, "since": str, "next_url": str, "pages": int, "finished": int, "updated": str},
+        pk=("source_id", "since"),
+    )
+    db["fetches"].add_column("items_new", int)

@@ -162,12 +162,14 @@ def test_status_shows_failing_sources_first_with_their_error(run):
     result = carewatch("--config", str(ROOT / "demo" / "config"), "--db", str(run.db_path), "status")
     assert result.returncode == 1, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[1].split()[:2] in (["birmingham-against-the-cuts-news", "failing"],
-                                    ["birmingham-live-midlands", "failing"])
+    first_two = [tuple(line.split()[:2]) for line in lines[1:] if line and not line.startswith(" ")][:2]
+    assert {sid for sid, _ in first_two} == {"birmingham-against-the-cuts-news", "birmingham-live-midlands"}
+    assert {st for _, st in first_two} == {"erroring"}  # 2 failed crawls: below failing_after (3)
     assert "HTTP 500" in result.stdout and "malformed feed" in result.stdout
     data = json.loads(carewatch("--config", str(ROOT / "demo" / "config"), "--db", str(run.db_path),
                                 "status", "--json").stdout)
-    assert [h["state"] for h in data[:2]] == ["failing", "failing"]
+    assert [h["state"] for h in data[:2]] == ["erroring", "erroring"]
+    assert all(h["last_error"] and h["consecutive_failures"] == 2 for h in data[:2])
     assert {h["source_id"]: h["state"] for h in data}["ofsted-reports"] == "warning"
     assert {h["source_id"]: h["state"] for h in data}["chamberlain-files"] == "ok"
 

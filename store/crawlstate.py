@@ -1,0 +1,48 @@
+"""What spiders remember between crawls (core.items.CrawlState): stored URLs, HTTP validators
+for conditional requests, and how far each back-fill has got."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+from core.items import utcnow_iso
+
+
+class SqliteCrawlState:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def is_stored(self, url_key: str) -> bool:
+        return bool(
+            self.db.execute("SELECT 1 FROM articles WHERE url_key = ?", [url_key]).fetchone()
+            or self.db.execute("SELECT 1 FROM article_aliases WHERE url_key = ?", [url_key]).fetchone()
+        )
+
+    def validators(self, url: str) -> tuple[str | None, str | None]:
+        row = self.db.execute("SELECT etag, last_modified FROM http_validators WHERE url = ?", [url]).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
+    def save_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
+        self.db["http_validators"].upsert(
+            {"url": url, "etag": etag, "last_modified": last_modified, "saved": utcnow_iso()}, pk="url"
+        )
+
+    def backfill_resume(self, source_id: str, since: str) -> str | None:
+        row = self.db.execute(
+            "SELECT next_url, finished FROM backfills WHERE source_id = ? AND since = ?", [source_id, since]
+        ).fetchone()
+        return row[0] if row and not row[1] else None
+
+    def backfill_progress(self, source_id: str, since: str, next_url: str | None, pages: int) -> None:
+        self.db["backfills"].upsert(
+            {"source_id": source_id, "since": since, "next_url": next_url, "pages": pages,
+             "finished": int(next_url is None), "updated": utcnow_iso()},
+            pk=("source_id", "since"),
+        )
+
+
+def open_crawl_state(db_path: str) -> SqliteCrawlState:
+    """Factory named in the Scrapy setting CAREWATCH_CRAWL_STATE."""
+    from store.db import open_db
+
+    return SqliteCrawlState(open_db(db_path))
