@@ -9,6 +9,7 @@ import json
 import os
 import sys
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -123,13 +124,24 @@ def demo(state: _State, out_dir: str | None, as_json: bool) -> None:
 @cli.command()
 @click.argument("sources", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--since", metavar="DATE", help="Back-fill: walk the sources' archives back to DATE (YYYY-MM-DD); "
+              "an interrupted back-fill to the same date resumes where it stopped.")
 @click.option("--log-level", default="WARNING", show_default=True, help="Scrapy's log level.")
 @click.pass_obj
-def crawl(state: _State, sources: tuple[str, ...], as_json: bool, log_level: str) -> None:
-    """Fetch SOURCES (default: every enabled source) through the pipelines into the archive."""
+def crawl(state: _State, sources: tuple[str, ...], as_json: bool, since: str | None, log_level: str) -> None:
+    """Fetch SOURCES (default: every enabled source) through the pipelines into the archive.
+
+    Only what is new or changed is fetched: unchanged feeds and pages answer 304, stored pages
+    are not fetched again."""
     from cli.crawl import run_crawl
 
-    report = _run(run_crawl, state.config, state.db_path(), list(sources) or None, log_level=log_level)
+    if since:
+        try:
+            since = datetime.strptime(since, "%Y-%m-%d").date().isoformat()
+        except ValueError as e:
+            raise _Fail(f"--since {since!r}: expected a date as YYYY-MM-DD", code=2) from e
+    report = _run(run_crawl, state.config, state.db_path(), list(sources) or None, since=since,
+                  log_level=log_level)
     if as_json:
         _echo_json(asdict(report))
     else:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import threading
+import time
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -44,6 +45,7 @@ class LoggedRequest:
     path: str
     headers: dict[str, str]
     status: int
+    time: float = 0.0  # time.monotonic() when answered
 
 
 @dataclass
@@ -143,7 +145,8 @@ class _Handler(BaseHTTPRequestHandler):
             or (not self.headers.get("If-None-Match") and self.headers.get("If-Modified-Since") == LAST_MODIFIED)
         ):
             status, body = 304, b""
-        self.server.log.append(LoggedRequest(self.command, host, pq, dict(self.headers.items()), status))
+        self.server.log.append(LoggedRequest(self.command, host, pq, dict(self.headers.items()), status,
+                                             time.monotonic()))
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))

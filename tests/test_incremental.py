@@ -1,0 +1,99 @@
+"""Incremental, polite crawling, proven from the demo server's request log."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from cli.crawl import run_crawl
+from config.schema import duration_seconds
+from core.items import Fetch
+from demo.mailsink import MailSink
+from demo.run import demo_config
+from demo.server import DemoServer
+from store.db import open_db
+from store.fetches import due_sources, record_fetch, source_health
+
+
+@pytest.fixture
+def server():
+    with DemoServer() as s:
+        yield s
+
+
+@pytest.fixture
+def config(server):
+    with MailSink() as sink:
+        yield demo_config(server.proxy_url, sink.port)
+
+
+def _index_urls(config):
+    return {s.url for s in config.sources}
+
+
+def test_second_crawl_is_conditional_and_stores_nothing(tmp_path, server, config):
+    db_path = tmp_path / "a.db"
+    first = run_crawl(config, db_path)
+    assert first.counts["new"] >= 20
+    first_log = list(server.requests)
+    server.requests.clear()
+    second = run_crawl(config, db_path)
+    log = [r for r in server.requests if r.path != "/robots.txt"]
+    assert second.counts.get("new", 0) == 0 and second.counts.get("updated", 0) == 0
+
+    by_url = {f"http://{r.host}{r.path}": r for r in log}
+    healthy = {s.url for s in config.sources} - {
+        "http://www.birminghammail.co.uk.test/news/midlands-news/?service=rss",  # malformed
+        "http://birminghamagainstthecuts.wordpress.com.test/category/news/feed/",  # HTTP 500
+        "http://reports.ofsted.gov.uk.test/provider/44/80429",  # one of its links failed
+    }
+    for url in healthy:
+        req = by_url[url]
+        assert req.headers.get("If-None-Match") and req.headers.get("If-Modified-Since"), url
+        assert req.status == 304, url
+    # Failed sources are asked again in full (no validators saved), never hidden behind a 304.
+    for url in _index_urls(config) - healthy:
+        assert "If-None-Match" not in by_url[url].headers and by_url[url].status != 304
+    # No stored article page is fetched again: only the index pages and the link that failed.
+    articles = [u for u in by_url if u not in _index_urls(config)]
+    assert articles == ["http://reports.ofsted.gov.uk.test/v1/file/10023867"]
+    assert len(first_log) > 3 * len(log) / 2
+
+
+def test_retries_back_off(tmp_path, server, config):
+    run_crawl(config, tmp_path / "a.db", ["birmingham-against-the-cuts-news"])
+    hits = [r for r in server.requests if r.path == "/category/news/feed/"]
+    assert [r.status for r in hits] == [500] * (config.settings.retry_times + 1)
+    gaps = [b.time - a.time for a, b in zip(hits, hits[1:])]
+    assert all(g >= config.settings.retry_backoff * 0.9 for g in gaps), gaps
+
+
+def _at(t: datetime) -> str:
+    return t.isoformat(timespec="seconds")
+
+
+def test_failing_after_n_retried_with_capped_backoff_and_silence_flagged(tmp_path, config):
+    db = open_db(tmp_path / "h.db")
+    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    n = config.settings.failing_after
+    for i in range(n + 3):
+        record_fetch(db, Fetch("birmingham-live", "http://x/feed", _at(t0 + timedelta(hours=i)), "error",
+                               error_kind="http", error="HTTP 503"))
+    record_fetch(db, Fetch("chamberlain-files", "http://y/feed", _at(t0), "ok"))
+    now = t0 + timedelta(hours=n + 3)
+    health = {h.source_id: h for h in source_health(db, config, now)}
+    live = health["birmingham-live"]
+    assert live.state == "failing" and live.consecutive_failures == n + 3 and live.last_error == "http: HTTP 503"
+    interval = config.settings.crawl_interval_minutes
+    expected = min(interval * 2**3, config.settings.retry_failing_max_hours * 60)
+    last = t0 + timedelta(hours=n + 2)
+    assert datetime.fromisoformat(live.next_retry) == last + timedelta(minutes=expected)
+    assert "birmingham-live" not in due_sources(db, config, now)
+    assert "birmingham-live" in due_sources(db, config, last + timedelta(minutes=expected + 1))
+    # A source that works but has produced nothing for longer than its cadence is silent.
+    assert health["chamberlain-files"].state == "ok"
+    quiet = timedelta(seconds=duration_seconds(config.source("chamberlain-files").cadence) + 86400)
+    later = {h.source_id: h for h in source_health(db, config, t0 + quiet)}
+    assert later["chamberlain-files"].state == "silent" and "nothing new since 2026-01-01" in later["chamberlain-files"].last_error
+    assert [h.state for h in source_health(db, config, now)][0] == "failing"
