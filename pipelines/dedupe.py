@@ -30,6 +30,7 @@ from scrapy.utils.misc import load_object
 from core.items import Article, SeenIndex, article_id_for
 
 NUM_PERM = 128
+SCHEME = "affine32"  # stored signatures must be read back with the scheme that made them
 SHINGLE = 5  # words per shingle
 LSH_BANDS = (32, 4)  # 32 bands of 4 rows: candidates from about 0.42 similarity; fixed, because
 # datasketch's search for optimal bands integrates numerically and costs ~50 ms per index
@@ -51,13 +52,13 @@ def content_hash(text: str) -> str:
 def signature(text: str) -> tuple[LeanMinHash, int]:
     words = normalise_text(text).split()
     shingles = {" ".join(words[i : i + SHINGLE]) for i in range(max(1, len(words) - SHINGLE + 1))}
-    m = MinHash(num_perm=NUM_PERM, seed=1)
+    m = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME)
     m.update_batch([s.encode("utf-8") for s in shingles])
     return LeanMinHash(m), len(shingles)
 
 
 def _from_bytes(raw: bytes) -> LeanMinHash:
-    return LeanMinHash(seed=1, hashvalues=np.frombuffer(raw, dtype=np.uint64))
+    return LeanMinHash(seed=1, hashvalues=np.frombuffer(raw, dtype=np.uint64), scheme=SCHEME)
 
 
 @dataclass(frozen=True)
@@ -79,9 +80,12 @@ class Deduper:
 
     def _index(self) -> MinHashLSH:
         if self._lsh is None:
-            self._lsh = MinHashLSH(num_perm=NUM_PERM, params=LSH_BANDS)
+            lsh = MinHashLSH(num_perm=NUM_PERM, params=LSH_BANDS)
             for article_id, source_id, raw, n in (self.seen.signatures() if self.seen else ()):
-                self._add(article_id, source_id, _from_bytes(raw), n)
+                sig = _from_bytes(raw)
+                self._meta[article_id] = (source_id, sig, n)
+                lsh.insert(article_id, sig)
+            self._lsh = lsh
         return self._lsh
 
     def _add(self, article_id: str, source_id: str, sig: LeanMinHash, n: int) -> None:

@@ -34,7 +34,7 @@ PRUNE_XPATH = [
 
 
 class ExtractionFailed(DropItem):
-    """Nothing usable came out of a page: the store records it as a fetch error."""
+    """Nothing usable came out of a page: the store records it in the fetch log."""
 
     record_as_error = True
 

@@ -10,6 +10,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from scrapy import signals
+
 from core.items import Article, Fetch
 from store.articles import save_article
 from store.db import open_db
@@ -25,7 +27,29 @@ class StorePipeline:
 
     @classmethod
     def from_crawler(cls, crawler):  # noqa: ANN001 - Scrapy's hook
-        return cls(crawler.settings.get("CAREWATCH_DB"), crawler.settings.get("CAREWATCH_STATS_FILE"))
+        pipeline = cls(crawler.settings.get("CAREWATCH_DB"), crawler.settings.get("CAREWATCH_STATS_FILE"))
+        crawler.signals.connect(pipeline.item_failed, signal=signals.item_error)
+        crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
+        return pipeline
+
+    def item_failed(self, item, response=None, spider=None, failure=None) -> None:  # noqa: ANN001
+        """A pipeline stage raised: the article is not stored, so the failure is, in the fetch log."""
+        if isinstance(item, Article) and self.db is not None:
+            exc = failure.value if failure is not None else None
+            record_fetch(self.db, Fetch(item.source_id, item.url, item.fetched_at, "error", role="article",
+                                        error_kind="pipeline", error=f"{type(exc).__name__}: {exc}"))
+            self.counts["fetch_errors"] += 1
+
+    def item_dropped(self, item, response=None, exception=None, spider=None) -> None:  # noqa: ANN001
+        """Extraction found nothing usable: recorded as a warning (the fetch worked, the page was
+        empty); other drops (filters) are counted."""
+        if isinstance(item, Article) and self.db is not None:
+            if getattr(exception, "record_as_error", False):
+                record_fetch(self.db, Fetch(item.source_id, item.url, item.fetched_at, "warning", role="article",
+                                            error_kind="extract", error=str(exception)))
+                self.counts["empty"] += 1
+            else:
+                self.counts["filtered"] += 1
 
     def open_spider(self, spider=None) -> None:  # noqa: ANN001
         self.db = open_db(self.db_path)
