@@ -114,4 +114,5 @@ class CrawlState(Protocol):
         """The next archive page a back-fill of this source to `since` had reached, if unfinished."""
 
     def backfill_progress(self, source_id: str, since: str, next_url: str | None, pages: int) -> None:
-        """Record that pages before `next_url` are done (next_url None: the back-fill finished)."""
+        """Record that `pages` more archive pages are done and the walk goes on at `next_url`
+        (None: the back-fill finished)."""

@@ -29,5 +29,5 @@ def scrapy_settings(settings: Settings) -> dict[str, Any]:
         "TELNETCONSOLE_ENABLED": False,
         "COOKIES_ENABLED": False,
         "LOG_LEVEL": "WARNING",
-        "DEPTH_LIMIT": 2,
+        "DEPTH_LIMIT": 0,  # the spider decides how deep a source goes (back-fill walks many pages)
     }

@@ -98,6 +98,7 @@ class _Page:
 class _Backfill:
     pages: dict[int, _Page] = field(default_factory=dict)
     done_through: int = 0
+    saved: int = 0
 
 
 class SourceSpider(scrapy.Spider):
@@ -119,7 +120,13 @@ class SourceSpider(scrapy.Spider):
         kwargs.setdefault("state", load_object(factory)(db) if factory and db else None)
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.save_validators, signal=signals.spider_closed)
+        crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
         return spider
+
+    def request_dropped(self, request: scrapy.Request, spider: scrapy.Spider | None = None) -> None:
+        """A request the scheduler dropped (a duplicate) still completes its archive page."""
+        if request.meta.get("role") == "article":
+            self._article_done(request.meta)
 
     async def start(self):  # noqa: D102 - Scrapy >= 2.13 entry point
         for source in self.sources.values():
@@ -244,7 +251,8 @@ class SourceSpider(scrapy.Spider):
             advanced = True
             last = page
         if advanced:
-            self.state.backfill_progress(source_id, self.since, last.next_url, bf.done_through)
+            self.state.backfill_progress(source_id, self.since, last.next_url, bf.done_through - bf.saved)
+            bf.saved = bf.done_through
 
     def _article_done(self, meta: dict) -> None:
         ref = meta.get("page_ref")

@@ -34,8 +34,12 @@ class SqliteCrawlState:
         return row[0] if row and not row[1] else None
 
     def backfill_progress(self, source_id: str, since: str, next_url: str | None, pages: int) -> None:
+        row = self.db.execute(
+            "SELECT pages, finished FROM backfills WHERE source_id = ? AND since = ?", [source_id, since]
+        ).fetchone()
+        before = row[0] if row and not row[1] else 0  # a finished back-fill run again starts afresh
         self.db["backfills"].upsert(
-            {"source_id": source_id, "since": since, "next_url": next_url, "pages": pages,
+            {"source_id": source_id, "since": since, "next_url": next_url, "pages": before + pages,
              "finished": int(next_url is None), "updated": utcnow_iso()},
             pk=("source_id", "since"),
         )
