@@ -40,6 +40,10 @@ from reportlab.platypus import (
 
 __all__ = [
     "PDFS",
+    "bscp_child_a_2022_23_04",
+    "bscp_child_d_2021_22_02",
+    "cmis_scf_agenda_2024_03_13",
+    "cmis_scf_trust_report_2024_03_13",
     "ofsted_focused_visit_2021",
     "ofsted_ilacs_2023",
     "ofsted_monitoring_visit_2018",
@@ -84,7 +88,8 @@ def _footer(text: str):
     return draw
 
 
-def _build(story, *, title: str, subject: str, footer: str, author: str = "Ofsted") -> bytes:
+def _build(story, *, title: str, subject: str, footer: str, author: str = "Ofsted",
+           keywords: str = "Ofsted, Birmingham, children's services, URN 80429") -> bytes:
     buf = io.BytesIO()
     doc = SimpleDocTemplate(
         buf,
@@ -97,7 +102,7 @@ def _build(story, *, title: str, subject: str, footer: str, author: str = "Ofste
         author=author,
         subject=subject,
         creator=_CREATOR,
-        keywords="Ofsted, Birmingham, children's services, URN 80429",
+        keywords=keywords,
         invariant=1,
         pageCompression=1,
     )
@@ -478,10 +483,379 @@ def ofsted_monitoring_visit_2018() -> bytes:
     )
 
 
+# --------------------------------------------------------------------------- BSCP learning summaries
+
+_BSCP = "Birmingham Safeguarding Children Partnership"
+_BSCP_KEYWORDS = "Birmingham Safeguarding Children Partnership, child safeguarding practice review, learning summary"
+
+_BSCP_CHILD_A = {
+    "ref": "BSCP 2022-23/04",
+    "child": "Child A",
+    "published": "14 March 2024",
+    "reviewer": "Joanne Pritchard, independent reviewer",
+    "about": [
+        "Child A was a seven-week-old baby who was taken to hospital in October 2022 with a serious "
+        "head injury and healing rib fractures. Medical staff considered that the injuries were "
+        "unlikely to have been caused accidentally. Child A survived and now lives with members of "
+        "the extended family. The police investigation has concluded.",
+        "The partnership\u2019s case review group agreed that the criteria for a local child "
+        "safeguarding practice review were met, and the National Child Safeguarding Practice Review "
+        "Panel was notified. The review looked at the involvement of agencies from the beginning of "
+        "the pregnancy until Child A\u2019s admission to hospital.",
+        "Child A lived with their mother, who was 19 and a care leaver, and her partner, who was "
+        "not Child A\u2019s father. Both adults were spoken to as part of the review, and their "
+        "views are reflected in this summary.",
+    ],
+    "learning": [
+        ("Seeing the men in the household",
+         "Mother\u2019s partner was present at several midwifery and health visiting contacts, but "
+         "no agency asked who he was, checked whether he was known to services or spoke to him about "
+         "his role in caring for the baby. Information held by the police and by adult services "
+         "about him was never requested. Practitioners should find out who lives in, and regularly "
+         "visits, the household, and should include fathers and male carers in assessments."),
+        ("Pre-birth assessment when a parent is a care leaver",
+         "Mother had a personal adviser from Birmingham Children\u2019s Trust until shortly before "
+         "the pregnancy. Her history was known to children\u2019s services, but no pre-birth "
+         "referral was made because agencies assumed that support was already in place. Being a "
+         "care leaver is not in itself a reason for a referral, but practitioners should consider "
+         "what support a young parent has and should ask, rather than assume."),
+        ("Bruising in babies who are not yet mobile",
+         "At five weeks, a small bruise on Child A\u2019s cheek was noted by a health professional "
+         "and accepted as caused by a dummy clip. The partnership\u2019s protocol for bruising in "
+         "non-mobile babies was not followed. Any bruise on a baby who is not yet mobile must lead "
+         "to a referral to children\u2019s social care and a paediatric assessment, whatever "
+         "explanation is given."),
+        ("Sharing information between midwifery, health visiting and general practice",
+         "Each health service held part of the picture, including Mother\u2019s low mood after the "
+         "birth and two missed appointments, but the information was not brought together. The new "
+         "maternity and health visiting handover form, introduced in 2023, is intended to address "
+         "this."),
+    ],
+    "actions": [
+        "A briefing on the bruising protocol has been issued to all health visitors, midwives and "
+        "GP practices in Birmingham, and compliance will be audited in 2024.",
+        "Birmingham Children\u2019s Trust has reviewed its guidance for personal advisers on "
+        "supporting care leavers who become parents.",
+        "The partnership\u2019s multi-agency training now includes a module on working with fathers "
+        "and male carers.",
+    ],
+    "questions": [
+        "Do you know who the adults are in the households you work with?",
+        "When did you last check the bruising protocol?",
+        "How do you find out what support a young parent really has?",
+    ],
+}
+
+_BSCP_CHILD_D = {
+    "ref": "BSCP 2021-22/02",
+    "child": "Child D",
+    "published": "7 November 2022",
+    "reviewer": "Martin Okonjo, independent reviewer",
+    "about": [
+        "Child D was a 15-year-old boy who was seriously injured in a stabbing in the south of the "
+        "city in January 2022. He has since recovered from his physical injuries. Agencies had been "
+        "concerned for some months that he was being criminally exploited.",
+        "The review looked at the 18 months before the incident. Child D, his mother and his older "
+        "sister contributed to the review, and the partnership is grateful to them for their "
+        "openness.",
+        "Child D had been excluded from his secondary school in the autumn of 2020 and moved to an "
+        "alternative provision. He was reported missing from home 11 times in the following year.",
+    ],
+    "learning": [
+        ("Exclusion from school as a moment of risk",
+         "Child D\u2019s exclusion removed him from the adults who knew him best and from a daily "
+         "routine. His attendance at the alternative provision was low from the start. Schools and "
+         "partners should treat a permanent exclusion as a safeguarding risk point and should "
+         "consider a multi-agency meeting before, not after, the decision is taken."),
+        ("Making return home interviews count",
+         "Child D was offered a return home interview after most missing episodes, but he took part "
+         "in only three. The information he gave, including the names of older young people he "
+         "spent time with, was not consistently shared with the police or added to his safety "
+         "plan."),
+        ("Listening to parents who ask for help",
+         "Child D\u2019s mother contacted children\u2019s services twice to say that she was "
+         "frightened for her son. On both occasions the contact was closed with advice. Parents "
+         "are often the first to recognise exploitation, and their concerns should be treated as "
+         "evidence."),
+        ("Seeing exploitation, not choices",
+         "Some records described Child D as \u201cputting himself at risk\u201d and \u201cchoosing\u201d "
+         "to go missing. This language can hide exploitation and shift responsibility on to the "
+         "child. Practitioners should describe what is happening to the child."),
+    ],
+    "actions": [
+        "The partnership has published guidance on the language used to describe children at risk "
+        "of exploitation.",
+        "Return home interview information is now shared with the exploitation hub within 72 hours.",
+        "Head teachers have agreed a protocol for multi-agency discussion before a permanent "
+        "exclusion of a child known to children\u2019s social care.",
+    ],
+    "questions": [
+        "What language do you use in your records when a child is being exploited?",
+        "What happens to the information a child gives in a return home interview?",
+        "How do you respond when a parent tells you they are frightened for their child?",
+    ],
+}
+
+
+def _bscp_summary(case: dict) -> bytes:
+    st = _styles()
+    title = (f"Child Safeguarding Practice Review: {case['child']} ({case['ref']}) \u2013 "
+             "Learning Summary")
+    meta = Table([
+        [Paragraph("Review reference", st["cellb"]), Paragraph(case["ref"], st["cell"])],
+        [Paragraph("Published", st["cellb"]), Paragraph(case["published"], st["cell"])],
+        [Paragraph("Reviewer", st["cellb"]), Paragraph(case["reviewer"], st["cell"])],
+    ], colWidths=[45 * mm, 119 * mm], hAlign="LEFT")
+    meta.setStyle(TableStyle([
+        ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#7f7f7f")),
+        ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#e6e6e6")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ]))
+    story = [
+        Paragraph(_BSCP, st["council"]),
+        Paragraph(f"Child Safeguarding Practice Review<br/>{case['child']}: Learning Summary", st["title"]),
+        meta,
+        Spacer(1, 5 * mm),
+        Paragraph("About this review", st["h2"]),
+    ]
+    story += _paras(case["about"], st)
+    story.append(Paragraph("What we learned", st["h2"]))
+    for n, (heading, text) in enumerate(case["learning"], 1):
+        story.append(Paragraph(f"{n}. {heading}", st["h3"]))
+        story.append(Paragraph(text, st["body"]))
+    story.append(Paragraph("What the partnership is doing", st["h2"]))
+    story.append(_bullets(case["actions"], st))
+    story.append(Paragraph("Questions for practitioners and managers", st["h2"]))
+    story.append(_bullets(case["questions"], st))
+    story.append(Spacer(1, 4 * mm))
+    story.append(Paragraph(
+        "This learning summary was written for a demonstration of the carewatch tool. The child, "
+        "the family, the events and the reviewer are invented.", st["small"]))
+    return _build(
+        story,
+        title=title,
+        subject=f"{case['ref']}. Published {case['published']}.",
+        footer=f"{_BSCP}  {case['ref']} Learning Summary",
+        author=_BSCP,
+        keywords=_BSCP_KEYWORDS,
+    )
+
+
+@functools.lru_cache(maxsize=None)
+def bscp_child_a_2022_23_04() -> bytes:
+    """2-page BSCP learning summary for Child A (BSCP 2022-23/04), published 14 March 2024."""
+    return _bscp_summary(_BSCP_CHILD_A)
+
+
+@functools.lru_cache(maxsize=None)
+def bscp_child_d_2021_22_02() -> bytes:
+    """2-page BSCP learning summary for Child D (BSCP 2021-22/02), published 7 November 2022."""
+    return _bscp_summary(_BSCP_CHILD_D)
+
+
+# --------------------------------------------------------------------------- CMIS committee papers
+
+_SCF = "Schools, Children and Families Overview and Scrutiny Committee"
+_CMIS_KEYWORDS = "Birmingham City Council, overview and scrutiny, schools, children and families"
+
+_SCF_AGENDA_ITEMS = [
+    ("1", "NOTICE OF RECORDING/WEBCAST",
+     "The Chair to advise/meeting to note that this meeting will be webcast for live or subsequent "
+     "broadcast via the Council\u2019s meeting YouTube site and that members of the press/public "
+     "may record and take photographs except where there are confidential or exempt items.", ""),
+    ("2", "APOLOGIES", "To receive any apologies.", ""),
+    ("3", "DECLARATIONS OF INTERESTS",
+     "Members are reminded that they must declare all relevant pecuniary and other registrable "
+     "interests arising from any business to be discussed at this meeting.", ""),
+    ("4", "ACTION NOTES", "To confirm the action notes of the meeting held on 24 January 2024.", "3 - 8"),
+    ("5", "BIRMINGHAM CHILDREN\u2019S TRUST: PERFORMANCE AND BUDGET UPDATE 2023/24",
+     "Rachel Whitmore, Chief Executive, Birmingham Children\u2019s Trust, and Cllr Sophie Ellington, "
+     "Cabinet Member for Children, Young People and Families, in attendance.", "9 - 24"),
+    ("6", "HOME TO SCHOOL TRAVEL ASSISTANCE: PROPOSED CHANGES",
+     "Director of Children and Families in attendance.", "25 - 40"),
+    ("7", "WORK PROGRAMME 2023/24", "For discussion.", "41 - 48"),
+    ("8", "REQUEST(S) TO CALL IN A CABINET DECISION",
+     "To consider any request to call in a Cabinet decision.", ""),
+    ("9", "OTHER URGENT BUSINESS",
+     "To consider any items of business by reason of special circumstances (to be specified) that "
+     "in the opinion of the Chair are matters of urgency.", ""),
+    ("10", "AUTHORITY TO CHAIR AND OFFICERS",
+     "Chair to move:- \u2018In an urgent situation between meetings, the Chair jointly with the "
+     "relevant Chief Officer has authority to act on behalf of the Committee\u2019.", ""),
+]
+
+
+@functools.lru_cache(maxsize=None)
+def cmis_scf_agenda_2024_03_13() -> bytes:
+    """1-2 page CMIS agenda frontsheet, Schools, Children and Families O&S Committee, 13 March 2024."""
+    st = _styles()
+    rows = []
+    for num, head, text, pages in _SCF_AGENDA_ITEMS:
+        rows.append([Paragraph(num, st["cellb"]),
+                     Paragraph(f"<b>{head}</b><br/>{text}", st["cell"]),
+                     Paragraph(pages, st["cell"])])
+    table = Table(rows, colWidths=[12 * mm, 130 * mm, 22 * mm], hAlign="LEFT")
+    table.setStyle(TableStyle([
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
+    ]))
+    story = [
+        Paragraph("BIRMINGHAM CITY COUNCIL", st["title"]),
+        Paragraph("SCHOOLS, CHILDREN AND FAMILIES OVERVIEW AND SCRUTINY COMMITTEE", st["council"]),
+        Spacer(1, 3 * mm),
+        Paragraph("WEDNESDAY, 13 MARCH 2024 AT 10:00 HOURS IN COMMITTEE ROOMS 3 &amp; 4, COUNCIL "
+                  "HOUSE, VICTORIA SQUARE, BIRMINGHAM, B1 1BB", st["body"]),
+        Spacer(1, 3 * mm),
+        Paragraph("A G E N D A", st["title"]),
+        table,
+        Spacer(1, 6 * mm),
+        Paragraph("Published: 5 March 2024. Contact: Scrutiny Office, Council House, Birmingham.", st["small"]),
+        Paragraph("This agenda was written for a demonstration of the carewatch tool; the items are "
+                  "modelled on real agendas but the meeting is invented.", st["small"]),
+    ]
+    return _build(
+        story,
+        title=f"Agenda frontsheet 13/03/2024 {_SCF}",
+        subject="Agenda for the meeting of 13 March 2024. Published 5 March 2024.",
+        footer=f"{_SCF}  13 March 2024  Agenda",
+        author="Birmingham City Council",
+        keywords=_CMIS_KEYWORDS,
+    )
+
+
+_TRUST_KPIS = [
+    ("Referrals to children\u2019s social care (year to date)", "11,842", "9,310", "\u2013"),
+    ("Re-referrals within 12 months", "17%", "19%", "18%"),
+    ("Assessments completed within 45 working days", "88%", "84%", "85%"),
+    ("Children subject to a child protection plan", "1,036", "1,112", "\u2013"),
+    ("Children in care", "2,020", "2,087", "\u2013"),
+    ("Average caseload, locality social workers", "16.4", "17.2", "18"),
+    ("Social work posts filled by agency staff", "11%", "9%", "10%"),
+    ("Care leavers (19\u201321) in education, employment or training", "54%", "57%", "60%"),
+]
+
+_TRUST_REPORT = {
+    "purpose": [
+        "This report updates the Committee on the performance of Birmingham Children\u2019s Trust "
+        "in 2023/24, the trust\u2019s forecast financial position for the year and the savings "
+        "required of the trust in 2024/25.",
+    ],
+    "recommendations": [
+        "2.1 That the Committee notes the trust\u2019s performance against its key indicators.",
+        "2.2 That the Committee notes the forecast overspend of \u00a36.2m on placements in "
+        "2023/24 and the actions being taken to reduce it.",
+        "2.3 That the Committee agrees to receive a further report on the delivery of the "
+        "2024/25 savings in September 2024.",
+    ],
+    "background": [
+        "3.1 The trust has delivered children\u2019s social care on behalf of the Council since "
+        "April 2018 under a contract that sets out the services to be provided and the key "
+        "performance indicators against which the trust is held to account. In April 2023 Ofsted "
+        "judged the Council\u2019s children\u2019s services to be good overall.",
+        "3.2 Following the issue of a section 114 notice in September 2023, the Council has asked "
+        "the trust to deliver savings of \u00a318m in 2024/25, in addition to managing demand "
+        "pressures within its existing budget.",
+    ],
+    "performance": [
+        "4.1 Demand remains high. The number of children subject to a child protection plan has "
+        "risen by 7% since March 2023, and the number of children in care by 3%. Re-referral rates "
+        "have risen slightly and are above target.",
+        "4.2 Workforce stability has continued to improve. Agency use is below target and average "
+        "caseloads remain within the trust\u2019s standard, although caseloads in some child "
+        "protection teams are higher than average.",
+    ],
+    "finance": [
+        "5.1 The trust is forecasting an overspend of \u00a36.2m in 2023/24, almost entirely on "
+        "placements for children in care. The average weekly cost of a residential placement "
+        "has risen by 14% in a year.",
+        "5.2 The 2024/25 savings programme includes a review of the trust\u2019s in-house "
+        "residential homes, reductions in management and business support posts, the recommissioning "
+        "of supported accommodation for care leavers and a reduction in early help grants to "
+        "community organisations.",
+        "5.3 The trust\u2019s board has advised the Council that savings of this scale carry a "
+        "risk to performance, in particular to early help and to the stability of the workforce.",
+    ],
+    "risks": [
+        "6.1 The main risks are continued growth in demand, further increases in placement costs, "
+        "and the loss of experienced staff. These risks are recorded on the trust\u2019s and the "
+        "Council\u2019s corporate risk registers.",
+        "7.1 Equality impact assessments have been completed for each savings proposal and are "
+        "available on request.",
+    ],
+}
+
+
+@functools.lru_cache(maxsize=None)
+def cmis_scf_trust_report_2024_03_13() -> bytes:
+    """2-3 page report: Birmingham Children's Trust performance and budget update, O&S Committee 13 March 2024."""
+    st = _styles()
+    header = Table([
+        [Paragraph("Report to:", st["cellb"]), Paragraph(_SCF, st["cell"])],
+        [Paragraph("Date:", st["cellb"]), Paragraph("13 March 2024", st["cell"])],
+        [Paragraph("Title:", st["cellb"]), Paragraph("Birmingham Children\u2019s Trust: Performance and "
+                                                    "Budget Update 2023/24", st["cell"])],
+        [Paragraph("Report of:", st["cellb"]), Paragraph("Rachel Whitmore, Chief Executive, Birmingham "
+                                                        "Children\u2019s Trust", st["cell"])],
+        [Paragraph("Relevant Cabinet Member:", st["cellb"]), Paragraph("Cllr Sophie Ellington, Children, "
+                                                                      "Young People and Families", st["cell"])],
+        [Paragraph("Is this a key decision?", st["cellb"]), Paragraph("No", st["cell"])],
+        [Paragraph("Does the report contain confidential or exempt information?", st["cellb"]),
+         Paragraph("No", st["cell"])],
+    ], colWidths=[58 * mm, 106 * mm], hAlign="LEFT")
+    header.setStyle(TableStyle([
+        ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#7f7f7f")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ]))
+    kpi_rows = [[Paragraph(h, st["cellb"]) for h in ("Indicator", "Mar 2023", "Dec 2023", "Target")]]
+    kpi_rows += [[Paragraph(c, st["cell"]) for c in row] for row in _TRUST_KPIS]
+    kpis = Table(kpi_rows, colWidths=[94 * mm, 24 * mm, 24 * mm, 22 * mm], hAlign="LEFT")
+    kpis.setStyle(TableStyle([
+        ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#7f7f7f")),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6e6e6")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ]))
+    r = _TRUST_REPORT
+    story = [
+        Paragraph("Birmingham City Council", st["council"]),
+        Paragraph("Report to " + _SCF, st["title"]),
+        header,
+        Spacer(1, 5 * mm),
+        Paragraph("1 Purpose of report", st["h2"]),
+    ]
+    story += _paras(r["purpose"], st)
+    story.append(Paragraph("2 Recommendations", st["h2"]))
+    story += _paras(r["recommendations"], st)
+    story.append(Paragraph("3 Background", st["h2"]))
+    story += _paras(r["background"], st)
+    story.append(Paragraph("4 Performance", st["h2"]))
+    story.append(kpis)
+    story.append(Spacer(1, 4 * mm))
+    story += _paras(r["performance"], st)
+    story.append(Paragraph("5 Financial position", st["h2"]))
+    story += _paras(r["finance"], st)
+    story.append(Paragraph("6 Risks and 7 Public Sector Equality Duty", st["h2"]))
+    story += _paras(r["risks"], st)
+    story.append(Spacer(1, 4 * mm))
+    story.append(Paragraph("This report was written for a demonstration of the carewatch tool. Its "
+                           "figures are invented.", st["small"]))
+    return _build(
+        story,
+        title="Birmingham Children\u2019s Trust: Performance and Budget Update 2023/24",
+        subject=f"Report to the {_SCF}, 13 March 2024. Published 5 March 2024.",
+        footer=f"{_SCF}  13 March 2024  Item 5",
+        author="Birmingham City Council",
+        keywords=_CMIS_KEYWORDS,
+    )
+
+
 PDFS = {
     "ofsted_ilacs_2023": ofsted_ilacs_2023,
     "ofsted_focused_visit_2021": ofsted_focused_visit_2021,
     "ofsted_monitoring_visit_2018": ofsted_monitoring_visit_2018,
+    "bscp_child_a_2022_23_04": bscp_child_a_2022_23_04,
+    "bscp_child_d_2021_22_02": bscp_child_d_2021_22_02,
+    "cmis_scf_agenda_2024_03_13": cmis_scf_agenda_2024_03_13,
+    "cmis_scf_trust_report_2024_03_13": cmis_scf_trust_report_2024_03_13,
 }
 
 

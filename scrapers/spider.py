@@ -141,7 +141,8 @@ class SourceSpider(scrapy.Spider):
                     "pdf_links": self.parse_listing, "sitemap": self.parse_sitemap,
                     "govuk_search": self.parse_govuk_search}[source["kind"]]
         headers = {}
-        if not self.since and page == 1 and self.state:  # conditional GET of the source's own page
+        conditional = not self.since and page == 1
+        if conditional and self.state:  # conditional GET of the source's own page
             etag, modified = self.state.validators(url)
             if etag:
                 headers["If-None-Match"] = etag
@@ -150,7 +151,7 @@ class SourceSpider(scrapy.Spider):
         return scrapy.Request(
             url, callback=callback, errback=self.on_error, headers=headers, dont_filter=True,
             meta={"source_id": source["id"], "role": "index", "page": page, "started": utcnow_iso(),
-                  "handle_httpstatus_list": [304] + ([404] if page > 1 else [])},
+                  "conditional": conditional, "handle_httpstatus_list": [304] + ([404] if page > 1 else [])},
         )
 
     def _article_request(self, source_id: str, url: str, entry: dict, page: _Page | None,
@@ -184,7 +185,7 @@ class SourceSpider(scrapy.Spider):
         )
 
     def _remember_validators(self, response: Response) -> None:
-        if self.since or response.meta.get("page", 1) != 1 or response.status != 200:
+        if not response.meta.get("conditional") or response.status != 200:
             return
         etag = response.headers.get("ETag")
         modified = response.headers.get("Last-Modified")
@@ -357,11 +358,10 @@ class SourceSpider(scrapy.Spider):
             return
         children = sel.xpath("//sitemapindex/sitemap/loc/text()").getall()
         if children:
+            self._remember_validators(response)
             yield self._fetch(response, found=len(children), new=len(children))
-            for loc in children:
-                yield scrapy.Request(response.urljoin(loc.strip()), callback=self.parse_sitemap,
-                                     errback=self.on_error, dont_filter=True,
-                                     meta={**response.meta, "role": "index", "started": utcnow_iso(), "page": 2})
+            for loc in children:  # each child sitemap is an index page of its own, fetched conditionally
+                yield self._index_request(source, response.urljoin(loc.strip()), page=1)
             return
         links = [(response.urljoin(u.xpath("loc/text()").get("").strip()),
                   {"published": (u.xpath("lastmod/text()").get() or "").strip() or None})

@@ -28,7 +28,9 @@ def run(tmp_path_factory, demo_server):
     db_path = tmp / "archive.db"
     with MailSink(tmp / "mail") as sink:
         config = demo_config(demo_server.proxy_url, sink.port)
+        log_start = len(demo_server.requests)
         first = run_crawl(config, db_path)
+        requests = demo_server.requests[log_start:]
         db = open_db(db_path)
         sent = send_alerts(config, db)
         messages = list(sink.messages)
@@ -37,6 +39,7 @@ def run(tmp_path_factory, demo_server):
         sent_again = send_alerts(config, db)
         messages_after = list(sink.messages)
     return SimpleNamespace(db_path=db_path, db=db, config=config, first=first, second=second, sent=sent,
+                           requests=requests,
                            sent_again=sent_again, messages=messages, envelopes=envelopes,
                            messages_after=messages_after)
 
@@ -180,3 +183,19 @@ def test_search_finds_articles(run):
     assert result.returncode == 0, result.stderr
     titles = [r["title"] for r in json.loads(result.stdout)]
     assert "Birmingham council’s failing children’s social care to be placed in a trust" in titles
+
+
+def test_per_source_filters_keep_only_what_matches(run):
+    wdtk = _articles(run, "source_id = 'wdtk-birmingham-city-council'")
+    assert wdtk and all("children" in (r["title"] + r["text"]).lower() for r in wdtk)
+    assert not _articles(run, "canonical_url LIKE '%penalty_charge_notices%'")  # include_keywords
+    assert not _articles(run, "canonical_url LIKE '%birminghamsocialistparty.com.test/about/%'")  # url_pattern
+    assert _articles(run, "source_id = 'birmingham-socialist-party-sitemap'")
+
+
+def test_requests_name_carewatch_and_obey_robots(run):
+    agents = {r.headers.get("User-Agent") for r in run.requests}
+    assert agents == {run.config.settings.user_agent} and "mailto:" in run.config.settings.user_agent
+    hosts = {r.host for r in run.requests}
+    robots = {r.host for r in run.requests if r.path == "/robots.txt"}
+    assert robots == hosts  # every site's robots.txt is read before its pages

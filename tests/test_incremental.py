@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import yaml
 
 from cli.crawl import run_crawl
 from config.schema import duration_seconds
 from core.items import Fetch
 from demo.mailsink import MailSink
 from demo.run import demo_config
-from demo.server import DemoServer
+from demo.server import DemoServer, DemoSites
+from tests.conftest import ROOT
 from store.db import open_db
 from store.fetches import due_sources, record_fetch, source_health
 
@@ -97,3 +99,24 @@ def test_failing_after_n_retried_with_capped_backoff_and_silence_flagged(tmp_pat
     later = {h.source_id: h for h in source_health(db, config, t0 + quiet)}
     assert later["chamberlain-files"].state == "silent" and "nothing new since 2026-01-01" in later["chamberlain-files"].last_error
     assert [h.state for h in source_health(db, config, now)][0] == "failing"
+
+
+def test_robots_txt_disallow_is_obeyed_and_recorded(tmp_path, config):
+    manifest = tmp_path / "manifest.yaml"
+    site = ROOT / "demo" / "site"
+    (tmp_path / "chamberlain").symlink_to(site / "chamberlain")
+    (tmp_path / "robots.txt").write_text("User-agent: *\nDisallow: /last-chance-saloon\n")
+    routes = yaml.safe_load((site / "manifest.yaml").read_text())["sites"]["chamberlain"]
+    routes["routes"].append({"path": "/robots.txt", "file": "robots.txt", "content_type": "text/plain"})
+    manifest.write_text(yaml.safe_dump({"sites": {"chamberlain": routes}}))
+    with DemoServer(DemoSites.load(manifest)) as server:
+        cfg = config.model_copy(update={"settings": config.settings.model_copy(update={"http_proxy": server.proxy_url})})
+        report = run_crawl(cfg, tmp_path / "r.db", ["chamberlain-files"])
+        paths = [r.path for r in server.requests]
+    assert not [p for p in paths if p.startswith("/last-chance-saloon")]
+    [err] = [e for e in report.errors if "last-chance-saloon" in e["url"]]
+    assert "robots.txt" in err["error"]
+    assert report.counts["new"] == 4  # every entry stored: the blocked one from the feed's own text
+    [(kind,)] = open_db(tmp_path / "r.db").execute(
+        "SELECT kind FROM articles WHERE url LIKE '%last-chance-saloon%'").fetchall()
+    assert kind == "feed-entry"
