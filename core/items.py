@@ -53,10 +53,13 @@ class Article:
     canonical_url: str = ""
     url_key: str = ""
     title: str = ""
-    author: str | None = None
+    author: str | None = None  # the authors, joined for display
+    authors: tuple[str, ...] = ()
     published: str | None = None  # ISO-8601
     text: str = ""
     kind: str = "html"  # html | pdf | feed-entry
+    report: dict = field(default_factory=dict)  # an Ofsted report's judgement, inspection_dates, authority
+    extraction: dict = field(default_factory=dict)  # field -> the path that produced it
     content_hash: str = ""
     minhash: bytes = b""  # MinHash signature of the text's word shingles (near-duplicate detection)
     shingles: int = 0  # how many distinct shingles the signature summarises

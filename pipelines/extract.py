@@ -11,13 +11,21 @@ import re
 from datetime import datetime, timezone
 
 import dateparser
+import lxml.html
 import parsel
 import trafilatura
 from bs4 import BeautifulSoup
+from htmldate import find_date
+from lxml import etree
+from lxml.html import HtmlElement
 from pypdf import PdfReader
 from scrapy.exceptions import DropItem
 
 from core.items import Article
+from pipelines.metadata import clean_authors, page_metadata
+from pipelines.ofsted import report_fields
+
+_PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, default_doctype=False)
 
 log = logging.getLogger(__name__)
 
@@ -78,52 +86,97 @@ def _pdf_date(raw: str | None) -> str | None:
     return f"{m[1]}-{m[2]}-{m[3]}" if m else None
 
 
+class PdfProblem(Exception):
+    """A PDF that cannot be read: encrypted, or a scan with no text layer."""
+
+
+_JUNK_TITLE = re.compile(r"^(\d+|untitled|microsoft word - .*|.*\bdraft\b.*|document\d*)$", re.I)
+
+
+def _pdf_title(meta_title: str, text: str) -> str:
+    """The document's own title, unless it is junk ('1', 'Birmingham - draft report'); else its
+    opening line(s), up to an Ofsted report's 'Inspection date' line."""
+    if meta_title and len(meta_title) > 8 and not _JUNK_TITLE.match(meta_title.strip()):
+        return meta_title.strip()
+    flat = " ".join(text.split())
+    head = re.split(r"\s(?:Inspection dates?:|Date of|Published)", flat[:400])[0]
+    head = re.sub(r"^\d+\s+", "", head)  # a page number
+    head = re.sub(r"(?<=[a-z])\d$", "", head).strip()  # a footnote mark
+    return head[:250] if len(head.split()) >= 3 else (meta_title or head)
+
+
 def extract_pdf(body: bytes) -> dict:
     reader = PdfReader(io.BytesIO(body))
+    if reader.is_encrypted:
+        try:
+            if not reader.decrypt(""):
+                raise PdfProblem("encrypted PDF: it needs a password")
+        except PdfProblem:
+            raise
+        except Exception as e:
+            raise PdfProblem(f"encrypted PDF that cannot be opened: {e}") from e
     pages = [(page.extract_text() or "") for page in reader.pages]
     text = _tidy("\n\n".join(pages))
+    if len(text.split()) < 5:
+        raise PdfProblem(f"PDF with no text layer ({len(pages)} page(s), probably a scan)")
     meta = reader.metadata or {}
-    first_line = next((ln for ln in text.split("\n") if ln.strip()), "")
+    report = report_fields(text) or {}
+    paths = {"text": "pypdf", "title": "pdf", "date": "pdf metadata"}
+    if report:
+        paths["report"] = "ofsted"
     return {
-        "title": (meta.get("/Title") or "").strip() or first_line[:200],
-        "author": (meta.get("/Author") or "").strip() or None,
+        "title": _pdf_title(str(meta.get("/Title") or ""), text),
+        "authors": [],
+        "author": None,
         "date": _pdf_date(meta.get("/CreationDate")),
         "text": text,
         "pages": len(pages),
+        "report": report,
+        "paths": paths,
     }
 
 
-def extract_html(html: str, url: str) -> dict:
+def parse_html(html: str | bytes) -> HtmlElement | None:
+    """Parse a page once; every later step shares the tree."""
+    if isinstance(html, str):
+        html = html.encode("utf-8", "surrogatepass")  # lxml refuses str with an encoding declaration
+    if not html.strip():
+        return None
+    try:
+        return lxml.html.document_fromstring(html, parser=_PARSER)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def extract_html(html: str | bytes, url: str) -> dict:
+    """Body (trafilatura, on the shared tree, without its slow metadata pass), and title, authors
+    and date from structured data first (pipelines.metadata); htmldate only when that is silent."""
+    tree = parse_html(html)
+    if tree is None:
+        return {"title": "", "author": None, "authors": [], "date": None, "text": "", "canonical": None, "paths": {}}
+    meta = page_metadata(tree, url)
+    canonical = tree.xpath('//link[@rel="canonical"]/@href')
     doc = trafilatura.bare_extraction(
-        html,
-        url=url,
-        with_metadata=True,
-        include_comments=False,
-        include_tables=True,
-        prune_xpath=PRUNE_XPATH,
-        date_extraction_params={"extensive_search": True, "original_date": True},
+        tree, url=url, with_metadata=False, include_comments=False, include_tables=True, prune_xpath=PRUNE_XPATH,
     )
-    found = doc.as_dict() if doc is not None else {}
-    canonical = None
-    m = re.search(r"<link[^>]+rel=[\"']canonical[\"'][^>]*>", html[:200_000], re.I)
-    if m:
-        h = re.search(r"href=[\"']([^\"']+)", m.group(0))
-        canonical = h.group(1) if h else None
+    text = _tidy(doc.text or "") if doc is not None else ""
+    paths = dict(meta["paths"])
+    if text:
+        paths["text"] = "trafilatura"
+    date = meta["date"]
+    if not date:
+        date = find_date(tree, url=url, extensive_search=True, original_date=True, outputformat="%Y-%m-%d")
+        if date:
+            paths["date"] = "htmldate"
     return {
-        "title": (found.get("title") or "").strip(),
-        "author": (found.get("author") or None),
-        "date": found.get("date"),
-        "text": _tidy(found.get("text") or ""),
-        "canonical": canonical,
+        "title": meta["title"] or "",
+        "author": ", ".join(meta["authors"]) or None,
+        "authors": meta["authors"],
+        "date": date,
+        "text": text,
+        "canonical": canonical[0] if canonical else None,
+        "paths": paths,
     }
-
-
-def _drop_leading_title(text: str, title: str) -> str:
-    """Some pages put the headline inside the article body; the title is stored apart."""
-    first, _, rest = text.partition("\n")
-    if title and rest and " ".join(first.split()).casefold() == " ".join(title.split()).casefold():
-        return rest.lstrip()
-    return text
 
 
 def apply_selectors(html: str, selectors: dict[str, str], found: dict) -> dict:
@@ -134,26 +187,52 @@ def apply_selectors(html: str, selectors: dict[str, str], found: dict) -> dict:
         return " ".join(" ".join(sel.css(css).xpath("string()").getall()).split())
 
     out = dict(found)
-    if selectors.get("title") and text_of(selectors["title"]):
-        out["title"] = text_of(selectors["title"])
-    if selectors.get("author") and text_of(selectors["author"]):
-        out["author"] = text_of(selectors["author"])
+    paths = dict(found.get("paths") or {})
+    if selectors.get("title") and (title := text_of(selectors["title"])):
+        out["title"], paths["title"] = title, "selectors"
+    if selectors.get("author") and (author := text_of(selectors["author"])):
+        out["authors"] = clean_authors([author])
+        out["author"], paths["authors"] = ", ".join(out["authors"]) or None, "selectors"
     if selectors.get("date"):
         raw = sel.css(selectors["date"]).attrib.get("datetime") or text_of(selectors["date"])
         parsed = dateparser.parse(raw, settings={"PREFER_DAY_OF_MONTH": "first"}) if raw else None
         if parsed:
             out["date"] = parsed.date().isoformat() if not parsed.hour and not parsed.minute else parsed.isoformat()
+            paths["date"] = "selectors"
     if selectors.get("body"):
         blocks = [" ".join(t.split()) for el in sel.css(selectors["body"])
                   for t in el.xpath(".//p|.//li|.//h2|.//h3|.//blockquote").xpath("string()").getall()]
         body = "\n".join(b for b in blocks if b) or text_of(selectors["body"])
         if body:
-            out["text"] = body
+            out["text"], paths["text"] = body, "selectors"
+    out["paths"] = paths
     return out
 
 
+def _drop_leading_title(text: str, title: str) -> str:
+    """Some pages put the headline inside the article body; the title is stored apart."""
+    first, _, rest = text.partition("\n")
+    if title and rest and " ".join(first.split()).casefold() == " ".join(title.split()).casefold():
+        return rest.lstrip()
+    return text
+
+
+def reconcile_dates(feed: str | None, page: str | None) -> tuple[str | None, str]:
+    """The publication date from the feed's and the page's, and which one it is.
+
+    The feed's date is the publisher's own record and wins, unless it has no time of day and the
+    page gives one for the same day (then the page is simply more precise)."""
+    feed_iso, page_iso = _iso_date(feed), _iso_date(page)
+    if feed_iso and page_iso and len(feed_iso) == 10 and len(page_iso) > 10 and page_iso[:10] == feed_iso:
+        return page_iso, "page"
+    if feed_iso:
+        return feed_iso, "feed"
+    return page_iso, "page"
+
+
 def extract(article: Article) -> Article:
-    """Fill title, author, published, text and kind. Raises ExtractionFailed if nothing usable."""
+    """Fill title, authors, published, text, kind, report fields and the path that produced each.
+    Raises ExtractionFailed (recorded in the fetch log) when nothing usable comes out."""
     found: dict = {}
     kind = "html"
     warning = None
@@ -165,21 +244,33 @@ def extract(article: Article) -> Article:
             found = extract_html(article.html, article.url)
             if article.extra.get("selectors"):
                 found = apply_selectors(article.html, article.extra["selectors"], found)
+    except PdfProblem as e:
+        raise ExtractionFailed(f"{article.url}: {e}") from e
     except Exception as e:  # a broken page or PDF must not lose the feed entry
         warning = f"{type(e).__name__}: {e}"
         log.warning("extraction failed for %s: %s", article.url, warning)
+    paths = dict(found.get("paths") or {})
     text = found.get("text") or ""
     if len(text) < 80 and article.feed_summary:
         summary = html_to_text(article.feed_summary)
         if len(summary) > len(text):
-            text, kind = summary, "feed-entry"
+            text, kind, paths["text"] = summary, "feed-entry", "feed"
     # A PDF's own title beats the link text ("Children's services inspection"); for pages the
-    # feed's title is the publisher's, and trafilatura's can carry the site name.
+    # feed's title is the publisher's, and a page's can carry the site name.
     pdf_title = found.get("title") if kind == "pdf" else None
     title = pdf_title or article.feed_title or found.get("title") or ""
+    if not pdf_title and article.feed_title:
+        paths["title"] = "feed"
     text = _drop_leading_title(text, title)
     if not text and not title:
         raise ExtractionFailed(f"no text could be extracted from {article.url}" + (f" ({warning})" if warning else ""))
+    report = found.get("report") or {}
+    published, which = reconcile_dates(report.get("published") or article.feed_published, found.get("date"))
+    if which == "feed" and published:
+        paths["date"] = "report" if report.get("published") else "feed"
+    authors = clean_authors([article.feed_author]) if article.feed_author else list(found.get("authors") or [])
+    if article.feed_author and authors:
+        paths["authors"] = "feed"
     extra = {k: v for k, v in article.extra.items() if k != "selectors"}
     if found.get("canonical"):
         extra["page_canonical"] = found["canonical"]
@@ -188,10 +279,13 @@ def extract(article: Article) -> Article:
     return dataclasses.replace(
         article,
         title=html_to_text(title) if "<" in title else title.strip(),
-        author=(article.feed_author or found.get("author") or None),
-        published=_iso_date(article.feed_published) or _iso_date(found.get("date")),
+        author=", ".join(authors) or None,
+        authors=tuple(authors),
+        published=published,
         text=text,
         kind=kind,
+        report={k: v for k, v in report.items() if k != "published"},
+        extraction=paths,
         extra=extra,
         html="",
         body=b"",

@@ -21,6 +21,11 @@ def _fields(article: Article) -> dict:
     return {
         "title": article.title,
         "author": article.author,
+        "authors": json.dumps(list(article.authors), ensure_ascii=False),
+        "extraction": json.dumps(article.extraction),
+        "judgement": article.report.get("judgement"),
+        "inspection_dates": article.report.get("inspection_dates"),
+        "authority": article.report.get("authority"),
         "published": article.published,
         "kind": article.kind,
         "text": article.text,

@@ -116,3 +116,13 @@ def m002_crawl_state(db: Database) -> None:
         pk=("source_id", "since"),
     )
     db["fetches"].add_column("items_new", int)
+
+
+@migrations()
+def m003_extraction_fields(db: Database) -> None:
+    articles = db["articles"]
+    articles.add_column("authors", str)  # JSON list
+    articles.add_column("extraction", str)  # JSON {field: path}
+    articles.add_column("judgement", str)  # Ofsted reports: overall judgement
+    articles.add_column("inspection_dates", str)
+    articles.add_column("authority", str)
