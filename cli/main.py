@@ -169,8 +169,13 @@ def inspect(state: _State, target: str, source_id: str | None, as_json: bool) ->
     if as_json:
         _echo_json(item)
         return
+    paths = item.get("extraction") or {}
+    via = {"author": paths.get("authors"), "published": paths.get("date"), "title": paths.get("title")}
     for key in ("canonical_url", "title", "author", "published", "kind", "relevant", "relevance"):
-        click.echo(f"{key:14} {item[key]}")
+        click.echo(f"{key:14} {item[key]}" + (f"   [from {via[key]}]" if via.get(key) else ""))
+    click.echo(f"{'text':14} {len(item['text'])} characters   [from {paths.get('text', '?')}]")
+    for key, value in (item.get("report") or {}).items():
+        click.echo(f"{key:14} {value}   [from the Ofsted report]")
     for t in item["topics"]:
         click.echo(f"{'topic':14} {t['topic']} ({t['score']:g}): {', '.join(t['evidence'])}")
     click.echo("\n" + item["text"][:1500])

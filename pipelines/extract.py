@@ -26,6 +26,9 @@ from pipelines.metadata import clean_authors, page_metadata
 from pipelines.ofsted import report_fields
 
 _PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, default_doctype=False)
+# For text already decoded (by Scrapy, from HTTP headers, BOM and meta): ignore the page's own
+# charset declaration, which no longer applies to the bytes we hand lxml.
+_PARSER_UTF8 = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, default_doctype=False, encoding="utf-8")
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,9 @@ PRUNE_XPATH = [
     "//*[contains(concat(' ', normalize-space(@class), ' '), ' newsletter ')]",
     "//*[contains(concat(' ', normalize-space(@class), ' '), ' most-read ')]",
 ]
+
+
+_PRUNE = etree.XPath("|".join(PRUNE_XPATH))
 
 
 class ExtractionFailed(DropItem):
@@ -138,12 +144,13 @@ def extract_pdf(body: bytes) -> dict:
 
 def parse_html(html: str | bytes) -> HtmlElement | None:
     """Parse a page once; every later step shares the tree."""
+    parser = _PARSER
     if isinstance(html, str):
-        html = html.encode("utf-8", "surrogatepass")  # lxml refuses str with an encoding declaration
+        html, parser = html.encode("utf-8", "replace"), _PARSER_UTF8  # lxml refuses str with a declaration
     if not html.strip():
         return None
     try:
-        return lxml.html.document_fromstring(html, parser=_PARSER)
+        return lxml.html.document_fromstring(html, parser=parser)
     except (etree.ParserError, ValueError):
         return None
 
@@ -156,16 +163,16 @@ def extract_html(html: str | bytes, url: str) -> dict:
         return {"title": "", "author": None, "authors": [], "date": None, "text": "", "canonical": None, "paths": {}}
     meta = page_metadata(tree, url)
     canonical = tree.xpath('//link[@rel="canonical"]/@href')
-    doc = trafilatura.bare_extraction(
-        tree, url=url, with_metadata=False, include_comments=False, include_tables=True, prune_xpath=PRUNE_XPATH,
-    )
+    for node in _PRUNE(tree):  # boilerplate blocks, removed once here rather than by trafilatura
+        node.drop_tree()
+    doc = trafilatura.bare_extraction(tree, url=url, with_metadata=False, include_comments=False, include_tables=True)
     text = _tidy(doc.text or "") if doc is not None else ""
     paths = dict(meta["paths"])
     if text:
         paths["text"] = "trafilatura"
     date = meta["date"]
     if not date:
-        date = find_date(tree, url=url, extensive_search=True, original_date=True, outputformat="%Y-%m-%d")
+        date = find_date(tree, url=url, extensive_search=False, original_date=True, outputformat="%Y-%m-%d")
         if date:
             paths["date"] = "htmldate"
     return {
