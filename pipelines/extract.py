@@ -34,17 +34,18 @@ log = logging.getLogger(__name__)
 
 # Blocks that sit inside article pages but are not the article: "Similar Articles" teasers,
 # newsletter boxes, related links. trafilatura drops most boilerplate by itself; these are the
-# ones seen slipping through on the sites we watch.
-PRUNE_XPATH = [
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' similar-articles ')]",
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' related-posts ')]",
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' sharedaddy ')]",
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' newsletter ')]",
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' most-read ')]",
-]
+# ones seen slipping through on the sites we watch (matched as whole class names).
 
 
-_PRUNE = etree.XPath("|".join(PRUNE_XPATH))
+_PRUNE_CLASSES = {"similar-articles", "related-posts", "sharedaddy", "newsletter", "most-read"}
+# One cheap pass (substring tests), then an exact check of the class tokens in Python.
+_PRUNE_CANDIDATES = etree.XPath("//*[" + " or ".join(f"contains(@class, '{c}')" for c in _PRUNE_CLASSES) + "]")
+
+
+def _prune(tree: HtmlElement) -> None:
+    for node in _PRUNE_CANDIDATES(tree):
+        if _PRUNE_CLASSES & set((node.get("class") or "").split()) and node.getparent() is not None:
+            node.drop_tree()
 
 
 class ExtractionFailed(DropItem):
@@ -111,6 +112,31 @@ def _pdf_title(meta_title: str, text: str) -> str:
     return head[:250] if len(head.split()) >= 3 else (meta_title or head)
 
 
+def _without_running_heads(pages: list[str]) -> list[str]:
+    """Drop the lines a document repeats at the top or bottom of its pages (running headers and
+    footers) and bare page numbers."""
+    def edges(lines: list[str]) -> list[str]:
+        return lines[:3] + lines[-3:]
+
+    split = [[ln.strip() for ln in page.splitlines()] for page in pages]
+    counts: dict[str, int] = {}
+    for lines in split:
+        for ln in set(edges(lines)):
+            key = re.sub(r"\d+", "#", ln)
+            counts[key] = counts.get(key, 0) + 1
+    repeated = {k for k, n in counts.items() if k and n >= max(2, (len(pages) + 1) // 2)}
+    out = []
+    for lines in split:
+        keep = []
+        for i, ln in enumerate(lines):
+            at_edge = i < 3 or i >= len(lines) - 3
+            if at_edge and (re.sub(r"\d+", "#", ln) in repeated or re.fullmatch(r"(page\s*)?\d+(\s*of\s*\d+)?", ln, re.I)):
+                continue
+            keep.append(ln)
+        out.append("\n".join(keep))
+    return out
+
+
 def extract_pdf(body: bytes) -> dict:
     reader = PdfReader(io.BytesIO(body))
     if reader.is_encrypted:
@@ -121,7 +147,7 @@ def extract_pdf(body: bytes) -> dict:
             raise
         except Exception as e:
             raise PdfProblem(f"encrypted PDF that cannot be opened: {e}") from e
-    pages = [(page.extract_text() or "") for page in reader.pages]
+    pages = _without_running_heads([(page.extract_text() or "") for page in reader.pages])
     text = _tidy("\n\n".join(pages))
     if len(text.split()) < 5:
         raise PdfProblem(f"PDF with no text layer ({len(pages)} page(s), probably a scan)")
@@ -132,8 +158,8 @@ def extract_pdf(body: bytes) -> dict:
         paths["report"] = "ofsted"
     return {
         "title": _pdf_title(str(meta.get("/Title") or ""), text),
-        "authors": [],
-        "author": None,
+        "authors": (authors := clean_authors([str(meta.get("/Author") or "")])),
+        "author": ", ".join(authors) or None,
         "date": _pdf_date(meta.get("/CreationDate")),
         "text": text,
         "pages": len(pages),
@@ -155,18 +181,34 @@ def parse_html(html: str | bytes) -> HtmlElement | None:
         return None
 
 
+FULL_BODY_BELOW = 1000  # characters: a shorter fast extraction is redone with trafilatura's fallbacks
+
+
+def _body(tree: HtmlElement, url: str) -> str:
+    """trafilatura's main extractor alone first (fast); its slower comparison with readability and
+    jusText only where that found little, which is where the comparison pays off."""
+    options = {"url": url, "with_metadata": False, "include_comments": False, "include_tables": True}
+    doc = trafilatura.bare_extraction(tree, fast=True, **options)
+    text = _tidy(doc.text or "") if doc is not None else ""
+    if len(text) < FULL_BODY_BELOW:
+        doc = trafilatura.bare_extraction(tree, **options)
+        full = _tidy(doc.text or "") if doc is not None else ""
+        text = full or text
+    return text
+
+
 def extract_html(html: str | bytes, url: str) -> dict:
     """Body (trafilatura, on the shared tree, without its slow metadata pass), and title, authors
     and date from structured data first (pipelines.metadata); htmldate only when that is silent."""
+    raw = html if isinstance(html, str) else html.decode("latin-1")
     tree = parse_html(html)
     if tree is None:
         return {"title": "", "author": None, "authors": [], "date": None, "text": "", "canonical": None, "paths": {}}
     meta = page_metadata(tree, url)
     canonical = tree.xpath('//link[@rel="canonical"]/@href')
-    for node in _PRUNE(tree):  # boilerplate blocks, removed once here rather than by trafilatura
-        node.drop_tree()
-    doc = trafilatura.bare_extraction(tree, url=url, with_metadata=False, include_comments=False, include_tables=True)
-    text = _tidy(doc.text or "") if doc is not None else ""
+    if any(c in raw for c in _PRUNE_CLASSES):  # boilerplate blocks, removed once here on the shared tree
+        _prune(tree)
+    text = _body(tree, url)
     paths = dict(meta["paths"])
     if text:
         paths["text"] = "trafilatura"
@@ -208,7 +250,8 @@ def apply_selectors(html: str, selectors: dict[str, str], found: dict) -> dict:
             paths["date"] = "selectors"
     if selectors.get("body"):
         blocks = [" ".join(t.split()) for el in sel.css(selectors["body"])
-                  for t in el.xpath(".//p|.//li|.//h2|.//h3|.//blockquote").xpath("string()").getall()]
+                  for t in el.xpath("self::p|self::li|self::h2|self::h3|self::blockquote"
+                                    "|.//p|.//li|.//h2|.//h3|.//blockquote").xpath("string()").getall()]
         body = "\n".join(b for b in blocks if b) or text_of(selectors["body"])
         if body:
             out["text"], paths["text"] = body, "selectors"
@@ -264,9 +307,10 @@ def extract(article: Article) -> Article:
             text, kind, paths["text"] = summary, "feed-entry", "feed"
     # A PDF's own title beats the link text ("Children's services inspection"); for pages the
     # feed's title is the publisher's, and a page's can carry the site name.
-    pdf_title = found.get("title") if kind == "pdf" else None
-    title = pdf_title or article.feed_title or found.get("title") or ""
-    if not pdf_title and article.feed_title:
+    # A source's own title selector beats the feed too (it was set because the feed's is wrong).
+    own_title = found.get("title") if kind == "pdf" or paths.get("title") == "selectors" else None
+    title = own_title or article.feed_title or found.get("title") or ""
+    if not own_title and article.feed_title:
         paths["title"] = "feed"
     text = _drop_leading_title(text, title)
     if not text and not title:

@@ -37,6 +37,8 @@ _VISIBLE = [
      "%B %d %Y %I:%M %p"),  # WordPress.com: October 22, 2014 · 8:18 pm
     (re.compile(r"\bBy\s.{0,40}?\bon\s+(\d{2})/(\d{2})/(\d{4})"), "%d %m %Y"),  # By X on 23/05/2014
 ]
+# A plain-text byline: "Posted on 25 May 2016 by Birmingham Socialist Party in Privatisation".
+_POSTED_BY = re.compile(r"\bPosted (?:on [\w ,/.-]{3,30}? )?by ([A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*){0,4})")
 _URL_DATE = re.compile(r"/((?:19|20)\d{2})/(\d{1,2}|[a-z]{3})/(\d{1,2})/")
 _BYLINE_NOISE = re.compile(r"^(by|written by|words by|posted by)\s+", re.I)
 _NOT_AUTHORS = {"staff reporter", "staff", "admin", "editor", "reporter", "news desk", "newsdesk", "press office",
@@ -129,7 +131,8 @@ def _site_suffix(title: str) -> str:
 
 
 def _visible_date(tree: HtmlElement) -> str | None:
-    text = " ".join(tree.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]"))[:20000]
+    body = tree.find(".//body")
+    text = (body if body is not None else tree).text_content()[:30000]
     for pattern, fmt in _VISIBLE:
         if m := pattern.search(text):
             try:
@@ -185,6 +188,11 @@ def page_metadata(tree: HtmlElement, url: str) -> dict:
         names = clean_authors([" ".join(el.text_content().split()) for el in byline[:4]])
         if names:
             out["authors"], out["paths"]["authors"] = names, "byline"
+    if not out["authors"]:
+        body = tree.find(".//body")
+        text = (body if body is not None else tree).text_content()[:30000]
+        if (m := _POSTED_BY.search(text)) and (names := clean_authors([m.group(1)])):
+            out["authors"], out["paths"]["authors"] = names, "byline text"
     if not out["date"]:
         for key in _DATE_META:
             if meta.get(key) and (d := _norm_date(meta[key][0])):

@@ -90,7 +90,8 @@ def test_syndicated_copy_is_not_stored_twice(run):
     assert len(stored) == 1
     [alias] = run.db.execute("SELECT url, article_id, reason FROM article_aliases WHERE url IN (?, ?)",
                              [trust, mail]).fetchall()
-    assert alias[1] == stored[0]["article_id"] and alias[2].startswith("near copy")
+    # Word for word once the pages are cleanly extracted; a near copy otherwise. Either way, one article.
+    assert alias[1] == stored[0]["article_id"] and alias[2].startswith(("same text", "near copy"))
 
 
 def test_edited_statement_is_one_article_with_its_versions(run):
