@@ -21,6 +21,7 @@ import dataclasses
 import hashlib
 import re
 import unicodedata
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +40,11 @@ NEAR_JACCARD = 0.8  # estimated Jaccard similarity that makes a near copy...
 NEAR_CONTAINMENT = 0.9  # ...or this share of the shorter text found in the longer
 
 
+_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME).permutations  # made once, not per text
+# Shingles are hashed with CRC-32 (C, 32 bits, what MinHash needs) rather than datasketch's default
+# SHA-1 in Python: the affine permutations do the mixing. Stored signatures depend on this choice.
+
+
 def normalise_text(text: str) -> str:
     """Text as compared for sameness: NFKC, case-folded, punctuation and spacing ignored."""
     text = unicodedata.normalize("NFKC", text).casefold()
@@ -52,7 +58,7 @@ def content_hash(text: str) -> str:
 def signature(text: str) -> tuple[LeanMinHash, int]:
     words = normalise_text(text).split()
     shingles = {" ".join(words[i : i + SHINGLE]) for i in range(max(1, len(words) - SHINGLE + 1))}
-    m = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME)
+    m = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME, permutations=_PERMUTATIONS, hashfunc=zlib.crc32)
     m.update_batch([s.encode("utf-8") for s in shingles])
     return LeanMinHash(m), len(shingles)
 

@@ -1,4 +1,4 @@
-"""Run the pipeline stages on one article outside Scrapy (``carewatch inspect``, benchmarks)."""
+"""Run the pipeline stages outside Scrapy (``carewatch inspect``, benchmarks), as a crawl runs them."""
 
 from __future__ import annotations
 
@@ -9,9 +9,19 @@ from pipelines.extract import extract
 from pipelines.tag import Tagger, tag
 
 
+class Stages:
+    """extract → canonical → dedupe → tag, with one de-duplication index for the whole run."""
+
+    def __init__(self, tagger: Tagger, seen: SeenIndex | None = None) -> None:
+        self.tagger = tagger
+        self.deduper = Deduper(seen)
+
+    def run(self, article: Article, include_keywords: tuple[str, ...] = ()) -> Article:
+        article = self.deduper.check(canonicalise(extract(article)))
+        return tag(article, self.tagger, include_keywords)
+
+
 def run_stages(article: Article, tagger: Tagger, seen: SeenIndex | None = None,
                include_keywords: tuple[str, ...] = ()) -> Article:
-    """extract → canonical → dedupe → tag, as the crawl runs them (without storing)."""
-    article = canonicalise(extract(article))
-    article = Deduper(seen).check(article)
-    return tag(article, tagger, include_keywords)
+    """One article through every stage (without storing it)."""
+    return Stages(tagger, seen).run(article, include_keywords)
