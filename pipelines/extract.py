@@ -11,6 +11,7 @@ import re
 from datetime import datetime, timezone
 
 import dateparser
+import ftfy
 import lxml.html
 import trafilatura
 from bs4 import BeautifulSoup
@@ -263,6 +264,17 @@ def apply_selectors(tree: HtmlElement, selectors: dict[str, str], found: dict) -
     return out
 
 
+_MOJIBAKE = re.compile("[ÃÂâ][\u0080-\u00bf€™œžŸ‚„…†‡ˆ‰‹Œ‘’“”•–—˜›]")
+
+
+def repair_mojibake(text: str) -> str:
+    """UTF-8 read as Windows-1252 ('Â£', 'â€™') mended by ftfy; text without the telltale
+    sequences is left alone (and ftfy's full check is not paid for)."""
+    if text and _MOJIBAKE.search(text):
+        return ftfy.fix_text(text, uncurl_quotes=False)
+    return text
+
+
 def _drop_leading_title(text: str, title: str) -> str:
     """Some pages put the headline inside the article body; the title is stored apart."""
     first, _, rest = text.partition("\n")
@@ -314,7 +326,7 @@ def extract(article: Article) -> Article:
     title = own_title or article.feed_title or found.get("title") or ""
     if not own_title and article.feed_title:
         paths["title"] = "feed"
-    text = _drop_leading_title(text, title)
+    text, title = repair_mojibake(_drop_leading_title(text, title)), repair_mojibake(title)
     if not text and not title:
         raise ExtractionFailed(f"no text could be extracted from {article.url}" + (f" ({warning})" if warning else ""))
     report = found.get("report") or {}

@@ -73,7 +73,26 @@ def classify_failure(failure: Failure) -> tuple[str, str, int | None]:
         status = exc.response.status
         return "http", f"HTTP {status}", status
     name = type(exc).__name__
+    if "max size" in str(exc):  # Scrapy's DOWNLOAD_MAXSIZE cut the download off
+        return "too-large", f"too large, not downloaded: {exc}", None
     return name, f"{name}: {exc}".strip(), None
+
+
+def decode_page(response: TextResponse) -> str:
+    """The page as text. Scrapy reconciles the HTTP, BOM and <meta> charsets; when the bytes are
+    not valid in the charset it chose (Windows-1252 served as UTF-8, say), they are read as
+    Windows-1252, the usual truth, rather than kept with replacement characters. (UTF-8 served as
+    Latin-1 decodes without error; the extract stage mends that mojibake.)"""
+    text = response.text
+    if "\ufffd" in text:
+        try:
+            response.body.decode(response.encoding)
+        except (UnicodeDecodeError, LookupError):
+            try:
+                return response.body.decode("cp1252")
+            except UnicodeDecodeError:
+                pass
+    return text
 
 
 def with_query(url: str, **params: Any) -> str:
@@ -415,7 +434,7 @@ class SourceSpider(scrapy.Spider):
         yield self._fetch(response, found=1, new=1)
         yield self._article(
             response.meta["source_id"], response.url, data,
-            html=response.text if is_text else "",
+            html=decode_page(response) if is_text else "",
             body=b"" if is_text else response.body,
             content_type=(response.headers.get("Content-Type") or b"").decode("latin-1"),
         )

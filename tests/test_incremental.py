@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from cli.crawl import run_crawl
+from config import load_config
 from config.schema import duration_seconds
 from core.items import Fetch
 from demo.mailsink import MailSink
@@ -120,3 +121,38 @@ def test_robots_txt_disallow_is_obeyed_and_recorded(tmp_path, config):
     [(kind,)] = open_db(tmp_path / "r.db").execute(
         "SELECT kind FROM articles WHERE url LIKE '%last-chance-saloon%'").fetchall()
     assert kind == "feed-entry"
+
+
+def test_bad_pages_get_a_recorded_explained_outcome(tmp_path, config):
+    manifest = tmp_path / "manifest.yaml"
+    manifest.write_text(yaml.safe_dump({"sites": {"bad": {"host": "bad.example.test", "routes": [
+        {"prefix": "/bad/", "handler": "tests.badpages:serve"}]}}}))
+    cfg_dir = tmp_path / "config"
+    cfg_dir.mkdir()
+    (cfg_dir / "sources.yaml").write_text(yaml.safe_dump({"sources": [
+        {"id": "bad", "name": "Bad pages", "kind": "listing", "url": "http://bad.example.test/bad/",
+         "links": "ul.bad a"},
+        {"id": "good-neighbour", "name": "A working source", "kind": "feed",
+         "url": "http://www.thechamberlainfiles.com.test/feed/"}]}))
+    sites = DemoSites.load(manifest)
+    real = DemoSites.load()
+    sites.hosts.update(real.hosts)
+    with DemoServer(sites) as server:
+        (cfg_dir / "settings.yaml").write_text(yaml.safe_dump(
+            {"http_proxy": server.proxy_url, "download_delay": 0, "autothrottle": False, "retry_times": 0,
+             "max_response_bytes": 10 * 1024 * 1024}))
+        cfg = load_config(cfg_dir)
+        report = run_crawl(cfg, tmp_path / "bad.db")
+    db = open_db(tmp_path / "bad.db")
+    outcome = {url.rsplit("/", 1)[-1]: (status, kind, error) for url, status, kind, error in db.execute(
+        "SELECT url, status, error_kind, error FROM fetches WHERE source_id = 'bad' AND role = 'article'")}
+    assert outcome["huge"][0] == "error" and "too large" in outcome["huge"][2]
+    assert outcome["empty"][:2] == ("warning", "extract") and "no text could be extracted" in outcome["empty"][2]
+    assert outcome["scan.pdf"][:2] == ("warning", "extract") and "no text layer" in outcome["scan.pdf"][2]
+    assert outcome["locked.pdf"][:2] == ("warning", "extract") and "encrypted PDF" in outcome["locked.pdf"][2]
+    texts = dict(db.execute("SELECT title, text FROM articles WHERE source_id = 'bad'").fetchall())
+    assert set(texts) == {"A good page", "Trust overspend met from reserves", "Caseloads fall at the Trust"}
+    for title in ("Trust overspend met from reserves", "Caseloads fall at the Trust"):
+        assert "£9m overspend on children’s social care" in texts[title]  # no mojibake, no U+FFFD
+    assert db.execute("SELECT count(*) FROM articles WHERE source_id = 'good-neighbour'").fetchone()[0] == 4
+    assert report.returncode == 0
