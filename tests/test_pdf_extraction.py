@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
+from datetime import datetime
 
 import pytest
 
@@ -11,6 +13,7 @@ from core.items import Article
 from pipelines.extract import extract, is_pdf
 from pipelines.runner import run_stages
 from pipelines.tag import Tagger
+from scrapers.spider import date_from_text
 from tests.conftest import ROOT, shared_data
 
 JUDGEMENTS = {
@@ -55,6 +58,12 @@ def test_real_ofsted_report_text_and_tags(published):
     assert day == published or (item.extraction["date"] == "pdf metadata" and day < published)
     assert "Birmingham" in item.text and len(item.text) > 10_000
     assert item.relevant and "ofsted" in {t.topic for t in item.topics}
+    # In a crawl the date comes from Ofsted's provider page, as its link text gives it; the
+    # 2019 and 2023 reports print no publication date of their own.
+    day = datetime.strptime(published, "%Y-%m-%d").strftime("%d %B %Y")
+    link_date = date_from_text(f"Children's services inspection, pdf - {day}")
+    crawled = run_stages(dataclasses.replace(article, feed_published=link_date), Tagger(load_config(ROOT / "config").topics))
+    assert crawled.published == published and crawled.report["judgement"] == JUDGEMENTS[published]
 
 
 def test_report_not_found_page_is_not_mistaken_for_a_pdf():
