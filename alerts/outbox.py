@@ -57,7 +57,12 @@ def _deliver(config: Config, db: Database, sub: Subscriber, delivery_id: int, no
     cur = db.execute(f"SELECT * FROM articles WHERE article_id IN ({marks})", ids)
     cols = [c[0] for c in cur.description]
     by_id = {r[0]: dict(zip(cols, r)) for r in cur.fetchall()}
-    matches = [Match(by_id[i], tuple(why.get(i, ()))) for i in ids if i in by_id]
+    matches = []
+    for i in ids:
+        if i in by_id:
+            reasons = why.get(i, [])
+            edit = next((r[5:] for r in reasons if r.startswith("EDIT:")), None)
+            matches.append(Match(by_id[i], tuple(r for r in reasons if not r.startswith("EDIT:")), edit))
     items = entries(config, matches, _aliases(db, ids))
     msg = render_message(config, sub, items, now)
     titles = tuple(i.title for i in items)
@@ -84,16 +89,18 @@ def _queue(db: Database, sub: Subscriber, matches: list[Match], now: datetime) -
                 "address": sub.email,
                 "frequency": sub.frequency,
                 "articles": json.dumps([m.article["article_id"] for m in matches]),
-                "why": json.dumps({m.article["article_id"]: list(m.why) for m in matches}),
+                "why": json.dumps({m.article["article_id"]: list(m.why) + ([f"EDIT:{m.edit}"] if m.edit else [])
+                                   for m in matches}),
                 "article_count": len(matches),
                 "status": "pending",
                 "attempts": 0,
                 "created": now.isoformat(timespec="seconds"),
             }
         ).last_pk
-        db["alerted"].insert_all(
-            {"subscriber": sub.id, "article_id": m.article["article_id"], "delivery_id": delivery_id}
-            for m in matches
+        db["alerted"].upsert_all(
+            ({"subscriber": sub.id, "article_id": m.article["article_id"], "delivery_id": delivery_id,
+              "version": m.article["version"]} for m in matches),
+            pk=("subscriber", "article_id"),
         )
     return delivery_id
 

@@ -33,6 +33,7 @@ class DigestEntry:
     why: tuple[str, ...]
     snippet: str
     also_at: tuple[tuple[str, str, str], ...]  # (url, site, what it is: "copy", "edited version")
+    edit: str | None = None  # what changed, for an article sent before and since edited
 
 
 def _date(value: str | None) -> str:
@@ -87,6 +88,7 @@ def entries(config: Config, matches: list[Match], aliases: dict[str, list[tuple[
                 why=tuple(labels.get(w, w) for w in m.why),
                 snippet=_snippet(a["text"], tuple(w for w in m.why if w not in labels)),
                 also_at=_also_at(aliases.get(a["article_id"], []), url),
+                edit=m.edit[:1200] if m.edit else None,
             )
         )
     return out

@@ -18,6 +18,7 @@ PERIOD = {"immediate": timedelta(0), "daily": timedelta(days=1), "weekly": timed
 class Match:
     article: dict
     why: tuple[str, ...]  # the keywords and topics that selected it
+    edit: str | None = None  # for an article sent before and since edited: what changed
 
 
 def is_due(db: Database, sub: Subscriber, now: datetime) -> bool:
@@ -51,4 +52,26 @@ def matching_articles(db: Database, sub: Subscriber, now: datetime, max_age_days
             why += sorted({" ".join(m.group(0).split()).lower() for m in keywords.finditer(hay)})
         if why:
             out.append(Match(article, tuple(why)))
+    return out + edited_articles(db, sub)
+
+
+def edited_articles(db: Database, sub: Subscriber) -> list[Match]:
+    """Articles this subscriber was sent that have since been edited substantively: a statement
+    quietly changed is news of its own. The diff is the change since the version it was sent."""
+    rows = db.execute(
+        "SELECT a.*, al.version AS sent_version FROM articles a JOIN alerted al "
+        "ON al.article_id = a.article_id AND al.subscriber = ? "
+        "WHERE a.edited IS NOT NULL AND a.version > coalesce(al.version, 1) ORDER BY a.edited DESC",
+        [sub.id],
+    )
+    cols = [c[0] for c in rows.description]
+    out = []
+    for values in rows.fetchall():
+        article = dict(zip(cols, values))
+        diffs = db.execute(
+            "SELECT diff FROM article_versions WHERE article_id = ? AND version >= ? AND changed > 0 ORDER BY version",
+            [article["article_id"], article.pop("sent_version") or 1],
+        ).fetchall()
+        edit = "\n".join(d for (d,) in diffs if d)
+        out.append(Match(article, ("edited since you were sent it",), edit or None))
     return out

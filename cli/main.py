@@ -224,6 +224,24 @@ def alerts_list(state: _State, limit: int, as_json: bool) -> None:
                    + (f" [{r['last_error']}]" if r["last_error"] else ""))
 
 
+# -- dedup -----------------------------------------------------------------------------------
+@cli.group()
+def dedup() -> None:
+    """De-duplication: copies, versions and why."""
+
+
+@dedup.command("explain")
+@click.argument("first", metavar="ID_OR_URL")
+@click.argument("second", metavar="[ID_OR_URL]", required=False)
+@click.pass_obj
+def dedup_explain(state: _State, first: str, second: str | None) -> None:
+    """Why an article has the copies and versions it has, or why two were merged or kept apart."""
+    from cli.explain import explain
+
+    for line in _run(explain, state.config, state.db(), first, second):
+        click.echo(line)
+
+
 # -- search ----------------------------------------------------------------------------------
 @cli.command()
 @click.argument("query")

@@ -42,6 +42,14 @@ class Settings(_Model):
     obey_robots: bool = True
     autothrottle: bool = True
     crawl_timeout: float = Field(1800.0, gt=0, description="seconds a whole crawl may take")
+    near_duplicate_similarity: float = Field(0.8, gt=0, le=1, description="estimated Jaccard similarity of "
+                                             "word 5-shingles at which a text is a near copy of another")
+    near_duplicate_overlap: float = Field(0.9, gt=0, le=1, description="...or the share of the shorter text "
+                                          "found in the longer")
+    revisit_days: int = Field(2, ge=0, description="pages first seen this many days ago or less are asked "
+                              "again (conditionally) on every crawl, to catch edits; 0: never")
+    edit_alert_share: float = Field(0.05, gt=0, le=1, description="share of words changed that makes an edit "
+                                    "of an article alertable")
     failing_after: int = Field(3, ge=1, description="failed crawls in a row before a source is 'failing'")
     retry_failing_max_hours: float = Field(24, gt=0, description="cap of the backoff between retries of a failing source")
     crawl_interval_minutes: int = Field(60, ge=5, description="the daemon crawls every source this often")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from collections.abc import Iterable
 from typing import Protocol
 
 
@@ -98,8 +97,8 @@ class SeenIndex(Protocol):
     def article_for_hash(self, content_hash: str) -> str | None:
         """article_id of an article with exactly this normalised text, if any."""
 
-    def signatures(self) -> Iterable[tuple[str, str, bytes, int]]:
-        """(article_id, source_id, minhash, shingles) of every stored article that has one."""
+    def near_candidates(self, keys: list[int]) -> list[tuple[str, str, bytes, int]]:
+        """(article_id, source_id, minhash, shingles) of stored articles sharing an LSH band key."""
 
 
 class CrawlState(Protocol):
@@ -107,6 +106,9 @@ class CrawlState(Protocol):
 
     def is_stored(self, url_key: str) -> bool:
         """True if a page with this URL key is stored (as an article or an alias)."""
+
+    def recent_pages(self, source_id: str, days: int) -> list[str]:
+        """URLs of this source's articles first seen in the last `days` days (to look for edits)."""
 
     def validators(self, url: str) -> tuple[str | None, str | None]:
         """(ETag, Last-Modified) saved for this URL, or (None, None)."""

@@ -4,8 +4,8 @@
   stores the edit as a new version.
 - A page with a new URL but exactly the text of a stored article is marked ``duplicate_of``
   that article ("same text"): the store records its URL as an alias, not a second article.
-- A page whose text nearly matches a stored article (MinHash over word 5-shingles, datasketch's
-  LSH for candidates) is a "near copy" when it comes from another source (a syndicated or
+- A page whose text nearly matches a stored article (datasketch MinHash over word 5-shingles;
+  candidates from LSH band keys indexed in the archive, core.lsh) is a "near copy" when it comes from another source (a syndicated or
   re-published story) and an "edited version" when it comes from the same source (a statement
   re-issued with changes). Both are recorded against the original article; an edited version
   becomes the article's new current text and the old text is kept as a version.
@@ -25,16 +25,15 @@ import zlib
 from dataclasses import dataclass
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash, MinHashLSH
+from datasketch import LeanMinHash, MinHash
 from scrapy.utils.misc import load_object
 
 from core.items import Article, SeenIndex, article_id_for
+from core.lsh import band_keys
 
 NUM_PERM = 128
 SCHEME = "affine32"  # stored signatures must be read back with the scheme that made them
 SHINGLE = 5  # words per shingle
-LSH_BANDS = (32, 4)  # 32 bands of 4 rows: candidates from about 0.42 similarity; fixed, because
-# datasketch's search for optimal bands integrates numerically and costs ~50 ms per index
 MIN_SHINGLES = 40  # shorter texts are compared exactly only
 NEAR_JACCARD = 0.8  # estimated Jaccard similarity that makes a near copy...
 NEAR_CONTAINMENT = 0.9  # ...or this share of the shorter text found in the longer
@@ -78,34 +77,32 @@ class Near:
 class Deduper:
     """Decides, item by item, whether an article is new, a revisit, or a copy."""
 
-    def __init__(self, seen: SeenIndex | None) -> None:
+    def __init__(self, seen: SeenIndex | None, near_jaccard: float = NEAR_JACCARD,
+                 near_containment: float = NEAR_CONTAINMENT) -> None:
         self.seen = seen
+        self.near_jaccard = near_jaccard
+        self.near_containment = near_containment
         self._run_hashes: dict[str, str] = {}  # content_hash -> article_id, this run
-        self._lsh: MinHashLSH | None = None
-        self._meta: dict[str, tuple[str, LeanMinHash, int]] = {}  # article_id -> (source, sig, n)
+        # This run's articles too, in case a copy arrives before its original is written.
+        self._run: dict[int, dict[str, tuple[str, bytes, int]]] = {}  # band -> key -> ...
 
-    def _index(self) -> MinHashLSH:
-        if self._lsh is None:
-            lsh = MinHashLSH(num_perm=NUM_PERM, params=LSH_BANDS)
-            for article_id, source_id, raw, n in (self.seen.signatures() if self.seen else ()):
-                sig = _from_bytes(raw)
-                self._meta[article_id] = (source_id, sig, n)
-                lsh.insert(article_id, sig)
-            self._lsh = lsh
-        return self._lsh
+    def _add(self, article_id: str, source_id: str, raw: bytes, n: int, keys: list[int]) -> None:
+        for band, key in enumerate(keys):
+            self._run.setdefault(band, {})[key] = (article_id, source_id, raw, n)
 
-    def _add(self, article_id: str, source_id: str, sig: LeanMinHash, n: int) -> None:
-        if article_id not in self._meta:
-            self._meta[article_id] = (source_id, sig, n)
-            self._index().insert(article_id, sig)
-
-    def nearest(self, sig: LeanMinHash, n: int) -> Near | None:
+    def nearest(self, sig: LeanMinHash, n: int, keys: list[int]) -> Near | None:
+        """The most similar article sharing an LSH band, from the archive's index and this run."""
+        candidates = {row[0]: row[1:] for row in (self.seen.near_candidates(keys) if self.seen else [])}
+        for band, key in enumerate(keys):
+            if (hit := self._run.get(band, {}).get(key)) is not None:
+                candidates.setdefault(hit[0], hit[1:])
         best = None
-        for article_id in self._index().query(sig):
-            source_id, other, m = self._meta[article_id]
-            j = sig.jaccard(other)
-            shared = j * (n + m) / (1 + j)
-            near = Near(article_id, source_id, j, shared / max(1, min(n, m)))
+        for article_id, (source_id, raw, m) in candidates.items():
+            if not raw:
+                continue
+            j = sig.jaccard(_from_bytes(raw))
+            shared = j * (n + (m or 0)) / (1 + j)
+            near = Near(article_id, source_id, j, shared / max(1, min(n, m or 0)))
             if best is None or near.jaccard > best.jaccard:
                 best = near
         return best
@@ -126,29 +123,33 @@ class Deduper:
         if original is not None and original != own_id:
             return dataclasses.replace(article, duplicate_of=original, duplicate_reason="same text")
         if n >= MIN_SHINGLES:
-            near = self.nearest(sig, n)
+            keys = band_keys(article.minhash)
+            near = self.nearest(sig, n, keys)
             if near and near.article_id != own_id and (
-                near.jaccard >= NEAR_JACCARD or near.containment >= NEAR_CONTAINMENT
+                near.jaccard >= self.near_jaccard or near.containment >= self.near_containment
             ):
                 kind = "edited version" if near.source_id == article.source_id else "near copy"
                 return dataclasses.replace(
                     article, duplicate_of=near.article_id,
                     duplicate_reason=f"{kind} (similarity {near.jaccard:.2f}, overlap {min(near.containment, 1):.2f})",
                 )
-            self._add(own_id, article.source_id, sig, n)
+            self._add(own_id, article.source_id, article.minhash, n, keys)
         self._run_hashes.setdefault(h, own_id)
         return article
 
 
 class DedupePipeline:
-    def __init__(self, seen: SeenIndex | None) -> None:
-        self.deduper = Deduper(seen)
+    def __init__(self, seen: SeenIndex | None, near_jaccard: float = NEAR_JACCARD,
+                 near_containment: float = NEAR_CONTAINMENT) -> None:
+        self.deduper = Deduper(seen, near_jaccard, near_containment)
 
     @classmethod
     def from_crawler(cls, crawler):  # noqa: ANN001
         factory = crawler.settings.get("CAREWATCH_SEEN_INDEX")
         db_path = crawler.settings.get("CAREWATCH_DB")
-        return cls(load_object(factory)(db_path) if factory and db_path else None)
+        return cls(load_object(factory)(db_path) if factory and db_path else None,
+                   crawler.settings.getfloat("CAREWATCH_NEAR_JACCARD", NEAR_JACCARD),
+                   crawler.settings.getfloat("CAREWATCH_NEAR_CONTAINMENT", NEAR_CONTAINMENT))
 
     def process_item(self, item, spider=None):  # noqa: ANN001
         return self.deduper.check(item) if isinstance(item, Article) else item

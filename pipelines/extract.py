@@ -56,6 +56,9 @@ class ExtractionFailed(DropItem):
 
     record_as_error = True
 
+    def __init__(self, message: str) -> None:
+        super().__init__(message, log_level="INFO")  # recorded in the fetch log; no item dump in the log
+
 
 def is_pdf(body: bytes, content_type: str = "") -> bool:
     """Sniff the bytes: an Ofsted 'PDF' link can serve an HTML page."""

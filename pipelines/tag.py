@@ -59,7 +59,8 @@ def tag(article: Article, tagger: Tagger, include_keywords: tuple[str, ...] = ()
     if include_keywords:
         pat = any_pattern(include_keywords)
         if pat and not pat.search(f"{article.title}\n{article.text}"):
-            raise DropItem(f"filtered: {article.url} mentions none of the source's include_keywords")
+            raise DropItem(f"filtered: {article.url} mentions none of the source's include_keywords",
+                           log_level="DEBUG")
     topics, relevance, relevant = tagger.tag(article.title, article.text)
     return dataclasses.replace(article, topics=topics, relevance=relevance, relevant=relevant)
 

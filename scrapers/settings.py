@@ -29,5 +29,9 @@ def scrapy_settings(settings: Settings) -> dict[str, Any]:
         "TELNETCONSOLE_ENABLED": False,
         "COOKIES_ENABLED": False,
         "LOG_LEVEL": "WARNING",
+        "CAREWATCH_NEAR_JACCARD": settings.near_duplicate_similarity,
+        "CAREWATCH_NEAR_CONTAINMENT": settings.near_duplicate_overlap,
+        "CAREWATCH_EDIT_ALERT_SHARE": settings.edit_alert_share,
+        "CAREWATCH_REVISIT_DAYS": settings.revisit_days,
         "DEPTH_LIMIT": 0,  # the spider decides how deep a source goes (back-fill walks many pages)
     }

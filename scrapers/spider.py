@@ -148,11 +148,17 @@ class SourceSpider(scrapy.Spider):
             self._article_done(request.meta)
 
     async def start(self):  # noqa: D102 - Scrapy >= 2.13 entry point
+        revisit_days = self.crawler.settings.getint("CAREWATCH_REVISIT_DAYS", 0) if hasattr(self, "crawler") else 0
         for source in self.sources.values():
             url = source["url"]
             if self.since and self.state:
                 url = self.state.backfill_resume(source["id"], self.since) or url
             yield self._index_request(source, url, page=1)
+            # Recent pages, asked again conditionally, so edits show up. (GOV.UK items are read from
+            # the Content API, not the page stored as their URL: their edits arrive through search.)
+            if self.state and not self.since and source["kind"] != "govuk_search":
+                for page_url in self.state.recent_pages(source["id"], revisit_days):
+                    yield self._revisit_request(source["id"], page_url)
 
     # -- requests ----------------------------------------------------------------------------
     def _index_request(self, source: dict, url: str, page: int) -> scrapy.Request:
@@ -180,7 +186,20 @@ class SourceSpider(scrapy.Spider):
         return scrapy.Request(
             url, callback=callback or self.parse_article, errback=self.on_error, priority=ARTICLE_PRIORITY,
             meta={"source_id": source_id, "role": "article", "entry": entry, "started": utcnow_iso(),
-                  "page_ref": (source_id, page.number) if page else None},
+                  "conditional": True, "page_ref": (source_id, page.number) if page else None},
+        )
+
+    def _revisit_request(self, source_id: str, url: str) -> scrapy.Request:
+        headers = {}
+        etag, modified = self.state.validators(url) if self.state else (None, None)
+        if etag:
+            headers["If-None-Match"] = etag
+        if modified:
+            headers["If-Modified-Since"] = modified
+        return scrapy.Request(
+            url, callback=self.parse_article, errback=self.on_error, headers=headers, priority=ARTICLE_PRIORITY,
+            meta={"source_id": source_id, "role": "article", "entry": {}, "started": utcnow_iso(),
+                  "conditional": True, "revisit": True, "handle_httpstatus_list": [304]},
         )
 
     def _fetch(self, response: Response, *, found: int = 0, new: int = 0, status: str = "ok",
@@ -419,6 +438,10 @@ class SourceSpider(scrapy.Spider):
     # -- article pages -----------------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterator[Any]:
         self._article_done(response.meta)
+        if (nm := self._not_modified(response)) is not None:  # a revisited page, unchanged
+            yield nm
+            return
+        self._remember_validators(response)
         data = response.meta.get("entry") or {}
         source = self.sources[response.meta["source_id"]]
         if data.get("page_url"):  # a GOV.UK Content API item

@@ -9,6 +9,8 @@ from typing import Literal
 from sqlite_utils import Database
 
 from core.items import Article, article_id_for
+from core.lsh import band_keys
+from store.versions import word_diff
 
 Outcome = Literal["new", "updated", "unchanged", "alias"]
 
@@ -38,24 +40,39 @@ def _fields(article: Article) -> dict:
     }
 
 
-def _keep_version(db: Database, article_id: str, row: dict, seen: str) -> None:
-    """Keep a text of the article that is not (or no longer) its current one."""
+def _keep_version(db: Database, article_id: str, row: dict, seen: str, diff: tuple[float, str] | None = None) -> None:
+    """Keep a text of the article that is not (or no longer) its current one, with what changed."""
     n = db.execute("SELECT count(*) FROM article_versions WHERE article_id = ?", [article_id]).fetchone()[0]
     db["article_versions"].insert(
         {"article_id": article_id, "version": n + 1, "url": row.get("canonical_url") or row.get("url"),
          "title": row["title"], "published": row.get("published"), "text": row["text"],
-         "content_hash": row["content_hash"], "seen": seen}
+         "content_hash": row["content_hash"], "seen": seen,
+         "changed": diff[0] if diff else None, "diff": diff[1] if diff else None}
     )
 
 
-def _replace_current(db: Database, article_id: str, current: dict, article: Article, url: str | None) -> None:
-    _keep_version(db, article_id, current, article.fetched_at)
+def _replace_current(db: Database, article_id: str, current: dict, article: Article, url: str | None,
+                     edit_alert_share: float) -> None:
+    diff = word_diff(f"{current['title']}\n{current['text']}", f"{article.title}\n{article.text}")
+    _keep_version(db, article_id, current, article.fetched_at, diff)
     update = {**_fields(article), "updated": article.fetched_at, "version": current["version"] + 1}
+    if diff[0] >= edit_alert_share:  # a substantive edit: alertable; spacing or a typo is not
+        update["edited"] = article.fetched_at
     if url:
         update.update(url=url, canonical_url=article.canonical_url)
     db["articles"].update(article_id, update)
     db.execute("DELETE FROM article_topics WHERE article_id = ?", [article_id])
     _insert_topics(db, article_id, article)
+    _index_bands(db, article_id, article)
+
+
+def _index_bands(db: Database, article_id: str, article: Article) -> None:
+    """The article's LSH band keys, so later near-copies find it (core.lsh)."""
+    db.execute("DELETE FROM lsh_bands WHERE article_id = ?", [article_id])
+    db["lsh_bands"].insert_all(
+        ({"band": b, "key": k, "article_id": article_id} for b, k in enumerate(band_keys(article.minhash))),
+        ignore=True,
+    )
 
 
 def _insert_topics(db: Database, article_id: str, article: Article) -> None:
@@ -64,7 +81,7 @@ def _insert_topics(db: Database, article_id: str, article: Article) -> None:
     )
 
 
-def save_article(db: Database, article: Article) -> Outcome:
+def save_article(db: Database, article: Article, edit_alert_share: float = 0.05) -> Outcome:
     """Store one pipeline-processed article in one transaction; say what happened."""
     now = article.fetched_at
     with db.atomic():
@@ -79,7 +96,7 @@ def save_article(db: Database, article: Article) -> Outcome:
             if (article.duplicate_reason or "").startswith("edited version"):
                 current = db["articles"].get(article.duplicate_of)
                 if (article.published or now) >= (current["published"] or ""):  # the newer edition leads
-                    _replace_current(db, article.duplicate_of, current, article, article.url)
+                    _replace_current(db, article.duplicate_of, current, article, article.url, edit_alert_share)
                 else:  # an older edition reached late: keep it, change nothing current
                     _keep_version(db, article.duplicate_of, {**_fields(article), "canonical_url": article.canonical_url}, now)
             return "alias"
@@ -92,6 +109,7 @@ def save_article(db: Database, article: Article) -> Outcome:
                  "updated": now, "version": 1, **_fields(article)}
             )
             _insert_topics(db, article_id, article)
+            _index_bands(db, article_id, article)
             return "new"
         current = db["articles"].get(row[0])
         known = db.execute(
@@ -99,5 +117,5 @@ def save_article(db: Database, article: Article) -> Outcome:
         ).fetchone()
         if current["content_hash"] == article.content_hash or known:
             return "unchanged"  # a text this article already had: never flip back to it
-        _replace_current(db, row[0], current, article, article.url)
+        _replace_current(db, row[0], current, article, article.url, edit_alert_share)
         return "updated"

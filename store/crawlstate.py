@@ -3,6 +3,8 @@ for conditional requests, and how far each back-fill has got."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 from sqlite_utils import Database
 
 from core.items import utcnow_iso
@@ -17,6 +19,14 @@ class SqliteCrawlState:
             self.db.execute("SELECT 1 FROM articles WHERE url_key = ?", [url_key]).fetchone()
             or self.db.execute("SELECT 1 FROM article_aliases WHERE url_key = ?", [url_key]).fetchone()
         )
+
+    def recent_pages(self, source_id: str, days: int) -> list[str]:
+        if days <= 0:
+            return []
+        since = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat(timespec="seconds")
+        return [u for (u,) in self.db.execute(
+            "SELECT url FROM articles WHERE source_id = ? AND first_seen >= ? AND kind != 'feed-entry' ORDER BY first_seen",
+            [source_id, since])]
 
     def validators(self, url: str) -> tuple[str | None, str | None]:
         row = self.db.execute("SELECT etag, last_modified FROM http_validators WHERE url = ?", [url]).fetchone()

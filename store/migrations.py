@@ -126,3 +126,24 @@ def m003_extraction_fields(db: Database) -> None:
     articles.add_column("judgement", str)  # Ofsted reports: overall judgement
     articles.add_column("inspection_dates", str)
     articles.add_column("authority", str)
+
+
+@migrations()
+def m004_lsh_bands(db: Database) -> None:
+    """Near-duplicate candidates from an index in the archive, not from memory."""
+    from core.lsh import band_keys
+
+    db["lsh_bands"].create({"band": int, "key": int, "article_id": str}, pk=("band", "key", "article_id"))
+    db.execute("CREATE INDEX IF NOT EXISTS lsh_bands_article ON lsh_bands(article_id)")
+    for article_id, minhash in db.execute("SELECT article_id, minhash FROM articles WHERE minhash IS NOT NULL").fetchall():
+        db["lsh_bands"].insert_all(
+            ({"band": b, "key": k, "article_id": article_id} for b, k in enumerate(band_keys(minhash))), ignore=True
+        )
+
+
+@migrations()
+def m005_versions_diff(db: Database) -> None:
+    db["article_versions"].add_column("diff", str)  # to the version that replaced this one
+    db["article_versions"].add_column("changed", float)  # share of words changed
+    db["articles"].add_column("edited", str)  # when a substantive edit was last seen
+    db["alerted"].add_column("version", int)  # the version a subscriber was sent

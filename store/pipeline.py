@@ -19,15 +19,17 @@ from store.fetches import record_fetch
 
 
 class StorePipeline:
-    def __init__(self, db_path: str, stats_file: str | None) -> None:
+    def __init__(self, db_path: str, stats_file: str | None, edit_alert_share: float = 0.05) -> None:
         self.db_path = db_path
+        self.edit_alert_share = edit_alert_share
         self.stats_file = stats_file
         self.counts: Counter[str] = Counter()
         self.db = None
 
     @classmethod
     def from_crawler(cls, crawler):  # noqa: ANN001 - Scrapy's hook
-        pipeline = cls(crawler.settings.get("CAREWATCH_DB"), crawler.settings.get("CAREWATCH_STATS_FILE"))
+        pipeline = cls(crawler.settings.get("CAREWATCH_DB"), crawler.settings.get("CAREWATCH_STATS_FILE"),
+                       crawler.settings.getfloat("CAREWATCH_EDIT_ALERT_SHARE", 0.05))
         crawler.signals.connect(pipeline.item_failed, signal=signals.item_error)
         crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
         return pipeline
@@ -70,6 +72,6 @@ class StorePipeline:
             if item.status == "error":
                 self.counts["fetch_errors"] += 1
         elif isinstance(item, Article):
-            outcome = save_article(self.db, item)
+            outcome = save_article(self.db, item, self.edit_alert_share)
             self.counts[outcome] += 1
         return item

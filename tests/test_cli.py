@@ -19,7 +19,7 @@ from demo import pdfs
 from tests.conftest import ROOT, carewatch
 
 VERBS = [["demo"], ["crawl"], ["inspect"], ["alerts"], ["alerts", "send"], ["alerts", "list"], ["search"],
-         ["status"], ["serve"], ["run"], ["config"], ["config", "check"]]
+         ["status"], ["serve"], ["run"], ["config"], ["config", "check"], ["dedup"], ["dedup", "explain"]]
 
 
 @pytest.mark.parametrize("verb", VERBS, ids=" ".join)
