@@ -19,6 +19,7 @@ where it stopped.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import time
@@ -102,6 +103,17 @@ def with_query(url: str, **params: Any) -> str:
     return urlunsplit(parts._replace(query=urlencode(query, safe="[]%")))
 
 
+def _index_page(parse):  # noqa: ANN001, ANN202
+    """A source's own page: a 304 is recorded as not modified; otherwise parse it with its source."""
+    @functools.wraps(parse)
+    def wrapper(self: "SourceSpider", response: Response) -> Iterator[Any]:
+        if response.status == 304:
+            yield self._fetch(response, status="not_modified")
+            return
+        yield from parse(self, response, self.sources[response.meta["source_id"]])
+    return wrapper
+
+
 @dataclass
 class _Page:
     """One archive page of a back-fill, done when all the articles it listed are."""
@@ -165,14 +177,8 @@ class SourceSpider(scrapy.Spider):
         callback = {"feed": self.parse_feed, "wordpress": self.parse_feed, "listing": self.parse_listing,
                     "pdf_links": self.parse_listing, "sitemap": self.parse_sitemap,
                     "govuk_search": self.parse_govuk_search}[source["kind"]]
-        headers = {}
-        conditional = not self.since and page == 1
-        if conditional and self.state:  # conditional GET of the source's own page
-            etag, modified = self.state.validators(url)
-            if etag:
-                headers["If-None-Match"] = etag
-            if modified:
-                headers["If-Modified-Since"] = modified
+        conditional = not self.since and page == 1  # conditional GET of the source's own page
+        headers = self._conditional_headers(url) if conditional else {}
         return scrapy.Request(
             url, callback=callback, errback=self.on_error, headers=headers, dont_filter=True,
             meta={"source_id": source["id"], "role": "index", "page": page, "started": utcnow_iso(),
@@ -189,15 +195,15 @@ class SourceSpider(scrapy.Spider):
                   "conditional": True, "page_ref": (source_id, page.number) if page else None},
         )
 
-    def _revisit_request(self, source_id: str, url: str) -> scrapy.Request:
-        headers = {}
+    def _conditional_headers(self, url: str) -> dict[str, str]:
         etag, modified = self.state.validators(url) if self.state else (None, None)
-        if etag:
-            headers["If-None-Match"] = etag
-        if modified:
-            headers["If-Modified-Since"] = modified
+        headers = {"If-None-Match": etag, "If-Modified-Since": modified}
+        return {k: v for k, v in headers.items() if v}
+
+    def _revisit_request(self, source_id: str, url: str) -> scrapy.Request:
         return scrapy.Request(
-            url, callback=self.parse_article, errback=self.on_error, headers=headers, priority=ARTICLE_PRIORITY,
+            url, callback=self.parse_article, errback=self.on_error, headers=self._conditional_headers(url),
+            priority=ARTICLE_PRIORITY,
             meta={"source_id": source_id, "role": "article", "entry": {}, "started": utcnow_iso(),
                   "conditional": True, "revisit": True, "handle_httpstatus_list": [304]},
         )
@@ -240,11 +246,6 @@ class SourceSpider(scrapy.Spider):
         for url, (source_id, etag, modified) in self.fresh_validators.items():
             if source_id not in self.failed:
                 self.state.save_validators(url, etag, modified)
-
-    def _not_modified(self, response: Response) -> Fetch | None:
-        if response.status == 304:
-            return self._fetch(response, status="not_modified")
-        return None
 
     # -- links to articles, and the next page of a back-fill --------------------------------
     def _follow(self, response: Response, source: dict, links: list[tuple[str, dict]],
@@ -306,11 +307,8 @@ class SourceSpider(scrapy.Spider):
         return bool(self.since) and (not known or min(known)[:10] >= self.since)
 
     # -- index pages -------------------------------------------------------------------------
-    def parse_feed(self, response: Response) -> Iterator[Any]:
-        if (nm := self._not_modified(response)) is not None:
-            yield nm
-            return
-        source = self.sources[response.meta["source_id"]]
+    @_index_page
+    def parse_feed(self, response: Response, source: dict) -> Iterator[Any]:
         if response.status == 404:  # past the last page of a paged feed
             yield self._fetch(response, kind="end", error="no more pages")
             return
@@ -353,11 +351,8 @@ class SourceSpider(scrapy.Spider):
             next_url = with_query(source["url"], paged=response.meta.get("page", 1) + 1)
         yield from self._follow(response, source, links, next_url, **problem)
 
-    def parse_listing(self, response: Response) -> Iterator[Any]:
-        if (nm := self._not_modified(response)) is not None:
-            yield nm
-            return
-        source = self.sources[response.meta["source_id"]]
+    @_index_page
+    def parse_listing(self, response: Response, source: dict) -> Iterator[Any]:
         if not isinstance(response, TextResponse) or response.status == 404:
             yield self._fetch(response, status="error", kind="listing", error="not an HTML page")
             return
@@ -383,11 +378,8 @@ class SourceSpider(scrapy.Spider):
             next_url = response.urljoin(href) if href else None
         yield from self._follow(response, source, links, next_url)
 
-    def parse_sitemap(self, response: Response) -> Iterator[Any]:
-        if (nm := self._not_modified(response)) is not None:
-            yield nm
-            return
-        source = self.sources[response.meta["source_id"]]
+    @_index_page
+    def parse_sitemap(self, response: Response, source: dict) -> Iterator[Any]:
         try:
             sel = scrapy.Selector(text=response.body.decode("utf-8", "replace"), type="xml")
             sel.remove_namespaces()
@@ -410,11 +402,8 @@ class SourceSpider(scrapy.Spider):
         self._remember_validators(response)
         yield from self._follow(response, source, links, None)
 
-    def parse_govuk_search(self, response: Response) -> Iterator[Any]:
-        if (nm := self._not_modified(response)) is not None:
-            yield nm
-            return
-        source = self.sources[response.meta["source_id"]]
+    @_index_page
+    def parse_govuk_search(self, response: Response, source: dict) -> Iterator[Any]:
         try:
             results = json.loads(response.body)["results"]
         except (ValueError, KeyError, TypeError) as e:
@@ -438,8 +427,8 @@ class SourceSpider(scrapy.Spider):
     # -- article pages -----------------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterator[Any]:
         self._article_done(response.meta)
-        if (nm := self._not_modified(response)) is not None:  # a revisited page, unchanged
-            yield nm
+        if response.status == 304:  # a revisited page, unchanged
+            yield self._fetch(response, status="not_modified")
             return
         self._remember_validators(response)
         data = response.meta.get("entry") or {}

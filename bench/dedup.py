@@ -1,0 +1,435 @@
+"""De-duplication quality and cost: labelled edited copies of real articles through ``Deduper`` +
+``save_article`` as a crawl runs them, then the per-article cost of checking and storing as the
+archive grows. Run: ``.venv/bin/python bench/dedup.py [--originals N] [--negatives N] [--sizes 10000,100000]``.
+
+Texts (read from ``../shared/data``, never copied into the repository): fundus gold bodies,
+mozilla-readability expected articles (``expected.html.gz`` as text), trafilatura-eval pages through
+``pipelines.extract.extract_html``. Kept: >= 150 words; exact duplicates dropped (normalised text);
+then any text sharing >= 30% of its word 5-shingles (exact containment, the shorter side) with an
+earlier kept text is dropped too, so that two unrelated "real" articles are really unrelated and the
+labels are right. Fixed order, fixed seed.
+
+Quality: N originals, each with 1-2 edited copies (one edit each, or two edits for "combined"),
+each copy from another source ("syndicator-k") at another URL; plus unrelated real articles
+(negatives). All go, shuffled with every original before its own copies, through one ``Deduper`` over
+``SqliteSeenIndex`` on a fresh SQLite file, each checked article then stored with ``save_article``.
+TP = a copy marked duplicate_of its original (or of another copy of the same original, stored as
+an article because it was missed). FP = any article marked duplicate_of something it is not a copy
+of (a negative or an original merged, a copy merged into another story). FN = a copy not marked
+duplicate of its own story (a copy merged into the wrong story is one FP and one FN).
+
+Cost: an archive of S synthetic articles (each 12-25 sentences drawn at random from the real
+texts' sentences) is written directly in batched transactions with the same rows ``save_article``
+writes (articles row incl. FTS triggers, LSH band keys) - building it through ``save_article`` one
+article per transaction would take too long at 100k. Then 200 new articles (100 near-copies of
+archived articles, 100 new texts) are timed through ``Deduper.check`` + ``save_article``, one
+transaction each as in a crawl. Sizes are built incrementally on the same file (the timed
+articles stay in it); build time is reported apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import multiprocessing as mp
+import os
+import random
+import re
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.extraction import (  # noqa: E402
+    _read_gz, html_text, load_fundus, load_readability, load_trafilatura,
+)
+from core.items import Article, article_id_for  # noqa: E402
+from core.lsh import band_keys  # noqa: E402
+from core.urls import url_key  # noqa: E402
+from pipelines.dedupe import Deduper, content_hash, normalise_text, signature  # noqa: E402
+from store.articles import _fields, save_article  # noqa: E402
+from store.db import open_db  # noqa: E402
+from store.seen import SqliteSeenIndex  # noqa: E402
+
+SEED = 20240607
+MIN_WORDS = 150
+POOL_OVERLAP = 0.30  # drop a real text sharing this share of its shingles with an earlier one
+TARGET_P, TARGET_R = 0.98, 0.95
+
+BOILERPLATE = [
+    "Sign up to our newsletter for the latest news straight to your inbox.",
+    "Follow us on Twitter and Facebook.",
+    "Share this article",
+    "Share this article: Facebook Twitter Email WhatsApp",
+    "Read more: the latest headlines from around the country",
+    "This article was originally published by our partner site and is republished with permission.",
+    "Advertisement",
+    "Want more stories like this? Subscribe for unlimited access.",
+    "Copyright 2024. All rights reserved.",
+    "Have you got a story? Email our newsdesk.",
+    "Comments are closed.",
+    "Related articles",
+]
+SYNONYMS = {
+    "said": "stated", "says": "states", "told": "informed", "big": "large", "large": "big", "small": "little",
+    "new": "fresh", "people": "residents", "children": "youngsters", "help": "assist", "show": "reveal",
+    "shows": "reveals", "however": "but", "also": "too", "many": "numerous", "very": "really", "get": "obtain",
+    "make": "create", "made": "created", "need": "require", "use": "employ", "used": "employed", "start": "begin",
+    "started": "began", "end": "finish", "important": "key", "problem": "issue", "problems": "issues",
+    "council": "authority", "government": "administration", "report": "study", "years": "years'", "year": "twelve months",
+    "week": "seven days", "month": "four weeks", "would": "could", "will": "shall", "which": "that", "about": "around",
+    "because": "as", "after": "following", "before": "prior to", "then": "subsequently", "but": "yet",
+    "sagte": "erklärte", "und": "sowie", "auch": "ebenfalls", "neue": "frische", "sehr": "äußerst", "aber": "doch",
+}
+EDITS = ["headline", "para added", "para removed", "reordered", "boilerplate", "truncated", "quotes",
+         "rewording", "combined (2 edits)"]
+
+
+# ---------------------------------------------------------------- real texts
+
+def _extract_worker(args):  # noqa: ANN001
+    path, url = args
+    from pipelines.extract import extract_html
+
+    signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(TimeoutError()))
+    signal.alarm(20)
+    try:
+        r = extract_html(_read_gz(path), url) or {}
+        return (r.get("title") or "", r.get("text") or "")
+    except Exception:  # noqa: BLE001 - a page that fails simply gives no text
+        return ("", "")
+    finally:
+        signal.alarm(0)
+
+
+def _shingles(text: str) -> set[str]:
+    w = normalise_text(text).split()
+    return {" ".join(w[i: i + 5]) for i in range(max(1, len(w) - 4))}
+
+
+def real_texts() -> tuple[list[dict], dict]:
+    """[{title, text, origin}] in a fixed order, and counts of what was dropped."""
+    skips: Counter = Counter()
+    raw: list[dict] = []
+    for p in load_fundus(skips):
+        raw.append({"title": p.get("title") or "", "text": p["gold_text"], "origin": "fundus"})
+    for p in load_readability(skips):
+        raw.append({"title": p.get("title") or "", "text": html_text(_read_gz(p["gold_html_path"])),
+                    "origin": "readability"})
+    tpages = load_trafilatura(skips)
+    with mp.get_context("fork").Pool(max(1, min(2, os.cpu_count() or 1))) as pool:
+        for title, text in pool.imap(_extract_worker, [(p["path"], p["url"]) for p in tpages], chunksize=8):
+            raw.append({"title": title, "text": text, "origin": "trafilatura"})
+    stats = Counter()
+    kept, hashes = [], set()
+    index: dict[str, list[int]] = defaultdict(list)  # shingle -> kept text numbers
+    for r in raw:
+        # tidy: non-empty lines, collapsed spaces, paragraphs kept as lines
+        lines = [re.sub(r"\s+", " ", ln).strip() for ln in r["text"].splitlines()]
+        r["text"] = "\n".join(ln for ln in lines if ln)
+        if len(r["text"].split()) < MIN_WORDS:
+            stats["< 150 words"] += 1
+            continue
+        h = content_hash(r["text"])
+        if h in hashes:
+            stats["exact duplicate"] += 1
+            continue
+        sh = _shingles(r["text"])
+        shared = Counter(k for s in sh for k in index.get(s, ()))
+        if any(c >= POOL_OVERLAP * min(len(sh), kept[k]["n"]) for k, c in shared.items()):
+            stats[f"shares >= {POOL_OVERLAP:.0%} with a kept text"] += 1
+            continue
+        hashes.add(h)
+        for s in sh:
+            index[s].append(len(kept))
+        kept.append({**r, "n": len(sh)})
+    stats["kept"] = len(kept)
+    for k in Counter(r["origin"] for r in kept).items():
+        stats[f"kept from {k[0]}"] = k[1]
+    return kept, stats
+
+
+# ---------------------------------------------------------------- edits
+
+def _paras(text: str, rng: random.Random) -> list[str]:
+    ps = [p for p in text.split("\n") if p.strip()]
+    if len(ps) >= 4:
+        return ps
+    sents = re.split(r"(?<=[.!?])\s+", " ".join(ps))  # few paragraphs: group sentences in threes
+    return [" ".join(sents[i: i + 3]) for i in range(0, len(sents), 3)] or ps
+
+
+def _has_quotes(text: str) -> bool:
+    return bool(re.search(r"[\"“„«][^\"“”„«»]{15,}?[\"”“»]", text))
+
+
+def apply_edit(kind: str, title: str, text: str, rng: random.Random, pool: list[dict], vocab: list[str]) -> tuple[str, str]:
+    if kind == "headline":
+        words = title.split() or ["Story"]
+        new = rng.choice(["Breaking:", "Update:", "Revealed:", "Exclusive:", "Watch:"])
+        return f"{new} {' '.join(words[: max(3, len(words) * 2 // 3)])} - what we know", text
+    ps = _paras(text, rng)
+    if kind == "para added":
+        other = _paras(rng.choice(pool)["text"], rng)
+        ps.insert(rng.randrange(len(ps) + 1), max(rng.sample(other, min(3, len(other))), key=len))
+    elif kind == "para removed":
+        del ps[rng.randrange(len(ps))]
+    elif kind == "reordered":  # move two paragraphs elsewhere (a sub-editor's reshuffle)
+        for _ in range(2):
+            p = ps.pop(rng.randrange(len(ps)))
+            ps.insert(rng.randrange(len(ps) + 1), p)
+    elif kind == "boilerplate":
+        lines = rng.sample(BOILERPLATE, rng.randint(2, 4))
+        cut = rng.randint(0, len(lines))
+        ps = lines[:cut] + ps + lines[cut:]
+    elif kind == "truncated":
+        words = sum(len(p.split()) for p in ps)
+        keep, out = int(words * rng.uniform(0.6, 0.8)), []
+        for p in ps:
+            w = p.split()
+            if keep <= 0:
+                break
+            out.append(" ".join(w[:keep]))
+            keep -= len(w)
+        ps = out
+    elif kind == "quotes":  # a few words inside up to 3 quotations replaced
+        t = "\n".join(ps)
+        spans = list(re.finditer(r"([\"“„«])([^\"“”„«»]{15,}?)([\"”“»])", t))
+        for m in sorted(rng.sample(spans, min(3, len(spans))), key=lambda m: -m.start()):
+            w = m.group(2).split()
+            for i in rng.sample(range(len(w)), min(len(w), rng.randint(2, 4))):
+                w[i] = SYNONYMS.get(w[i].lower(), rng.choice(vocab))
+            t = t[: m.start(2)] + " ".join(w) + t[m.end(2):]
+        return title, t
+    elif kind == "rewording":  # 5% of words replaced by a synonym or another word
+        out = []
+        for p in ps:
+            w = p.split()
+            for i in range(len(w)):
+                if rng.random() < 0.05:
+                    w[i] = SYNONYMS.get(w[i].lower(), rng.choice(vocab))
+            out.append(" ".join(w))
+        ps = out
+    return title, "\n".join(ps)
+
+
+def make_copy(title: str, text: str, rng: random.Random, pool: list[dict], vocab: list[str]) -> tuple[str, str, str]:
+    kinds = [k for k in EDITS if k != "quotes" or _has_quotes(text)]
+    kind = rng.choice(kinds)
+    if kind == "combined (2 edits)":
+        for k in rng.sample([k for k in kinds if k != kind], 2):
+            title, text = apply_edit(k, title, text, rng, pool, vocab)
+        return kind, title, text
+    title, text = apply_edit(kind, title, text, rng, pool, vocab)
+    return kind, title, text
+
+
+def _article(source_id: str, url: str, title: str, text: str, n: int) -> Article:
+    return Article(source_id=source_id, url=url, canonical_url=url, url_key=url_key(url), title=title, text=text,
+                   fetched_at="2024-01-01T00:00:00+00:00")  # each feed step sets its own time
+
+
+# ---------------------------------------------------------------- quality
+
+def quality(pool: list[dict], n_orig: int, n_neg: int, rng: random.Random, tmp: Path) -> None:
+    vocab = sorted({w for r in pool[:200] for w in r["text"].split() if w.isalpha() and len(w) > 3})
+    order = list(range(len(pool)))
+    rng.shuffle(order)
+    if n_orig + n_neg > len(pool):
+        n_neg = max(0, len(pool) - n_orig)
+        print(f"  (only {len(pool)} usable real texts: negatives cut to {n_neg})")
+    originals, negatives = order[:n_orig], order[n_orig: n_orig + n_neg]
+    items = []  # (group, role, kind, article)
+    for gi, idx in enumerate(originals):
+        r = pool[idx]
+        items.append((gi, "original", None, _article(f"publisher-{gi % 40}", f"https://publisher{gi % 40}.example/news/{gi}",
+                                                      r["title"], r["text"], 0)))
+        for k in range(rng.randint(1, 2)):
+            kind, t, x = make_copy(r["title"], r["text"], rng, [pool[i] for i in negatives] or pool, vocab)
+            items.append((gi, "copy", kind, _article(f"syndicator-{k + 1}", f"https://syndicator{k + 1}.example/story/{gi}-{k}",
+                                                      t, x, 0)))
+    for ni, idx in enumerate(negatives):
+        r = pool[idx]
+        items.append((-1 - ni, "negative", None, _article(f"publisher-{ni % 40}", f"https://publisher{ni % 40}.example/other/{ni}",
+                                                           r["title"], r["text"], 0)))
+    rng.shuffle(items)
+    first: dict[int, int] = {}  # each original takes the first slot its story occupies
+    for pos, it in enumerate(items):
+        first.setdefault(it[0], pos)
+    orig_pos = {it[0]: pos for pos, it in enumerate(items) if it[1] == "original"}
+    for g, p in first.items():
+        if g >= 0 and p != orig_pos[g]:
+            items[p], items[orig_pos[g]] = items[orig_pos[g]], items[p]
+
+    group_of = {article_id_for(it[3].url_key): it[0] for it in items}
+    db = open_db(tmp / "quality.db")
+    deduper = Deduper(SqliteSeenIndex(db))
+    tp = fp = fn = 0
+    per = defaultdict(Counter)
+    reasons = Counter()
+    fps = []
+    t0 = time.perf_counter()
+    for n, (g, role, kind, a) in enumerate(items):
+        a = dataclasses.replace(a, fetched_at=f"2024-01-01T{n // 3600:02d}:{n // 60 % 60:02d}:{n % 60:02d}+00:00")
+        checked = deduper.check(a)
+        save_article(db, checked)
+        dup = checked.duplicate_of
+        if dup:
+            reasons[(checked.duplicate_reason or "").split(" (")[0]] += 1
+        if role == "copy":
+            per[kind]["copies"] += 1
+            a_orig = pool[originals[g]]
+            so, sc = _shingles(a_orig["text"]), _shingles(checked.text)
+            per[kind]["jacc"] += len(so & sc) / max(1, len(so | sc))
+            if dup and group_of.get(dup) == g:
+                tp += 1
+                per[kind]["found"] += 1
+            else:
+                fn += 1
+                if dup:
+                    fp += 1
+                    fps.append((role, kind, checked.duplicate_reason))
+        elif dup:
+            fp += 1
+            fps.append((role, kind, checked.duplicate_reason))
+    elapsed = time.perf_counter() - t0
+    n_copies = sum(1 for it in items if it[1] == "copy")
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / n_copies if n_copies else 0.0
+    f1 = 2 * p * r / (p + r) if p + r else 0.0
+    print(f"  fed {len(items)} articles ({len(originals)} originals, {n_copies} copies, {len(negatives)} negatives) "
+          f"in {elapsed:.1f}s ({1000 * elapsed / len(items):.1f} ms/article, check + save_article)")
+    print(f"  TP {tp}  FP {fp}  FN {fn}   reasons given: {dict(reasons)}")
+    print(f"  precision {p:.3f}  (target >= {TARGET_P})  {'OK' if p >= TARGET_P else 'BELOW TARGET'}")
+    print(f"  recall    {r:.3f}  (target >= {TARGET_R})  {'OK' if r >= TARGET_R else 'BELOW TARGET'}")
+    print(f"  F1        {f1:.3f}")
+    print(f"\n  {'edit':<20}{'copies':>7}{'found':>7}{'recall':>8}{'mean Jaccard':>14}   (exact 5-shingle Jaccard, copy vs original)")
+    for k in EDITS:
+        c = per[k]
+        if c["copies"]:
+            print(f"  {k:<20}{c['copies']:>7}{c['found']:>7}{c['found'] / c['copies']:>8.3f}{c['jacc'] / c['copies']:>14.2f}")
+    for role, kind, reason in fps[:10]:
+        print(f"  FP: {role}{' (' + kind + ')' if kind else ''} marked {reason}")
+    db.close()
+
+
+# ---------------------------------------------------------------- cost vs archive size
+
+_SENTS: list[str] = []
+
+
+def _synth(rng: random.Random) -> str:
+    k = rng.randint(12, 25)
+    s = [rng.choice(_SENTS) for _ in range(k)]
+    return "\n".join(" ".join(s[i: i + 3]) for i in range(0, k, 3))
+
+
+def _rows_worker(args):  # noqa: ANN001
+    """Articles rows and band rows for synthetic archive articles [start, stop), as save_article writes them."""
+    start, stop = args
+    arts, bands = [], []
+    for i in range(start, stop):
+        rng = random.Random(SEED * 7919 + i)
+        text = _synth(rng)
+        sig, n = signature(text)
+        url = f"https://archive{i % 200}.example/a/{i}"
+        a = Article(source_id=f"archive-{i % 200}", url=url, canonical_url=url, url_key=url_key(url),
+                    title=f"Archive story {i}", text=text, fetched_at="2023-06-01T00:00:00+00:00",
+                    content_hash=content_hash(text), minhash=sig.hashvalues.astype("uint64").tobytes(), shingles=n)
+        aid = article_id_for(a.url_key)
+        arts.append({"article_id": aid, "url": a.url, "canonical_url": a.canonical_url, "url_key": a.url_key,
+                     "source_id": a.source_id, "first_seen": a.fetched_at, "updated": a.fetched_at, "version": 1,
+                     **_fields(a)})
+        bands += [{"band": b, "key": k, "article_id": aid} for b, k in enumerate(band_keys(a.minhash))]
+    return arts, bands
+
+
+def grow(db, have: int, want: int, procs: int) -> float:  # noqa: ANN001
+    t0 = time.perf_counter()
+    step = 2000
+    chunks = [(s, min(s + step, want)) for s in range(have, want, step)]
+    with mp.get_context("fork").Pool(procs) as pool, db.atomic():
+        for arts, bands in pool.imap(_rows_worker, chunks):
+            db["articles"].insert_all(arts, batch_size=500)
+            db["lsh_bands"].insert_all(bands, batch_size=2000, ignore=True)
+    return time.perf_counter() - t0
+
+
+def cost(pool: list[dict], sizes: list[int], rng: random.Random, tmp: Path) -> None:
+    global _SENTS
+    vocab = sorted({w for r in pool[:200] for w in r["text"].split() if w.isalpha() and len(w) > 3})
+    _SENTS = sorted({s for r in pool for s in re.split(r"(?<=[.!?])\s+", r["text"].replace("\n", " "))
+                     if 6 <= len(s.split()) <= 60})
+    print(f"  synthetic archive: 12-25 sentences each, drawn from {len(_SENTS)} real sentences; "
+          "rows written directly in batched transactions (same columns as save_article, FTS triggers, LSH bands)")
+    path = tmp / "cost.db"
+    db = open_db(path)
+    procs = max(1, min(2, os.cpu_count() or 1))
+    have, results = 0, []
+    print(f"\n  {'archive':>9}{'build s':>9}{'ms/article':>12}{'median':>8}{'p95':>8}{'copy ms':>9}{'new ms':>8}"
+          f"{'copies found':>14}{'db MB':>8}")
+    for si, size in enumerate(sizes):
+        build = grow(db, have, size, procs) if size > have else 0.0
+        have = max(have, size)  # synthetic articles; earlier sizes' timed articles stay in the file too
+        stored = db.execute("SELECT count(*) FROM articles").fetchone()[0]
+        db.execute("ANALYZE")
+        # 100 near-copies of archived articles, 100 new synthetic texts
+        ids = rng.sample(range(have), 100)
+        olds = [db.execute("SELECT article_id, title, text FROM articles WHERE url_key = ?",
+                           [url_key(f"https://archive{i % 200}.example/a/{i}")]).fetchone() for i in ids]
+        batch = []
+        for j, (aid, title, text) in enumerate(olds):
+            kind, t, x = make_copy(title, text, rng, pool, vocab)
+            batch.append((aid, _article("syndicator-x", f"https://synd.example/s{si}/{j}", t, x, 0)))
+        for j in range(100):
+            batch.append((None, _article("fresh", f"https://fresh.example/s{si}/{j}", f"New {j}", _synth(rng), 0)))
+        rng.shuffle(batch)
+        deduper = Deduper(SqliteSeenIndex(db))
+        times, copy_t, new_t, found = [], [], [], 0
+        for n, (aid, a) in enumerate(batch):
+            a = dataclasses.replace(a, fetched_at=f"2024-02-01T00:{n // 60:02d}:{n % 60:02d}+00:00")
+            t0 = time.perf_counter()
+            checked = deduper.check(a)
+            save_article(db, checked)
+            dt = 1000 * (time.perf_counter() - t0)
+            times.append(dt)
+            (copy_t if aid else new_t).append(dt)
+            found += bool(aid and checked.duplicate_of == aid)
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        mb = sum(os.path.getsize(p) for p in (path, Path(str(path) + "-wal")) if p.exists()) / 1e6
+        mean = statistics.fmean(times)
+        results.append((size, mean))
+        print(f"  {stored:>9}{build:>9.1f}{mean:>12.2f}{statistics.median(times):>8.2f}"
+              f"{sorted(times)[int(0.95 * len(times))]:>8.2f}{statistics.fmean(copy_t):>9.2f}{statistics.fmean(new_t):>8.2f}"
+              f"{found:>10}/100{mb:>8.0f}")
+    for (s1, c1), (s2, c2) in zip(results, results[1:]):
+        print(f"  archive x{s2 / s1:.1f} ({s1} -> {s2}): cost per article x{c2 / c1:.2f}")
+    db.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--originals", type=int, default=300)
+    parser.add_argument("--negatives", type=int, default=600)
+    parser.add_argument("--sizes", default="10000,100000")
+    args = parser.parse_args()
+    sizes = sorted(int(s) for s in args.sizes.split(",") if s.strip())
+    t0 = time.perf_counter()
+    print("Real texts")
+    pool, stats = real_texts()
+    print("  " + ", ".join(f"{k}: {v}" for k, v in stats.items()) + f"  ({time.perf_counter() - t0:.0f}s)")
+    with tempfile.TemporaryDirectory() as tmp:
+        print("\nDetection quality (Deduper + SqliteSeenIndex + save_article, fresh SQLite file)")
+        quality(pool, args.originals, args.negatives, random.Random(SEED), Path(tmp))
+        print("\nCost vs archive size (200 articles timed per size: 100 near-copies of archived ones, 100 new)")
+        cost(pool, sizes, random.Random(SEED + 1), Path(tmp))
+    print(f"\ntotal {time.perf_counter() - t0:.0f}s")
+
+
+if __name__ == "__main__":
+    main()
