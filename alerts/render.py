@@ -34,6 +34,7 @@ class DigestEntry:
     snippet: str
     also_at: tuple[tuple[str, str, str], ...]  # (url, site, what it is: "copy", "edited version")
     edit: str | None = None  # what changed, for an article sent before and since edited
+    coverage: tuple[tuple[str, str, str], ...] = ()  # (source, title, url): the story elsewhere
 
 
 def _date(value: str | None) -> str:
@@ -71,11 +72,24 @@ def _also_at(aliases: list[tuple[str, str]], shown: str) -> tuple[tuple[str, str
     return tuple(out)
 
 
+def _by_story(matches: list[Match]) -> list[tuple[Match, list[Match]]]:
+    """One entry per story: its earliest article leads, the rest are its coverage. Edits stand alone."""
+    groups: dict[str, list[Match]] = {}
+    for m in matches:
+        key = m.article["article_id"] if m.edit else (m.article.get("story_id") or m.article["article_id"])
+        groups.setdefault(key, []).append(m)
+    out = []
+    for group in groups.values():
+        group.sort(key=lambda m: (m.article.get("published") or m.article.get("first_seen") or ""))
+        out.append((group[0], group[1:]))
+    return out
+
+
 def entries(config: Config, matches: list[Match], aliases: dict[str, list[tuple[str, str]]]) -> list[DigestEntry]:
     names = {s.id: s.name for s in config.sources}
     labels = {tid: t.label for tid, t in config.topics.topics.items()}
     out = []
-    for m in matches:
+    for m, coverage in _by_story(matches):
         a = m.article
         topics = tuple(t["label"] for t in json.loads(a["topics"] or "[]"))
         out.append(
@@ -89,13 +103,15 @@ def entries(config: Config, matches: list[Match], aliases: dict[str, list[tuple[
                 snippet=_snippet(a["text"], tuple(w for w in m.why if w not in labels)),
                 also_at=_also_at(aliases.get(a["article_id"], []), url),
                 edit=m.edit[:1200] if m.edit else None,
+                coverage=tuple((names.get(c.article["source_id"], c.article["source_id"]), c.article["title"],
+                                c.article["canonical_url"] or c.article["url"]) for c in coverage),
             )
         )
     return out
 
 
 def subject_for(items: list[DigestEntry]) -> str:
-    """'carewatch: 3 new — <first title>': the count and the lead story fit a phone's inbox line."""
+    """'carewatch: 3 new — <first title>': the count of stories and the lead one fit a phone's inbox line."""
     first = items[0].title
     if len(first) > 70:
         first = first[:69].rstrip() + "…"

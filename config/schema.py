@@ -50,6 +50,9 @@ class Settings(_Model):
                               "again (conditionally) on every crawl, to catch edits; 0: never")
     edit_alert_share: float = Field(0.05, gt=0, le=1, description="share of words changed that makes an edit "
                                     "of an article alertable")
+    story_window_days: int = Field(3, ge=0, description="coverage of one story is published within this many days")
+    story_similarity: float = Field(0.12, gt=0, le=1, description="share of distinctive names and figures "
+                                    "(IDF-weighted) two articles must have in common to be one story")
     failing_after: int = Field(3, ge=1, description="failed crawls in a row before a source is 'failing'")
     retry_failing_max_hours: float = Field(24, gt=0, description="cap of the backoff between retries of a failing source")
     crawl_interval_minutes: int = Field(60, ge=5, description="the daemon crawls every source this often")

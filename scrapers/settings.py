@@ -33,5 +33,7 @@ def scrapy_settings(settings: Settings) -> dict[str, Any]:
         "CAREWATCH_NEAR_CONTAINMENT": settings.near_duplicate_overlap,
         "CAREWATCH_EDIT_ALERT_SHARE": settings.edit_alert_share,
         "CAREWATCH_REVISIT_DAYS": settings.revisit_days,
+        "CAREWATCH_STORY_WINDOW_DAYS": settings.story_window_days,
+        "CAREWATCH_STORY_SIMILARITY": settings.story_similarity,
         "DEPTH_LIMIT": 0,  # the spider decides how deep a source goes (back-fill walks many pages)
     }

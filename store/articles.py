@@ -10,6 +10,7 @@ from sqlite_utils import Database
 
 from core.items import Article, article_id_for
 from core.lsh import band_keys
+from store.stories import assign_story, story_terms
 from store.versions import word_diff
 
 Outcome = Literal["new", "updated", "unchanged", "alias"]
@@ -81,7 +82,8 @@ def _insert_topics(db: Database, article_id: str, article: Article) -> None:
     )
 
 
-def save_article(db: Database, article: Article, edit_alert_share: float = 0.05) -> Outcome:
+def save_article(db: Database, article: Article, edit_alert_share: float = 0.05,
+                 story: tuple[int, float] = (3, 0.12)) -> Outcome:
     """Store one pipeline-processed article in one transaction; say what happened."""
     now = article.fetched_at
     with db.atomic():
@@ -110,6 +112,8 @@ def save_article(db: Database, article: Article, edit_alert_share: float = 0.05)
             )
             _insert_topics(db, article_id, article)
             _index_bands(db, article_id, article)
+            assign_story(db, article_id, article.source_id, article.published or now,
+                         story_terms(article.title, article.text), *story)
             return "new"
         current = db["articles"].get(row[0])
         known = db.execute(

@@ -147,3 +147,12 @@ def m005_versions_diff(db: Database) -> None:
     db["article_versions"].add_column("changed", float)  # share of words changed
     db["articles"].add_column("edited", str)  # when a substantive edit was last seen
     db["alerted"].add_column("version", int)  # the version a subscriber was sent
+
+
+@migrations()
+def m006_stories(db: Database) -> None:
+    db["articles"].add_column("story_id", str)
+    db["articles"].add_column("story_terms", str)  # JSON list
+    db["articles"].create_index(["story_id"])
+    db["articles"].create_index(["published"])
+    db["story_df"].create({"term": str, "df": int}, pk="term")

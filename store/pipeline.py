@@ -19,9 +19,11 @@ from store.fetches import record_fetch
 
 
 class StorePipeline:
-    def __init__(self, db_path: str, stats_file: str | None, edit_alert_share: float = 0.05) -> None:
+    def __init__(self, db_path: str, stats_file: str | None, edit_alert_share: float = 0.05,
+                 story: tuple[int, float] = (3, 0.12)) -> None:
         self.db_path = db_path
         self.edit_alert_share = edit_alert_share
+        self.story = story
         self.stats_file = stats_file
         self.counts: Counter[str] = Counter()
         self.db = None
@@ -29,7 +31,9 @@ class StorePipeline:
     @classmethod
     def from_crawler(cls, crawler):  # noqa: ANN001 - Scrapy's hook
         pipeline = cls(crawler.settings.get("CAREWATCH_DB"), crawler.settings.get("CAREWATCH_STATS_FILE"),
-                       crawler.settings.getfloat("CAREWATCH_EDIT_ALERT_SHARE", 0.05))
+                       crawler.settings.getfloat("CAREWATCH_EDIT_ALERT_SHARE", 0.05),
+                       (crawler.settings.getint("CAREWATCH_STORY_WINDOW_DAYS", 3),
+                        crawler.settings.getfloat("CAREWATCH_STORY_SIMILARITY", 0.12)))
         crawler.signals.connect(pipeline.item_failed, signal=signals.item_error)
         crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
         return pipeline
@@ -72,6 +76,6 @@ class StorePipeline:
             if item.status == "error":
                 self.counts["fetch_errors"] += 1
         elif isinstance(item, Article):
-            outcome = save_article(self.db, item, self.edit_alert_share)
+            outcome = save_article(self.db, item, self.edit_alert_share, self.story)
             self.counts[outcome] += 1
         return item

@@ -51,8 +51,18 @@ def test_each_story_is_alerted_once_and_an_in_place_edit_is_alerted_with_its_dif
     [(diff, changed)] = db.execute("SELECT diff, changed FROM article_versions WHERE article_id = ?",
                                    [statement_id]).fetchall()
     assert version == 2 and changed > 0 and diff.startswith(("-", "+"))
-    # An unrelated article on the same subject (the council's own statement on the same review) stays apart.
+    # A different article on the same subject (the council's own statement on the same review) is
+    # not merged: it stays an article of its own (in the same story, below).
     assert db.execute("SELECT count(*) FROM articles WHERE url_key LIKE ?", [f"%{STATEMENT}"]).fetchone()[0] == 1
+    # Stories: coverage of one event by different outlets is grouped, other events are not.
+    def story(like):
+        return db.execute("SELECT story_id FROM articles WHERE url_key LIKE ?", [like]).fetchone()[0]
+    good = story("%judged-good-by-ofsted")
+    assert story("%/article/164/%") == good == story("%/v1/file/50214110")
+    assert story("%ofsted-annual-report-202223%") != good  # Ofsted again, another event
+    assert story(f"%{STATEMENT}") == story("%/article/166/%")
+    body = next(m for m in sink.messages if m["To"] == "ofsted-watch@example.org")
+    assert "Also covered by" in body.get_body(("plain",)).get_content()
     mails_before = len(sink.messages)
 
     # The council quietly edits its statement; the next crawl revisits the page and sees it.
