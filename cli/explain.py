@@ -7,7 +7,7 @@ from sqlite_utils import Database
 from config.schema import Config
 from core.errors import CarewatchError
 from core.urls import url_key
-from pipelines.dedupe import MIN_SHINGLES, _from_bytes
+from pipelines.dedupe import MIN_SHINGLES, exact_similarity
 
 
 def _find(db: Database, ref: str) -> tuple[dict, str | None]:
@@ -49,14 +49,13 @@ def explain(config: Config, db: Database, first: str, second: str | None = None)
     if a["content_hash"] == b["content_hash"]:
         lines.append("same normalised text: would be one article")
         return lines
-    if not a["minhash"] or not b["minhash"] or min(a["shingles"] or 0, b["shingles"] or 0) < MIN_SHINGLES:
+    if min(a["shingles"] or 0, b["shingles"] or 0) < MIN_SHINGLES:
         lines.append(f"kept apart: a text under {MIN_SHINGLES} word shingles is compared exactly only")
         return lines
-    j = _from_bytes(a["minhash"]).jaccard(_from_bytes(b["minhash"]))
-    n, m = a["shingles"], b["shingles"]
-    overlap = min(1.0, (j * (n + m) / (1 + j)) / min(n, m))
-    lines.append(f"estimated similarity {j:.2f} (threshold {s.near_duplicate_similarity:.2f}), "
-                 f"share of the shorter text in the longer {overlap:.2f} (threshold {s.near_duplicate_overlap:.2f})")
+    j, overlap = exact_similarity(a["text"], b["text"])
+    lines.append(f"similarity {j:.2f} (threshold {s.near_duplicate_similarity:.2f}), "
+                 f"share of the shorter text in the longer {overlap:.2f} (threshold {s.near_duplicate_overlap:.2f}), "
+                 "on word 3-shingles")
     if j >= s.near_duplicate_similarity or overlap >= s.near_duplicate_overlap:
         kind = "an edited version" if a["source_id"] == b["source_id"] else "a near copy"
         lines.append(f"would be merged: the later one is {kind} of the earlier")

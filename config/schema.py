@@ -42,10 +42,10 @@ class Settings(_Model):
     obey_robots: bool = True
     autothrottle: bool = True
     crawl_timeout: float = Field(1800.0, gt=0, description="seconds a whole crawl may take")
-    near_duplicate_similarity: float = Field(0.8, gt=0, le=1, description="estimated Jaccard similarity of "
-                                             "word 5-shingles at which a text is a near copy of another")
-    near_duplicate_overlap: float = Field(0.9, gt=0, le=1, description="...or the share of the shorter text "
-                                          "found in the longer")
+    near_duplicate_similarity: float = Field(0.6, gt=0, le=1, description="Jaccard similarity of word "
+                                             "3-shingles at which a text is a near copy of another")
+    near_duplicate_overlap: float = Field(0.8, gt=0, le=1, description="...or the share of the shorter text's "
+                                          "3-shingles found in the longer")
     revisit_days: int = Field(2, ge=0, description="pages first seen this many days ago or less are asked "
                               "again (conditionally) on every crawl, to catch edits; 0: never")
     edit_alert_share: float = Field(0.05, gt=0, le=1, description="share of words changed that makes an edit "

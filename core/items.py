@@ -97,8 +97,8 @@ class SeenIndex(Protocol):
     def article_for_hash(self, content_hash: str) -> str | None:
         """article_id of an article with exactly this normalised text, if any."""
 
-    def near_candidates(self, keys: list[int]) -> list[tuple[str, str, bytes, int]]:
-        """(article_id, source_id, minhash, shingles) of stored articles sharing an LSH band key."""
+    def near_candidates(self, keys: list[int]) -> list[tuple[str, str, str]]:
+        """(article_id, source_id, text) of stored articles sharing an LSH band key."""
 
 
 class CrawlState(Protocol):

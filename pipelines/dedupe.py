@@ -35,8 +35,10 @@ NUM_PERM = 128
 SCHEME = "affine32"  # stored signatures must be read back with the scheme that made them
 SHINGLE = 5  # words per shingle
 MIN_SHINGLES = 40  # shorter texts are compared exactly only
-NEAR_JACCARD = 0.8  # estimated Jaccard similarity that makes a near copy...
-NEAR_CONTAINMENT = 0.9  # ...or this share of the shorter text found in the longer
+NEAR_JACCARD = 0.6  # Jaccard similarity of word 3-shingles that makes a near copy...
+NEAR_CONTAINMENT = 0.8  # ...or this share of the shorter text's 3-shingles found in the longer
+VERIFY = 3  # candidates (found by MinHash LSH on 5-shingles) are verified exactly on 3-shingles:
+# finer shingles forgive a reworded word or a changed quote that breaks five 5-shingles at once
 
 
 _PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME).permutations  # made once, not per text
@@ -60,6 +62,15 @@ def signature(text: str) -> tuple[LeanMinHash, int]:
     m = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME, permutations=_PERMUTATIONS, hashfunc=zlib.crc32)
     m.update_batch([s.encode("utf-8") for s in shingles])
     return LeanMinHash(m), len(shingles)
+
+
+def exact_similarity(a: str, b: str, k: int = VERIFY) -> tuple[float, float]:
+    """(Jaccard, containment of the smaller in the larger) of two texts' word k-shingles."""
+    wa, wb = normalise_text(a).split(), normalise_text(b).split()
+    sa = {" ".join(wa[i : i + k]) for i in range(max(1, len(wa) - k + 1))}
+    sb = {" ".join(wb[i : i + k]) for i in range(max(1, len(wb) - k + 1))}
+    shared = len(sa & sb)
+    return shared / max(1, len(sa | sb)), shared / max(1, min(len(sa), len(sb)))
 
 
 def _from_bytes(raw: bytes) -> LeanMinHash:
@@ -86,24 +97,22 @@ class Deduper:
         # This run's articles too, in case a copy arrives before its original is written.
         self._run: dict[int, dict[str, tuple[str, bytes, int]]] = {}  # band -> key -> ...
 
-    def _add(self, article_id: str, source_id: str, raw: bytes, n: int, keys: list[int]) -> None:
+    def _add(self, article_id: str, source_id: str, text: str, keys: list[int]) -> None:
         for band, key in enumerate(keys):
-            self._run.setdefault(band, {})[key] = (article_id, source_id, raw, n)
+            self._run.setdefault(band, {})[key] = (article_id, source_id, text)
 
-    def nearest(self, sig: LeanMinHash, n: int, keys: list[int]) -> Near | None:
-        """The most similar article sharing an LSH band, from the archive's index and this run."""
+    def nearest(self, text: str, keys: list[int]) -> Near | None:
+        """The most similar article sharing an LSH band (from the archive's index and this run),
+        verified on the texts themselves."""
         candidates = {row[0]: row[1:] for row in (self.seen.near_candidates(keys) if self.seen else [])}
         for band, key in enumerate(keys):
             if (hit := self._run.get(band, {}).get(key)) is not None:
                 candidates.setdefault(hit[0], hit[1:])
         best = None
-        for article_id, (source_id, raw, m) in candidates.items():
-            if not raw:
-                continue
-            j = sig.jaccard(_from_bytes(raw))
-            shared = j * (n + (m or 0)) / (1 + j)
-            near = Near(article_id, source_id, j, shared / max(1, min(n, m or 0)))
-            if best is None or near.jaccard > best.jaccard:
+        for article_id, (source_id, other_text) in candidates.items():
+            j, c = exact_similarity(text, other_text or "")
+            near = Near(article_id, source_id, j, c)
+            if best is None or (near.jaccard, near.containment) > (best.jaccard, best.containment):
                 best = near
         return best
 
@@ -124,7 +133,7 @@ class Deduper:
             return dataclasses.replace(article, duplicate_of=original, duplicate_reason="same text")
         if n >= MIN_SHINGLES:
             keys = band_keys(article.minhash)
-            near = self.nearest(sig, n, keys)
+            near = self.nearest(article.text, keys)
             if near and near.article_id != own_id and (
                 near.jaccard >= self.near_jaccard or near.containment >= self.near_containment
             ):
@@ -133,7 +142,7 @@ class Deduper:
                     article, duplicate_of=near.article_id,
                     duplicate_reason=f"{kind} (similarity {near.jaccard:.2f}, overlap {min(near.containment, 1):.2f})",
                 )
-            self._add(own_id, article.source_id, article.minhash, n, keys)
+            self._add(own_id, article.source_id, article.text, keys)
         self._run_hashes.setdefault(h, own_id)
         return article
 

@@ -28,14 +28,14 @@ class SqliteSeenIndex:
         ).fetchone()
         return row[0] if row else None
 
-    def near_candidates(self, keys: list[int]) -> list[tuple[str, str, bytes, int]]:
+    def near_candidates(self, keys: list[int]) -> list[tuple[str, str, str]]:
         """Stored articles sharing at least one LSH band with these keys (core.lsh)."""
         if not keys:
             return []
         pairs = " OR ".join("(band = ? AND key = ?)" for _ in keys)
         args = [v for band, key in enumerate(keys) for v in (band, key)]
         return self.db.execute(
-            "SELECT a.article_id, a.source_id, a.minhash, a.shingles FROM articles a WHERE a.article_id IN "
+            "SELECT a.article_id, a.source_id, a.text FROM articles a WHERE a.article_id IN "
             f"(SELECT article_id FROM lsh_bands WHERE {pairs})",
             args,
         ).fetchall()

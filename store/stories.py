@@ -49,11 +49,14 @@ def assign_story(db: Database, article_id: str, source_id: str, when: str | None
         if day is not None:
             lo = (day - timedelta(days=window_days)).date().isoformat()
             hi = (day + timedelta(days=window_days + 1)).date().isoformat()
-            total = max(1, db.execute("SELECT count(*) FROM articles").fetchone()[0])
+            total = max(1, db.execute("SELECT max(rowid) FROM articles").fetchone()[0] or 1)  # O(1), near enough
+            # Two indexed range look-ups (an expression over both columns could use neither index).
             rows = db.execute(
-                "SELECT article_id, story_id, story_terms FROM articles WHERE source_id != ? AND article_id != ? "
-                "AND coalesce(published, first_seen) BETWEEN ? AND ? AND story_terms IS NOT NULL",
-                [source_id, article_id, lo, hi],
+                "SELECT article_id, story_id, story_terms FROM articles WHERE published BETWEEN ? AND ? "
+                "AND source_id != ? AND article_id != ? AND story_terms IS NOT NULL "
+                "UNION SELECT article_id, story_id, story_terms FROM articles WHERE published IS NULL "
+                "AND first_seen BETWEEN ? AND ? AND source_id != ? AND article_id != ? AND story_terms IS NOT NULL",
+                [lo, hi, source_id, article_id, lo, hi, source_id, article_id],
             ).fetchall()
             matched: set[str] = set()
             for other_id, other_story, other_terms in rows:
