@@ -30,6 +30,8 @@ articles stay in it); build time is reported apart.
 from __future__ import annotations
 
 import argparse
+import json
+from datetime import datetime, timedelta, timezone
 import dataclasses
 import multiprocessing as mp
 import os
@@ -55,11 +57,15 @@ from pipelines.dedupe import Deduper, content_hash, normalise_text, signature  #
 from store.articles import _fields, save_article  # noqa: E402
 from store.db import open_db  # noqa: E402
 from store.seen import SqliteSeenIndex  # noqa: E402
+from store.stories import story_terms  # noqa: E402
 
 SEED = 20240607
 MIN_WORDS = 150
 POOL_OVERLAP = 0.30  # drop a real text sharing this share of its shingles with an earlier one
 TARGET_P, TARGET_R = 0.98, 0.95
+QUALITY_DAYS = 60  # the labelled set's articles are spread over this many days (stories look within days)
+ARCHIVE_START = datetime(2021, 1, 1, tzinfo=timezone.utc)
+PER_DAY = 100  # synthetic archive articles per day (first_seen = published), overridden by --per-day
 
 BOILERPLATE = [
     "Sign up to our newsletter for the latest news straight to your inbox.",
@@ -274,8 +280,10 @@ def quality(pool: list[dict], n_orig: int, n_neg: int, rng: random.Random, tmp: 
     reasons = Counter()
     fps = []
     t0 = time.perf_counter()
+    base = datetime(2024, 1, 1, tzinfo=timezone.utc)  # fed in order over QUALITY_DAYS days, as a crawl would see them
     for n, (g, role, kind, a) in enumerate(items):
-        a = dataclasses.replace(a, fetched_at=f"2024-01-01T{n // 3600:02d}:{n // 60 % 60:02d}:{n % 60:02d}+00:00")
+        when = base + timedelta(days=QUALITY_DAYS * n / len(items))
+        a = dataclasses.replace(a, fetched_at=when.isoformat(timespec="seconds"))
         checked = deduper.check(a)
         save_article(db, checked)
         dup = checked.duplicate_of
@@ -323,6 +331,18 @@ def quality(pool: list[dict], n_orig: int, n_neg: int, rng: random.Random, tmp: 
 _SENTS: list[str] = []
 
 
+class CountingSeenIndex(SqliteSeenIndex):
+    """SqliteSeenIndex that counts the LSH candidates the archive returns (to see whether they grow)."""
+
+    calls = rows = 0
+
+    def near_candidates(self, keys):  # noqa: ANN001, ANN201
+        out = super().near_candidates(keys)
+        self.calls += 1
+        self.rows += len(out)
+        return out
+
+
 def _synth(rng: random.Random) -> str:
     k = rng.randint(12, 25)
     s = [rng.choice(_SENTS) for _ in range(k)]
@@ -332,21 +352,24 @@ def _synth(rng: random.Random) -> str:
 def _rows_worker(args):  # noqa: ANN001
     """Articles rows and band rows for synthetic archive articles [start, stop), as save_article writes them."""
     start, stop = args
-    arts, bands = [], []
+    arts, bands, df = [], [], Counter()
     for i in range(start, stop):
         rng = random.Random(SEED * 7919 + i)
         text = _synth(rng)
         sig, n = signature(text)
         url = f"https://archive{i % 200}.example/a/{i}"
+        when = (ARCHIVE_START + timedelta(days=i / PER_DAY)).isoformat(timespec="seconds")
         a = Article(source_id=f"archive-{i % 200}", url=url, canonical_url=url, url_key=url_key(url),
-                    title=f"Archive story {i}", text=text, fetched_at="2023-06-01T00:00:00+00:00",
+                    title=f"Archive story {i}", text=text, fetched_at=when, published=when,
                     content_hash=content_hash(text), minhash=sig.hashvalues.astype("uint64").tobytes(), shingles=n)
         aid = article_id_for(a.url_key)
+        terms = story_terms(a.title, a.text)
+        df.update(terms)
         arts.append({"article_id": aid, "url": a.url, "canonical_url": a.canonical_url, "url_key": a.url_key,
                      "source_id": a.source_id, "first_seen": a.fetched_at, "updated": a.fetched_at, "version": 1,
-                     **_fields(a)})
+                     **_fields(a), "story_id": aid, "story_terms": json.dumps(sorted(terms))})
         bands += [{"band": b, "key": k, "article_id": aid} for b, k in enumerate(band_keys(a.minhash))]
-    return arts, bands
+    return arts, bands, df
 
 
 def grow(db, have: int, want: int, procs: int) -> float:  # noqa: ANN001
@@ -354,9 +377,11 @@ def grow(db, have: int, want: int, procs: int) -> float:  # noqa: ANN001
     step = 2000
     chunks = [(s, min(s + step, want)) for s in range(have, want, step)]
     with mp.get_context("fork").Pool(procs) as pool, db.atomic():
-        for arts, bands in pool.imap(_rows_worker, chunks):
+        for arts, bands, df in pool.imap(_rows_worker, chunks):
             db["articles"].insert_all(arts, batch_size=500)
             db["lsh_bands"].insert_all(bands, batch_size=2000, ignore=True)
+            db.conn.executemany("INSERT INTO story_df (term, df) VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET df = df + excluded.df",
+                                list(df.items()))
     return time.perf_counter() - t0
 
 
@@ -366,13 +391,15 @@ def cost(pool: list[dict], sizes: list[int], rng: random.Random, tmp: Path) -> N
     _SENTS = sorted({s for r in pool for s in re.split(r"(?<=[.!?])\s+", r["text"].replace("\n", " "))
                      if 6 <= len(s.split()) <= 60})
     print(f"  synthetic archive: 12-25 sentences each, drawn from {len(_SENTS)} real sentences; "
-          "rows written directly in batched transactions (same columns as save_article, FTS triggers, LSH bands)")
+          "rows written directly in batched transactions (same columns as save_article, FTS triggers, LSH bands, "
+          f"story terms and story_df counts; story_id = own id, no story matching), {PER_DAY} articles/day "
+          "(published = first_seen); timed articles dated on the archive's newest day")
     path = tmp / "cost.db"
     db = open_db(path)
     procs = max(1, min(2, os.cpu_count() or 1))
     have, results = 0, []
     print(f"\n  {'archive':>9}{'build s':>9}{'ms/article':>12}{'median':>8}{'p95':>8}{'copy ms':>9}{'new ms':>8}"
-          f"{'copies found':>14}{'db MB':>8}")
+          f"{'check ms':>9}{'cands':>6}{'copies found':>14}{'db MB':>8}")
     for si, size in enumerate(sizes):
         build = grow(db, have, size, procs) if size > have else 0.0
         have = max(have, size)  # synthetic articles; earlier sizes' timed articles stay in the file too
@@ -389,15 +416,19 @@ def cost(pool: list[dict], sizes: list[int], rng: random.Random, tmp: Path) -> N
         for j in range(100):
             batch.append((None, _article("fresh", f"https://fresh.example/s{si}/{j}", f"New {j}", _synth(rng), 0)))
         rng.shuffle(batch)
-        deduper = Deduper(SqliteSeenIndex(db))
-        times, copy_t, new_t, found = [], [], [], 0
+        seen = CountingSeenIndex(db)
+        deduper = Deduper(seen)
+        times, copy_t, new_t, check_t, found = [], [], [], [], 0
         for n, (aid, a) in enumerate(batch):
-            a = dataclasses.replace(a, fetched_at=f"2024-02-01T00:{n // 60:02d}:{n % 60:02d}+00:00")
+            when = ARCHIVE_START + timedelta(days=have / PER_DAY, seconds=60 * n)  # the archive's newest day
+            a = dataclasses.replace(a, fetched_at=when.isoformat(timespec="seconds"))
             t0 = time.perf_counter()
             checked = deduper.check(a)
+            t1 = time.perf_counter()
             save_article(db, checked)
             dt = 1000 * (time.perf_counter() - t0)
             times.append(dt)
+            check_t.append(1000 * (t1 - t0))
             (copy_t if aid else new_t).append(dt)
             found += bool(aid and checked.duplicate_of == aid)
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -406,7 +437,9 @@ def cost(pool: list[dict], sizes: list[int], rng: random.Random, tmp: Path) -> N
         results.append((size, mean))
         print(f"  {stored:>9}{build:>9.1f}{mean:>12.2f}{statistics.median(times):>8.2f}"
               f"{sorted(times)[int(0.95 * len(times))]:>8.2f}{statistics.fmean(copy_t):>9.2f}{statistics.fmean(new_t):>8.2f}"
-              f"{found:>10}/100{mb:>8.0f}")
+              f"{statistics.fmean(check_t):>9.2f}{seen.rows / max(1, seen.calls):>6.1f}{found:>10}/100{mb:>8.0f}")
+    print("  ms/article = Deduper.check + save_article (one transaction), mean of 200; copy/new ms: means by kind;"
+          " check ms: Deduper.check alone; cands: stored LSH candidates per look-up; db MB: file + WAL after checkpoint")
     for (s1, c1), (s2, c2) in zip(results, results[1:]):
         print(f"  archive x{s2 / s1:.1f} ({s1} -> {s2}): cost per article x{c2 / c1:.2f}")
     db.close()
@@ -417,7 +450,9 @@ def main() -> None:
     parser.add_argument("--originals", type=int, default=300)
     parser.add_argument("--negatives", type=int, default=600)
     parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--per-day", type=int, default=PER_DAY, help="synthetic archive articles per day")
     args = parser.parse_args()
+    globals()["PER_DAY"] = args.per_day
     sizes = sorted(int(s) for s in args.sizes.split(",") if s.strip())
     t0 = time.perf_counter()
     print("Real texts")

@@ -35,6 +35,17 @@ def story_terms(title: str, text: str) -> set[str]:
     return out
 
 
+def _document_frequencies(db: Database, terms: set[str]) -> dict[str, int]:
+    """How many articles use each term, in one look-up per 500 terms rather than one per pair."""
+    out: dict[str, int] = {}
+    listed = sorted(terms)
+    for i in range(0, len(listed), 500):
+        chunk = listed[i : i + 500]
+        marks = ",".join("?" * len(chunk))
+        out.update(db.execute(f"SELECT term, df FROM story_df WHERE term IN ({marks})", chunk).fetchall())
+    return out
+
+
 def assign_story(db: Database, article_id: str, source_id: str, when: str | None, terms: set[str],
                  window_days: int, threshold: float) -> str:
     """The story this new article belongs to (its own id when none), and record its terms."""
@@ -59,16 +70,15 @@ def assign_story(db: Database, article_id: str, source_id: str, when: str | None
                 [lo, hi, source_id, article_id, lo, hi, source_id, article_id],
             ).fetchall()
             matched: set[str] = set()
-            for other_id, other_story, other_terms in rows:
-                others = set(json.loads(other_terms))
+            candidates = [(other_id, other_story, set(json.loads(other_terms)))
+                          for other_id, other_story, other_terms in rows]
+            df = _document_frequencies(db, set().union(terms, *(c[2] for c in candidates)))
+            weight = {t: math.log(1 + total / df.get(t, 1)) for t in df} | {t: math.log(1 + total) for t in terms
+                                                                             if t not in df}
+            for other_id, other_story, others in candidates:
                 union = terms | others
-                if not union:
-                    continue
-                marks = ",".join("?" * len(union))
-                df = dict(db.execute(f"SELECT term, df FROM story_df WHERE term IN ({marks})", list(union)).fetchall())
-                weight = {t: math.log(1 + total / df.get(t, 1)) for t in union}
-                score = sum(weight[t] for t in terms & others) / sum(weight.values())
-                if score >= threshold:
+                denominator = sum(weight.get(t, 0.0) for t in union)
+                if denominator and sum(weight.get(t, 0.0) for t in terms & others) / denominator >= threshold:
                     matched.add(other_story or other_id)
             if matched:
                 # The article may bridge stories seen apart so far: they become one (under the smallest id).
