@@ -70,16 +70,13 @@ def _replace_current(db: Database, article_id: str, current: dict, article: Arti
 def _index_bands(db: Database, article_id: str, article: Article) -> None:
     """The article's LSH band keys, so later near-copies find it (core.lsh)."""
     db.execute("DELETE FROM lsh_bands WHERE article_id = ?", [article_id])
-    db["lsh_bands"].insert_all(
-        ({"band": b, "key": k, "article_id": article_id} for b, k in enumerate(band_keys(article.minhash))),
-        ignore=True,
-    )
+    db.conn.executemany("INSERT OR IGNORE INTO lsh_bands (band, key, article_id) VALUES (?, ?, ?)",
+                        [(b, k, article_id) for b, k in enumerate(band_keys(article.minhash))])
 
 
 def _insert_topics(db: Database, article_id: str, article: Article) -> None:
-    db["article_topics"].insert_all(
-        {"article_id": article_id, "topic": t.topic, "score": t.score} for t in article.topics
-    )
+    db.conn.executemany("INSERT INTO article_topics (article_id, topic, score) VALUES (?, ?, ?)",
+                        [(article_id, t.topic, t.score) for t in article.topics])
 
 
 def save_article(db: Database, article: Article, edit_alert_share: float = 0.05,

@@ -49,8 +49,8 @@ def _document_frequencies(db: Database, terms: set[str]) -> dict[str, int]:
 def assign_story(db: Database, article_id: str, source_id: str, when: str | None, terms: set[str],
                  window_days: int, threshold: float) -> str:
     """The story this new article belongs to (its own id when none), and record its terms."""
-    for term in terms:
-        db.execute("INSERT INTO story_df (term, df) VALUES (?, 1) ON CONFLICT(term) DO UPDATE SET df = df + 1", [term])
+    db.conn.executemany("INSERT INTO story_df (term, df) VALUES (?, 1) ON CONFLICT(term) DO UPDATE SET df = df + 1",
+                        [(t,) for t in terms])
     story = article_id
     if when and terms:
         try:
