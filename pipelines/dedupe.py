@@ -73,10 +73,6 @@ def exact_similarity(a: str, b: str, k: int = VERIFY) -> tuple[float, float]:
     return shared / max(1, len(sa | sb)), shared / max(1, min(len(sa), len(sb)))
 
 
-def _from_bytes(raw: bytes) -> LeanMinHash:
-    return LeanMinHash(seed=1, hashvalues=np.frombuffer(raw, dtype=np.uint64), scheme=SCHEME)
-
-
 @dataclass(frozen=True)
 class Near:
     article_id: str

@@ -32,14 +32,12 @@ _PARSER_UTF8 = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, defau
 
 log = logging.getLogger(__name__)
 
-# Blocks that sit inside article pages but are not the article: "Similar Articles" teasers,
-# newsletter boxes, related links. trafilatura drops most boilerplate by itself; these are the
-# ones seen slipping through on the sites we watch (matched as whole class names).
-
-
 # Lines that blogging platforms put inside the post body itself.
 _BOILERPLATE_LINE = re.compile(r"^(Enhanced by Zemanta|Share this:?|Like this:?|Like Loading\.*|Related|"
                                r"Click to share on .*|Posted in .*|Filed under .*|Leave a comment)$", re.I)
+# Blocks that sit inside article pages but are not the article: "Similar Articles" teasers,
+# newsletter boxes, related links. trafilatura drops most boilerplate by itself; these are the
+# ones seen slipping through on the sites we watch (matched as whole class names).
 _PRUNE_CLASSES = {"similar-articles", "related-posts", "sharedaddy", "newsletter", "most-read"}
 # One cheap pass (substring tests), then an exact check of the class tokens in Python.
 _PRUNE_CANDIDATES = etree.XPath("//*[" + " or ".join(f"contains(@class, '{c}')" for c in _PRUNE_CLASSES) + "]")

@@ -130,9 +130,12 @@ def _site_suffix(title: str) -> str:
     return max(parts, key=len) if len(parts) > 1 else title
 
 
-def _visible_date(tree: HtmlElement) -> str | None:
+def _page_text(tree: HtmlElement) -> str:
     body = tree.find(".//body")
-    text = (body if body is not None else tree).text_content()[:30000]
+    return (body if body is not None else tree).text_content()[:30000]
+
+
+def _visible_date(text: str) -> str | None:
     for pattern, fmt in _VISIBLE:
         if m := pattern.search(text):
             try:
@@ -158,6 +161,7 @@ def page_metadata(tree: HtmlElement, url: str) -> dict:
     meta = _meta(tree)
     objects = _jsonld_objects(tree)
     out: dict = {"title": None, "authors": [], "date": None, "paths": {}}
+    page_text: str | None = None  # the page's visible text, made at most once, only if needed
 
     for obj in objects:
         if not out["title"] and isinstance(obj.get("headline"), str):
@@ -189,8 +193,7 @@ def page_metadata(tree: HtmlElement, url: str) -> dict:
         if names:
             out["authors"], out["paths"]["authors"] = names, "byline"
     if not out["authors"]:
-        body = tree.find(".//body")
-        text = (body if body is not None else tree).text_content()[:30000]
+        text = page_text = _page_text(tree)
         if (m := _POSTED_BY.search(text)) and (names := clean_authors([m.group(1)])):
             out["authors"], out["paths"]["authors"] = names, "byline text"
     if not out["date"]:
@@ -202,7 +205,7 @@ def page_metadata(tree: HtmlElement, url: str) -> dict:
         times = tree.xpath("(//article//time[@datetime]|//main//time[@datetime]|//time[@datetime])/@datetime")
         if times and (d := _norm_date(times[0])):
             out["date"], out["paths"]["date"] = d, "time element"
-    if not out["date"] and (d := _visible_date(tree)):
+    if not out["date"] and (d := _visible_date(page_text if page_text is not None else _page_text(tree))):
         out["date"], out["paths"]["date"] = d, "visible date"
     if not out["date"] and (d := _url_date(url)):
         out["date"], out["paths"]["date"] = d, "url"
