@@ -50,6 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.extraction import (  # noqa: E402
     _read_gz, html_text, load_fundus, load_readability, load_trafilatura,
 )
+from config.schema import Settings  # noqa: E402
 from core.items import Article, article_id_for  # noqa: E402
 from core.lsh import band_keys  # noqa: E402
 from core.urls import url_key  # noqa: E402
@@ -65,6 +66,7 @@ POOL_OVERLAP = 0.30  # drop a real text sharing this share of its shingles with 
 TARGET_P, TARGET_R = 0.98, 0.95
 QUALITY_DAYS = 60  # the labelled set's articles are spread over this many days (stories look within days)
 ARCHIVE_START = datetime(2021, 1, 1, tzinfo=timezone.utc)
+STORY = (Settings().story_window_days, Settings().story_similarity)  # as shipped, --story-similarity overrides
 PER_DAY = 100  # synthetic archive articles per day (first_seen = published), overridden by --per-day
 
 BOILERPLATE = [
@@ -235,6 +237,88 @@ def make_copy(title: str, text: str, rng: random.Random, pool: list[dict], vocab
     return kind, title, text
 
 
+COVERAGE = ["rewrite", "rewrite + quote", "brief", "late lead"]
+FRAMES = ["", "", "Row over", "Questions over", "What next for", "Reaction as", "Analysis:", "Explained:"]
+BEAT = ["Birmingham City Council", "Birmingham Children's Trust", "Ofsted", "Andy Street", "the Department for Education",
+        "UNISON", "West Midlands Police", "Sandwell", "the High Court", "the Local Government Association"]
+BEAT_LINES = ["{a} and {b} were again in the spotlight this week.", "The row involves {a}, {b} and {c}.",
+              "It is the latest in a series of stories about {a} and {b}.", "{a} said it would respond to {b} in due course."]
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?])\s+", text.replace("\n", " ")) if s.strip()]
+
+
+def _named(word: str) -> bool:
+    return word[:1].isupper() or any(c.isdigit() for c in word)
+
+
+def _paraphrase(sentence: str, rng: random.Random, vocab: list[str]) -> str:
+    """Another outlet's wording of one sentence: names and figures mostly kept (a tenth dropped), 30% of the
+    other words swapped for a synonym or another word, a tenth dropped, and the clauses around a comma swapped
+    half the time."""
+    out = []
+    for i, w in enumerate(sentence.split()):
+        r = rng.random()
+        if i and _named(w):
+            if r >= 0.1:
+                out.append(w)
+        elif r < 0.30:
+            out.append(SYNONYMS.get(w.lower(), rng.choice(vocab)))
+        elif r >= 0.40:
+            out.append(w)
+    s = " ".join(out)
+    if "," in s and rng.random() < 0.5:
+        a, b = s.split(",", 1)
+        s = f"{b.strip().rstrip('.')}, {a[:1].lower() + a[1:]}."
+        s = s[:1].upper() + s[1:]
+    return s
+
+
+def make_coverage(title: str, text: str, rng: random.Random, background: dict, vocab: list[str]) -> tuple[str, str, str]:
+    """Another outlet's own article on the same event: not a copy. Its headline keeps the original's names and
+    figures with other words; its body rewords the lead and 2-5 sentences (those naming people, places or
+    figures preferred), may keep one quotation verbatim (a press-release quote), and adds 1-3 paragraphs of the
+    outlet's own background from an unrelated real article. "brief": the reworded lead and one more sentence
+    only. "late lead": the background comes first, the event after it."""
+    kind = rng.choices(COVERAGE, weights=[35, 25, 20, 20])[0]
+    sents = _sentences(text)
+    words = title.split()
+    head = [w for i, w in enumerate(words) if (i and _named(w)) or rng.random() < 0.4]
+    new_title = " ".join(filter(None, [rng.choice(FRAMES), " ".join(head) or title]))
+    lead = [_paraphrase(s, rng, vocab) for s in sents[:2]]
+    rest = sents[2:]
+    if kind == "brief":
+        body = lead + [_paraphrase(s, rng, vocab) for s in rest[:1]]
+        return kind, new_title, " ".join(body)
+    weights = [3 if any(_named(w) for w in s.split()[1:]) else 1 for s in rest]
+    picked = sorted(set(rng.choices(range(len(rest)), weights=weights, k=rng.randint(2, 5)))) if rest else []
+    body = [_paraphrase(rest[i], rng, vocab) for i in picked]
+    if kind == "rewrite + quote":
+        quoted = [s for s in rest if _has_quotes(s)]
+        if quoted:
+            body.insert(rng.randrange(len(body) + 1), rng.choice(quoted))
+    own = _sentences(background["text"])
+    start = rng.randrange(max(1, len(own) - 9))
+    own_paras = [" ".join(own[j: j + 3]) for j in range(start, min(len(own), start + 3 * rng.randint(1, 3)), 3)]
+    lead_para = " ".join(lead)
+    body_paras = [" ".join(body[j: j + 2]) for j in range(0, len(body), 2)]
+    if kind == "late lead":
+        paras = own_paras[:2] + [lead_para] + body_paras + own_paras[2:]
+    else:
+        paras = [lead_para] + body_paras
+        for p in own_paras:
+            paras.insert(rng.randint(1, len(paras)), p)
+    return kind, new_title, "\n".join(paras)
+
+
+def _beat(text: str, rng: random.Random) -> str:
+    """Prefix a line naming 2-3 of the beat's recurring names (as every story on one beat does)."""
+    a, b, c = rng.sample(BEAT, 3)
+    line = rng.choice(BEAT_LINES).format(a=a, b=b, c=c)
+    return f"{line[:1].upper() + line[1:]}\n{text}"
+
+
 def _article(source_id: str, url: str, title: str, text: str, n: int) -> Article:
     return Article(source_id=source_id, url=url, canonical_url=url, url_key=url_key(url), title=title, text=text,
                    fetched_at="2024-01-01T00:00:00+00:00")  # each feed step sets its own time
@@ -242,7 +326,10 @@ def _article(source_id: str, url: str, title: str, text: str, n: int) -> Article
 
 # ---------------------------------------------------------------- quality
 
-def quality(pool: list[dict], n_orig: int, n_neg: int, rng: random.Random, tmp: Path) -> None:
+def labelled_items(pool: list[dict], n_orig: int, n_neg: int, rng: random.Random, beat_share: float):  # noqa: ANN201
+    """[(group, role, kind, article, published)] in publication order, and the originals' and negatives' pool
+    indexes. role: original, copy (edited copy, must be merged), coverage (another outlet's own article on the
+    same event: same story, not merged) or negative (a story of its own, group < 0)."""
     vocab = sorted({w for r in pool[:200] for w in r["text"].split() if w.isalpha() and len(w) > 3})
     order = list(range(len(pool)))
     rng.shuffle(order)
@@ -250,28 +337,44 @@ def quality(pool: list[dict], n_orig: int, n_neg: int, rng: random.Random, tmp: 
         n_neg = max(0, len(pool) - n_orig)
         print(f"  (only {len(pool)} usable real texts: negatives cut to {n_neg})")
     originals, negatives = order[:n_orig], order[n_orig: n_orig + n_neg]
-    items = []  # (group, role, kind, article)
+    background = [pool[i] for i in order[n_orig + n_neg:]] or [pool[i] for i in negatives]
+    used: dict[int, list[float]] = defaultdict(list)  # background text -> the days it was used (reused weeks apart)
+
+    def own_background(day: datetime) -> dict:
+        d = (day - base).total_seconds() / 86400
+        free = [i for i in range(len(background)) if all(abs(u - d) > 3 * QUALITY_DAYS / 8 for u in used[i])]
+        i = rng.choice(free or range(len(background)))
+        used[i].append(d)
+        return background[i]
+    base = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    items = []  # (group, role, kind, article, published)
     for gi, idx in enumerate(originals):
         r = pool[idx]
+        day = base + timedelta(days=rng.uniform(0, QUALITY_DAYS))
+        beat = rng.random() < beat_share
+        text = _beat(r["text"], rng) if beat else r["text"]
         items.append((gi, "original", None, _article(f"publisher-{gi % 40}", f"https://publisher{gi % 40}.example/news/{gi}",
-                                                      r["title"], r["text"], 0)))
+                                                      r["title"], text, 0), day))
         for k in range(rng.randint(1, 2)):
-            kind, t, x = make_copy(r["title"], r["text"], rng, [pool[i] for i in negatives] or pool, vocab)
+            kind, t, x = make_copy(r["title"], text, rng, [pool[i] for i in negatives] or pool, vocab)
             items.append((gi, "copy", kind, _article(f"syndicator-{k + 1}", f"https://syndicator{k + 1}.example/story/{gi}-{k}",
-                                                      t, x, 0)))
+                                                      t, x, 0), day + timedelta(hours=rng.uniform(0.5, 48))))
+        for k in range(rng.choices([0, 1, 2, 3], weights=[25, 35, 25, 15])[0]):
+            kind, t, x = make_coverage(r["title"], r["text"], rng, own_background(day), vocab)
+            x = _beat(x, rng) if beat else x
+            items.append((gi, "coverage", kind, _article(f"outlet-{k + 1}", f"https://outlet{k + 1}.example/{gi}",
+                                                          t, x, 0), day + timedelta(hours=rng.uniform(0.5, 48))))
     for ni, idx in enumerate(negatives):
         r = pool[idx]
+        text = _beat(r["text"], rng) if rng.random() < beat_share else r["text"]
         items.append((-1 - ni, "negative", None, _article(f"publisher-{ni % 40}", f"https://publisher{ni % 40}.example/other/{ni}",
-                                                           r["title"], r["text"], 0)))
-    rng.shuffle(items)
-    first: dict[int, int] = {}  # each original takes the first slot its story occupies
-    for pos, it in enumerate(items):
-        first.setdefault(it[0], pos)
-    orig_pos = {it[0]: pos for pos, it in enumerate(items) if it[1] == "original"}
-    for g, p in first.items():
-        if g >= 0 and p != orig_pos[g]:
-            items[p], items[orig_pos[g]] = items[orig_pos[g]], items[p]
+                                                           r["title"], text, 0), base + timedelta(days=rng.uniform(0, QUALITY_DAYS))))
+    items.sort(key=lambda it: it[4])  # as a crawl sees them: in publication order, each original before its copies
+    return items, originals, negatives
 
+
+def quality(pool: list[dict], n_orig: int, n_neg: int, rng: random.Random, tmp: Path, beat_share: float) -> None:
+    items, originals, negatives = labelled_items(pool, n_orig, n_neg, rng, beat_share)
     group_of = {article_id_for(it[3].url_key): it[0] for it in items}
     db = open_db(tmp / "quality.db")
     deduper = Deduper(SqliteSeenIndex(db))
@@ -280,12 +383,11 @@ def quality(pool: list[dict], n_orig: int, n_neg: int, rng: random.Random, tmp: 
     reasons = Counter()
     fps = []
     t0 = time.perf_counter()
-    base = datetime(2024, 1, 1, tzinfo=timezone.utc)  # fed in order over QUALITY_DAYS days, as a crawl would see them
-    for n, (g, role, kind, a) in enumerate(items):
-        when = base + timedelta(days=QUALITY_DAYS * n / len(items))
-        a = dataclasses.replace(a, fetched_at=when.isoformat(timespec="seconds"))
+    for g, role, kind, a, when in items:
+        stamp = when.isoformat(timespec="seconds")
+        a = dataclasses.replace(a, fetched_at=stamp, published=stamp)
         checked = deduper.check(a)
-        save_article(db, checked)
+        save_article(db, checked, story=STORY)
         dup = checked.duplicate_of
         if dup:
             reasons[(checked.duplicate_reason or "").split(" (")[0]] += 1
@@ -307,11 +409,15 @@ def quality(pool: list[dict], n_orig: int, n_neg: int, rng: random.Random, tmp: 
             fps.append((role, kind, checked.duplicate_reason))
     elapsed = time.perf_counter() - t0
     n_copies = sum(1 for it in items if it[1] == "copy")
+    n_cov = sum(1 for it in items if it[1] == "coverage")
     p = tp / (tp + fp) if tp + fp else 0.0
     r = tp / n_copies if n_copies else 0.0
     f1 = 2 * p * r / (p + r) if p + r else 0.0
-    print(f"  fed {len(items)} articles ({len(originals)} originals, {n_copies} copies, {len(negatives)} negatives) "
-          f"in {elapsed:.1f}s ({1000 * elapsed / len(items):.1f} ms/article, check + save_article)")
+    print(f"  fed {len(items)} articles ({len(originals)} originals, {n_copies} copies, {n_cov} other outlets' own "
+          f"coverage, {len(negatives)} negatives; {beat_share:.0%} of stories and negatives carry a line of shared "
+          f"beat names) over {QUALITY_DAYS} days in {elapsed:.1f}s ({1000 * elapsed / len(items):.1f} ms/article, "
+          "check + save_article)")
+    print("\n  Near-duplicates (a copy must be merged into its original; coverage and negatives must not be merged)")
     print(f"  TP {tp}  FP {fp}  FN {fn}   reasons given: {dict(reasons)}")
     print(f"  precision {p:.3f}  (target >= {TARGET_P})  {'OK' if p >= TARGET_P else 'BELOW TARGET'}")
     print(f"  recall    {r:.3f}  (target >= {TARGET_R})  {'OK' if r >= TARGET_R else 'BELOW TARGET'}")
@@ -323,7 +429,58 @@ def quality(pool: list[dict], n_orig: int, n_neg: int, rng: random.Random, tmp: 
             print(f"  {k:<20}{c['copies']:>7}{c['found']:>7}{c['found'] / c['copies']:>8.3f}{c['jacc'] / c['copies']:>14.2f}")
     for role, kind, reason in fps[:10]:
         print(f"  FP: {role}{' (' + kind + ')' if kind else ''} marked {reason}")
+    stories(db, items, group_of)
     db.close()
+
+
+def _pairs(n: int) -> int:
+    return n * (n - 1) // 2
+
+
+def stories(db, items, group_of: dict) -> None:  # noqa: ANN001
+    """Pairwise precision and recall of story grouping over the stored articles (copies merged as aliases are
+    not articles; a missed copy is, and belongs to its original's story). Gold: an original, its copies and the
+    other outlets' coverage form one story; every negative is a story of its own."""
+    rows = db.execute("SELECT article_id, story_id FROM articles").fetchall()
+    gold = {aid: group_of[aid] for aid, _ in rows}
+    pred = dict(rows)
+    cells = Counter((pred[a], gold[a]) for a in pred)
+    tp = sum(_pairs(n) for n in cells.values())
+    pp = sum(_pairs(n) for n in Counter(pred.values()).values())
+    gp = sum(_pairs(n) for n in Counter(gold.values()).values())
+    p = tp / pp if pp else 0.0
+    r = tp / gp if gp else 0.0
+    f1 = 2 * p * r / (p + r) if p + r else 0.0
+    # per coverage kind: is the piece in its original's story?
+    story_of_group = {g: pred[aid] for aid, g in gold.items() if g >= 0 and aid in pred
+                      and any(it[1] == "original" and article_id_for(it[3].url_key) == aid for it in items if it[0] == g)}
+    per = defaultdict(Counter)
+    for g, role, kind, a, _ in items:
+        aid = article_id_for(a.url_key)
+        if role == "coverage" and aid in pred:
+            per[kind]["n"] += 1
+            per[kind]["joined"] += pred[aid] == story_of_group.get(g)
+    merged_wrong = sum(1 for aid, g in gold.items() if g < 0 and sum(1 for x in pred.values() if x == pred[aid]) > 1)
+    exact = sum(1 for s, members in _group(pred).items() if len({gold[m] for m in members}) == 1
+                and len(members) == sum(1 for m in gold.values() if m == gold[members[0]]))
+    print(f"\n  Stories (pairwise over {len(pred)} stored articles, {len(set(gold.values()))} true stories, "
+          f"{len(set(pred.values()))} found)")
+    print(f"  pairs: true {gp}, found {pp}, right {tp}")
+    print(f"  precision {p:.3f}  (target >= {TARGET_P})  {'OK' if p >= TARGET_P else 'BELOW TARGET'}")
+    print(f"  recall    {r:.3f}  (target >= {TARGET_R})  {'OK' if r >= TARGET_R else 'BELOW TARGET'}")
+    print(f"  F1        {f1:.3f}   stories found exactly: {exact}; negatives wrongly grouped with something: {merged_wrong}")
+    print(f"\n  {'coverage kind':<20}{'pieces':>7}{'in story':>9}{'recall':>8}")
+    for k in COVERAGE:
+        c = per[k]
+        if c["n"]:
+            print(f"  {k:<20}{c['n']:>7}{c['joined']:>9}{c['joined'] / c['n']:>8.3f}")
+
+
+def _group(pred: dict) -> dict:
+    out = defaultdict(list)
+    for aid, s in pred.items():
+        out[s].append(aid)
+    return out
 
 
 # ---------------------------------------------------------------- cost vs archive size
@@ -450,9 +607,15 @@ def main() -> None:
     parser.add_argument("--originals", type=int, default=300)
     parser.add_argument("--negatives", type=int, default=600)
     parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--beat-share", type=float, default=0.3,
+                        help="share of stories and negatives given a line of the beat's recurring names")
+    parser.add_argument("--seed", type=int, default=SEED, help="another seed gives another labelled set")
+    parser.add_argument("--story-similarity", type=float, default=STORY[1])
+    parser.add_argument("--quality-only", action="store_true", help="skip the cost part")
     parser.add_argument("--per-day", type=int, default=PER_DAY, help="synthetic archive articles per day")
     args = parser.parse_args()
     globals()["PER_DAY"] = args.per_day
+    globals()["STORY"] = (STORY[0], args.story_similarity)
     sizes = sorted(int(s) for s in args.sizes.split(",") if s.strip())
     t0 = time.perf_counter()
     print("Real texts")
@@ -460,7 +623,9 @@ def main() -> None:
     print("  " + ", ".join(f"{k}: {v}" for k, v in stats.items()) + f"  ({time.perf_counter() - t0:.0f}s)")
     with tempfile.TemporaryDirectory() as tmp:
         print("\nDetection quality (Deduper + SqliteSeenIndex + save_article, fresh SQLite file)")
-        quality(pool, args.originals, args.negatives, random.Random(SEED), Path(tmp))
+        quality(pool, args.originals, args.negatives, random.Random(args.seed), Path(tmp), args.beat_share)
+        if args.quality_only:
+            return
         print("\nCost vs archive size (200 articles timed per size: 100 near-copies of archived ones, 100 new)")
         cost(pool, sizes, random.Random(SEED + 1), Path(tmp))
     print(f"\ntotal {time.perf_counter() - t0:.0f}s")

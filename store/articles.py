@@ -80,7 +80,7 @@ def _insert_topics(db: Database, article_id: str, article: Article) -> None:
 
 
 def save_article(db: Database, article: Article, edit_alert_share: float = 0.05,
-                 story: tuple[int, float] = (3, 0.12)) -> Outcome:
+                 story: tuple[int, float] = (3, 0.085)) -> Outcome:
     """Store one pipeline-processed article in one transaction; say what happened."""
     now = article.fetched_at
     with db.atomic():

@@ -20,7 +20,7 @@ from store.fetches import record_fetch
 
 class StorePipeline:
     def __init__(self, db_path: str, stats_file: str | None, edit_alert_share: float = 0.05,
-                 story: tuple[int, float] = (3, 0.12)) -> None:
+                 story: tuple[int, float] = (3, 0.085)) -> None:
         self.db_path = db_path
         self.edit_alert_share = edit_alert_share
         self.story = story
@@ -33,7 +33,7 @@ class StorePipeline:
         pipeline = cls(crawler.settings.get("CAREWATCH_DB"), crawler.settings.get("CAREWATCH_STATS_FILE"),
                        crawler.settings.getfloat("CAREWATCH_EDIT_ALERT_SHARE", 0.05),
                        (crawler.settings.getint("CAREWATCH_STORY_WINDOW_DAYS", 3),
-                        crawler.settings.getfloat("CAREWATCH_STORY_SIMILARITY", 0.12)))
+                        crawler.settings.getfloat("CAREWATCH_STORY_SIMILARITY", 0.085)))
         crawler.signals.connect(pipeline.item_failed, signal=signals.item_error)
         crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
         return pipeline
