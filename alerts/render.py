@@ -13,6 +13,7 @@ from email.utils import formatdate, make_msgid
 from jinja2 import Environment, PackageLoader
 
 from alerts.rules import Match
+from core.items import explain
 from config.schema import Config, Subscriber
 
 _env = Environment(
@@ -91,7 +92,9 @@ def entries(config: Config, matches: list[Match], aliases: dict[str, list[tuple[
     out = []
     for m, coverage in _by_story(matches):
         a = m.article
-        topics = tuple(t["label"] for t in json.loads(a["topics"] or "[]"))
+        tagged = json.loads(a["topics"] or "[]")
+        topics = tuple(t["label"] for t in tagged)
+        evidence = {t["topic"]: explain((t.get("evidence") or [])[:3]) for t in tagged}
         out.append(
             DigestEntry(
                 title=a["title"] or a["canonical_url"],
@@ -99,7 +102,7 @@ def entries(config: Config, matches: list[Match], aliases: dict[str, list[tuple[
                 source=names.get(a["source_id"], a["source_id"]),
                 published=_date(a["published"]),
                 topics=topics,
-                why=tuple(labels.get(w, w) for w in m.why),
+                why=tuple(f"{labels[w]} (because: {evidence[w]})" if evidence.get(w) else labels.get(w, w) for w in m.why),
                 snippet=_snippet(a["text"], tuple(w for w in m.why if w not in labels)),
                 also_at=_also_at(aliases.get(a["article_id"], []), url),
                 edit=m.edit[:1200] if m.edit else None,

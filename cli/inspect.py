@@ -49,7 +49,7 @@ def inspect_target(config: Config, target: str, source_id: str | None = None) ->
     else:
         article = dataclasses.replace(article, html=body.decode(charset or "utf-8", errors="replace"))
     include = config.source(source_id).include_keywords if source_id else ()
-    result = run_stages(article, Tagger(config.topics), include_keywords=include)
+    result = run_stages(article, Tagger(config.topics, config.entities), include_keywords=include)
     out = dataclasses.asdict(result)
     for key in ("html", "body", "feed_title", "feed_author", "feed_published", "feed_summary"):
         out.pop(key, None)

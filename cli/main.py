@@ -5,6 +5,7 @@ Exit codes: 0 ok, 1 some work failed (a source, a delivery), 2 bad config or usa
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from core.items import explain as explain_evidence
 from core.errors import CarewatchError, ConfigError
 
 
@@ -177,7 +179,7 @@ def inspect(state: _State, target: str, source_id: str | None, as_json: bool) ->
     for key, value in (item.get("report") or {}).items():
         click.echo(f"{key:14} {value}   [from the Ofsted report]")
     for t in item["topics"]:
-        click.echo(f"{'topic':14} {t['topic']} ({t['score']:g}): {', '.join(t['evidence'])}")
+        click.echo(f"{'topic':14} {t['topic']} ({t['score']:g}) because: {explain_evidence(t['evidence'])}")
     click.echo("\n" + item["text"][:1500])
 
 
@@ -240,6 +242,54 @@ def dedup_explain(state: _State, first: str, second: str | None) -> None:
 
     for line in _run(explain, state.config, state.db(), first, second):
         click.echo(line)
+
+
+# -- tag -------------------------------------------------------------------------------------
+@cli.command("tag")
+@click.option("--explain", "explain_id", metavar="ID_OR_URL", help="Show the evidence behind one article's tags.")
+@click.option("--retag", is_flag=True, help="Re-tag the whole archive with the current topics.yaml and entities.yaml "
+              "(in batches; an interrupted run resumes).")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_obj
+def tag_command(state: _State, explain_id: str | None, retag: bool, as_json: bool) -> None:
+    """Topic, entity and relevance tags: explain one article's, or re-tag the archive."""
+    from cli.retag import explain, retag as run_retag
+
+    if not explain_id and not retag:
+        raise click.UsageError("give --explain ID or --retag")
+    if explain_id:
+        try:
+            info = _run(explain, state.db(), state.config, explain_id)
+        except KeyError:
+            raise _Fail(f"no stored article {explain_id!r}") from None
+        if as_json:
+            _echo_json(info)
+            return
+        click.echo(f"{info['article_id']}  {info['title']}  [{info['source_id']}]")
+        verdict = "RELEVANT" if info["relevant"] else "NOT RELEVANT (stored, never alerted)"
+        click.echo(f"relevance: {verdict}, subject score {info['relevance']:g}"
+                   + (" (local source: the place counts as named)" if info["local_source"] else ""))
+        click.echo("  because: " + explain_evidence(info["relevance_evidence"]))
+        for t in info["topics"]:
+            click.echo(f"topic {t['topic']} ({t['label']}), score {t['score']:g}: {explain_evidence(t['evidence'])}")
+        if not info["topics"]:
+            click.echo("no topic reached its min_score")
+        for e in info["entities"]:
+            click.echo(f"entity {e['name']} ×{e['count']}: {explain_evidence(e['evidence'])}")
+        if sorted(t["topic"] for t in info["topics"]) != info["stored_topics"] or info["relevant"] != info["stored_relevant"]:
+            click.echo(f"stored tags differ (topics {info['stored_topics']}, relevant {info['stored_relevant']}): "
+                       "run `carewatch tag --retag`")
+    if retag:
+        def progress(done: int, total: int) -> None:
+            if not as_json:
+                click.echo(f"  re-tagged {done}/{total}", err=True)
+
+        result = _run(run_retag, state.db(), state.config, progress)
+        if as_json:
+            _echo_json(dataclasses.asdict(result))
+            return
+        click.echo(f"Re-tagged {result.articles} articles ({result.changed} changed tags"
+                   + (f"; resumed after row {result.resumed_from}" if result.resumed_from else "") + ")")
 
 
 # -- search ----------------------------------------------------------------------------------

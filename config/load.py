@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from config.schema import Alerts, Config, Settings, Sources, Topics
+from config.schema import Alerts, Config, Entities, Settings, Sources, Topics
 from core.errors import ConfigError
 
 BUNDLED = Path(__file__).resolve().parent  # the config folder shipped with carewatch
@@ -85,12 +85,50 @@ def load_config(directory: str | os.PathLike[str] | None = None) -> Config:
     topics_file = d / "topics.yaml" if (d / "topics.yaml").exists() else BUNDLED / "topics.yaml"
     topics = _read(topics_file, Topics)
     alerts = _read(d / "alerts.yaml", Alerts) if (d / "alerts.yaml").exists() else Alerts()
+    entities_file = d / "entities.yaml" if (d / "entities.yaml").exists() else BUNDLED / "entities.yaml"
+    entities = _read(entities_file, Entities)
     assert isinstance(settings, Settings) and isinstance(sources, Sources)
-    assert isinstance(topics, Topics) and isinstance(alerts, Alerts)
+    assert isinstance(topics, Topics) and isinstance(alerts, Alerts) and isinstance(entities, Entities)
+    _check_topic_references(topics_file, topics)
     _check_cross_references(d, topics, alerts)
     return Config(
-        directory=str(d), settings=settings, sources=sources.sources, topics=topics, alerts=alerts
+        directory=str(d), settings=settings, sources=sources.sources, topics=topics, alerts=alerts, entities=entities
     )
+
+
+def _check_topic_references(path: Path, topics: Topics) -> None:
+    """``topic:ID`` in a topic's rules or exclusions must name another topic, with no cycle."""
+    from core.query import parse
+
+    node = yaml.compose(path.read_text(encoding="utf-8"))
+    known = ", ".join(sorted(topics.topics))
+    uses: dict[str, set[str]] = {}
+    for tid, topic in topics.topics.items():
+        spots = [("rules", i, r.query) for i, r in enumerate(topic.rules)] + [("exclude", i, q) for i, q in enumerate(topic.exclude)]
+        for key, i, query in spots:
+            for name, value in parse(query).fields():
+                if name != "topic":
+                    continue
+                loc = ("topics", tid, key, i) + (("query",) if key == "rules" else ())
+                where = f"{path}:{_line_of(node, loc)}: {'.'.join(map(str, loc))}"
+                if value not in topics.topics:
+                    raise ConfigError(f"{where}: unknown topic {value!r} in {query!r} (topics.yaml has: {known})")
+                if value == tid:
+                    raise ConfigError(f"{where}: topic {tid!r} refers to itself in {query!r}")
+                uses.setdefault(tid, set()).add(value)
+    seen: set[str] = set()
+
+    def visit(tid: str, path_: tuple[str, ...]) -> None:
+        if tid in path_:
+            raise ConfigError(f"{path}: topics refer to each other in a cycle: {' -> '.join(path_ + (tid,))}")
+        if tid in seen:
+            return
+        for other in uses.get(tid, ()):
+            visit(other, path_ + (tid,))
+        seen.add(tid)
+
+    for tid in uses:
+        visit(tid, ())
 
 
 def _check_cross_references(d: Path, topics: Topics, alerts: Alerts) -> None:

@@ -51,8 +51,8 @@ class Settings(_Model):
     edit_alert_share: float = Field(0.05, gt=0, le=1, description="share of words changed that makes an edit "
                                     "of an article alertable")
     story_window_days: int = Field(3, ge=0, description="coverage of one story is published within this many days")
-    story_similarity: float = Field(0.12, gt=0, le=1, description="share of distinctive names and figures "
-                                    "(IDF-weighted) two articles must have in common to be one story")
+    story_similarity: float = Field(0.085, gt=0, le=1, description="similarity (IDF-weighted cosine of the "
+                                    "names, figures and words of headline and opening) that makes two articles one story")
     failing_after: int = Field(3, ge=1, description="failed crawls in a row before a source is 'failing'")
     retry_failing_max_hours: float = Field(24, gt=0, description="cap of the backoff between retries of a failing source")
     crawl_interval_minutes: int = Field(60, ge=5, description="the daemon crawls every source this often")
@@ -101,6 +101,8 @@ class Source(_Model):
     selectors: Selectors | None = None
     follow: bool = Field(True, description="feed: fetch each entry's page for the full text")
     include_keywords: tuple[str, ...] = Field((), description="keep only items mentioning one of these")
+    local: bool = Field(False, description="the source publishes only about Birmingham: its articles count as naming "
+                        "the place (relevance) even when they do not say 'Birmingham'")
     url_pattern: str | None = Field(None, description="keep only article URLs matching this regular expression")
     cadence: str = Field("30d", description="how often this source normally publishes; longer silence is flagged")
     enabled: bool = True
@@ -147,23 +149,103 @@ class Sources(_Model):
         return self
 
 
+def _query(value: str) -> str:
+    from core.query import parse  # a config-time check of the rule language
+
+    parse(value)
+    return value
+
+
+class Evidence(_Model):
+    """One weighted query: each hit counts ``weight`` (twice in the headline), at most ``cap`` hits."""
+
+    query: str
+    name: str | None = Field(None, description="how the evidence names a rule (the query itself if not given)")
+    weight: float = Field(1.0, description="points per hit")
+    cap: int = Field(3, ge=1, description="hits counted at most")
+
+    _check = field_validator("query")(_query)
+
+
+def _evidence_list(value: object) -> object:
+    """A list entry may be a bare query string (weight 1) or {query, weight, cap}."""
+    if isinstance(value, (list, tuple)):
+        return [{"query": v} if isinstance(v, str) else v for v in value]
+    return value
+
+
 class Topic(_Model):
     label: str
-    keywords: tuple[str, ...] = Field(min_length=1)
     description: str | None = None
+    terms: tuple[Evidence, ...] = Field(
+        (), description="words, word stems (stem*) and \"phrases\": each hit adds its weight (1 unless given)")
+    rules: tuple[Evidence, ...] = Field(
+        (), description="boolean rules (AND, OR, NOT, brackets, NEAR/n, topic:ID): each that holds adds its weight once")
+    not_counting: tuple[str, ...] = Field(
+        (), description="phrases whose words are not evidence (e.g. \"Birmingham Children's Hospital\")")
+    exclude: tuple[str, ...] = Field((), description="rules that, when they hold, veto the topic")
+    min_score: float = Field(3.0, gt=0, description="evidence needed before the topic is given")
+
+    _lists = field_validator("terms", "rules", mode="before")(_evidence_list)
+    _queries = field_validator("not_counting", "exclude")(lambda v: tuple(_query(x) for x in v))
+
+    @model_validator(mode="after")
+    def _something(self) -> "Topic":
+        if not self.terms and not self.rules:
+            raise ValueError("a topic needs 'terms' or 'rules'")
+        return self
 
 
 class Relevance(_Model):
-    places: tuple[str, ...] = Field(("birmingham",), description="an article must mention one of these")
-    subjects: tuple[str, ...] = Field(
-        ("children's services", "children's social care"),
-        description="...and one of these",
-    )
+    """Is the article about Birmingham's children's social care at all? Scored like a topic: the place
+    must be named (outside the ``not_places`` phrases) more than other places, and the subject evidence
+    must reach ``min_score``."""
+
+    places: tuple[str, ...] = Field(("birmingham",), description="the place: one must be named")
+    not_places: tuple[str, ...] = Field((), description="phrases naming the place that are not it (\"Birmingham, Alabama\")")
+    other_places: tuple[str, ...] = Field((), description="other places: when named more often than ours, not relevant")
+    subjects: tuple[Evidence, ...] = Field(
+        ("children's services", "children's social care"), description="subject evidence, weighted like topic terms")
+    rules: tuple[Evidence, ...] = ()
+    not_counting: tuple[str, ...] = Field((), description="phrases whose words are not subject evidence")
+    exclude: tuple[str, ...] = Field((), description="rules that, when they hold, make an article irrelevant")
+    min_score: float = Field(3.0, gt=0)
+    opening_words: int = Field(60, ge=0, description="a single mention of the place counts only within the headline "
+                               "and this many words (or from a local source)")
+
+    _lists = field_validator("subjects", "rules", mode="before")(_evidence_list)
+    _queries = field_validator("places", "not_places", "other_places", "not_counting", "exclude")(
+        lambda v: tuple(_query(x) for x in v))
 
 
 class Topics(_Model):
     topics: dict[str, Topic]
     relevance: Relevance = Relevance()
+
+
+class DatedAlias(_Model):
+    query: str
+    start: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    end: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+
+
+class Entity(_Model):
+    """A person or organisation: its aliases are queries; a dated alias holds only between its dates."""
+
+    name: str
+    kind: Literal["person", "organisation", "role"] = "organisation"
+    aliases: tuple[str | DatedAlias, ...] = Field(min_length=1)
+
+    @field_validator("aliases")
+    @classmethod
+    def _aliases(cls, v: tuple) -> tuple:
+        for a in v:
+            _query(a if isinstance(a, str) else a.query)
+        return v
+
+
+class Entities(_Model):
+    entities: dict[str, Entity] = {}
 
 
 class Subscriber(_Model):
@@ -192,6 +274,7 @@ class Config(_Model):
     sources: tuple[Source, ...]
     topics: Topics
     alerts: Alerts
+    entities: Entities = Entities()
 
     def source(self, source_id: str) -> Source:
         for s in self.sources:

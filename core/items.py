@@ -26,12 +26,28 @@ def article_id_for(url_key: str) -> str:
     return hashlib.sha1(url_key.encode("utf-8")).hexdigest()[:16]
 
 
+Evidence = tuple[str, int, tuple[int, ...]]  # (query term or rule, hits counted, word positions of the first hits)
+
+
+def explain(evidence: tuple[Evidence, ...]) -> str:
+    """'underspend*' ×3, '£11m cut' ×1: the evidence as a campaigner reads it."""
+    return ", ".join(f"'{term}' ×{count}" for term, count, _ in evidence)
+
+
 @dataclass(frozen=True, slots=True)
 class TopicMatch:
     topic: str
     label: str
     score: float
-    evidence: tuple[str, ...]  # the matched terms, as they appear in the text
+    evidence: tuple[Evidence, ...]  # what counted, strongest first
+
+
+@dataclass(frozen=True, slots=True)
+class EntityMatch:
+    entity: str
+    name: str
+    count: int
+    evidence: tuple[Evidence, ...]  # which aliases matched
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +81,8 @@ class Article:
     topics: tuple[TopicMatch, ...] = ()
     relevance: float = 0.0
     relevant: bool = False
+    relevance_evidence: tuple[Evidence, ...] = ()  # why relevant, or why not (place, subject, veto)
+    entities: tuple[EntityMatch, ...] = ()
     duplicate_of: str | None = None  # article_id this is a copy of
     duplicate_reason: str | None = None
     extra: dict = field(default_factory=dict)

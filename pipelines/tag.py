@@ -1,83 +1,163 @@
-"""Topic tags, their evidence, and relevance, from the keyword rules in config/topics.yaml.
+"""Topic tags, entities and relevance, each with its evidence, from config/topics.yaml and
+config/entities.yaml.
 
-An article is relevant when it mentions one of the configured places and one of the configured
-subjects. Irrelevant articles are stored but never alerted.
+A topic is given when its evidence reaches its ``min_score``: each hit of a term adds the term's
+weight (twice in the headline, at most ``cap`` hits), each boolean rule that holds adds its weight,
+words inside a ``not_counting`` phrase are not evidence, and an ``exclude`` rule that holds vetoes
+the topic. Rules may name entities (``entity:ofsted``) and other topics (``topic:funding``): entities
+are found first, then topics in the order their references need.
+
+Relevance is a separate judgement: the place must be named (outside its ``not_places`` phrases) at
+least as often as other places, and the subject evidence must reach its own ``min_score``.
+Irrelevant articles are stored, marked, and never alerted. The rules are evaluated by
+``core.query`` over one word index of the article.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from scrapy.exceptions import DropItem
 
-from config.schema import Topics
-from core.items import Article, TopicMatch
-from core.keywords import any_pattern, keyword_body
+from config.schema import Entities, Evidence as Weighted, Topics
+from core.items import Article, EntityMatch, Evidence, TopicMatch
+from core.keywords import any_pattern
+from core.query import Document, Hit, parse, words
+
+
+def _spans(queries: tuple[str, ...], doc: Document) -> list[tuple[int, int]]:
+    return [(h[1], h[2]) for q in queries for h in parse(q).evaluate(doc).hits]
+
+
+def _inside(hit: Hit, spans: list[tuple[int, int]]) -> bool:
+    return any(a <= hit[1] and hit[2] <= b for a, b in spans)
+
+
+def _score(doc: Document, headline: int, terms: tuple[Weighted, ...], rules: tuple[Weighted, ...],
+           blocked: list[tuple[int, int]]) -> tuple[float, list[Evidence]]:
+    """Points and evidence of weighted terms and rules (hits inside blocked spans do not count)."""
+    score, evidence = 0.0, []
+    seen: dict[str, list[int]] = {}  # the words as the article has them -> their positions
+    for t in terms:
+        hits = [h for h in parse(t.query).evaluate(doc).hits if not _inside(h, blocked)]
+        if not hits:
+            continue
+        hits.sort(key=lambda h: (h[1] >= headline, h[1]))  # headline hits first
+        counted = hits[: t.cap]
+        score += sum(t.weight * (2 if h[1] < headline else 1) for h in counted)
+        for h in hits:
+            seen.setdefault(" ".join(doc.surface[h[1]: h[2] + 1]).lower().replace("’", "'"), []).append(h[1])
+    evidence += [(words_, len(pos), tuple(sorted(pos)[:3])) for words_, pos in seen.items()]
+    for r in rules:
+        result = parse(r.query).evaluate(doc)
+        if result.matched and not (result.hits and all(_inside(h, blocked) for h in result.hits)):
+            score += r.weight
+            evidence.append((r.name or r.query, 1, tuple(sorted({h[1] for h in result.hits}))[:3]))
+    evidence.sort(key=lambda e: -e[1])
+    return score, evidence
 
 
 @dataclass(frozen=True)
 class Tagger:
     topics: Topics
+    entities: Entities = field(default_factory=Entities)
 
     def __post_init__(self) -> None:
-        # One alternation per topic (a group per keyword, so a hit says which keyword it was):
-        # two scans per topic instead of two per keyword.
-        compiled = {
-            tid: re.compile(r"(?<!\w)(?:" + "|".join(f"(?P<k{i}>{keyword_body(k)})" for i, k in enumerate(t.keywords))
-                            + r")(?!\w)", re.IGNORECASE)
-            for tid, t in self.topics.topics.items()
-        }
-        object.__setattr__(self, "_compiled", compiled)
-        object.__setattr__(self, "_places", any_pattern(self.topics.relevance.places))
-        object.__setattr__(self, "_subjects", any_pattern(self.topics.relevance.subjects))
+        order: list[str] = []
 
-    def tag(self, title: str, text: str) -> tuple[tuple[TopicMatch, ...], float, bool]:
+        def visit(tid: str) -> None:
+            if tid in order:
+                return
+            t = self.topics.topics[tid]
+            for q in [r.query for r in t.rules] + list(t.exclude):
+                for name, value in parse(q).fields():
+                    if name == "topic" and value in self.topics.topics and value != tid and value not in order:
+                        visit(value)
+            order.append(tid)
+
+        for tid in self.topics.topics:
+            visit(tid)
+        object.__setattr__(self, "_order", tuple(order))
+
+    def tag(self, title: str, text: str, published: str | None = None, local: bool = False
+            ) -> tuple[tuple[TopicMatch, ...], float, bool, tuple[Evidence, ...], tuple[EntityMatch, ...]]:
+        """(topics, relevance score, relevant, relevance evidence, entities) of one article; ``local``: its
+        source publishes only about the place, so the place counts as named once."""
+        doc = Document(f"{title}\n{text}", {"topic": set(), "entity": set()})
+        headline = len(words(title))
+        day = (published or "")[:10]
+        found = []
+        for eid, e in self.entities.entities.items():
+            evidence: list[Evidence] = []
+            for alias in e.aliases:
+                query = alias if isinstance(alias, str) else alias.query
+                if not isinstance(alias, str) and (not day or (alias.start and day < alias.start)
+                                                   or (alias.end and day > alias.end)):
+                    continue  # "the council leader" names a person only while they held the post
+                hits = parse(query).evaluate(doc).hits
+                if hits:
+                    evidence.append((query, len(hits), tuple(h[1] for h in hits[:3])))
+            if evidence:
+                doc.facts["entity"].add(eid)
+                found.append(EntityMatch(eid, e.name, sum(c for _, c, _ in evidence), tuple(evidence)))
+        found.sort(key=lambda m: -m.count)
+
         matches = []
-        for tid, pattern in self._compiled.items():  # type: ignore[attr-defined]
-            evidence: dict[str, int] = {}  # matched term -> index of the keyword it matched
-            score = 0.0
-            for weight, where in ((2, title), (1, text)):
-                for m in pattern.finditer(where):
-                    score += weight
-                    evidence.setdefault(" ".join(m.group(0).split()).lower(), int(m.lastgroup[1:]))
-            if score:
-                label = self.topics.topics[tid].label
-                ordered = sorted(evidence, key=lambda term: evidence[term])  # in the order of the keywords
-                matches.append(TopicMatch(tid, label, score, tuple(ordered[:6])))
+        for tid in self._order:  # type: ignore[attr-defined]
+            t = self.topics.topics[tid]
+            score, evidence = _score(doc, headline, t.terms, t.rules, _spans(t.not_counting, doc))
+            if score < t.min_score:
+                continue
+            if any(parse(q).evaluate(doc).matched for q in t.exclude):
+                continue
+            doc.facts["topic"].add(tid)
+            matches.append(TopicMatch(tid, t.label, score, tuple(evidence)))
         matches.sort(key=lambda m: -m.score)
-        both = f"{title}\n{text}"
-        place = bool(self._places.search(both)) if self._places else True  # type: ignore[attr-defined]
-        subjects = len(self._subjects.findall(both)) if self._subjects else 0  # type: ignore[attr-defined]
-        relevance = float(subjects) + sum(m.score for m in matches)
-        relevant = place and subjects > 0
-        return tuple(matches), relevance, relevant
+
+        rel = self.topics.relevance
+        not_places = _spans(rel.not_places, doc)
+        place = [h for q in rel.places for h in parse(q).evaluate(doc).hits if not _inside(h, not_places)]
+        other = [h for q in rel.other_places for h in parse(q).evaluate(doc).hits]
+        subject, why = _score(doc, headline, rel.subjects, rel.rules, _spans(rel.not_counting, doc))
+        vetoes = [q for q in rel.exclude if parse(q).evaluate(doc).matched]
+        named = len(place) + local
+        # A national piece naming the place once in passing is not about it: once is enough only from a
+        # local source or in the headline and opening.
+        prominent = local or len(place) >= 2 or any(h[1] < headline + rel.opening_words for h in place)
+        relevant = named > 0 and 2 * named >= len(other) and prominent and subject >= rel.min_score and not vetoes
+        evidence = [("place" + (" (local source)" if local else ""), named, tuple(h[1] for h in place[:3])),
+                    ("other places", len(other), tuple(h[1] for h in other[:3]))]
+        evidence += [("subject score", int(subject), ())] + why[:8] + [("excluded by " + q, 1, ()) for q in vetoes]
+        return tuple(matches), subject if named else 0.0, relevant, tuple(evidence), tuple(found)
 
 
-def tag(article: Article, tagger: Tagger, include_keywords: tuple[str, ...] = ()) -> Article:
+def tag(article: Article, tagger: Tagger, include_keywords: tuple[str, ...] = (), local: bool = False) -> Article:
     if include_keywords:
         pat = any_pattern(include_keywords)
         if pat and not pat.search(f"{article.title}\n{article.text}"):
             raise DropItem(f"filtered: {article.url} mentions none of the source's include_keywords",
                            log_level="DEBUG")
-    topics, relevance, relevant = tagger.tag(article.title, article.text)
-    return dataclasses.replace(article, topics=topics, relevance=relevance, relevant=relevant)
+    topics, relevance, relevant, why, entities = tagger.tag(article.title, article.text, article.published, local)
+    return dataclasses.replace(article, topics=topics, relevance=relevance, relevant=relevant,
+                               relevance_evidence=why, entities=entities)
 
 
 class TagPipeline:
-    def __init__(self, tagger: Tagger, filters: dict[str, tuple[str, ...]]) -> None:
+    def __init__(self, tagger: Tagger, filters: dict[str, tuple[str, ...]], local: frozenset[str] = frozenset()) -> None:
         self.tagger = tagger
         self.filters = filters
+        self.local = local
 
     @classmethod
     def from_crawler(cls, crawler):  # noqa: ANN001
         from config import load_config
 
         config = load_config(crawler.settings.get("CAREWATCH_CONFIG"))
-        return cls(Tagger(config.topics), {s.id: s.include_keywords for s in config.sources})
+        return cls(Tagger(config.topics, config.entities), {s.id: s.include_keywords for s in config.sources},
+                   frozenset(s.id for s in config.sources if s.local))
 
     def process_item(self, item, spider=None):  # noqa: ANN001
         if not isinstance(item, Article):
             return item
-        return tag(item, self.tagger, self.filters.get(item.source_id, ()))
+        return tag(item, self.tagger, self.filters.get(item.source_id, ()), item.source_id in self.local)

@@ -38,6 +38,8 @@ def _fields(article: Article) -> dict:
         "topics": _topics_json(article),
         "relevance": article.relevance,
         "relevant": int(article.relevant),
+        "relevance_evidence": json.dumps(article.relevance_evidence, ensure_ascii=False),
+        "entities": json.dumps([asdict(e) for e in article.entities], ensure_ascii=False),
     }
 
 
@@ -62,7 +64,6 @@ def _replace_current(db: Database, article_id: str, current: dict, article: Arti
     if url:
         update.update(url=url, canonical_url=article.canonical_url)
     db["articles"].update(article_id, update)
-    db.execute("DELETE FROM article_topics WHERE article_id = ?", [article_id])
     _insert_topics(db, article_id, article)
     _index_bands(db, article_id, article)
 
@@ -75,8 +76,15 @@ def _index_bands(db: Database, article_id: str, article: Article) -> None:
 
 
 def _insert_topics(db: Database, article_id: str, article: Article) -> None:
-    db.conn.executemany("INSERT INTO article_topics (article_id, topic, score) VALUES (?, ?, ?)",
-                        [(article_id, t.topic, t.score) for t in article.topics])
+    """The article's topics and entities, each with its evidence (replacing any earlier ones)."""
+    db.execute("DELETE FROM article_topics WHERE article_id = ?", [article_id])
+    db.execute("DELETE FROM article_entities WHERE article_id = ?", [article_id])
+    db.conn.executemany("INSERT INTO article_topics (article_id, topic, score, evidence) VALUES (?, ?, ?, ?)",
+                        [(article_id, t.topic, t.score, json.dumps(t.evidence, ensure_ascii=False))
+                         for t in article.topics])
+    db.conn.executemany("INSERT INTO article_entities (article_id, entity, name, count, evidence) VALUES (?, ?, ?, ?, ?)",
+                        [(article_id, e.entity, e.name, e.count, json.dumps(e.evidence, ensure_ascii=False))
+                         for e in article.entities])
 
 
 def save_article(db: Database, article: Article, edit_alert_share: float = 0.05,
@@ -120,3 +128,13 @@ def save_article(db: Database, article: Article, edit_alert_share: float = 0.05,
             return "unchanged"  # a text this article already had: never flip back to it
         _replace_current(db, row[0], current, article, article.url, edit_alert_share)
         return "updated"
+
+
+def save_tags(db: Database, article_id: str, article: Article) -> None:
+    """Replace a stored article's topics, entities and relevance (re-tagging after the taxonomy changed)."""
+    db["articles"].update(article_id, {
+        "topics": _topics_json(article), "relevance": article.relevance, "relevant": int(article.relevant),
+        "relevance_evidence": json.dumps(article.relevance_evidence, ensure_ascii=False),
+        "entities": json.dumps([asdict(e) for e in article.entities], ensure_ascii=False),
+    })
+    _insert_topics(db, article_id, article)

@@ -156,3 +156,18 @@ def m006_stories(db: Database) -> None:
     db["articles"].create_index(["story_id"])
     db["articles"].create_index(["published"])
     db["story_df"].create({"term": str, "df": int}, pk="term")
+
+
+@migrations()
+def m007_tag_evidence(db: Database) -> None:
+    """Each tag with its evidence; entities per article; why an article is (not) relevant."""
+    db["article_topics"].add_column("evidence", str)  # JSON [[term, count, [positions]], ...]
+    db["articles"].add_column("entities", str)  # JSON [{entity, name, count, evidence}]
+    db["articles"].add_column("relevance_evidence", str)  # JSON [[what, count, [positions]], ...]
+    db["article_entities"].create(
+        {"article_id": str, "entity": str, "name": str, "count": int, "evidence": str},
+        pk=("article_id", "entity"),
+        foreign_keys=[("article_id", "articles", "article_id")],
+    )
+    db["article_entities"].create_index(["entity"])
+    db["retag_progress"].create({"taxonomy": str, "last_rowid": int, "done": int, "started": str}, pk="taxonomy")

@@ -1,0 +1,261 @@
+"""The query language of topic rules and alert rules: words, "phrases", prefix*, AND / OR / NOT,
+brackets, NEAR/n, and field filters (``topic:funding``, ``source:ofsted-news``, ``entity:ofsted``,
+``relevant:yes``).
+
+    budget* NEAR/8 (children OR "social care") AND NOT "adult social care"
+
+Precedence, tightest first: NOT, NEAR/n, AND (also two terms side by side), OR. Matching is
+case-insensitive on words: a possessive 's is dropped (children's = children), other apostrophes too,
+and hyphens split words
+(looked-after = "looked after"). A hit records where it matched (word positions), so a tag or an
+alert can say why it fired.
+
+Parsed with pyparsing (its ``infix_notation``); evaluated here over a word index of the document,
+because no maintained library evaluates a boolean/proximity query against one in-memory text with
+positions (FTS5 does it over a whole table, which is what the alert benchmark compares against).
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import pyparsing as pp
+
+_WORD = re.compile(r"[£$€]?\w+(?:['’]\w+)*")
+
+
+_POSSESSIVE = re.compile(r"['’]s$")
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased words of a text as queries see them: a possessive 's dropped (Birmingham's =
+    Birmingham), other apostrophes dropped (don't = dont), hyphens splitting words."""
+    return [_POSSESSIVE.sub("", w).replace("'", "").replace("’", "") for w in _WORD.findall(text.lower())]
+
+
+class QueryError(ValueError):
+    """A query that cannot be parsed: says what is wrong and at which column."""
+
+
+@dataclass
+class Document:
+    """A text indexed for queries: word positions, and facts for field filters."""
+
+    text: str
+    facts: dict[str, set[str]] = field(default_factory=dict)  # e.g. {"topic": {...}, "source": {...}}
+
+    def __post_init__(self) -> None:
+        self.tokens = words(self.text)
+        surface = _WORD.findall(self.text)  # the words as written, for evidence a reader recognises
+        self.surface = surface if len(surface) == len(self.tokens) else self.tokens
+        self.positions: dict[str, list[int]] = {}
+        for i, w in enumerate(self.tokens):
+            self.positions.setdefault(w, []).append(i)
+        self.vocabulary = sorted(self.positions)
+
+    def prefixed(self, prefix: str) -> list[str]:
+        i = bisect.bisect_left(self.vocabulary, prefix)
+        out = []
+        while i < len(self.vocabulary) and self.vocabulary[i].startswith(prefix):
+            out.append(self.vocabulary[i])
+            i += 1
+        return out
+
+    def where(self, parts: tuple[str, ...]) -> list[int]:
+        """Start positions of a sequence of words (a trailing * on a word: any ending)."""
+        def at(part: str) -> list[int]:
+            if part.endswith("*"):
+                return sorted(p for w in self.prefixed(part[:-1]) for p in self.positions[w])
+            return self.positions.get(part, [])
+
+        starts = at(parts[0])
+        for k, part in enumerate(parts[1:], 1):
+            if not starts:
+                break
+            nxt = set(at(part))
+            starts = [s for s in starts if s + k in nxt]
+        return starts
+
+
+Hit = tuple[str, int, int]  # (the query term, first word, last word)
+
+
+@dataclass(frozen=True)
+class Result:
+    matched: bool
+    hits: tuple[Hit, ...] = ()
+
+
+class Node:
+    def evaluate(self, doc: Document) -> Result:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def terms(self) -> list[str]:
+        return []
+
+    def fields(self) -> list[tuple[str, str]]:
+        return []
+
+
+@dataclass(frozen=True)
+class Term(Node):
+    text: str  # as written
+    parts: tuple[str, ...]
+
+    def evaluate(self, doc: Document) -> Result:
+        n = len(self.parts)
+        hits = tuple((self.text, s, s + n - 1) for s in doc.where(self.parts))
+        return Result(bool(hits), hits)
+
+    def terms(self) -> list[str]:
+        return [self.text]
+
+
+@dataclass(frozen=True)
+class Field(Node):
+    name: str
+    value: str
+
+    def evaluate(self, doc: Document) -> Result:
+        values = doc.facts.get(self.name, set())
+        if self.name == "relevant":
+            return Result((self.value in ("yes", "true", "1")) == bool(values & {"yes"}))
+        return Result(self.value in values)
+
+    def fields(self) -> list[tuple[str, str]]:
+        return [(self.name, self.value)]
+
+
+@dataclass(frozen=True)
+class Not(Node):
+    child: Node
+
+    def evaluate(self, doc: Document) -> Result:
+        return Result(not self.child.evaluate(doc).matched)
+
+    def fields(self) -> list[tuple[str, str]]:
+        return self.child.fields()
+
+
+@dataclass(frozen=True)
+class And(Node):
+    children: tuple[Node, ...]
+
+    def evaluate(self, doc: Document) -> Result:
+        hits: list[Hit] = []
+        for c in self.children:
+            r = c.evaluate(doc)
+            if not r.matched:
+                return Result(False)
+            hits.extend(r.hits)
+        return Result(True, tuple(hits))
+
+    def terms(self) -> list[str]:
+        return [t for c in self.children for t in c.terms()]
+
+    def fields(self) -> list[tuple[str, str]]:
+        return [f for c in self.children for f in c.fields()]
+
+
+@dataclass(frozen=True)
+class Or(And):
+    def evaluate(self, doc: Document) -> Result:
+        hits: list[Hit] = []
+        matched = False
+        for c in self.children:
+            r = c.evaluate(doc)
+            matched |= r.matched
+            hits.extend(r.hits)
+        return Result(matched, tuple(hits) if matched else ())
+
+
+@dataclass(frozen=True)
+class Near(Node):
+    left: Node
+    right: Node
+    distance: int
+
+    def evaluate(self, doc: Document) -> Result:
+        a, b = self.left.evaluate(doc), self.right.evaluate(doc)
+        if not (a.hits and b.hits):
+            return Result(False)
+        hits: set[Hit] = set()
+        for x in a.hits:
+            for y in b.hits:
+                gap = max(y[1] - x[2], x[1] - y[2]) - 1
+                if gap <= self.distance:
+                    hits.update((x, y))
+        return Result(bool(hits), tuple(sorted(hits, key=lambda h: h[1])))
+
+    def terms(self) -> list[str]:
+        return self.left.terms() + self.right.terms()
+
+    def fields(self) -> list[tuple[str, str]]:
+        return self.left.fields() + self.right.fields()
+
+
+FIELDS = ("topic", "source", "entity", "relevant")
+
+
+def _grammar() -> pp.ParserElement:
+    AND, OR, NOT = pp.CaselessKeyword("AND"), pp.CaselessKeyword("OR"), pp.CaselessKeyword("NOT")
+    near = pp.Regex(r"NEAR(?:/(\d+))?", re.IGNORECASE)
+    keyword = AND | OR | NOT | near
+    quoted = (pp.QuotedString('"') | pp.QuotedString("“", end_quote_char="”")).set_name("phrase")
+    field_op = pp.Regex(r"(" + "|".join(FIELDS) + r"):([\w.-]+)", re.IGNORECASE).set_name("field:value")
+    word = (~keyword + pp.Regex(r"[£$€][\w'’-]*\*?|[\w'’-]+\*?")).set_name("word")
+
+    def term(s: str, loc: int, toks: pp.ParseResults) -> Node:
+        raw = toks[0]
+        if raw[:1] in "£$€" and raw.rstrip("*") == raw[:1]:
+            return Term(raw, (raw[:1] + "*",) if raw.endswith("*") else (raw[:1],))  # £* : any sum of money
+        parts = tuple(p for p in words(raw.rstrip("*")) if p)
+        if not parts:
+            raise pp.ParseException(s, loc, f"empty term {raw!r}")
+        if raw.endswith("*"):
+            parts = parts[:-1] + (parts[-1] + "*",)
+        return Term(raw, parts)
+
+    operand = (field_op.copy().set_parse_action(lambda t: Field(t[0].split(":")[0].lower(), t[0].split(":", 1)[1].lower()))
+               | quoted.copy().set_parse_action(lambda s, loc, t: term(s, loc, [f"{t[0]}"]))
+               | word.copy().set_parse_action(term))
+
+    def near_action(toks: pp.ParseResults) -> Node:
+        items = toks[0]
+        node = items[0]
+        for i in range(1, len(items), 2):
+            m = re.fullmatch(r"NEAR(?:/(\d+))?", items[i], re.IGNORECASE)
+            node = Near(node, items[i + 1], int(m.group(1)) if m and m.group(1) else 10)
+        return node
+
+    return pp.infix_notation(operand, [
+        (NOT, 1, pp.OpAssoc.RIGHT, lambda t: Not(t[0][1])),
+        (near, 2, pp.OpAssoc.LEFT, near_action),
+        (AND | (pp.Empty() + ~OR + ~near + ~pp.Literal(")") + ~pp.StringEnd()), 2, pp.OpAssoc.LEFT, lambda t: And(tuple(x for x in t[0] if isinstance(x, Node)))),
+        (OR, 2, pp.OpAssoc.LEFT, lambda t: Or(tuple(x for x in t[0] if isinstance(x, Node)))),
+    ])
+
+
+_PARSER = _grammar()
+
+
+@lru_cache(maxsize=4096)
+def parse(query: str) -> Node:
+    """The query's tree; QueryError saying what is wrong and where."""
+    if not query or not query.strip():
+        raise QueryError("empty query")
+    if query.count("(") != query.count(")"):
+        raise QueryError(f"unbalanced brackets: {query.count('(')} '(' and {query.count(')')} ')'")
+    if query.count('"') % 2:
+        raise QueryError('unbalanced quotes: an odd number of "')
+    try:
+        return _PARSER.parse_string(query, parse_all=True)[0]
+    except pp.ParseBaseException as e:
+        raise QueryError(f"cannot read the query at column {e.col}: {e.msg} (near {query[e.loc:e.loc + 20]!r})") from None
+
+
+def matches(query: str, doc: Document) -> Result:
+    return parse(query).evaluate(doc)
