@@ -1,7 +1,9 @@
-"""Deliver one message over SMTP (smtplib), with a clear error when it does not go."""
+"""Deliver one message over SMTP (smtplib; plain, STARTTLS or SSL), with a clear error when it does
+not go. The password is read from the environment (``smtp.password_env``), never from the YAML."""
 
 from __future__ import annotations
 
+import os
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -17,7 +19,11 @@ def send_email(smtp: Smtp, msg: EmailMessage) -> None:
             if smtp.starttls and not smtp.ssl:
                 conn.starttls(context=ssl.create_default_context())
             if smtp.username:
-                conn.login(smtp.username, smtp.password or "")
+                password = os.environ.get(smtp.password_env)
+                if password is None:
+                    raise NotifyError(f"SMTP {smtp.host}:{smtp.port}: user {smtp.username!r} given but the environment "
+                                      f"variable {smtp.password_env} (the password) is not set")
+                conn.login(smtp.username, password)
             refused = conn.send_message(msg)
     except (smtplib.SMTPException, OSError) as e:
         raise NotifyError(f"SMTP {smtp.host}:{smtp.port}: {type(e).__name__}: {e}") from e

@@ -1,27 +1,40 @@
 """Build each due subscriber's digest, record it in ``deliveries``, send it, record the outcome.
 
-A digest and the "alerted" marks for its articles are written in one transaction *before*
-sending (the outbox pattern), so an article is never put in two digests for one subscriber. A
-digest that fails to send stays ``pending`` with its error and is retried on the next run with
-the same articles, so nothing is lost either.
+The outbox pattern: a digest (one ``deliveries`` row per channel, each with its Message-ID fixed
+now) and the "alerted" marks for its articles are written in one transaction *before* anything is
+sent, so an article never goes into two digests for one subscriber. The sender then delivers each
+pending row and marks it sent. A failed send stays ``pending`` with its error and is retried with
+capped exponential backoff (``next_attempt``), for as long as it takes: nothing is dropped, and
+``carewatch status`` shows what is stuck.
+
+The guarantee: every queued digest is delivered at least once, and at most twice. A second copy
+happens only if the process dies after the mail server accepted the message and before the "sent"
+mark was committed; the copy carries the same Message-ID (an idempotency key mail clients and
+servers de-duplicate on). ``tests/test_delivery_crash.py`` kills a real sender at both points.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
+from alerts.channels import redact, send_apprise
 from alerts.email import send_email
-from alerts.render import entries, render_message
+from alerts.match import match_new
+from alerts.render import entries, render_message, render_plain
 from alerts.rules import Match, is_due, matching_articles
 from config.schema import Config, Subscriber
+from core.crashpoints import crash_point
 from core.errors import NotifyError
 from core.items import utcnow
 
-MAX_ATTEMPTS = 10
+BACKOFF_START = 60  # seconds before the first retry, doubling
+BACKOFF_MAX = 6 * 3600
+STUCK_AFTER = 5  # attempts before status calls a delivery stuck
 
 
 @dataclass(frozen=True)
@@ -49,77 +62,109 @@ def _aliases(db: Database, article_ids: list[str]) -> dict[str, list[tuple[str, 
     return out
 
 
-def _deliver(config: Config, db: Database, sub: Subscriber, delivery_id: int, now: datetime) -> DeliveryResult:
-    row = db["deliveries"].get(delivery_id)
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(BACKOFF_MAX, BACKOFF_START * 2 ** max(0, attempts - 1)))
+
+
+def _matches_of(db: Database, row: dict) -> list[Match]:
     ids = json.loads(row["articles"])
     why = json.loads(row["why"] or "{}")
     marks = ",".join("?" * len(ids))
     cur = db.execute(f"SELECT * FROM articles WHERE article_id IN ({marks})", ids)
     cols = [c[0] for c in cur.description]
     by_id = {r[0]: dict(zip(cols, r)) for r in cur.fetchall()}
-    matches = []
+    out = []
     for i in ids:
         if i in by_id:
             reasons = why.get(i, [])
             edit = next((r[5:] for r in reasons if r.startswith("EDIT:")), None)
-            matches.append(Match(by_id[i], tuple(r for r in reasons if not r.startswith("EDIT:")), edit))
-    items = entries(config, matches, _aliases(db, ids))
-    msg = render_message(config, sub, items, now)
+            terms = tuple(r[5:] for r in reasons if r.startswith("TERM:"))
+            out.append(Match(by_id[i], tuple(r for r in reasons if not r.startswith(("EDIT:", "TERM:"))), edit, terms))
+    return out
+
+
+def _deliver(config: Config, db: Database, sub: Subscriber, delivery_id: int, now: datetime) -> DeliveryResult:
+    row = db["deliveries"].get(delivery_id)
+    matches = _matches_of(db, row)
+    items = entries(config, matches, _aliases(db, json.loads(row["articles"])), sub)
+    msg = render_message(config, sub, items, now, row["message_id"])
     titles = tuple(i.title for i in items)
     try:
-        send_email(config.settings.smtp, msg)
+        if row["channel"] == "email":
+            send_email(config.settings.smtp, msg)
+        else:
+            title, body = render_plain(config, sub, items, now)
+            send_apprise(row["channel"], title, body)
     except NotifyError as e:
-        db["deliveries"].update(delivery_id, {"attempts": row["attempts"] + 1, "last_error": str(e)})
-        return DeliveryResult(sub.id, sub.email, delivery_id, titles, msg["Subject"], "pending", str(e))
+        attempts = row["attempts"] + 1
+        db["deliveries"].update(delivery_id, {"attempts": attempts, "last_error": str(e),
+                                              "next_attempt": (now + backoff(attempts)).isoformat(timespec="seconds")})
+        return DeliveryResult(sub.id, row["address"], delivery_id, titles, msg["Subject"], "pending", str(e))
+    crash_point("after-send")  # the worst moment: delivered, not yet marked
     db["deliveries"].update(
         delivery_id,
         {"status": "sent", "attempts": row["attempts"] + 1, "sent": now.isoformat(timespec="seconds"),
-         "message_id": msg["Message-ID"], "subject": msg["Subject"], "last_error": None},
+         "subject": msg["Subject"], "last_error": None, "next_attempt": None},
     )
-    return DeliveryResult(sub.id, sub.email, delivery_id, titles, msg["Subject"], "sent")
+    return DeliveryResult(sub.id, row["address"], delivery_id, titles, msg["Subject"], "sent")
 
 
-def _queue(db: Database, sub: Subscriber, matches: list[Match], now: datetime) -> int:
-    """Record a digest and mark its articles alerted for this subscriber, atomically."""
+def _queue(db: Database, config: Config, sub: Subscriber, matches: list[Match], now: datetime) -> list[int]:
+    """Record the digest (a row per channel, Message-ID fixed) and mark its articles alerted, atomically."""
+    domain = config.settings.smtp.sender.rsplit("@", 1)[-1].strip(" >") or "carewatch.local"
+    channels = (["email"] if sub.email else []) + list(sub.channels)
+    ids = []
     with db.atomic():
-        delivery_id = db["deliveries"].insert(
-            {
-                "subscriber": sub.id,
-                "channel": sub.channel,
-                "address": sub.email,
-                "frequency": sub.frequency,
-                "articles": json.dumps([m.article["article_id"] for m in matches]),
-                "why": json.dumps({m.article["article_id"]: list(m.why) + ([f"EDIT:{m.edit}"] if m.edit else [])
-                                   for m in matches}),
-                "article_count": len(matches),
-                "status": "pending",
-                "attempts": 0,
-                "created": now.isoformat(timespec="seconds"),
-            }
-        ).last_pk
+        for channel in channels:
+            ids.append(db["deliveries"].insert(
+                {
+                    "subscriber": sub.id,
+                    "channel": channel,
+                    "address": sub.email if channel == "email" else redact(channel),
+                    "frequency": sub.frequency,
+                    "articles": json.dumps([m.article["article_id"] for m in matches]),
+                    "why": json.dumps({m.article["article_id"]: list(m.why) + [f"TERM:{t}" for t in m.terms]
+                                       + ([f"EDIT:{m.edit}"] if m.edit else []) for m in matches}),
+                    "article_count": len(matches),
+                    "status": "pending",
+                    "attempts": 0,
+                    "created": now.isoformat(timespec="seconds"),
+                    "message_id": f"<{uuid.uuid4().hex}.{sub.id}@{domain}>",
+                }
+            ).last_pk)
         db["alerted"].upsert_all(
-            ({"subscriber": sub.id, "article_id": m.article["article_id"], "delivery_id": delivery_id,
+            ({"subscriber": sub.id, "article_id": m.article["article_id"], "delivery_id": ids[0],
               "version": m.article["version"]} for m in matches),
             pk=("subscriber", "article_id"),
         )
-    return delivery_id
+    crash_point("after-queue")
+    return ids
+
+
+def next_digest(config: Config, db: Database, sub: Subscriber, now: datetime) -> list[Match]:
+    """What the subscriber's next digest would hold, were it due now (matching new articles first)."""
+    match_new(db, config, now)
+    return matching_articles(db, sub, now, config.settings.alert_max_age_days)
 
 
 def send_alerts(
     config: Config, db: Database, *, now: datetime | None = None, dry_run: bool = False,
     subscribers: list[str] | None = None,
 ) -> list[DeliveryResult]:
-    """Retry unsent digests, then build and send a digest for every subscriber that is due and
-    has new matching articles. With dry_run, say what would be sent and change nothing."""
+    """Retry the digests whose retry time has come, then queue and send a digest for every
+    subscriber that is due and has new matching articles. With dry_run, say what would be sent and
+    change nothing but the match cache."""
     now = now or utcnow()
     results: list[DeliveryResult] = []
+    match_new(db, config, now)
+    stamp = now.isoformat(timespec="seconds")
     for sub in config.alerts.subscribers:
         if subscribers and sub.id not in subscribers:
             continue
         if not dry_run:
             for (pending_id,) in db.execute(
-                "SELECT id FROM deliveries WHERE subscriber = ? AND status = 'pending' AND attempts < ? ORDER BY id",
-                [sub.id, MAX_ATTEMPTS],
+                "SELECT id FROM deliveries WHERE subscriber = ? AND status = 'pending' "
+                "AND (next_attempt IS NULL OR next_attempt <= ?) ORDER BY id", [sub.id, stamp],
             ).fetchall():
                 results.append(_deliver(config, db, sub, pending_id, now))
         if not is_due(db, sub, now):
@@ -128,10 +173,11 @@ def send_alerts(
         if not matches:
             continue
         if dry_run:
-            items = entries(config, matches, _aliases(db, [m.article["article_id"] for m in matches]))
+            items = entries(config, matches, _aliases(db, [m.article["article_id"] for m in matches]), sub)
             msg = render_message(config, sub, items, now)
-            results.append(DeliveryResult(sub.id, sub.email, None, tuple(i.title for i in items),
-                                          msg["Subject"], "dry-run"))
+            results.append(DeliveryResult(sub.id, sub.email or ", ".join(map(redact, sub.channels)), None,
+                                          tuple(i.title for i in items), msg["Subject"], "dry-run"))
             continue
-        results.append(_deliver(config, db, sub, _queue(db, sub, matches, now), now))
+        for delivery_id in _queue(db, config, sub, matches, now):
+            results.append(_deliver(config, db, sub, delivery_id, now))
     return results

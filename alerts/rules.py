@@ -1,57 +1,82 @@
-"""Which stored articles a subscriber's rules select, and when a subscriber's digest is due."""
+"""Which stored articles a subscriber's digest holds, and when the digest is due.
+
+Due times are the subscriber's: ``immediate`` on every run, ``daily`` at ``at`` and ``weekly`` on
+``day`` at ``at``, in Europe/London (so 08:00 stays 08:00 across the clock changes). A digest is due
+when none has been queued since the latest such moment.
+"""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from config.schema import Subscriber
-from core.keywords import any_pattern
+from config.schema import DAYS, Subscriber
 
-PERIOD = {"immediate": timedelta(0), "daily": timedelta(days=1), "weekly": timedelta(days=7)}
+LONDON = ZoneInfo("Europe/London")
 
 
 @dataclass(frozen=True)
 class Match:
     article: dict
-    why: tuple[str, ...]  # the keywords and topics that selected it
+    why: tuple[str, ...]  # the rules that selected it
     edit: str | None = None  # for an article sent before and since edited: what changed
+    terms: tuple[str, ...] = ()  # the words that fired, to highlight
+
+
+def last_slot(sub: Subscriber, now: datetime) -> datetime:
+    """The latest moment at or before ``now`` at which this subscriber's digest falls due."""
+    if sub.frequency == "immediate":
+        return now
+    local = now.astimezone(LONDON)
+    hour, minute = map(int, sub.at.split(":"))
+    slot = datetime(local.year, local.month, local.day, hour, minute, tzinfo=LONDON)
+    if sub.frequency == "daily":
+        return slot if slot <= local else datetime.combine((local - timedelta(days=1)).date(), slot.timetz())
+    back = (local.weekday() - DAYS.index(sub.day)) % 7
+    slot = datetime.combine((local - timedelta(days=back)).date(), slot.timetz())
+    return slot if slot <= local else datetime.combine((slot - timedelta(days=7)).date(), slot.timetz())
+
+
+def next_slot(sub: Subscriber, now: datetime) -> datetime:
+    """The next moment after ``now`` the digest falls due (for status and previews)."""
+    if sub.frequency == "immediate":
+        return now
+    step = timedelta(days=1 if sub.frequency == "daily" else 7)
+    last = last_slot(sub, now).astimezone(LONDON)
+    return datetime.combine((last + step).date(), last.timetz())
 
 
 def is_due(db: Database, sub: Subscriber, now: datetime) -> bool:
-    row = db.execute(
-        "SELECT max(created) FROM deliveries WHERE subscriber = ? AND status = 'sent'", [sub.id]
-    ).fetchone()
+    if sub.frequency == "immediate":
+        return True
+    row = db.execute("SELECT max(created) FROM deliveries WHERE subscriber = ?", [sub.id]).fetchone()
     if not row or not row[0]:
         return True
-    return datetime.fromisoformat(row[0]) + PERIOD[sub.frequency] <= now
+    return datetime.fromisoformat(row[0]) < last_slot(sub, now)
 
 
 def matching_articles(db: Database, sub: Subscriber, now: datetime, max_age_days: int) -> list[Match]:
-    """Relevant articles first seen in the last max_age_days, not yet alerted to this subscriber,
-    that one of its keywords or topics selects. Newest first."""
+    """Articles the subscriber's rules matched (alerts.match), first seen in the last max_age_days and
+    not yet alerted to this subscriber, newest first; then its sent articles edited since."""
     since = (now - timedelta(days=max_age_days)).isoformat(timespec="seconds")
     rows = db.execute(
-        "SELECT * FROM articles WHERE relevant = 1 AND first_seen >= ? "
-        "AND article_id NOT IN (SELECT article_id FROM alerted WHERE subscriber = ?) "
-        "ORDER BY coalesce(published, first_seen) DESC",
-        [since, sub.id],
+        "SELECT a.*, m.rules AS matched_rules, m.terms AS matched_terms FROM alert_matches m "
+        "JOIN articles a ON a.article_id = m.article_id WHERE m.subscriber = ? AND a.first_seen >= ? "
+        "AND a.article_id NOT IN (SELECT article_id FROM alerted WHERE subscriber = ?) "
+        "ORDER BY coalesce(a.published, a.first_seen) DESC",
+        [sub.id, since, sub.id],
     )
     cols = [c[0] for c in rows.description]
-    keywords = any_pattern(sub.keywords)
     out = []
     for values in rows.fetchall():
         article = dict(zip(cols, values))
-        topics = {t["topic"] for t in json.loads(article["topics"] or "[]")}
-        why = [t for t in sub.topics if t in topics]
-        if keywords:
-            hay = f"{article['title']}\n{article['text']}"
-            why += sorted({" ".join(m.group(0).split()).lower() for m in keywords.finditer(hay)})
-        if why:
-            out.append(Match(article, tuple(why)))
+        rules = json.loads(article.pop("matched_rules") or "[]")
+        terms = json.loads(article.pop("matched_terms") or "[]")
+        out.append(Match(article, tuple(rules), None, tuple(terms)))
     return out + edited_articles(db, sub)
 
 

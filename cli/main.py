@@ -211,6 +211,88 @@ def alerts_send(state: _State, dry_run: bool, subscribers: tuple[str, ...], as_j
         sys.exit(1)
 
 
+def _subscriber(state: _State, sid: str):  # noqa: ANN202
+    for sub in state.config.alerts.subscribers:
+        if sub.id == sid:
+            return sub
+    known = ", ".join(s.id for s in state.config.alerts.subscribers)
+    raise _Fail(f"no subscriber {sid!r} in alerts.yaml (there are: {known})", code=2)
+
+
+@alerts.command("preview")
+@click.argument("subscriber")
+@click.option("--out", "out_file", metavar="FILE", help="Write the digest here (default: SUBSCRIBER-preview.html); "
+              "a .txt name writes the plain-text part, .eml the whole message.")
+@click.pass_obj
+def alerts_preview(state: _State, subscriber: str, out_file: str | None) -> None:
+    """Render the subscriber's next digest to a file without sending or recording it."""
+    from alerts.outbox import _aliases, next_digest
+    from alerts.render import entries, render_message
+    from core.items import utcnow
+
+    sub = _subscriber(state, subscriber)
+    db = state.db()
+    now = utcnow()
+    matches = _run(next_digest, state.config, db, sub, now)
+    if not matches:
+        click.echo(f"Nothing new matches {sub.id}'s rules: the next digest would not be sent.")
+        return
+    items = entries(state.config, matches, _aliases(db, [m.article["article_id"] for m in matches]), sub)
+    msg = render_message(state.config, sub, items, now)
+    path = Path(out_file or f"{sub.id}-preview.html")
+    if path.suffix == ".eml":
+        path.write_bytes(bytes(msg))
+    else:
+        part = msg.get_body(("plain",) if path.suffix == ".txt" else ("html",))
+        path.write_text(part.get_content(), encoding="utf-8")
+    click.echo(f"{msg['Subject']}\n{len(items)} stor{'ies' if len(items) != 1 else 'y'} -> {path}")
+
+
+@alerts.command("test")
+@click.argument("query")
+@click.option("--days", default=30, show_default=True, help="Look at the articles first seen in the last N days.")
+@click.option("--limit", default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_obj
+def alerts_test(state: _State, query: str, days: int, limit: int, as_json: bool) -> None:
+    """What a rule would have matched in the archive (relevant or not), with the words that fired."""
+    from alerts.match import test_query
+    from core.query import QueryError
+
+    try:
+        rows = test_query(state.db(), query, days, limit=limit)
+    except QueryError as e:
+        raise _Fail(f"bad query {query!r}: {e}", code=2) from None
+    if as_json:
+        _echo_json([{k: r[k] for k in ("article_id", "title", "canonical_url", "source_id", "published", "relevant",
+                                       "terms")} for r in rows])
+        return
+    click.echo(f"{len(rows)} article(s) in the last {days} days match {query}")
+    for r in rows:
+        flag = "" if r["relevant"] else "  (not relevant: never alerted)"
+        click.echo(f"- {(r['published'] or r['first_seen'] or '')[:10]} {r['title']}  [{r['source_id']}]{flag}")
+        click.echo(f"    matched: {', '.join(r['terms']) or '(filters only)'}")
+
+
+@alerts.command("feed")
+@click.argument("subscriber")
+@click.option("--out", "out_file", metavar="FILE", help="Write the Atom feed here (default: standard output).")
+@click.pass_obj
+def alerts_feed(state: _State, subscriber: str, out_file: str | None) -> None:
+    """The subscription as an Atom feed a feed reader can follow."""
+    from alerts.feed import atom_feed
+    from alerts.match import match_new
+
+    sub = _subscriber(state, subscriber)
+    db = state.db()
+    _run(match_new, db, state.config)
+    data = atom_feed(state.config, db, sub)
+    if out_file:
+        Path(out_file).write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data)
+
+
 @alerts.command("list")
 @click.option("--limit", default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
@@ -318,12 +400,17 @@ def search(state: _State, query: str, limit: int, since: str | None, as_json: bo
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_obj
 def status(state: _State, as_json: bool) -> None:
-    """Health of every source, failing ones first, with their last error."""
+    """Health of every source, failing ones first, with their last error; digests waiting to go out."""
+    from alerts.health import outbox
     from store.fetches import source_health
 
-    health = source_health(state.db(), state.config)
+    db = state.db()
+    health = source_health(db, state.config)
+    waiting = outbox(db)
     if as_json:
-        _echo_json([asdict(h) for h in health])
+        _echo_json({"sources": [asdict(h) for h in health], "outbox": [asdict(w) for w in waiting]})
+        if any(h.state in ("failing", "erroring") for h in health) or any(w.attempts for w in waiting):
+            sys.exit(1)
         return
     click.echo(f"{'source':28} {'state':8} {'articles':>8}  last fetch / last error")
     for h in health:
@@ -335,7 +422,16 @@ def status(state: _State, as_json: bool) -> None:
             click.echo(f"{'':28} {'':8} {'':>8}  ! {h.last_error}")
         elif h.state == "warning":
             click.echo(f"{'':28} {'':8} {'':>8}  ! {h.failed_pages} page(s) failed, last: {h.last_error}")
-    if any(h.state in ("failing", "erroring") for h in health):
+    if waiting:
+        click.echo(f"\nDigests waiting to be delivered: {len(waiting)}")
+        for w in waiting:
+            flag = "STUCK " if w.stuck else ""
+            click.echo(f"  {flag}#{w.delivery_id} {w.subscriber} via {w.address} (queued {w.created}, "
+                       f"{w.attempts} attempt(s){'; next try ' + w.next_attempt if w.next_attempt else ''})"
+                       + (f"\n    ! {w.last_error}" if w.last_error else ""))
+    else:
+        click.echo("\nDigests waiting to be delivered: none")
+    if any(h.state in ("failing", "erroring") for h in health) or any(w.attempts for w in waiting):
         sys.exit(1)
 
 

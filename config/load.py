@@ -134,7 +134,19 @@ def _check_topic_references(path: Path, topics: Topics) -> None:
 def _check_cross_references(d: Path, topics: Topics, alerts: Alerts) -> None:
     path = d / "alerts.yaml"
     node = yaml.compose(path.read_text(encoding="utf-8")) if path.exists() else None
+    from core.query import parse
+
+    seen: set[str] = set()
     for i, sub in enumerate(alerts.subscribers):
+        if sub.id in seen:
+            raise ConfigError(f"{path}:{_line_of(node, ('subscribers', i, 'id'))}: subscribers.{i}.id: "
+                              f"duplicate subscriber id {sub.id!r}")
+        seen.add(sub.id)
+        for j, rule in enumerate(sub.rules):
+            for name, value in parse(rule).fields():
+                if name == "topic" and value not in topics.topics:
+                    line = _line_of(node, ("subscribers", i, "rules", j))
+                    raise ConfigError(f"{path}:{line}: subscribers.{i}.rules.{j}: unknown topic {value!r} in {rule!r}")
         for j, topic in enumerate(sub.topics):
             if topic not in topics.topics:
                 line = _line_of(node, ("subscribers", i, "topics", j))

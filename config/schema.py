@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class _Model(BaseModel):
@@ -22,11 +24,20 @@ class Smtp(_Model):
     host: str = "localhost"
     port: int = Field(25, ge=1, le=65535)
     username: str | None = None
-    password: str | None = None
+    password: str | None = Field(None, description="not allowed: set the environment variable named by password_env")
+    password_env: str = Field("CAREWATCH_SMTP_PASSWORD", description="environment variable holding the SMTP password")
     starttls: bool = False
     ssl: bool = False
     sender: str = "carewatch <carewatch@localhost>"
     timeout: float = Field(30, gt=0)
+
+    @field_validator("password")
+    @classmethod
+    def _no_secret_in_yaml(cls, v: str | None) -> None:
+        if v:
+            raise ValueError("passwords are never read from YAML: put it in the environment variable named by "
+                             "password_env (CAREWATCH_SMTP_PASSWORD unless set)")
+        return None
 
 
 class Settings(_Model):
@@ -156,15 +167,17 @@ def _query(value: str) -> str:
     return value
 
 
+Query = Annotated[str, AfterValidator(_query)]  # a query, checked where it is written (errors name its index)
+
+
 class Evidence(_Model):
     """One weighted query: each hit counts ``weight`` (twice in the headline), at most ``cap`` hits."""
 
-    query: str
+    query: Query
     name: str | None = Field(None, description="how the evidence names a rule (the query itself if not given)")
     weight: float = Field(1.0, description="points per hit")
     cap: int = Field(3, ge=1, description="hits counted at most")
 
-    _check = field_validator("query")(_query)
 
 
 def _evidence_list(value: object) -> object:
@@ -181,13 +194,12 @@ class Topic(_Model):
         (), description="words, word stems (stem*) and \"phrases\": each hit adds its weight (1 unless given)")
     rules: tuple[Evidence, ...] = Field(
         (), description="boolean rules (AND, OR, NOT, brackets, NEAR/n, topic:ID): each that holds adds its weight once")
-    not_counting: tuple[str, ...] = Field(
+    not_counting: tuple[Query, ...] = Field(
         (), description="phrases whose words are not evidence (e.g. \"Birmingham Children's Hospital\")")
-    exclude: tuple[str, ...] = Field((), description="rules that, when they hold, veto the topic")
+    exclude: tuple[Query, ...] = Field((), description="rules that, when they hold, veto the topic")
     min_score: float = Field(3.0, gt=0, description="evidence needed before the topic is given")
 
     _lists = field_validator("terms", "rules", mode="before")(_evidence_list)
-    _queries = field_validator("not_counting", "exclude")(lambda v: tuple(_query(x) for x in v))
 
     @model_validator(mode="after")
     def _something(self) -> "Topic":
@@ -201,21 +213,19 @@ class Relevance(_Model):
     must be named (outside the ``not_places`` phrases) more than other places, and the subject evidence
     must reach ``min_score``."""
 
-    places: tuple[str, ...] = Field(("birmingham",), description="the place: one must be named")
-    not_places: tuple[str, ...] = Field((), description="phrases naming the place that are not it (\"Birmingham, Alabama\")")
-    other_places: tuple[str, ...] = Field((), description="other places: when named more often than ours, not relevant")
+    places: tuple[Query, ...] = Field(("birmingham",), description="the place: one must be named")
+    not_places: tuple[Query, ...] = Field((), description="phrases naming the place that are not it (\"Birmingham, Alabama\")")
+    other_places: tuple[Query, ...] = Field((), description="other places: when named more often than ours, not relevant")
     subjects: tuple[Evidence, ...] = Field(
         ("children's services", "children's social care"), description="subject evidence, weighted like topic terms")
     rules: tuple[Evidence, ...] = ()
-    not_counting: tuple[str, ...] = Field((), description="phrases whose words are not subject evidence")
-    exclude: tuple[str, ...] = Field((), description="rules that, when they hold, make an article irrelevant")
+    not_counting: tuple[Query, ...] = Field((), description="phrases whose words are not subject evidence")
+    exclude: tuple[Query, ...] = Field((), description="rules that, when they hold, make an article irrelevant")
     min_score: float = Field(3.0, gt=0)
     opening_words: int = Field(60, ge=0, description="a single mention of the place counts only within the headline "
                                "and this many words (or from a local source)")
 
     _lists = field_validator("subjects", "rules", mode="before")(_evidence_list)
-    _queries = field_validator("places", "not_places", "other_places", "not_counting", "exclude")(
-        lambda v: tuple(_query(x) for x in v))
 
 
 class Topics(_Model):
@@ -248,20 +258,50 @@ class Entities(_Model):
     entities: dict[str, Entity] = {}
 
 
+DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
 class Subscriber(_Model):
+    """Who gets digests, how often, through which channels, and for what."""
+
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     name: str
-    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    email: str | None = Field(None, pattern=r"^[^@\s]+@[^@\s]+$", description="digests by email (the smtp settings)")
+    channels: tuple[str, ...] = Field((), description="other channels as apprise URLs (slack://, tgram://, matrix://, "
+                                      "discord://, json:// webhooks, ...); write secrets as ${ENV_VAR}")
     frequency: Literal["immediate", "daily", "weekly"] = "daily"
-    channel: Literal["email"] = "email"
-    keywords: tuple[str, ...] = ()
-    topics: tuple[str, ...] = ()
+    at: str = Field("08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="daily/weekly: the time, Europe/London")
+    day: Literal[DAYS] = Field("monday", description="weekly: the day")  # type: ignore[valid-type]
+    rules: tuple[Query, ...] = Field((), description="queries (words, \"phrases\", AND/OR/NOT, brackets, prefix*, NEAR/n, "
+                                   "topic:, source:, entity:); an article matching any one is selected")
+    keywords: tuple[str, ...] = Field((), description="shorthand: each is a word or phrase rule")
+    topics: tuple[str, ...] = Field((), description="shorthand: each is a topic:ID rule")
+    sources: tuple[str, ...] = Field((), description="only articles from these sources (all when empty)")
+    include_irrelevant: bool = Field(False, description="also articles judged not about Birmingham's children's care")
+
+    @field_validator("channels")
+    @classmethod
+    def _apprise_urls(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for url in v:
+            if not re.match(r"^[a-z][a-z0-9+.-]*://", url):
+                raise ValueError(f"{url!r} is not a channel URL (apprise form, e.g. slack://..., json://host/path)")
+        return v
 
     @model_validator(mode="after")
     def _some_rule(self) -> "Subscriber":
-        if not self.keywords and not self.topics:
-            raise ValueError("a subscriber needs 'keywords' or 'topics' (or both)")
+        if not self.rules and not self.keywords and not self.topics:
+            raise ValueError("a subscriber needs 'rules', 'keywords' or 'topics'")
+        if not self.email and not self.channels:
+            raise ValueError("a subscriber needs an 'email' or 'channels'")
         return self
+
+    def all_rules(self) -> tuple[str, ...]:
+        """Every rule as a query: the rules, then keywords as phrases, then topics."""
+        def phrase(k: str) -> str:
+            k = k.strip()
+            return k if (" " not in k and '"' not in k) else '"' + k.replace('"', "") + '"'
+
+        return self.rules + tuple(phrase(k) for k in self.keywords) + tuple(f"topic:{t}" for t in self.topics)
 
 
 class Alerts(_Model):

@@ -19,12 +19,20 @@ def free_port() -> int:
 
 class _Handler:
     def __init__(self, out_dir: Path | None) -> None:
+        self.mode = "accept"  # accept | refuse (554) | tempfail (451) | drop (hang up after DATA, no reply)
         self.out_dir = out_dir
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self.files: list[Path] = []
 
     async def handle_DATA(self, server, session, envelope):  # noqa: ANN001 - aiosmtpd hook
+        if self.mode == "refuse":
+            return "554 5.7.1 Message refused"
+        if self.mode == "tempfail":
+            return "451 4.3.0 Try again later"
+        if self.mode == "drop":
+            server.transport.abort()  # the connection drops after DATA: the client never hears back
+            return "250 never heard"
         raw = envelope.original_content or envelope.content
         msg = message_from_bytes(raw, policy=policy.default)
         self.messages.append(msg)  # type: ignore[arg-type]
@@ -41,10 +49,35 @@ class _Handler:
 class MailSink:
     """``with MailSink(out_dir) as sink:`` then send to 127.0.0.1:sink.port; read sink.messages."""
 
-    def __init__(self, out_dir: str | Path | None = None) -> None:
+    def __init__(self, out_dir: str | Path | None = None, credentials: tuple[str, str] | None = None) -> None:
+        """``credentials``: require AUTH with this user and password (loopback, so without TLS)."""
         self.handler = _Handler(Path(out_dir) if out_dir else None)
         self.port = free_port()
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.credentials = credentials
+        self.controller = self._controller()
+
+    def _controller(self) -> Controller:
+        if not self.credentials:
+            return Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        from aiosmtpd.smtp import AuthResult, LoginPassword
+
+        user, password = self.credentials
+
+        def check(server, session, envelope, mechanism, auth_data):  # noqa: ANN001, ANN202
+            ok = isinstance(auth_data, LoginPassword) and auth_data.login.decode() == user \
+                and auth_data.password.decode() == password
+            return AuthResult(success=ok, handled=False)
+
+        return Controller(self.handler, hostname="127.0.0.1", port=self.port, authenticator=check,
+                          auth_required=True, auth_require_tls=False)
+
+    @property
+    def mode(self) -> str:
+        return self.handler.mode
+
+    @mode.setter
+    def mode(self, value: str) -> None:
+        self.handler.mode = value
 
     @property
     def messages(self) -> list[EmailMessage]:
@@ -63,4 +96,13 @@ class MailSink:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.controller.stop()
+        self.stop()
+
+    def stop(self) -> None:
+        """The server goes away (connections refused) until start()."""
+        if getattr(self.controller, "_thread", None) is not None:
+            self.controller.stop()
+
+    def start(self) -> None:
+        self.controller = self._controller()
+        self.controller.start()

@@ -171,3 +171,15 @@ def m007_tag_evidence(db: Database) -> None:
     )
     db["article_entities"].create_index(["entity"])
     db["retag_progress"].create({"taxonomy": str, "last_rowid": int, "done": int, "started": str}, pk="taxonomy")
+
+
+@migrations()
+def m008_alert_matching(db: Database) -> None:
+    """Rules matched once per new article (alerts.match), and deliveries retried with backoff."""
+    db["alert_matches"].create(
+        {"subscriber": str, "article_id": str, "matched": str, "rules": str, "terms": str},
+        pk=("subscriber", "article_id"),
+        foreign_keys=[("article_id", "articles", "article_id")],
+    )
+    db["alert_cursor"].create({"subscriber": str, "rules": str, "last_rowid": int}, pk="subscriber")
+    db["deliveries"].add_column("next_attempt", str)  # a failed delivery is retried from then (capped backoff)

@@ -134,10 +134,10 @@ def test_digests_arrive_by_smtp_with_the_right_articles(run):
         assert delivery[1] == "sent" and delivery[2] == msg["Message-ID"]
         rows = [run.db["articles"].get(i) for i in ids]
         stories = {r["story_id"] or r["article_id"] for r in rows}
-        assert msg["Subject"].startswith(f"carewatch: {len(stories)} new — ")  # one entry per story
+        assert msg["Subject"].startswith(f"carewatch: {len(stories)} new (")  # one entry per story
         for r in rows:  # every article is there once: as a story's entry, or as its coverage
             title = r["title"]
-            as_entry = text.count(f". {title}\n")
+            as_entry = text.count(f"* {title}\n")
             as_coverage = text.count(f": {title} — ")
             assert as_entry + as_coverage == 1, title
         assert len(set(ids)) == len(ids)
@@ -175,7 +175,7 @@ def test_status_shows_failing_sources_first_with_their_error(run):
     assert {st for _, st in first_two} == {"erroring"}  # 2 failed crawls: below failing_after (3)
     assert "HTTP 500" in result.stdout and "malformed feed" in result.stdout
     data = json.loads(carewatch("--config", str(ROOT / "demo" / "config"), "--db", str(run.db_path),
-                                "status", "--json").stdout)
+                                "status", "--json").stdout)["sources"]
     assert [h["state"] for h in data[:2]] == ["erroring", "erroring"]
     assert all(h["last_error"] and h["consecutive_failures"] == 2 for h in data[:2])
     assert {h["source_id"]: h["state"] for h in data}["ofsted-reports"] == "warning"

@@ -1,0 +1,477 @@
+"""Alert matching speed: 1,000 subscriber rules against 10,000 new articles, carewatch's matcher
+(``alerts.match.match_new``) beside a naive baseline (one FTS5 query per rule), measured in one run,
+with how far the two agree. Run: ``.venv/bin/python bench/alerts.py [--rules 1000] [--articles 10000]``.
+
+Articles: each 8-25 sentences drawn at random (fixed seed), in paragraphs of three, under a real
+headline. Sentences come from the hand-labelled articles of tests/tagging_set/*.yaml (Birmingham
+children's care) and, when ``../shared/data`` is there, from ~1,200 real news articles
+(``bench.dedup.real_texts``: fundus, readability, trafilatura-eval; read, never copied). 40% of the
+articles are "on the beat" (each sentence from the labelled set with probability 0.6), the rest
+general news (without ../shared/data every sentence is from the labelled set). Every article is
+tagged by the real tagger (``pipelines.tag.Tagger`` over config/topics.yaml and entities.yaml) and
+written to a fresh SQLite file (``store.db.open_db``: the real schema, the FTS5 table ``articles_fts``
+kept by its triggers) as the articles and article_topics rows ``save_article`` writes, in batched
+transactions (no story grouping or LSH bands: matching reads neither). first_seen is within the last
+week of a fixed ``now``. Build time is reported apart and not compared.
+
+Rules: generated with a fixed seed from the articles' vocabulary (words in 0.15%-20% of a sample of
+the articles, letters only): single words, 2-3 word "phrases" (consecutive words of a real sentence),
+prefix* (a word cut to 4+ letters), A AND B, A OR B OR C, A AND NOT B, (A OR B) AND C, A NEAR/5 B
+(A, B from one real sentence, so they can co-occur; C sometimes too) and ~10% topic:X filters
+(alone, or AND a word), X from config/topics.yaml. Operands are mostly words, some prefix* or
+"phrases". Duplicates dropped. Filed as 100 subscribers x 10 rules (frequency immediate,
+``include_irrelevant: true`` so the relevance judgement does not hide matches from either side).
+
+Timed: (a) carewatch: ``match_new(db, config, now)`` end to end on the file: reading the rows,
+building each article's word index, the rule index, evaluating candidate rules, writing
+``alert_matches`` and cursors. (b) baseline: each rule translated to FTS5 (words and "phrases" as
+FTS5 phrases of the rule's own text, prefix* as a prefix phrase, AND/OR/NOT, NEAR(a b, 5); a
+topic:X filter as a join on article_topics, topic:X alone as a plain query of article_topics), then
+1,000 queries over ``articles_fts`` on the same file, each fetching every matching article id (no
+writes). The baseline runs second, on a file whose pages the first run has just read.
+
+Agreement: the (rule, article) pairs each found (carewatch's from alert_matches.rules). They differ
+where the tokenisers do: carewatch drops a possessive 's and other apostrophes (children's =
+children, don't = dont) and keeps _ and £ in words; FTS5's unicode61 splits at every apostrophe
+(children's = children + s, so NEAR distances and phrases shift), folds diacritics, and indexes the
+headline and the text as two columns (a phrase or NEAR cannot span them; carewatch reads one text).
+Disagreements are counted per rule kind and a few are shown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import random
+import re
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from alerts.match import RuleIndex, article_document, match_new  # noqa: E402
+from config import load_config  # noqa: E402
+from config.schema import Alerts, Subscriber  # noqa: E402
+from core.items import Article, article_id_for  # noqa: E402
+from core.query import And, Field, Near, Node, Not, Or, Term, parse, words  # noqa: E402
+from core.urls import url_key  # noqa: E402
+from pipelines.dedupe import content_hash  # noqa: E402
+from pipelines.tag import Tagger  # noqa: E402
+from store.articles import _fields  # noqa: E402
+from store.db import open_db  # noqa: E402
+
+SEED = 20240611
+SET = ROOT / "tests" / "tagging_set"
+DATA = ROOT.parent / "shared" / "data"
+NOW = datetime(2024, 6, 11, 12, 0, tzinfo=timezone.utc)
+PER_SUBSCRIBER = 10
+BEAT_SHARE, BEAT_SENTENCES = 0.4, 0.6
+# rule kinds and their shares of the rule set
+MIX = [("word", 0.18), ("phrase", 0.14), ("prefix", 0.10), ("A AND B", 0.12), ("A OR B OR C", 0.10),
+       ("A AND NOT B", 0.08), ("(A OR B) AND C", 0.09), ("A NEAR/5 B", 0.09), ("topic:X", 0.03),
+       ("topic:X AND A", 0.07)]
+_TOKEN = re.compile(r"[\w'’-]+")
+
+
+# ---------------------------------------------------------------- articles
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+", text.replace("\n", " ")) if s.strip()]
+
+
+def corpus(use_real: bool) -> tuple[dict, str]:
+    """Sentence and headline pools: beat (the labelled set) and general (real texts)."""
+    items = []
+    for f in sorted(SET.glob("*.yaml")):
+        items += yaml.safe_load(f.read_text(encoding="utf-8"))
+    beat = sorted({s for it in items for s in _sentences(it["text"]) if 5 <= len(s.split()) <= 60})
+    beat_titles = sorted({it["title"] for it in items})
+    general, general_titles, note = [], [], "../shared/data not found: labelled set only"
+    if use_real and DATA.is_dir():
+        from bench.dedup import real_texts
+
+        pool, stats = real_texts()
+        general = sorted({s for r in pool for s in _sentences(r["text"]) if 6 <= len(s.split()) <= 60})
+        general_titles = sorted({r["title"].strip() for r in pool if 3 <= len(r["title"].split()) <= 20})
+        note = f"{stats['kept']} real texts from ../shared/data"
+    elif not use_real:
+        note = "--no-real: labelled set only"
+    return {"beat": beat, "beat_titles": beat_titles, "general": general or beat,
+            "general_titles": general_titles or beat_titles}, note
+
+
+def make_articles(n: int, pools: dict, rng: random.Random) -> list[dict]:
+    out = []
+    for i in range(n):
+        on_beat = rng.random() < BEAT_SHARE
+        k = rng.randint(8, 25)
+        s = [rng.choice(pools["beat"] if on_beat and rng.random() < BEAT_SENTENCES else pools["general"])
+             for _ in range(k)]
+        title = rng.choice(pools["beat_titles"] if on_beat else pools["general_titles"])
+        url = f"https://bench{i % 40}.example/news/{i}"
+        when = (NOW - timedelta(seconds=int(7 * 86400 * (n - i) / n))).isoformat(timespec="seconds")
+        out.append({"source_id": f"bench-{i % 40}", "url": url, "title": title, "first_seen": when,
+                    "text": "\n".join(" ".join(s[j: j + 3]) for j in range(0, k, 3))})
+    return out
+
+
+_TAGGER: Tagger | None = None
+
+
+def _tag_worker(a: dict) -> tuple:
+    return _TAGGER.tag(a["title"], a["text"], a["first_seen"][:10])  # type: ignore[union-attr]
+
+
+def tag_all(articles: list[dict], tagger: Tagger) -> list[tuple]:
+    global _TAGGER
+    _TAGGER = tagger
+    procs = max(1, min(2, os.cpu_count() or 1))
+    with mp.get_context("fork").Pool(procs) as pool:
+        return list(pool.imap(_tag_worker, articles, chunksize=100))
+
+
+def write(db, articles: list[dict], tags: list[tuple]) -> None:  # noqa: ANN001
+    """The articles and article_topics rows save_article writes (FTS5 kept by the schema's triggers)."""
+    rows, topics = [], []
+    for a, (tm, relevance, relevant, why, entities) in zip(articles, tags):
+        art = Article(source_id=a["source_id"], url=a["url"], canonical_url=a["url"], url_key=url_key(a["url"]),
+                      title=a["title"], text=a["text"], fetched_at=a["first_seen"], content_hash=content_hash(a["text"]),
+                      topics=tm, relevance=relevance, relevant=relevant, relevance_evidence=why, entities=entities)
+        aid = article_id_for(art.url_key)
+        a["article_id"] = aid
+        rows.append({"article_id": aid, "url": art.url, "canonical_url": art.canonical_url, "url_key": art.url_key,
+                     "source_id": art.source_id, "first_seen": art.fetched_at, "updated": art.fetched_at,
+                     "version": 1, **_fields(art)})
+        topics += [(aid, t.topic, t.score, json.dumps(t.evidence, ensure_ascii=False)) for t in tm]
+    with db.atomic():
+        db["articles"].insert_all(rows, batch_size=500)
+        db.conn.executemany("INSERT INTO article_topics (article_id, topic, score, evidence) VALUES (?, ?, ?, ?)", topics)
+
+
+# ---------------------------------------------------------------- rules
+
+class RuleMaker:
+    def __init__(self, articles: list[dict], pools: dict, topic_ids: list[str], rng: random.Random) -> None:
+        self.rng = rng
+        self.topics = topic_ids
+        sample = rng.sample(articles, min(2000, len(articles)))
+        df = Counter(w for a in sample for w in set(words(f"{a['title']}\n{a['text']}")))
+        lo, hi = max(2, int(0.0015 * len(sample))), 0.20 * len(sample)
+        self.vocab = {w for w, c in df.items() if lo <= c <= hi and re.fullmatch(r"[a-z]{3,}", w)}
+        self.vocab_list = sorted(self.vocab)
+        self.sents = pools["beat"] + (pools["general"] if pools["general"] is not pools["beat"] else [])
+        self.beat = pools["beat"]
+
+    def _sentence(self) -> str:
+        return self.rng.choice(self.beat if self.rng.random() < 0.5 else self.sents)
+
+    def word(self) -> str:
+        return self.rng.choice(self.vocab_list)
+
+    def prefix(self, w: str | None = None) -> str:
+        w = w or self.rng.choice([v for v in self.vocab_list if len(v) >= 6] or self.vocab_list)
+        return w[: self.rng.randint(4, max(4, len(w) - 2))] + "*"
+
+    def phrase(self) -> str:
+        while True:
+            toks = _TOKEN.findall(self._sentence())
+            if len(toks) < 3:
+                continue
+            n = self.rng.choice([2, 2, 3])
+            i = self.rng.randrange(len(toks) - n + 1)
+            got = [t.lower() for t in toks[i: i + n]]
+            if any(w in self.vocab for t in got for w in words(t)) and all(words(t) for t in got):
+                return '"' + " ".join(got) + '"'
+
+    def operand(self, w: str | None = None) -> str:
+        r = self.rng.random()
+        if r < 0.15:
+            return self.phrase()
+        if r < 0.30:
+            return self.prefix(w if w and len(w) >= 5 else None)
+        return w or self.word()
+
+    def pair(self, near: int | None = None) -> tuple[str, str]:
+        """Two vocabulary words of one real sentence (at most ``near`` words apart)."""
+        for _ in range(1000):
+            ws = words(self._sentence())
+            idx = [i for i, w in enumerate(ws) if w in self.vocab]
+            pairs = [(i, j) for i in idx for j in idx if i < j and ws[i] != ws[j]
+                     and (near is None or j - i - 1 <= near)]
+            if pairs:
+                i, j = self.rng.choice(pairs)
+                return ws[i], ws[j]
+        return self.word(), self.word()
+
+    def rule(self, kind: str) -> str:
+        if kind == "word":
+            return self.word()
+        if kind == "phrase":
+            return self.phrase()
+        if kind == "prefix":
+            return self.prefix()
+        if kind == "A AND B":
+            a, b = self.pair()
+            return f"{self.operand(a)} AND {self.operand(b)}"
+        if kind == "A OR B OR C":
+            return " OR ".join(self.operand() for _ in range(3))
+        if kind == "A AND NOT B":
+            return f"{self.operand()} AND NOT {self.operand()}"
+        if kind == "(A OR B) AND C":
+            a, c = self.pair()
+            return f"({self.operand(a)} OR {self.operand()}) AND {self.operand(c)}"
+        if kind == "A NEAR/5 B":
+            a, b = self.pair(near=5)
+            return f"{self.operand(a) if self.rng.random() < 0.8 else self.prefix(a)} NEAR/5 {b}"
+        if kind == "topic:X":
+            return f"topic:{self.rng.choice(self.topics)}"
+        if kind == "topic:X AND A":
+            return f"topic:{self.rng.choice(self.topics)} AND {self.operand()}"
+        raise ValueError(kind)
+
+    def rules(self, n: int) -> list[tuple[str, str]]:
+        """[(kind, rule)] n distinct rules in the MIX shares."""
+        counts = {k: round(share * n) for k, share in MIX}
+        counts["word"] += n - sum(counts.values())
+        out, seen = [], set()
+        for kind, c in counts.items():
+            made, tries = 0, 0
+            while made < c and tries < 100 * c:
+                tries += 1
+                r = self.rule(kind)
+                if r in seen:
+                    continue
+                parse(r)
+                to_fts(r)
+                seen.add(r)
+                out.append((kind, r))
+                made += 1
+        while len(out) < n:  # few topics: topic:X alone runs out of distinct rules
+            r = self.rule("word")
+            if r not in seen:
+                seen.add(r)
+                out.append(("word", r))
+        self.rng.shuffle(out)
+        return out
+
+
+# ---------------------------------------------------------------- baseline: one FTS5 query per rule
+
+def _fts(node: Node) -> str:
+    if isinstance(node, Term):
+        raw = node.text
+        return '"' + raw.rstrip("*").replace('"', '""') + '"' + ("*" if raw.endswith("*") else "")
+    if isinstance(node, Near):
+        if not (isinstance(node.left, Term) and isinstance(node.right, Term)):
+            raise ValueError("FTS5 NEAR takes phrases only")
+        return f"NEAR({_fts(node.left)} {_fts(node.right)}, {node.distance})"
+    if isinstance(node, Or):
+        return " OR ".join(f"({_fts(c)})" for c in node.children)
+    if isinstance(node, And):
+        pos = [c for c in node.children if not isinstance(c, Not)]
+        neg = [c.child for c in node.children if isinstance(c, Not)]
+        if not pos:
+            raise ValueError("FTS5 NOT needs something on its left")
+        return " AND ".join(f"({_fts(c)})" for c in pos) + "".join(f" NOT ({_fts(c)})" for c in neg)
+    raise ValueError(f"no FTS5 form for {node!r}")
+
+
+def to_fts(rule: str) -> tuple[str, list]:
+    """SQL and parameters of the baseline's one query for a rule."""
+    node = parse(rule)
+    parts = list(node.children) if type(node) is And else [node]
+    topics = [p.value for p in parts if isinstance(p, Field) and p.name == "topic"]
+    if any(isinstance(p, Field) and p.name != "topic" for p in parts):
+        raise ValueError("only topic: filters are translated")
+    rest = [p for p in parts if not isinstance(p, Field)]
+    if not rest:
+        sql = "SELECT t0.article_id FROM article_topics t0" + "".join(
+            f" JOIN article_topics t{i} ON t{i}.article_id = t0.article_id" for i in range(1, len(topics)))
+        return sql + " WHERE " + " AND ".join(f"t{i}.topic = ?" for i in range(len(topics))), topics
+    expr = _fts(rest[0] if len(rest) == 1 else And(tuple(rest)))
+    sql = ("SELECT a.article_id FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid"
+           + "".join(f" JOIN article_topics t{i} ON t{i}.article_id = a.article_id" for i in range(len(topics)))
+           + " WHERE articles_fts MATCH ?" + "".join(f" AND t{i}.topic = ?" for i in range(len(topics))))
+    return sql, [expr, *topics]
+
+
+# ---------------------------------------------------------------- run
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rules", type=int, default=1000)
+    parser.add_argument("--articles", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--no-real", action="store_true", help="sentences from the labelled set only (fast start)")
+    parser.add_argument("--examples", type=int, default=4, help="disagreements shown per side")
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    t_all = time.perf_counter()
+
+    print("Build (not compared)")
+    t0 = time.perf_counter()
+    pools, note = corpus(not args.no_real)
+    print(f"  sentences: {len(pools['beat'])} from the labelled set, {len(pools['general'])} general ({note}) "
+          f"[{time.perf_counter() - t0:.1f}s]")
+    t0 = time.perf_counter()
+    articles = make_articles(args.articles, pools, rng)
+    base = load_config(ROOT / "config")
+    tags = tag_all(articles, Tagger(base.topics, base.entities))
+    t_tag = time.perf_counter() - t0
+    tagged = Counter(t.topic for tm in tags for t in tm[0])
+    print(f"  {len(articles)} articles generated and tagged [{t_tag:.1f}s]; "
+          f"{sum(1 for t in tags if t[0])} with a topic, {sum(1 for t in tags if t[2])} relevant; "
+          f"topics: {dict(tagged.most_common())}")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "alerts.db"
+        db = open_db(path)
+        t0 = time.perf_counter()
+        write(db, articles, tags)
+        db.execute("ANALYZE")
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        print(f"  written to a fresh SQLite file (articles + FTS5 triggers + article_topics) "
+              f"[{time.perf_counter() - t0:.1f}s], {path.stat().st_size / 1e6:.0f} MB")
+
+        t0 = time.perf_counter()
+        maker = RuleMaker(articles, pools, sorted(base.topics.topics), random.Random(args.seed + 1))
+        rules = maker.rules(args.rules)
+        kind_of = {r: k for k, r in rules}
+        n_subs = (len(rules) + PER_SUBSCRIBER - 1) // PER_SUBSCRIBER
+        subs = tuple(Subscriber(id=f"bench-{i:04d}", name=f"Bench subscriber {i}", email=f"bench{i}@example.org",
+                                frequency="immediate", include_irrelevant=True,
+                                rules=tuple(r for _, r in rules[i * PER_SUBSCRIBER: (i + 1) * PER_SUBSCRIBER]))
+                     for i in range(n_subs))
+        config = base.model_copy(update={"alerts": Alerts(subscribers=subs),
+                                         "settings": base.settings.model_copy(update={"alert_max_age_days": 30})})
+        print(f"  {len(rules)} rules ({n_subs} subscribers x {PER_SUBSCRIBER}) from a vocabulary of "
+              f"{len(maker.vocab)} words [{time.perf_counter() - t0:.1f}s]: "
+              + ", ".join(f"{k} {c}" for k, c in Counter(k for k, _ in rules).items()))
+        print("  e.g. " + " | ".join(r for _, r in rules[:8]))
+
+        # (a) carewatch, end to end
+        t0 = time.perf_counter()
+        found = match_new(db, config, NOW)
+        t_cw = time.perf_counter() - t0
+        ours: set[tuple[str, str]] = set()
+        for sid, aid, fired in db.execute("SELECT subscriber, article_id, rules FROM alert_matches"):
+            ours.update((r, aid) for r in json.loads(fired))
+
+        # where carewatch's time goes (not part of the comparison): the same work again, in memory
+        t0 = time.perf_counter()
+        docs = [article_document(r) for r in db.query("SELECT rowid, * FROM articles ORDER BY rowid")]
+        t_docs = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        index = RuleIndex()
+        for s in subs:
+            for r in s.all_rules():
+                index.add(s.id, r)
+        cands = 0
+        for d in docs:
+            cands += len(index.candidates(d))
+            index.match(d)
+        t_eval = time.perf_counter() - t0
+        del docs
+
+        # (b) baseline: one FTS5 query per rule
+        per_rule = []
+        theirs: set[tuple[str, str]] = set()
+        t0 = time.perf_counter()
+        for _, rule in rules:
+            t1 = time.perf_counter()
+            sql, params = to_fts(rule)
+            ids = db.execute(sql, params).fetchall()
+            theirs.update((rule, aid) for (aid,) in ids)
+            per_rule.append((time.perf_counter() - t1, rule))
+        t_fts = time.perf_counter() - t0
+
+        n = len(articles)
+        print(f"\nMatching {n} articles against {len(rules)} rules (same SQLite file)")
+        print(f"  {'':<44}{'seconds':>9}{'articles/s':>12}{'(rule, article) matches':>25}")
+        print(f"  {'carewatch match_new (end to end)':<44}{t_cw:>9.2f}{n / t_cw:>12.0f}{len(ours):>25}"
+              f"   ({found} alert_matches rows)")
+        print(f"  {f'baseline: {len(rules)} FTS5 queries, one per rule':<44}{t_fts:>9.2f}{n / t_fts:>12.0f}{len(theirs):>25}")
+        print(f"  ratio baseline/carewatch: {t_fts / t_cw:.2f}  (> 1: carewatch faster)")
+        print(f"  carewatch's time, measured again apart: reading rows + word index per article {t_docs:.2f}s, "
+              f"rule index + candidates + evaluation {t_eval:.2f}s ({cands / n:.0f} of {len(rules)} rules evaluated "
+              f"per article), the rest (writing {found} alert_matches rows, cursors) ~{max(0.0, t_cw - t_docs - t_eval):.2f}s")
+        with db.atomic():
+            t0 = time.perf_counter()
+            db.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
+            t_idx = time.perf_counter() - t0
+        print(f"  the baseline's index is built at write time (FTS5 triggers), not in its time above: rebuilding "
+              f"articles_fts over the {n} articles takes {t_idx:.2f}s; baseline + index rebuild "
+              f"{t_fts + t_idx:.2f}s, ratio to carewatch {(t_fts + t_idx) / t_cw:.2f}")
+        per_rule.sort(reverse=True)
+        ms = sorted(1000 * t for t, _ in per_rule)
+        print(f"  baseline per rule: median {ms[len(ms) // 2]:.2f} ms, p95 {ms[int(0.95 * len(ms))]:.2f} ms, "
+              f"slowest {ms[-1]:.1f} ms ({per_rule[0][1]})")
+
+        both = ours & theirs
+        print(f"\nAgreement: {len(both)} pairs found by both, {len(ours - theirs)} by carewatch only, "
+              f"{len(theirs - ours)} by the baseline only; Jaccard {len(both) / max(1, len(ours | theirs)):.4f}; "
+              f"rules with identical results {sum(1 for _, r in rules if {a for x, a in ours if x == r} == {a for x, a in theirs if x == r})}"
+              f"/{len(rules)}")
+        print(f"  {'rule kind':<18}{'rules':>6}{'carewatch':>11}{'baseline':>10}{'both':>8}{'cw only':>9}{'fts only':>9}")
+        per = defaultdict(Counter)
+        for r, _ in ours:
+            per[kind_of[r]]["ours"] += 1
+        for r, _ in theirs:
+            per[kind_of[r]]["theirs"] += 1
+        for r, _ in both:
+            per[kind_of[r]]["both"] += 1
+        for kind, _ in MIX:
+            c = per[kind]
+            nk = sum(1 for k, _ in rules if k == kind)
+            if nk:
+                print(f"  {kind:<18}{nk:>6}{c['ours']:>11}{c['theirs']:>10}{c['both']:>8}"
+                      f"{c['ours'] - c['both']:>9}{c['theirs'] - c['both']:>9}")
+
+        rows = {r["article_id"]: r for r in db.query("SELECT * FROM articles")}
+        show(db, rows, sorted(ours - theirs), "carewatch only", args.examples, random.Random(args.seed + 2))
+        show(db, rows, sorted(theirs - ours), "baseline only", args.examples, random.Random(args.seed + 3))
+        db.close()
+    print(f"\ntotal {time.perf_counter() - t_all:.0f}s")
+
+
+def _context(tokens: list[str], a: int, b: int, around: int = 6) -> str:
+    return " ".join(tokens[max(0, a - around): a] + ["["] + tokens[a: b + 1] + ["]"] + tokens[b + 1: b + 1 + around])
+
+
+def show(db, rows: dict, pairs: list, label: str, k: int, rng: random.Random) -> None:  # noqa: ANN001
+    if not pairs or not k:
+        return
+    print(f"\n  e.g. {label}:")
+    by_rule: dict[str, list[str]] = defaultdict(list)
+    for r, a in pairs:
+        by_rule[r].append(a)
+    for rule in rng.sample(sorted(by_rule), min(k, len(by_rule))):
+        aid = rng.choice(by_rule[rule])
+        row = rows[aid]
+        sql, params = to_fts(rule)
+        expr = params[0] if not sql.startswith("SELECT t0") else "(topic join only)"
+        doc = article_document(row)
+        res = parse(rule).evaluate(doc)
+        if res.hits:
+            h = res.hits[0]
+            why = "carewatch hit: " + _context(doc.surface, h[1], h[2])
+        else:
+            rowid = db.execute("SELECT rowid FROM articles WHERE article_id = ?", [aid]).fetchone()[0]
+            snip = db.execute("SELECT snippet(articles_fts, -1, '[', ']', '…', 14) FROM articles_fts "
+                              "WHERE articles_fts MATCH ? AND rowid = ?", [params[0], rowid]).fetchone() \
+                if not sql.startswith("SELECT t0") else None
+            why = "FTS5 snippet: " + (snip[0].replace("\n", " ") if snip else "-")
+        print(f"    {rule!r}  (FTS5 {expr!r}), {len(by_rule[rule])} such articles; {aid}: {why}")
+
+
+if __name__ == "__main__":
+    main()
