@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
+from alerts.match import matched_terms
 from config.schema import DAYS, Subscriber
 
 LONDON = ZoneInfo("Europe/London")
@@ -75,7 +76,8 @@ def matching_articles(db: Database, sub: Subscriber, now: datetime, max_age_days
     for values in rows.fetchall():
         article = dict(zip(cols, values))
         rules = json.loads(article.pop("matched_rules") or "[]")
-        terms = json.loads(article.pop("matched_terms") or "[]")
+        terms = article.pop("matched_terms")
+        terms = json.loads(terms) if terms else matched_terms(article, rules)
         out.append(Match(article, tuple(rules), None, tuple(terms)))
     return out + edited_articles(db, sub)
 

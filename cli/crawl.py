@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import resource
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +19,45 @@ from core.errors import CarewatchError
 from core.items import Fetch, utcnow_iso
 from store.db import open_db
 from store.fetches import record_fetch
+
+
+RUNNING: set[subprocess.Popen] = set()  # crawl processes of this process, for stop_all()
+STOPPING = threading.Event()
+
+
+def _child_limits(memory_mb: int):  # noqa: ANN202
+    """In the child before it runs: die with the parent (Linux), and cap its address space, so a crawl
+    that hangs or blows up cannot outlive or take down the daemon."""
+    def limit() -> None:
+        try:
+            import ctypes
+
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+        try:
+            resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 2**20, memory_mb * 2**20))
+        except (ValueError, OSError):
+            pass
+
+    return limit
+
+
+def stop_all(grace: float = 20.0) -> None:
+    """Ask every running crawl to stop (SIGTERM: Scrapy finishes the requests in flight and closes),
+    then kill what is still running after ``grace`` seconds. Stored items are kept; the next crawl
+    picks up where this one stopped."""
+    STOPPING.set()
+    procs = list(RUNNING)
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+    deadline = time.monotonic() + grace
+    for p in procs:
+        try:
+            p.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            p.kill()
 
 
 @dataclass
@@ -54,7 +97,9 @@ def run_crawl(
     with tempfile.TemporaryDirectory(prefix="carewatch-crawl-") as tmp:
         job = Path(tmp) / "job.json"
         stats = Path(tmp) / "stats.json"
-        job.write_text(json.dumps({"config": config.directory, "db": str(db_path), "sources": ids,
+        snapshot = Path(tmp) / "config.json"  # the child uses exactly this config, whatever the YAML says now
+        snapshot.write_text(config.model_dump_json(), encoding="utf-8")
+        job.write_text(json.dumps({"config": str(snapshot), "db": str(db_path), "sources": ids,
                                    "stats": str(stats), "log_level": log_level,
                                    "settings": config.settings.model_dump(mode="json"),
                                    "since": since, "max_pages": max_pages}))
@@ -64,21 +109,24 @@ def run_crawl(
             env.pop("no_proxy", None)
             env.pop("NO_PROXY", None)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH")]))
+        proc = subprocess.Popen([sys.executable, "-m", "cli.crawl_process", str(job)], env=env,
+                                stdin=subprocess.DEVNULL, preexec_fn=_child_limits(config.settings.crawl_memory_mb))
+        RUNNING.add(proc)
         try:
-            proc = subprocess.run(
-                [sys.executable, "-m", "cli.crawl_process", str(job)],
-                env=env,
-                timeout=config.settings.crawl_timeout,
-                stdin=subprocess.DEVNULL,
-            )
-            returncode = proc.returncode
+            returncode = proc.wait(timeout=config.settings.crawl_timeout)
         except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
             returncode = -9
             for sid in ids:
                 record_fetch(db, Fetch(sid, config.source(sid).url, started, "error", error_kind="timeout",
                                        error=f"crawl exceeded {config.settings.crawl_timeout:.0f}s and was stopped"))
+        finally:
+            RUNNING.discard(proc)
         counts = json.loads(stats.read_text()) if stats.exists() else {}
-    if returncode not in (0, -9):
+    if returncode == -15 and STOPPING.is_set():
+        pass  # stopped on purpose (the daemon is shutting down): nothing failed, the next run resumes
+    elif returncode not in (0, -9):
         for sid in ids:
             record_fetch(db, Fetch(sid, config.source(sid).url, started, "error", error_kind="crash",
                                    error=f"crawl process exited with code {returncode}"))

@@ -422,6 +422,13 @@ def status(state: _State, as_json: bool) -> None:
             click.echo(f"{'':28} {'':8} {'':>8}  ! {h.last_error}")
         elif h.state == "warning":
             click.echo(f"{'':28} {'':8} {'':>8}  ! {h.failed_pages} page(s) failed, last: {h.last_error}")
+    jobs = db.execute("SELECT job, max(started), status FROM job_runs GROUP BY job ORDER BY job").fetchall()
+    size = sum(os.path.getsize(p) for p in (state.db_path(), state.db_path() + "-wal") if os.path.exists(p))
+    click.echo(f"\nDatabase: {state.db_path()} ({size / 1e6:.1f} MB)")
+    if jobs:
+        running = [j for j, _, st in jobs if st == "running"]
+        click.echo(f"Daemon runs: {len(jobs)} job(s), last {max(j[1] for j in jobs)}"
+                   + (f"; running now: {', '.join(running)}" if running else ""))
     if waiting:
         click.echo(f"\nDigests waiting to be delivered: {len(waiting)}")
         for w in waiting:
@@ -433,6 +440,35 @@ def status(state: _State, as_json: bool) -> None:
         click.echo("\nDigests waiting to be delivered: none")
     if any(h.state in ("failing", "erroring") for h in health) or any(w.attempts for w in waiting):
         sys.exit(1)
+
+
+# -- backup / restore --------------------------------------------------------------------------
+@cli.command()
+@click.argument("dest", metavar="FILE_OR_DIR")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_obj
+def backup(state: _State, dest: str, as_json: bool) -> None:
+    """Copy the archive while it is in use (SQLite's online backup), checked."""
+    from store.backup import backup as do_backup
+
+    result = _run(do_backup, state.db_path(), dest)
+    _echo_json(result) if as_json else click.echo(f"Backed up {result['articles']} articles to {result['backup']} "
+                                                  f"({result['bytes'] / 1e6:.1f} MB)")
+
+
+@cli.command()
+@click.argument("backup_file", metavar="FILE")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_obj
+def restore(state: _State, backup_file: str, yes: bool) -> None:
+    """Replace the archive with a backup (stop the daemon first; the current one is kept aside)."""
+    from store.backup import restore as do_restore
+
+    if not yes:
+        click.confirm(f"Replace {state.db_path()} with {backup_file}?", abort=True)
+    result = _run(do_restore, backup_file, state.db_path())
+    click.echo(f"Restored {result['articles']} articles into {result['restored']}"
+               + (f"; the previous database is kept as {result['previous']}" if result["previous"] else ""))
 
 
 # -- serve -----------------------------------------------------------------------------------
@@ -454,10 +490,11 @@ def serve(state: _State, host: str, port: int) -> None:
 @cli.command()
 @click.pass_obj
 def run(state: _State) -> None:
-    """Run as a daemon: crawl on schedule and send the digests that are due."""
-    from cli.daemon import run_daemon
+    """Run as a daemon: crawl each source on its schedule, send digests as they fall due, keep house.
+    SIGTERM/SIGINT stop it cleanly; SIGHUP re-reads the config (an invalid one is rejected)."""
+    from daemon.service import run_daemon
 
-    _run(run_daemon, state.config, state.db_path())
+    sys.exit(_run(run_daemon, state.config, state.db_path()))
 
 
 # -- config ----------------------------------------------------------------------------------
@@ -477,3 +514,9 @@ def config_check(state: _State) -> None:
 
 def main() -> None:  # pragma: no cover
     cli()
+
+
+# -- reprocess (cli/reprocess.py) ------------------------------------------------------------
+from cli.reprocess import reprocess  # noqa: E402
+
+cli.add_command(reprocess)

@@ -77,6 +77,8 @@ def _read(path: Path, model: type[BaseModel]) -> BaseModel:
 def load_config(directory: str | os.PathLike[str] | None = None) -> Config:
     """Load and validate every file of the config folder; raise ConfigError naming file, line, field."""
     d = find_config_dir(directory)
+    if d.is_file() and d.suffix == ".json":  # a snapshot a parent process handed to its crawl child
+        return Config.model_validate_json(d.read_text(encoding="utf-8"))
     if not d.is_dir():
         raise ConfigError(f"{d}: config folder not found (use --config DIR or $CAREWATCH_CONFIG)")
     settings = _read(d / "settings.yaml", Settings) if (d / "settings.yaml").exists() else Settings()

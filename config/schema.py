@@ -40,6 +40,13 @@ class Smtp(_Model):
         return None
 
 
+class Operator(_Model):
+    email: str | None = Field(None, pattern=r"^[^@\s]+@[^@\s]+$")
+    channels: tuple[str, ...] = ()
+    source_failing_hours: float = Field(24, gt=0, description="a source failing this long is reported")
+    digest_stuck_hours: float = Field(6, gt=0, description="a digest undelivered this long is reported")
+
+
 class Settings(_Model):
     database: str = "carewatch.db"
     user_agent: str = "carewatch/0.1 (+https://github.com/carewatch; mailto:carewatch@example.org)"
@@ -67,6 +74,21 @@ class Settings(_Model):
     failing_after: int = Field(3, ge=1, description="failed crawls in a row before a source is 'failing'")
     retry_failing_max_hours: float = Field(24, gt=0, description="cap of the backoff between retries of a failing source")
     crawl_interval_minutes: int = Field(60, ge=5, description="the daemon crawls every source this often")
+    schedule_jitter_seconds: float = Field(30, ge=0, description="random delay added to each scheduled crawl")
+    alerts_check_seconds: float = Field(60, gt=0, description="how often the daemon looks for due digests")
+    max_parallel_crawls: int = Field(2, ge=1, description="crawls (child processes) the daemon runs at once")
+    crawl_memory_mb: int = Field(4096, ge=256, description="address-space limit of a crawl's child process")
+    health_port: int | None = Field(8765, ge=0, le=65535, description="the daemon's health endpoint on 127.0.0.1 "
+                                    "(GET /health); 0 picks a free port, null turns it off")
+    log_file: str | None = Field(None, description="JSON-lines log (rotated); default: standard error only")
+    log_max_mb: float = Field(10, gt=0)
+    log_backups: int = Field(5, ge=0)
+    fetch_retention_days: int = Field(180, ge=1, description="fetch log rows older than this are deleted daily "
+                                      "(the latest of each source is kept)")
+    operator: "Operator | None" = Field(None, description="who hears when a source has failed for a day or digests "
+                                        "are stuck")
+    raw_dir: str | None = Field(None, description="where raw responses are kept as WARC files, so any article can be "
+                                "re-extracted later (carewatch reprocess); default: beside the database, <db>-raw/")
     alert_max_age_days: int = Field(30, ge=1, description="never alert articles first seen longer ago")
     smtp: Smtp = Smtp()
 
@@ -76,8 +98,8 @@ class Settings(_Model):
         return v if v is None else _http_url(v)
 
 
-_DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
-_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 def duration_seconds(text: str) -> int:
@@ -117,6 +139,8 @@ class Source(_Model):
     url_pattern: str | None = Field(None, description="keep only article URLs matching this regular expression")
     cadence: str = Field("30d", description="how often this source normally publishes; longer silence is flagged")
     enabled: bool = True
+    schedule: str | None = Field(None, description="when the daemon crawls it: 'every 15m' (s, m, h, d) or a cron line "
+                                 "('0 7 * * 1-5', Europe/London); default: every crawl_interval_minutes")
     notes: str | None = None
 
     @field_validator("url")
@@ -128,6 +152,23 @@ class Source(_Model):
     @classmethod
     def _cadence(cls, v: str) -> str:
         duration_seconds(v)
+        return v
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        if v.startswith("every "):
+            if duration_seconds(v[6:].strip()) < 1:
+                raise ValueError("a schedule must be at least 'every 1s'")
+            return v
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(v)
+        except ValueError as e:
+            raise ValueError(f"not 'every N(s|m|h|d)' nor a valid cron line: {e}") from None
         return v
 
     @field_validator("url_pattern")

@@ -85,6 +85,8 @@ class Article:
     entities: tuple[EntityMatch, ...] = ()
     duplicate_of: str | None = None  # article_id this is a copy of
     duplicate_reason: str | None = None
+    # free-form; "capture": where the raw response is kept (scrapers.warc: warc_file, offset, length,
+    # sha256, record_id, fetched, url, status, content_type), recorded by the store (store.captures)
     extra: dict = field(default_factory=dict)
 
 

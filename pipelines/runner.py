@@ -16,12 +16,13 @@ class Stages:
         self.tagger = tagger
         self.deduper = Deduper(seen)
 
-    def run(self, article: Article, include_keywords: tuple[str, ...] = ()) -> Article:
+    def run(self, article: Article, include_keywords: tuple[str, ...] = (), local: bool = False) -> Article:
+        """``include_keywords`` and ``local``: the source's, as the crawl's TagPipeline applies them."""
         article = self.deduper.check(canonicalise(extract(article)))
-        return tag(article, self.tagger, include_keywords)
+        return tag(article, self.tagger, include_keywords, local)
 
 
 def run_stages(article: Article, tagger: Tagger, seen: SeenIndex | None = None,
-               include_keywords: tuple[str, ...] = ()) -> Article:
+               include_keywords: tuple[str, ...] = (), local: bool = False) -> Article:
     """One article through every stage (without storing it)."""
-    return Stages(tagger, seen).run(article, include_keywords)
+    return Stages(tagger, seen).run(article, include_keywords, local)

@@ -10,6 +10,7 @@ from sqlite_utils import Database
 
 from core.items import Article, article_id_for
 from core.lsh import band_keys
+from store.captures import record_capture
 from store.stories import assign_story, story_terms
 from store.versions import word_diff
 
@@ -66,6 +67,7 @@ def _replace_current(db: Database, article_id: str, current: dict, article: Arti
     db["articles"].update(article_id, update)
     _insert_topics(db, article_id, article)
     _index_bands(db, article_id, article)
+    record_capture(db, article_id, article)
 
 
 def _index_bands(db: Database, article_id: str, article: Article) -> None:
@@ -117,6 +119,7 @@ def save_article(db: Database, article: Article, edit_alert_share: float = 0.05,
             )
             _insert_topics(db, article_id, article)
             _index_bands(db, article_id, article)
+            record_capture(db, article_id, article)
             assign_story(db, article_id, article.source_id, article.published or now,
                          story_terms(article.title, article.text), *story)
             return "new"
@@ -128,6 +131,29 @@ def save_article(db: Database, article: Article, edit_alert_share: float = 0.05,
             return "unchanged"  # a text this article already had: never flip back to it
         _replace_current(db, row[0], current, article, article.url, edit_alert_share)
         return "updated"
+
+
+def save_reextracted(db: Database, article_id: str, article: Article) -> Literal["unchanged", "changed", "version"]:
+    """Store what re-extracting a stored article from its raw response gave (``carewatch reprocess``),
+    in the caller's transaction. Every stored field the pipelines make is compared: all equal,
+    nothing is written ("unchanged"); a different title or text becomes a new version as a crawl's
+    edit does, the old one kept with its diff ("version"), but is not flagged ``edited``: the
+    publisher changed nothing, so subscribers are not sent it as an edit; other fields (date,
+    authors, tags...) are corrected in place ("changed")."""
+    current = db["articles"].get(article_id)
+    fields = {**_fields(article), "canonical_url": article.canonical_url}
+    if all(current.get(k) == v for k, v in fields.items()):
+        return "unchanged"
+    outcome: Literal["changed", "version"] = "changed"
+    if (current["title"], current["text"]) != (article.title, article.text):
+        diff = word_diff(f"{current['title']}\n{current['text']}", f"{article.title}\n{article.text}")
+        _keep_version(db, article_id, current, article.fetched_at, diff)
+        fields.update(updated=article.fetched_at, version=current["version"] + 1)
+        outcome = "version"
+    db["articles"].update(article_id, fields)
+    _insert_topics(db, article_id, article)
+    _index_bands(db, article_id, article)
+    return outcome
 
 
 def save_tags(db: Database, article_id: str, article: Article) -> None:

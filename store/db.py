@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import sqlite_utils
@@ -12,12 +14,39 @@ from core.errors import StoreError
 from store.migrations import migrations
 
 
+class Database(sqlite_utils.Database):
+    """sqlite-utils' Database whose transactions take the write lock when they begin (BEGIN
+    IMMEDIATE). A deferred transaction that reads and then writes fails at once with "database is
+    locked" when another process wrote in between (WAL cannot upgrade a stale snapshot); taking the
+    lock first makes it wait its turn (the busy timeout) instead, so parallel crawls, the digest job
+    and Datasette readers share the file safely."""
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator["Database"]:
+        if self.conn.in_transaction:
+            with super().atomic():
+                yield self
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.conn.rollback()
+            raise
+        else:
+            try:
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.rollback()
+                raise
+
+
 def open_db(path: str | os.PathLike[str], *, migrate: bool = True) -> sqlite_utils.Database:
     p = Path(path)
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(p), timeout=30, check_same_thread=False)
-        db = sqlite_utils.Database(conn)
+        db = Database(conn)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")

@@ -183,3 +183,26 @@ def m008_alert_matching(db: Database) -> None:
     )
     db["alert_cursor"].create({"subscriber": str, "rules": str, "last_rowid": int}, pk="subscriber")
     db["deliveries"].add_column("next_attempt", str)  # a failed delivery is retried from then (capped backoff)
+
+
+@migrations()
+def m010_job_runs(db: Database) -> None:
+    """The daemon's runs: when each job last ran (schedules survive a restart) and that none overlap."""
+    db["job_runs"].create({"id": int, "job": str, "started": str, "finished": str, "status": str, "detail": str},
+                          pk="id")
+    db["job_runs"].create_index(["job", "started"])
+    db["operator_notices"].create({"key": str, "sent": str, "message": str}, pk="key")
+
+
+@migrations()
+def m009_captures(db: Database) -> None:
+    """Where the raw response behind each article's current text is kept (scrapers.warc): a WARC
+    record, by file (relative to raw_dir), offset and length; ``carewatch reprocess`` reads it back."""
+    db["captures"].create(
+        {"id": int, "article_id": str, "url": str, "warc_file": str, "offset": int, "length": int, "sha256": str,
+         "record_id": str, "fetched": str, "content_type": str, "status": int},
+        pk="id",
+        not_null={"article_id", "warc_file", "offset", "length"},
+        foreign_keys=[("article_id", "articles", "article_id")],
+    )
+    db["captures"].create_index(["article_id"])

@@ -1,0 +1,1 @@
+"""The daemon: schedules, health, logs (``carewatch run``)."""

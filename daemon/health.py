@@ -1,0 +1,79 @@
+"""A small health endpoint on 127.0.0.1 for monitoring (http.server in a thread): ``GET /health``
+answers JSON — each source's state, digests waiting, database size, the scheduler's next runs — with
+status 200 when nothing needs a person and 503 when a source is failing or a digest is stuck."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import asdict
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
+
+from alerts.health import outbox
+from daemon.jobs import database_size
+from store.db import open_db
+from store.fetches import source_health
+
+if TYPE_CHECKING:
+    from daemon.service import Daemon
+
+
+def health_report(daemon: "Daemon") -> tuple[int, dict]:
+    db = open_db(daemon.db_path)
+    try:
+        sources = source_health(db, daemon.config)
+        waiting = outbox(db)
+        running = [r[0] for r in db.execute("SELECT job FROM job_runs WHERE status = 'running'").fetchall()]
+    finally:
+        db.close()
+    problems = [f"source {h.source_id} is {h.state}: {h.last_error}" for h in sources if h.state == "failing"]
+    problems += [f"digest #{w.delivery_id} for {w.subscriber} stuck: {w.last_error}" for w in waiting if w.stuck]
+    report = {
+        "status": "ok" if not problems else "needs attention",
+        "problems": problems,
+        "sources": {h.source_id: {"state": h.state, "last_fetch": h.last_fetch, "last_error": h.last_error}
+                    for h in sources},
+        "outbox": [asdict(w) for w in waiting],
+        "running": running,
+        "database_bytes": database_size(daemon.db_path),
+        "next_runs": daemon.next_runs(),
+    }
+    return (200 if not problems else 503), report
+
+
+class HealthServer:
+    def __init__(self, daemon: "Daemon", port: int) -> None:
+        self.daemon = daemon
+        self.config = daemon.config
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                if self.path.split("?")[0] not in ("/health", "/"):
+                    self.send_error(404)
+                    return
+                try:
+                    code, report = health_report(outer.daemon)
+                except Exception as e:  # noqa: BLE001 - the endpoint must answer even when the archive does not
+                    code, report = 500, {"status": "error", "error": repr(e)}
+                body = json.dumps(report, indent=2, default=str).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, name="health", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

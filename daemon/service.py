@@ -1,0 +1,141 @@
+"""``carewatch run``: the daemon.
+
+APScheduler 3.x (BackgroundScheduler, a pool of ``max_parallel_crawls`` threads) runs one job per
+source on the source's own schedule (``every 15m`` or a cron line, Europe/London, with jitter), a
+digest job every ``alerts_check_seconds`` (each subscriber's own due times are kept by the alerts
+package), and hourly housekeeping. Each crawl runs in its own child process (cli.crawl), so a hang
+is killed at ``crawl_timeout``, a memory blow-up hits the child's ``crawl_memory_mb`` limit, and a
+crash is recorded: the daemon goes on.
+
+Schedule state lives in carewatch's own SQLite (``job_runs``), not in APScheduler's SQLAlchemy job
+store: the jobs are rebuilt from the YAML at every start and on every reload, so the YAML stays the
+one place schedules are edited, and each source's first run after a start is its last run plus its
+interval (missed runs after downtime are coalesced into one, never a stampede). One job per source
+with ``max_instances=1`` means a source never overlaps itself.
+
+Signals: SIGTERM or SIGINT stops cleanly (no new runs; running crawls are asked to stop, killed
+after a grace period; items already stored stay, the next start resumes), exit code 0. SIGHUP
+re-reads the config folder: a valid one replaces the jobs, an invalid one is rejected (logged with
+its file, line and field) and the old one keeps running.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import signal
+import threading
+from datetime import datetime, timedelta, timezone
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from alerts.rules import LONDON
+from cli.crawl import stop_all
+from config import load_config
+from config.schema import Config, Source, duration_seconds
+from core.errors import ConfigError
+from daemon import jobs
+from daemon.health import HealthServer
+from daemon.logs import event, setup_logging
+from store.db import open_db
+
+
+def trigger_for(source: Source, config: Config):  # noqa: ANN201
+    jitter = config.settings.schedule_jitter_seconds or None
+    if source.schedule and not source.schedule.startswith("every "):
+        return CronTrigger.from_crontab(source.schedule, timezone=LONDON), None
+    seconds = duration_seconds(source.schedule[6:]) if source.schedule else config.settings.crawl_interval_minutes * 60
+    return IntervalTrigger(seconds=seconds, jitter=jitter, timezone=timezone.utc), seconds
+
+
+class Daemon:
+    def __init__(self, config: Config, db_path: str) -> None:
+        self.config = config
+        self.db_path = db_path
+        self.stop_event = threading.Event()
+        self.reload_event = threading.Event()
+        self.scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(config.settings.max_parallel_crawls),
+                       "light": ThreadPoolExecutor(2)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone=timezone.utc)
+        self.health: HealthServer | None = None
+
+    # -- jobs ---------------------------------------------------------------------------------
+    def _first_run(self, job: str, seconds: float | None, now: datetime) -> datetime:
+        """Last run + interval, or now: a restart neither repeats a fresh crawl nor loses a due one."""
+        db = open_db(self.db_path)
+        last = db.execute("SELECT max(started) FROM job_runs WHERE job = ?", [job]).fetchone()[0]
+        db.close()
+        if not last or seconds is None:
+            return now + timedelta(seconds=random.uniform(0, min(5.0, self.config.settings.schedule_jitter_seconds)))
+        return max(now, datetime.fromisoformat(last) + timedelta(seconds=seconds))
+
+    def build_jobs(self) -> None:
+        config, now = self.config, datetime.now(timezone.utc)
+        self.scheduler.remove_all_jobs()
+        for source in config.sources:
+            if not source.enabled:
+                continue
+            trigger, seconds = trigger_for(source, config)
+            job = f"crawl:{source.id}"
+            kwargs = {"next_run_time": self._first_run(job, seconds, now)} if seconds else {}
+            self.scheduler.add_job(jobs.crawl_source, trigger, args=[config, self.db_path, source.id], id=job,
+                                   name=job, replace_existing=True, **kwargs)
+        self.scheduler.add_job(jobs.send_digests, IntervalTrigger(seconds=config.settings.alerts_check_seconds),
+                               args=[config, self.db_path], id="digests", name="digests", executor="light",
+                               next_run_time=now + timedelta(seconds=1), replace_existing=True)
+        self.scheduler.add_job(jobs.housekeeping, IntervalTrigger(hours=1), args=[config, self.db_path],
+                               id="housekeeping", name="housekeeping", executor="light",
+                               next_run_time=now + timedelta(seconds=30), replace_existing=True)
+
+    def next_runs(self) -> dict[str, str]:
+        return {j.id: j.next_run_time.isoformat(timespec="seconds") for j in self.scheduler.get_jobs()
+                if j.next_run_time}
+
+    # -- life cycle ---------------------------------------------------------------------------
+    def reload(self) -> bool:
+        try:
+            new = load_config(self.config.directory)
+        except ConfigError as e:
+            event("config rejected", logging.ERROR, error=str(e), keeping=self.config.directory)
+            return False
+        self.config = new
+        self.build_jobs()
+        if self.health:
+            self.health.config = new
+        event("config reloaded", sources=sum(s.enabled for s in new.sources), jobs=len(self.scheduler.get_jobs()))
+        return True
+
+    def run(self) -> int:
+        setup_logging(self.config.settings)
+        open_db(self.db_path).close()  # migrate before any job
+        signal.signal(signal.SIGTERM, lambda *_: self.stop_event.set())
+        signal.signal(signal.SIGINT, lambda *_: self.stop_event.set())
+        signal.signal(signal.SIGHUP, lambda *_: self.reload_event.set())
+        self.build_jobs()
+        if self.config.settings.health_port is not None:
+            self.health = HealthServer(self, self.config.settings.health_port)
+            self.health.start()
+        self.scheduler.start()
+        event("daemon started", sources=sum(s.enabled for s in self.config.sources), database=self.db_path,
+              health=f"http://127.0.0.1:{self.health.port}/health" if self.health else None)
+        while not self.stop_event.is_set():
+            if self.reload_event.wait(timeout=0.5):
+                self.reload_event.clear()
+                self.reload()
+        event("daemon stopping")
+        self.scheduler.pause()
+        stop_all(grace=20)
+        self.scheduler.shutdown(wait=True)
+        if self.health:
+            self.health.stop()
+        event("daemon stopped")
+        return 0
+
+
+def run_daemon(config: Config, db_path: str) -> int:
+    return Daemon(config, db_path).run()

@@ -1,0 +1,211 @@
+"""`carewatch run` as a real process against the demo site, with short schedules: sources fetched on
+their schedules without overlapping, digests sent, SIGHUP reloading (and rejecting) config, SIGTERM
+stopping cleanly; and kill -9 in the middle of a crawl, then a restart, losing and doubling nothing."""
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cli.crawl import run_crawl
+from demo.mailsink import MailSink, free_port
+from demo.run import demo_config
+
+from tests.conftest import ROOT
+
+FAST = ["chamberlain-files", "community-care", "birmingham-council-news"]
+LATER = "childrens-trust-news"
+
+
+def _config_dir(tmp: Path, proxy: str, smtp_port: int, health_port: int, enabled: list[str], every: str) -> Path:
+    cfg = tmp / "config"
+    if cfg.exists():
+        shutil.rmtree(cfg)
+    shutil.copytree(ROOT / "demo" / "config", cfg)
+    _sources(cfg, enabled, every)
+    settings = yaml.safe_load((cfg / "settings.yaml").read_text()) or {}
+    settings.update(http_proxy=proxy, smtp={"host": "127.0.0.1", "port": smtp_port, "timeout": 5},
+                    schedule_jitter_seconds=0.5, alerts_check_seconds=2, health_port=health_port,
+                    max_parallel_crawls=2, log_file=str(tmp / "carewatch.log"))
+    (cfg / "settings.yaml").write_text(yaml.safe_dump(settings))
+    return cfg
+
+
+def _sources(cfg: Path, enabled: list[str], every: str) -> None:
+    data = yaml.safe_load((ROOT / "demo" / "config" / "sources.yaml").read_text())
+    for s in data["sources"]:
+        s["enabled"] = s["id"] in enabled
+        if s["enabled"]:
+            s["schedule"] = every
+    (cfg / "sources.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def _start(cfg: Path, db: Path) -> subprocess.Popen:
+    exe = Path(sys.executable).with_name("carewatch")
+    return subprocess.Popen([str(exe), "--config", str(cfg), "--db", str(db), "run"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _runs(db: Path) -> list[tuple]:
+    if not db.exists():
+        return []
+    with sqlite3.connect(db, timeout=30) as conn:
+        try:
+            return conn.execute("SELECT job, started, finished, status, detail FROM job_runs ORDER BY id").fetchall()
+        except sqlite3.OperationalError:
+            return []
+
+
+def _wait(predicate, timeout: float, what: str, proc=None):  # noqa: ANN001, ANN202
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"the daemon exited ({proc.returncode}) while waiting for {what}: {proc.stdout.read()}")
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _finished(db: Path, job: str) -> list[tuple]:
+    return [r for r in _runs(db) if r[0] == job and r[2]]
+
+
+def _log(tmp: Path) -> list[dict]:
+    path = tmp / "carewatch.log"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+@pytest.mark.timeout(240)
+def test_daemon_runs_schedules_reloads_and_stops_cleanly(tmp_path, demo_server):
+    with MailSink(tmp_path / "mail") as sink:
+        health_port = free_port()
+        cfg = _config_dir(tmp_path, demo_server.proxy_url, sink.port, health_port, FAST, "every 6s")
+        db = tmp_path / "archive.db"
+        proc = _start(cfg, db)
+        try:
+            # each source crawled at least twice, on its schedule
+            _wait(lambda: all(len(_finished(db, f"crawl:{s}")) >= 2 for s in FAST), 120, "two crawls of each", proc)
+            for s in FAST:
+                starts = [datetime.fromisoformat(r[1]) for r in _finished(db, f"crawl:{s}")]
+                gaps = [(b - a).total_seconds() for a, b in zip(starts, starts[1:])]
+                assert all(g >= 5 for g in gaps), (s, gaps)  # every 6s, jitter 0.5s: never early
+            # digests on their schedule (immediate subscriber): the organisers got one
+            _wait(lambda: len(sink.messages) >= 1, 30, "a digest", proc)
+            # the health endpoint answers
+            with urllib.request.urlopen(f"http://127.0.0.1:{health_port}/health", timeout=10) as r:
+                health = json.loads(r.read())
+            assert set(FAST) <= set(health["sources"]) and "crawl:chamberlain-files" in health["next_runs"]
+            # SIGHUP with a changed config: a new source joins
+            _sources(cfg, FAST + [LATER], "every 6s")
+            proc.send_signal(signal.SIGHUP)
+            _wait(lambda: _finished(db, f"crawl:{LATER}"), 60, "the source added by the reload", proc)
+            # SIGHUP with a broken config: rejected, the old one keeps running
+            good = (cfg / "sources.yaml").read_text()
+            (cfg / "sources.yaml").write_text(good.replace("kind: feed", "kind: fead", 1))
+            proc.send_signal(signal.SIGHUP)
+            _wait(lambda: any(e["event"] == "config rejected" for e in _log(tmp_path)), 30, "the rejection", proc)
+            rejected = next(e for e in _log(tmp_path) if e["event"] == "config rejected")
+            assert "sources.yaml:" in rejected["error"] and "kind" in rejected["error"]
+            before = len(_finished(db, "crawl:chamberlain-files"))
+            _wait(lambda: len(_finished(db, "crawl:chamberlain-files")) > before, 30, "crawling on", proc)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                out, _ = proc.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                raise
+        assert proc.returncode == 0, out
+        events = [e["event"] for e in _log(tmp_path)]
+        assert "daemon started" in events and events[-1] == "daemon stopped"
+        assert {"fetch", "stored", "crawl", "delivery", "config reloaded"} <= set(events)
+        # no overlap: each source's runs follow one another
+        for s in FAST + [LATER]:
+            runs = [r for r in _runs(db) if r[0] == f"crawl:{s}"]
+            for a, b in zip(runs, runs[1:]):
+                assert a[2] and a[2] <= b[1], (s, a, b)
+            assert all(r[3] in ("ok", "stopped") for r in runs), ([r for r in runs if r[3] not in ("ok", "stopped")], out[-4000:])
+        # nothing lost or doubled: every article once, every digest delivered once
+        with sqlite3.connect(db) as conn:
+            keys = [r[0] for r in conn.execute("SELECT url_key FROM articles")]
+            assert len(keys) == len(set(keys)) > 0
+            assert {r[0] for r in conn.execute("SELECT status FROM deliveries")} == {"sent"}
+            sent = conn.execute("SELECT count(*) FROM deliveries").fetchone()[0]
+        assert len(sink.messages) == sent
+        ids = [m["Message-ID"] for m in sink.messages]
+        assert len(ids) == len(set(ids))
+
+
+@pytest.mark.timeout(240)
+def test_kill_9_mid_crawl_then_restart_loses_and_doubles_nothing(tmp_path, demo_server):
+    # the reference: what one clean crawl of these sources stores
+    reference = tmp_path / "reference.db"
+    with MailSink(tmp_path / "mail0") as sink0:
+        run_crawl(demo_config(demo_server.proxy_url, sink0.port).model_copy(), reference, FAST + [LATER])
+    with sqlite3.connect(reference) as conn:
+        expected = {r[0] for r in conn.execute("SELECT url_key FROM articles")}
+    assert expected
+    with MailSink(tmp_path / "mail") as sink:
+        cfg = _config_dir(tmp_path, demo_server.proxy_url, sink.port, 0, FAST + [LATER], "every 8s")
+        db = tmp_path / "archive.db"
+        proc = _start(cfg, db)
+        # wait until a crawl is under way and has stored something, then kill -9 the daemon
+        children = _wait(lambda: _stored(db) > 0 and _children(proc.pid), 90, "a crawl in progress", proc)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        time.sleep(1.0)  # its crawl children die with it (PR_SET_PDEATHSIG)
+        orphans = [pid for pid in children if _alive(pid)]
+        partial = _stored(db)
+        # restart: every source crawled again, then stop
+        proc = _start(cfg, db)
+        try:
+            since = len(_runs(db))
+            _wait(lambda: all(any(r[0] == f"crawl:{s}" and r[2] for r in _runs(db)[since:]) for s in FAST + [LATER]),
+                  120, "a crawl of every source after the restart", proc)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            out, _ = proc.communicate(timeout=60)
+        assert proc.returncode == 0, out
+    with sqlite3.connect(db) as conn:
+        keys = [r[0] for r in conn.execute("SELECT url_key FROM articles")]
+        aliases = {r[0] for r in conn.execute("SELECT url_key FROM article_aliases")}
+    assert len(keys) == len(set(keys)), "a duplicate row"
+    assert expected <= set(keys) | aliases, f"lost: {expected - set(keys) - aliases}"
+    assert partial <= len(keys)
+    assert not orphans, f"crawl children outlived the daemon: {orphans}"
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for a reaper that never comes in a container counts as dead)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _children(pid: int) -> list[int]:
+    """The crawl processes the daemon has running now."""
+    out = subprocess.run(["pgrep", "-P", str(pid), "-f", "cli.crawl_process"], capture_output=True, text=True).stdout
+    return [int(x) for x in out.split()]
+
+
+def _stored(db: Path) -> int:
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(db, timeout=30) as conn:
+            return conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
