@@ -134,8 +134,8 @@ def run_crawl(
         dict(zip(("source_id", "role", "url", "http_status", "error_kind", "error"), row))
         for row in db.execute(
             "SELECT source_id, role, url, http_status, error_kind, error FROM fetches WHERE id > ? AND status = 'error' "
-            "ORDER BY id",
-            [first_id],
+            f"AND source_id IN ({','.join('?' * len(ids))}) ORDER BY id",  # not a parallel crawl's errors
+            [first_id, *ids],
         ).fetchall()
     ]
     db.close()

@@ -74,6 +74,9 @@ class Settings(_Model):
     failing_after: int = Field(3, ge=1, description="failed crawls in a row before a source is 'failing'")
     retry_failing_max_hours: float = Field(24, gt=0, description="cap of the backoff between retries of a failing source")
     crawl_interval_minutes: int = Field(60, ge=5, description="the daemon crawls every source this often")
+    block_private_addresses: bool = Field(True, description="refuse to fetch from loopback, private, link-local "
+                                          "and other non-public addresses (also after a redirect) and from "
+                                          "schemes other than http(s); the demo and tests turn it off")
     schedule_jitter_seconds: float = Field(30, ge=0, description="random delay added to each scheduled crawl")
     alerts_check_seconds: float = Field(60, gt=0, description="how often the daemon looks for due digests")
     max_parallel_crawls: int = Field(2, ge=1, description="crawls (child processes) the daemon runs at once")

@@ -32,6 +32,8 @@ def _finish(db: Database, run_id: int, status: str, detail: str = "") -> None:
 
 
 def crawl_source(config: Config, db_path: str, source_id: str) -> None:
+    if STOPPING.is_set():  # queued before the daemon was told to stop: do not start it
+        return
     db = open_db(db_path)
     run_id = _start(db, f"crawl:{source_id}")
     first_fetch = db.execute("SELECT coalesce(max(id), 0) FROM fetches").fetchone()[0]

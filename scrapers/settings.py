@@ -21,10 +21,12 @@ def scrapy_settings(settings: Settings) -> dict[str, Any]:
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "scrapers.retry.BackoffRetryMiddleware": 550,
+            "scrapers.guard.PublicAddressMiddleware": 50,  # first: every request and every redirect hop
             # after redirects, decompression and meta refresh: the response exactly as the spider gets it
             "scrapers.warc.WarcMiddleware": 575,
         },
         "SPIDER_MIDDLEWARES": {"scrapers.warc.CaptureSpiderMiddleware": 950},
+        "CAREWATCH_BLOCK_PRIVATE": settings.block_private_addresses,
         "CAREWATCH_RAW_DIR": settings.raw_dir,  # None: <CAREWATCH_DB>-raw (scrapers.warc.raw_dir_for)
         "DOWNLOAD_MAXSIZE": settings.max_response_bytes,
         "DOWNLOAD_WARNSIZE": max(settings.max_response_bytes // 2, 1024),

@@ -74,6 +74,8 @@ def classify_failure(failure: Failure) -> tuple[str, str, int | None]:
         status = exc.response.status
         return "http", f"HTTP {status}", status
     name = type(exc).__name__
+    if name == "BlockedAddress":
+        return "blocked", str(exc), None
     if "max size" in str(exc):  # Scrapy's DOWNLOAD_MAXSIZE cut the download off
         return "too-large", f"too large, not downloaded: {exc}", None
     return name, f"{name}: {exc}".strip(), None

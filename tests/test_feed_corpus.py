@@ -155,6 +155,7 @@ def corpus(tmp_path_factory):
             "download_timeout": 10,
             "obey_robots": True,
             "crawl_timeout": CRAWL_TIMEOUT,
+            "block_private_addresses": False,  # the corpus is served on 127.0.0.1
         }))
         (cfg_dir / "sources.yaml").write_text(yaml.safe_dump({"sources": [
             {"id": ids[e["file"]], "name": e["file"], "kind": "feed", "url": urls[e["file"]], "follow": False,
