@@ -475,15 +475,21 @@ def restore(state: _State, backup_file: str, yes: bool) -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8001, show_default=True)
+@click.option("--public-url", metavar="URL", envvar="CAREWATCH_PUBLIC_URL",
+              help="Where a reverse proxy publishes the archive (e.g. https://example.org/archive/); see docs/archive.md.")
 @click.pass_obj
-def serve(state: _State, host: str, port: int) -> None:
-    """Browse and search the archive in Datasette (read-only)."""
+def serve(state: _State, host: str, port: int, public_url: str | None) -> None:
+    """Browse and search the archive in Datasette: read-only, subscribers' data private (docs/archive.md)."""
     from cli.serve import datasette_command
 
     path = state.db_path()
     state.db().close()  # create and migrate it if needed
     click.echo(f"Serving {path} at http://{host}:{port}/ (Ctrl-C to stop)", err=True)
-    os.execv(sys.executable, datasette_command(path, host, port))
+    try:
+        command = datasette_command(path, host, port, public_url=public_url)
+    except ValueError as e:
+        raise _Fail(str(e), code=2) from None
+    os.execv(sys.executable, command)
 
 
 # -- run -------------------------------------------------------------------------------------

@@ -1,34 +1,144 @@
-"""``carewatch serve``: Datasette on the archive, read-only, with full-text search.
+"""``carewatch serve``: the archive in Datasette, read-only, for campaigners to search, read and cite.
 
-The shipped metadata (config/datasette.yaml) describes a database called ``carewatch``; Datasette
-names a database after its file, so the metadata is re-keyed to the file's name at start-up.
+What is shipped in the repository (docs/archive.md tells a user how to use it):
+
+- config/datasette.yaml: titles and descriptions for every table and column, facets, default
+  sorts and the canned queries. It describes a database called ``carewatch``; Datasette names a
+  database after its file, so the metadata is re-keyed to the file's name at start-up.
+- archive/plugins/carewatch_archive.py (a Datasette plugin, loaded with ``--plugins-dir``): keeps
+  the subscriber tables unreadable in the public database (a SQLite authorizer, so no page, JSON
+  or SQL can read them), opens the same file a second time as ``<name>_private`` for the signed-in
+  operator, adds the topic, entity and year facets, highlighted search snippets, and the links
+  from an article to its versions, story, source and raw capture.
+- archive/templates/: the article page and the article search results (``--template-dir``).
+- datasette-vega, datasette-search-all, datasette-block-robots and datasette-pretty-json, the
+  Datasette plugins in pyproject.toml's dependencies, do the rest.
+
+Datasette opens the file read-only (``mode=ro``, and the plugin adds ``PRAGMA query_only``), has
+no write queries, and serves no database download. ``--root`` makes it print a one-time sign-in
+link for the operator; anonymous visitors never see the private database.
 """
 
 from __future__ import annotations
 
+import copy
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 import yaml
 
-METADATA = Path(__file__).resolve().parent.parent / "config" / "datasette.yaml"
+ROOT = Path(__file__).resolve().parent.parent
+METADATA = ROOT / "config" / "datasette.yaml"
+ARCHIVE = ROOT / "archive"
+PLUGIN = "carewatch-archive"
+SHIPPED_NAME = "carewatch"  # the database's name in config/datasette.yaml
+PRIVATE_SUFFIX = "_private"
+PUBLIC_URL_ENV = "CAREWATCH_PUBLIC_URL"  # e.g. https://example.org/archive/ behind a reverse proxy
+
+
+def database_names(db_path: str | os.PathLike[str]) -> tuple[str, str]:
+    """(public, private): the names Datasette serves the archive under."""
+    stem = Path(db_path).stem
+    return stem, stem + PRIVATE_SUFFIX
+
+
+def _names_from_config() -> dict[str, dict[str, str]]:
+    """Source names and topic labels from the config (the bundled one, then ./config or
+    $CAREWATCH_CONFIG over it), for facet labels and article pages. Read leniently: a config
+    mistake is `carewatch config check`'s business, not a reason not to serve the archive."""
+    from config.load import find_config_dir
+
+    sources: dict[str, str] = {}
+    topics: dict[str, str] = {}
+    for folder in dict.fromkeys([ROOT / "config", find_config_dir().resolve()]):
+        try:
+            data = yaml.safe_load((folder / "sources.yaml").read_text(encoding="utf-8")) or {}
+            sources.update({s["id"]: s.get("name") or s["id"] for s in data.get("sources") or [] if "id" in s})
+        except (OSError, yaml.YAMLError, TypeError, AttributeError):
+            pass
+        try:
+            data = yaml.safe_load((folder / "topics.yaml").read_text(encoding="utf-8")) or {}
+            topics.update({tid: (t or {}).get("label") or tid for tid, t in (data.get("topics") or {}).items()})
+        except (OSError, yaml.YAMLError, TypeError, AttributeError):
+            pass
+    return {"source_id": sources, "topic": topics}
+
+
+def _route(name: str) -> str:
+    from datasette.utils import tilde_encode
+
+    return quote(tilde_encode(name))
 
 
 def metadata_for(db_path: str) -> dict:
+    """The shipped metadata for this archive file: the public database under the file's name,
+    the private one beside it, and the plugin's settings."""
     meta = yaml.safe_load(METADATA.read_text(encoding="utf-8"))
-    databases = meta.get("databases", {})
-    if "carewatch" in databases:
-        databases[Path(db_path).stem] = databases.pop("carewatch")
+    public, private = database_names(db_path)
+    databases = meta.setdefault("databases", {})
+    shipped = databases.pop(SHIPPED_NAME, {}) or {}
+    shipped_private = databases.pop(SHIPPED_NAME + PRIVATE_SUFFIX, {}) or {}
+    settings = meta.setdefault("plugins", {}).setdefault(PLUGIN, {})
+    private_tables = list(settings.get("private_tables") or [])
+    tables = shipped.get("tables", {})
+
+    public_tables = copy.deepcopy(tables)
+    for name in private_tables:  # Datasette refuses them to everyone here; the authorizer refuses SQL
+        public_tables.setdefault(name, {})["allow"] = False
+    databases[public] = {**shipped, "tables": public_tables}
+    # The operator's database: the same file, showing only what the public one may not.
+    databases[private] = {
+        **shipped_private,
+        "tables": {name: {**copy.deepcopy(t), "hidden": name not in private_tables} for name, t in tables.items()},
+    }
+    settings.update(public_database=public, private_database=private, labels=_names_from_config())
+
+    route = _route(public)
+    for holder in (meta, databases[public], databases[private]):
+        if isinstance(holder.get("description_html"), str):
+            holder["description_html"] = holder["description_html"].replace("{db}", route)
+    for query in databases[public].get("queries", {}).values():
+        if isinstance(query.get("description_html"), str):
+            query["description_html"] = query["description_html"].replace("{db}", route)
     return meta
 
 
-def datasette_command(db_path: str, host: str, port: int) -> list[str]:
-    """The Datasette command line for this archive: read-only (Datasette opens mutable files with
-    mode=ro), no database download, and a query time limit."""
+def public_url_settings(public_url: str | None) -> list[str]:
+    """Datasette settings for serving behind a reverse proxy at PUBLIC_URL: the path prefix
+    (base_url) and https links when the proxy terminates TLS."""
+    if not public_url:
+        return []
+    parts = urlsplit(public_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"{PUBLIC_URL_ENV}={public_url!r}: expected a URL like https://example.org/archive/")
+    path = parts.path.rstrip("/") + "/"
+    args = ["--setting", "base_url", path]
+    if parts.scheme == "https":
+        args += ["--setting", "force_https_urls", "on"]
+    return args
+
+
+def datasette_command(db_path: str, host: str, port: int, public_url: str | None = None) -> list[str]:
+    """The Datasette command line for this archive: read-only, no database download, a query
+    time limit, the shipped metadata, templates and plugin, and a sign-in link for the operator.
+    ``public_url`` (default $CAREWATCH_PUBLIC_URL) is where a reverse proxy publishes it."""
     meta_file = Path(tempfile.mkdtemp(prefix="carewatch-serve-")) / "metadata.json"
-    meta_file.write_text(json.dumps(metadata_for(db_path)))
-    return [sys.executable, "-m", "datasette", "serve", str(db_path), "--host", host, "--port", str(port),
-            "--metadata", str(meta_file), "--setting", "allow_download", "off",
-            "--setting", "sql_time_limit_ms", "3000"]
+    meta_file.write_text(json.dumps(metadata_for(db_path), ensure_ascii=False), encoding="utf-8")
+    public_url = public_url if public_url is not None else os.environ.get(PUBLIC_URL_ENV)
+    return [
+        sys.executable, "-m", "datasette", "serve", str(db_path),
+        "--host", host, "--port", str(port),
+        "--metadata", str(meta_file),
+        "--template-dir", str(ARCHIVE / "templates"),
+        "--plugins-dir", str(ARCHIVE / "plugins"),
+        "--root",  # prints a one-time link that signs the operator in (to read the private database)
+        "--setting", "allow_download", "off",
+        "--setting", "sql_time_limit_ms", "3000",
+        "--setting", "default_page_size", "50",
+        "--setting", "suggest_facets", "off",  # the configured facets; suggestions cost a query per column
+        *public_url_settings(public_url),
+    ]

@@ -1,5 +1,5 @@
 """Data flows one way: scrapers → pipelines → store → alerts. Imports follow the same direction;
-only cli/, daemon/ and demo/ (composition roots) import everything."""
+only cli/, daemon/, demo/ and archive/ (composition roots) import everything."""
 
 import ast
 
@@ -7,7 +7,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-OURS = {"core", "config", "scrapers", "pipelines", "store", "alerts", "cli", "daemon", "demo"}
+OURS = {"core", "config", "scrapers", "pipelines", "store", "alerts", "cli", "daemon", "demo", "archive"}
 ALLOWED = {
     "core": set(),  # and w3lib for URL identity
     "config": {"core"},

@@ -1,0 +1,412 @@
+"""The archive in Datasette as a visitor and as the operator meet it: the real `carewatch serve` on
+the demo archive (built by the real `carewatch demo`), over HTTP.
+
+A visitor can search, facet, read, export and run the canned queries; cannot read a subscriber's
+address or what anyone was sent (not by a page, a JSON export, a filter, a facet, nor raw SQL), and
+cannot write anything (every attempt is refused and the file is unchanged). The operator, signed
+in with the link `carewatch serve` prints, reads what each subscriber was sent. Every table and
+column of the schema is described in the shipped metadata.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+import pytest
+
+from cli.serve import database_names, datasette_command, metadata_for, public_url_settings
+from config import load_config
+from demo.run import DEMO_CONFIG
+from store.db import open_db
+from tests.conftest import ROOT, carewatch
+
+PRIVATE_TABLES = ["deliveries", "alerted", "alert_matches", "alert_cursor", "operator_notices"]
+PUBLIC_QUERIES = ["this_week", "topics_over_time", "statement_versions", "ofsted_judgements", "source_health"]
+ADDRESSES = [s.email for s in load_config(DEMO_CONFIG).alerts.subscribers if s.email]
+
+
+# -- shared with tests/test_archive_browser.py --------------------------------------------------
+def demo_archive(tmp_path_factory) -> Path:
+    """The demo archive the real `carewatch demo` builds, once per test session, with its digests
+    delivered (so the private tables hold addresses); callers that change it work on a copy."""
+    folder = tmp_path_factory.getbasetemp() / "archive-demo"
+    db = folder / "carewatch.db"
+    if not (folder / "done").exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir()
+        result = carewatch("--db", str(db), "demo", "--out", str(folder / "mail"), timeout=180)
+        assert result.returncode == 0, result.stdout + result.stderr
+        (folder / "done").touch()
+    return db
+
+
+def copy_archive(src: Path, dest: Path) -> Path:
+    """A consistent copy of an archive (SQLite's online backup)."""
+    with sqlite3.connect(src) as a, sqlite3.connect(dest) as b:
+        a.backup(b)
+    a.close()
+    b.close()
+    return dest
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Served:
+    """`carewatch --db DB serve --port N` running, as a user starts it (no --host: the default)."""
+
+    def __init__(self, db: Path, log_dir: Path):
+        self.db, self.port = db, free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.public, self.private = database_names(db)
+        exe = Path(sys.executable).with_name("carewatch")
+        cmd = [str(exe)] if exe.exists() else [sys.executable, "-c", "from cli.main import cli; cli()"]
+        self.stdout = log_dir / "serve.out"
+        self.stderr = log_dir / "serve.err"
+        env = {k: v for k, v in os.environ.items() if k != "CAREWATCH_PUBLIC_URL"}
+        with open(self.stdout, "wb") as out, open(self.stderr, "wb") as err:
+            self.proc = subprocess.Popen([*cmd, "--db", str(db), "serve", "--port", str(self.port)], cwd=ROOT,
+                                         stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{self.base}/-/versions.json", timeout=1).read()
+                break
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise AssertionError(f"carewatch serve did not start: {self.stderr.read_text()}") from None
+                time.sleep(0.1)
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def get(self, path: str, opener=None) -> tuple[int, str]:  # noqa: ANN001
+        try:
+            with (opener or urllib.request.build_opener()).open(self.url(path), timeout=10) as r:
+                return r.status, r.read().decode("utf-8")
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode("utf-8", "replace")
+
+    def json(self, path: str, opener=None):  # noqa: ANN001, ANN201
+        status, body = self.get(path, opener)
+        assert status == 200, (path, status, body[:500])
+        return json.loads(body)
+
+    def send(self, method: str, path: str, data: bytes = b"") -> tuple[int, str]:
+        req = urllib.request.Request(self.url(path), data=data, method=method,
+                                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, r.read().decode("utf-8")
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode("utf-8", "replace")
+
+    def sign_in_link(self) -> str:
+        for line in self.stdout.read_text().splitlines():
+            if "/-/auth-token?token=" in line:
+                return line.strip()
+        raise AssertionError(f"no sign-in link printed: {self.stdout.read_text()!r}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def q(sql: str) -> str:
+    return urllib.parse.urlencode({"sql": sql})
+
+
+def as_json(url: str) -> str:
+    """The JSON of a page Datasette linked to (a facet's toggle_url, say)."""
+    parts = urllib.parse.urlsplit(url)
+    path = parts.path if parts.path.endswith(".json") else parts.path + ".json"
+    return f"{path}?{parts.query}"
+
+
+def snapshot(db: Path) -> str:
+    """Every row of every table, hashed: equal snapshots, an unchanged archive."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        h = hashlib.sha256()
+        for line in conn.iterdump():
+            h.update(line.encode("utf-8"))
+        return h.hexdigest()
+    finally:
+        conn.close()
+
+
+# -- fixtures -----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    work = tmp_path_factory.mktemp("archive")
+    db = copy_archive(demo_archive(tmp_path_factory), work / "carewatch.db")
+    server = Served(db, work)
+    yield server
+    server.stop()
+
+
+# -- the shipped metadata -----------------------------------------------------------------------
+def test_every_table_and_column_is_described(tmp_path):
+    db = open_db(tmp_path / "fresh.db")  # every migration applied
+    schema = {name: [r[1] for r in db.execute(f"PRAGMA table_info([{name}])")]
+              for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+    db.close()
+    meta = metadata_for(str(tmp_path / "fresh.db"))
+    assert meta["title"] and meta["description_html"]
+    tables = meta["databases"]["fresh"]["tables"]
+    missing = []
+    for table, columns in schema.items():
+        described = tables.get(table, {})
+        if not described.get("description"):
+            missing.append(table)
+        missing += [f"{table}.{c}" for c in columns if not (described.get("columns") or {}).get(c)]
+    assert missing == [], f"not described in config/datasette.yaml: {missing}"
+    assert set(tables) - set(schema) == set(), "described tables that do not exist"
+
+
+def test_metadata_is_keyed_to_the_file_and_keeps_subscribers_private(tmp_path):
+    meta = metadata_for(str(tmp_path / "my-archive.db"))
+    public, private = meta["databases"]["my-archive"], meta["databases"]["my-archive_private"]
+    settings = meta["plugins"]["carewatch-archive"]
+    assert settings["public_database"] == "my-archive" and settings["private_database"] == "my-archive_private"
+    assert sorted(settings["private_tables"]) == sorted(PRIVATE_TABLES)
+    for table in PRIVATE_TABLES:
+        assert public["tables"][table]["allow"] is False
+        assert not private["tables"][table].get("hidden")
+    assert private["allow"] == {"id": "root"}
+    assert "subscriber_deliveries" in private["queries"] and "subscriber_deliveries" not in public["queries"]
+    assert sorted(public["queries"]) == sorted(PUBLIC_QUERIES)
+    assert all(query.get("write") is not True for db in (public, private) for query in db["queries"].values())
+    assert 'href="my-archive/articles"' in meta["description_html"]
+    assert public["tables"]["articles"]["sort_desc"] == "published"
+    assert settings["labels"]["topic"]["ofsted"] and settings["labels"]["source_id"]["ofsted-news"]
+
+
+def test_serve_binds_to_loopback_by_default(served):
+    assert f"Uvicorn running on http://127.0.0.1:{served.port}" in served.stderr.read_text()
+
+
+def test_the_command_is_read_only_and_can_sit_behind_a_proxy(tmp_path):
+    cmd = datasette_command(str(tmp_path / "a.db"), "127.0.0.1", 8001, public_url="")
+    joined = " ".join(cmd)
+    assert cmd[cmd.index("--host") + 1] == "127.0.0.1"
+    assert "allow_download off" in joined and "--root" in cmd and "base_url" not in joined
+    assert "--template-dir" in cmd and "--plugins-dir" in cmd
+    assert public_url_settings("https://example.org/archive") == [
+        "--setting", "base_url", "/archive/", "--setting", "force_https_urls", "on"]
+    assert public_url_settings("http://archive.example.org/") == ["--setting", "base_url", "/"]
+    with pytest.raises(ValueError):
+        public_url_settings("example.org/archive")
+
+
+# -- a visitor ----------------------------------------------------------------------------------
+def test_full_text_search_with_facets_newest_first_and_exports(served):
+    db = served.public
+    data = served.json(f"/{db}/articles.json?_shape=objects&_search=voluntary+trust")
+    titles = [r["title"] for r in data["rows"]]
+    assert any("placed in a trust" in t for t in titles), titles
+    facets = data["facet_results"]
+    assert {"source_id", "topic", "entity", "published", "relevant"} <= set(facets), sorted(facets)
+    assert all(f["type"] == t for f, t in ((facets["topic"], "through"), (facets["published"], "year")))
+
+    # Newest first, whatever the search.
+    everything = served.json(f"/{db}/articles.json?_shape=array&_size=max")
+    dates = [r["published"] for r in everything if r["published"]]
+    assert dates == sorted(dates, reverse=True) and len(everything) >= 20
+
+    # The topic facet narrows the search to articles with that topic (Datasette's _through filter).
+    privatisation = next(v for v in facets["topic"]["results"] if v["value"] == "privatisation")
+    assert privatisation["label"] == "Privatisation and the Trust"
+    narrowed = served.json(as_json(privatisation["toggle_url"]))
+    assert narrowed["filtered_table_rows_count"] == privatisation["count"] >= 1
+    assert all(any(t["topic"] == "privatisation" for t in json.loads(r["topics"])) for r in narrowed["rows"])
+    selected = next(v for v in narrowed["facet_results"]["topic"]["results"] if v["value"] == "privatisation")
+    assert selected["selected"]
+
+    # The year facet selects with published__startswith.
+    year = facets["published"]["results"][0]
+    in_year = served.json(f"/{db}/articles.json?_shape=objects&_search=voluntary+trust"
+                          f"&published__startswith={year['value']}")
+    assert in_year["filtered_table_rows_count"] == year["count"]
+    assert all(r["published"].startswith(year["value"]) for r in in_year["rows"])
+
+    # Entity and relevance facets.
+    assert any(v["label"] == "Birmingham City Council" for v in facets["entity"]["results"])
+    assert {v["value"] for v in facets["relevant"]["results"]} <= {0, 1}
+
+    # Any search exports as CSV (all rows) and JSON.
+    status, body = served.get(f"/{db}/articles.csv?_search=voluntary+trust&_size=max")
+    assert status == 200
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert sorted(r["title"] for r in rows) == sorted(titles)
+    status, body = served.get(f"/{db}/this_week.csv?days=100000")
+    assert status == 200 and body.startswith("article_id,published,source_id,title")
+
+
+def test_search_results_show_highlighted_snippets(served):
+    status, page = served.get(f"/{served.public}/articles?_search=voluntary+trust")
+    assert status == 200
+    assert page.count('class="cw-result"') >= 2
+    assert "<mark>voluntary</mark>" in page and "<mark>trust</mark>" in page
+    status, table = served.get(f"/{served.public}/articles?_search=voluntary+trust&_layout=table")
+    assert status == 200 and 'class="rows-and-columns"' in table
+
+
+def test_canned_queries(served):
+    db = served.public
+    for name in PUBLIC_QUERIES:
+        data = served.json(f"/{db}/{name}.json")
+        assert data["ok"], (name, data.get("error"))
+    week = served.json(f"/{db}/this_week.json?_shape=array&days=100000")
+    assert len(week) >= 20
+    topics = served.json(f"/{db}/topics_over_time.json?_shape=array")
+    assert {"period", "topic", "articles"} == set(topics[0]) and all(len(r["period"]) == 4 for r in topics)
+    assert all(len(r["period"]) == 7 for r in served.json(f"/{db}/topics_over_time.json?_shape=array&period=month"))
+    versions = served.json(f"/{db}/statement_versions.json?_shape=array")
+    assert versions, "the demo has an edited statement"
+    earlier = [r for r in versions if r["state"] == "earlier"]
+    assert earlier and all(r["diff"] for r in earlier)
+    assert {r["state"] for r in versions} == {"earlier", "current"}
+    ofsted = served.json(f"/{db}/ofsted_judgements.json?_shape=array")
+    assert ofsted and all(r["judgement"] for r in ofsted)
+    health = served.json(f"/{db}/source_health.json?_shape=array")
+    failing = {r["source_id"] for r in health if r["last_index_fetch"] == "error"}
+    assert {"birmingham-live-midlands", "birmingham-against-the-cuts-news"} <= failing
+    assert {r["source_id"] for r in health[:len(failing)]} == failing  # the failing sources first
+
+
+def test_article_page_links_to_versions_story_source_and_capture(served):
+    db = served.public
+    [edited] = {r["article_id"] for r in served.json(f"/{db}/statement_versions.json?_shape=array")}
+    status, page = served.get(f"/{db}/articles/{edited}")
+    assert status == 200
+    assert f"/{db}/statement_versions?article_id={edited}" in page
+    assert f"/{db}/article_versions?article_id={edited}" in page
+    assert f"/{db}/articles?story_id=" in page
+    assert f"/{db}/articles?source_id=" in page and f"/{db}/source_health?source_id=" in page
+    assert f"/{db}/captures/" in page and "SHA-256" in page
+    assert "Cite this" in page and f"http://127.0.0.1:{served.port}/{db}/articles/{edited}" in page
+    assert "2 versions" in page
+    for private in PRIVATE_TABLES:  # "links from other tables" do not lead into them
+        assert f"/{db}/{private}" not in page
+
+
+def test_a_visitor_cannot_read_subscribers_or_what_they_were_sent(served):
+    db, private = served.public, served.private
+    attempts = [f"/{db}/{t}{fmt}" for t in PRIVATE_TABLES for fmt in ("", ".json", ".csv")]
+    attempts += [f"/{private}", f"/{private}.json", f"/{private}/deliveries.json", f"/{private}/alerted.json",
+                 f"/{private}/subscriber_deliveries", f"/{private}/subscriber_deliveries.json",
+                 f"/{private}/subscriber_deliveries.csv", f"/{private}.json?{q('select address from deliveries')}"]
+    for path in attempts:
+        status, body = served.get(path)
+        assert status == 403, (path, status)
+        assert not any(a in body for a in ADDRESSES), path
+    sneaky = [
+        "select address from deliveries",
+        "select * from deliveries",
+        "select count(*) from deliveries",
+        "select * from alerted",
+        "select subscriber, rules from alert_matches",
+        "select * from alert_cursor",
+        "select * from operator_notices",
+        "with d as (select * from deliveries) select * from d",
+        "select (select address from deliveries limit 1) as a",
+        "select title from articles where article_id in (select article_id from alerted)",
+        "select * from articles join alerted using (article_id)",
+        "select * from sqlite_dbpage",
+    ]
+    for sql in sneaky:
+        status, body = served.get(f"/{db}.json?{q(sql)}")
+        assert status == 400, (sql, status, body[:300])
+        assert json.loads(body)["ok"] is False and not json.loads(body)["rows"], sql
+        assert not any(a in body for a in ADDRESSES), sql
+    through = json.dumps({"table": "alerted", "column": "subscriber", "value": "organisers"})
+    assert served.get(f"/{db}/articles.json?{urllib.parse.urlencode({'_through': through})}")[0] == 403
+    facet = json.dumps({"table": "alerted", "column": "subscriber"})
+    data = served.json(f"/{db}/articles.json?{urllib.parse.urlencode({'_facet_through': facet})}")
+    assert "subscriber" not in data["facet_results"] and "organisers" not in json.dumps(data["facet_results"])
+    # Nothing a visitor can reach names a subscriber or lists the private tables.
+    for path in ["/", f"/{db}", "/-/databases.json", f"/{db}/articles?_search=trust", f"/-/search?q=organisers",
+                 f"/{db}.json?{q('select name from sqlite_master')}", "/-/metadata.json"]:
+        status, body = served.get(path)
+        assert not any(a in body for a in ADDRESSES), path
+    index = served.json(f"/{db}.json")
+    assert not set(PRIVATE_TABLES) & {t["name"] for t in index["tables"]}
+    assert private not in served.get("/")[1]
+    # A public table still works in raw SQL.
+    assert served.json(f"/{db}.json?{q('select count(*) as n from articles')}&_shape=array")[0]["n"] >= 20
+
+
+def test_a_visitor_cannot_write_anything(served):
+    db, private = served.public, served.private
+    before = snapshot(served.db)
+    writes = [
+        "insert into articles (article_id, url, url_key, source_id, first_seen) values ('x', 'x', 'x', 'x', 'x')",
+        "update articles set title = 'pwned'",
+        "delete from articles",
+        "drop table articles",
+        "attach database 'file:/tmp/carewatch-pwned.db' as pwned",
+        "pragma query_only = 0",
+        "select 1; delete from articles",
+        "create table pwned (x)",
+    ]
+    for sql in writes:
+        status, body = served.get(f"/{db}.json?{q(sql)}")
+        assert status in (400, 403), (sql, status, body[:300])
+    for method, path in [("POST", f"/{db}/this_week"), ("POST", f"/{db}/statement_versions"),
+                         ("POST", f"/{db}.json"), ("POST", f"/{db}/articles"), ("PUT", f"/{db}/articles"),
+                         ("DELETE", f"/{db}/articles/x"), ("PATCH", f"/{db}/articles"),
+                         ("POST", f"/{private}/subscriber_deliveries"), ("POST", "/-/messages")]:
+        status, _ = served.send(method, path, q("update articles set title = 'pwned'").encode())
+        assert status == 405, (method, path, status)
+    assert snapshot(served.db) == before
+    assert not Path("/tmp/carewatch-pwned.db").exists()
+
+
+def test_the_operator_signs_in_and_reads_what_each_subscriber_was_sent(served):
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+    link = served.sign_in_link()
+    assert link.startswith(served.url("/-/auth-token?token="))
+    with opener.open(link, timeout=10) as r:
+        assert r.status == 200
+    sent = served.json(f"/{served.private}/subscriber_deliveries.json?_shape=array", opener)
+    assert {r["address"] for r in sent} == set(ADDRESSES)
+    assert all(r["title"] for r in sent)
+    one = served.json(f"/{served.private}/subscriber_deliveries.json?_shape=array&subscriber=organisers", opener)
+    assert one and {r["subscriber"] for r in one} == {"organisers"}
+    # Even signed in, the public database never shows them: they are read in the private one.
+    status, _ = served.get(f"/{served.public}.json?{q('select address from deliveries')}", opener)
+    assert status == 400
+    # The link works once.
+    status, _ = served.get(link.removeprefix(served.base))
+    assert status == 403
+
+
+def test_robots_may_read_articles_but_not_endless_searches(served):
+    status, body = served.get("/robots.txt")
+    assert status == 200
+    assert "Disallow: /*?" in body and "Disallow: /*.json" in body and "Disallow: /*_private" in body
