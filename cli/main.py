@@ -523,6 +523,8 @@ def main() -> None:  # pragma: no cover
 
 
 # -- reprocess (cli/reprocess.py) ------------------------------------------------------------
+from cli.evidence import evidence  # noqa: E402
 from cli.reprocess import reprocess  # noqa: E402
 
 cli.add_command(reprocess)
+cli.add_command(evidence)

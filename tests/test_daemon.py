@@ -98,9 +98,11 @@ def test_daemon_runs_schedules_reloads_and_stops_cleanly(tmp_path, demo_server):
             # each source crawled at least twice, on its schedule
             _wait(lambda: all(len(_finished(db, f"crawl:{s}")) >= 2 for s in FAST), 120, "two crawls of each", proc)
             for s in FAST:
+                # on its schedule: every 6 s on a fixed grid (a run delayed while both crawl slots were
+                # busy is not followed by an extra one), so never more runs than the grid has slots
                 starts = [datetime.fromisoformat(r[1]) for r in _finished(db, f"crawl:{s}")]
-                gaps = [(b - a).total_seconds() for a, b in zip(starts, starts[1:])]
-                assert all(g >= 5 for g in gaps), (s, gaps)  # every 6s, jitter 0.5s: never early
+                span = (starts[-1] - starts[0]).total_seconds()
+                assert len(starts) - 1 <= span / 6 + 1, (s, span, len(starts))
             # digests on their schedule (immediate subscriber): the organisers got one
             _wait(lambda: len(sink.messages) >= 1, 30, "a digest", proc)
             # the health endpoint answers
