@@ -102,7 +102,8 @@ class NoFtsForm(ValueError):
     """The rule has no FTS5 form: it is evaluated in memory instead."""
 
 
-def _fts(node: Node) -> str:
+def fts_expression(node: Node) -> str:
+    """The node as an FTS5 MATCH expression; NoFtsForm when FTS5 cannot express it."""
     if isinstance(node, Term):
         raw = node.text
         body = raw.rstrip("*")
@@ -112,15 +113,15 @@ def _fts(node: Node) -> str:
     if isinstance(node, Near):
         if not (isinstance(node.left, Term) and isinstance(node.right, Term)):
             raise NoFtsForm("FTS5 NEAR takes phrases only")
-        return f"NEAR({_fts(node.left)} {_fts(node.right)}, {node.distance})"
+        return f"NEAR({fts_expression(node.left)} {fts_expression(node.right)}, {node.distance})"
     if isinstance(node, Or):
-        return " OR ".join(f"({_fts(c)})" for c in node.children)
+        return " OR ".join(f"({fts_expression(c)})" for c in node.children)
     if isinstance(node, And):
         pos = [c for c in node.children if not isinstance(c, Not)]
         neg = [c.child for c in node.children if isinstance(c, Not)]
         if not pos:
             raise NoFtsForm("FTS5 NOT needs something on its left")
-        return " AND ".join(f"({_fts(c)})" for c in pos) + "".join(f" NOT ({_fts(c)})" for c in neg)
+        return " AND ".join(f"({fts_expression(c)})" for c in pos) + "".join(f" NOT ({fts_expression(c)})" for c in neg)
     raise NoFtsForm(repr(node))
 
 
@@ -153,7 +154,7 @@ def sql_plan(rule: str) -> tuple[str, list] | None:
         conds.append(c)
         params += p
     try:
-        expr = _fts(text[0] if len(text) == 1 else And(tuple(text))) if text else None
+        expr = fts_expression(text[0] if len(text) == 1 else And(tuple(text))) if text else None
     except NoFtsForm:
         return None
     if expr is None:

@@ -25,7 +25,7 @@ from sqlite_utils import Database
 from alerts.channels import redact, send_apprise
 from alerts.email import send_email
 from alerts.match import match_new
-from alerts.render import entries, render_message, render_plain
+from alerts.render import entries, render_message
 from alerts.rules import Match, is_due, matching_articles
 from config.schema import Config, Subscriber
 from core.crashpoints import crash_point
@@ -92,9 +92,8 @@ def _deliver(config: Config, db: Database, sub: Subscriber, delivery_id: int, no
     try:
         if row["channel"] == "email":
             send_email(config.settings.smtp, msg)
-        else:
-            title, body = render_plain(config, sub, items, now)
-            send_apprise(row["channel"], title, body)
+        else:  # chat and webhook channels get the plain-text part
+            send_apprise(row["channel"], msg["Subject"], msg.get_body(("plain",)).get_content())
     except NotifyError as e:
         attempts = row["attempts"] + 1
         db["deliveries"].update(delivery_id, {"attempts": attempts, "last_error": str(e),

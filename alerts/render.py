@@ -208,9 +208,3 @@ def render_message(config: Config, sub: Subscriber, items: list[DigestEntry], no
 
 def render_text(context: dict) -> str:
     return _env.get_template("digest.txt.j2").render(**context)
-
-
-def render_plain(config: Config, sub: Subscriber, items: list[DigestEntry], now: datetime) -> tuple[str, str]:
-    """(title, body) for chat channels: the plain-text digest."""
-    msg = render_message(config, sub, items, now)
-    return msg["Subject"], msg.get_body(("plain",)).get_content()

@@ -64,11 +64,12 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from alerts.match import article_document, match_new, sql_plan  # noqa: E402
+from alerts.match import article_document, fts_expression, match_new, sql_plan  # noqa: E402
+from bench.dedup import sentences  # noqa: E402
 from config import load_config  # noqa: E402
 from config.schema import Alerts, Subscriber  # noqa: E402
 from core.items import Article, article_id_for  # noqa: E402
-from core.query import And, Field, Near, Node, Not, Or, Term, parse, words  # noqa: E402
+from core.query import And, Field, parse, words  # noqa: E402
 from core.urls import url_key  # noqa: E402
 from pipelines.dedupe import content_hash  # noqa: E402
 from pipelines.tag import Tagger  # noqa: E402
@@ -90,23 +91,19 @@ _TOKEN = re.compile(r"[\w'’-]+")
 
 # ---------------------------------------------------------------- articles
 
-def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in re.split(r"(?<=[.!?])\s+", text.replace("\n", " ")) if s.strip()]
-
-
 def corpus(use_real: bool) -> tuple[dict, str]:
     """Sentence and headline pools: beat (the labelled set) and general (real texts)."""
     items = []
     for f in sorted(SET.glob("*.yaml")):
         items += yaml.safe_load(f.read_text(encoding="utf-8"))
-    beat = sorted({s for it in items for s in _sentences(it["text"]) if 5 <= len(s.split()) <= 60})
+    beat = sorted({s for it in items for s in sentences(it["text"]) if 5 <= len(s.split()) <= 60})
     beat_titles = sorted({it["title"] for it in items})
     general, general_titles, note = [], [], "../shared/data not found: labelled set only"
     if use_real and DATA.is_dir():
         from bench.dedup import real_texts
 
         pool, stats = real_texts()
-        general = sorted({s for r in pool for s in _sentences(r["text"]) if 6 <= len(s.split()) <= 60})
+        general = sorted({s for r in pool for s in sentences(r["text"]) if 6 <= len(s.split()) <= 60})
         general_titles = sorted({r["title"].strip() for r in pool if 3 <= len(r["title"].split()) <= 20})
         note = f"{stats['kept']} real texts from ../shared/data"
     elif not use_real:
@@ -277,25 +274,6 @@ class RuleMaker:
 
 # ---------------------------------------------------------------- baseline: one FTS5 query per rule
 
-def _fts(node: Node) -> str:
-    if isinstance(node, Term):
-        raw = node.text
-        return '"' + raw.rstrip("*").replace('"', '""') + '"' + ("*" if raw.endswith("*") else "")
-    if isinstance(node, Near):
-        if not (isinstance(node.left, Term) and isinstance(node.right, Term)):
-            raise ValueError("FTS5 NEAR takes phrases only")
-        return f"NEAR({_fts(node.left)} {_fts(node.right)}, {node.distance})"
-    if isinstance(node, Or):
-        return " OR ".join(f"({_fts(c)})" for c in node.children)
-    if isinstance(node, And):
-        pos = [c for c in node.children if not isinstance(c, Not)]
-        neg = [c.child for c in node.children if isinstance(c, Not)]
-        if not pos:
-            raise ValueError("FTS5 NOT needs something on its left")
-        return " AND ".join(f"({_fts(c)})" for c in pos) + "".join(f" NOT ({_fts(c)})" for c in neg)
-    raise ValueError(f"no FTS5 form for {node!r}")
-
-
 def to_fts(rule: str, after: int | None = None) -> tuple[str, list]:
     """SQL and parameters of the baseline's one query for a rule (``after``: only articles past that rowid)."""
     node = parse(rule)
@@ -312,7 +290,7 @@ def to_fts(rule: str, after: int | None = None) -> tuple[str, list]:
             return sql, topics
         return (sql.replace(" WHERE ", " JOIN articles a ON a.article_id = t0.article_id WHERE ", 1)
                 + " AND a.rowid > ?", [*topics, after])
-    expr = _fts(rest[0] if len(rest) == 1 else And(tuple(rest)))
+    expr = fts_expression(rest[0] if len(rest) == 1 else And(tuple(rest)))
     sql = ("SELECT a.article_id FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid"
            + "".join(f" JOIN article_topics t{i} ON t{i}.article_id = a.article_id" for i in range(len(topics)))
            + " WHERE articles_fts MATCH ?" + "".join(f" AND t{i}.topic = ?" for i in range(len(topics))))

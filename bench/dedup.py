@@ -245,8 +245,9 @@ BEAT_LINES = ["{a} and {b} were again in the spotlight this week.", "The row inv
               "It is the latest in a series of stories about {a} and {b}.", "{a} said it would respond to {b} in due course."]
 
 
-def _sentences(text: str) -> list[str]:
-    return [s for s in re.split(r"(?<=[.!?])\s+", text.replace("\n", " ")) if s.strip()]
+def sentences(text: str) -> list[str]:
+    """A text's sentences (split after . ! ?), for the generated articles of the benchmarks."""
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+", text.replace("\n", " ")) if s.strip()]
 
 
 def _named(word: str) -> bool:
@@ -282,7 +283,7 @@ def make_coverage(title: str, text: str, rng: random.Random, background: dict, v
     outlet's own background from an unrelated real article. "brief": the reworded lead and one more sentence
     only. "late lead": the background comes first, the event after it."""
     kind = rng.choices(COVERAGE, weights=[35, 25, 20, 20])[0]
-    sents = _sentences(text)
+    sents = sentences(text)
     words = title.split()
     head = [w for i, w in enumerate(words) if (i and _named(w)) or rng.random() < 0.4]
     new_title = " ".join(filter(None, [rng.choice(FRAMES), " ".join(head) or title]))
@@ -298,7 +299,7 @@ def make_coverage(title: str, text: str, rng: random.Random, background: dict, v
         quoted = [s for s in rest if _has_quotes(s)]
         if quoted:
             body.insert(rng.randrange(len(body) + 1), rng.choice(quoted))
-    own = _sentences(background["text"])
+    own = sentences(background["text"])
     start = rng.randrange(max(1, len(own) - 9))
     own_paras = [" ".join(own[j: j + 3]) for j in range(start, min(len(own), start + 3 * rng.randint(1, 3)), 3)]
     lead_para = " ".join(lead)
@@ -545,7 +546,7 @@ def grow(db, have: int, want: int, procs: int) -> float:  # noqa: ANN001
 def cost(pool: list[dict], sizes: list[int], rng: random.Random, tmp: Path) -> None:
     global _SENTS
     vocab = sorted({w for r in pool[:200] for w in r["text"].split() if w.isalpha() and len(w) > 3})
-    _SENTS = sorted({s for r in pool for s in re.split(r"(?<=[.!?])\s+", r["text"].replace("\n", " "))
+    _SENTS = sorted({s for r in pool for s in sentences(r["text"])
                      if 6 <= len(s.split()) <= 60})
     print(f"  synthetic archive: 12-25 sentences each, drawn from {len(_SENTS)} real sentences; "
           "rows written directly in batched transactions (same columns as save_article, FTS triggers, LSH bands, "

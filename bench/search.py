@@ -68,6 +68,7 @@ import yaml  # noqa: E402
 from core.items import Article, article_id_for  # noqa: E402
 from core.urls import url_key  # noqa: E402
 from pipelines.dedupe import content_hash  # noqa: E402
+from bench.dedup import sentences  # noqa: E402
 from store.articles import _fields  # noqa: E402
 from store.db import open_db  # noqa: E402
 from store.search import search  # noqa: E402
@@ -94,10 +95,6 @@ CAMPAIGN = [  # (kind, query) as campaigners type them
 
 
 # ---------------------------------------------------------------- the archive
-
-def _sentences(text: str) -> list[str]:
-    return [s for s in re.split(r"(?<=[.!?])\s+", text.replace("\n", " ")) if 5 <= len(s.split()) <= 60]
-
 
 def _words(text: str) -> list[str]:
     return re.findall(r"[a-z]+", text.lower())
@@ -133,13 +130,13 @@ def sentence_pools(all_texts: bool = False) -> tuple[list[str], list[str], list[
     beat_items = []
     for f in sorted((ROOT / "tests" / "tagging_set").glob("*.yaml")):
         beat_items += yaml.safe_load(f.read_text(encoding="utf-8"))
-    beat = sorted({s for it in beat_items for s in _sentences(it["text"])})
+    beat = sorted({s for it in beat_items for s in sentences(it["text"]) if 5 <= len(s.split()) <= 60})
     beat_titles = sorted({it["title"] for it in beat_items})
     english = {w for it in beat_items for w in _words(it["title"] + " " + it["text"])}
     if not (ROOT.parent / "shared" / "data").exists():
         return beat, beat_titles, beat, beat_titles, "(no ../shared/data: beat sentences only)", english
     pool, origin = _news_texts(all_texts)
-    news = sorted({s for r in pool for s in _sentences(r["text"])})
+    news = sorted({s for r in pool for s in sentences(r["text"]) if 5 <= len(s.split()) <= 60})
     titles = sorted({r["title"] for r in pool if r["title"]})
     en, other = Counter(), Counter()
     for r in pool:

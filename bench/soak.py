@@ -3,10 +3,9 @@ enabled on a short schedule, watched from outside for memory and file-descriptor
 Not part of the test run. Run: ``.venv/bin/python bench/soak.py [--minutes 10] [--every 20s]``.
 
 Set-up (as tests/test_daemon.py does it): the demo site (demo/server.py, used as the HTTP proxy) and
-a mail sink (demo/mailsink.py) run in this process; a config folder is copied from demo/config with
-settings.yaml overrides (http_proxy, smtp host/port, schedule_jitter_seconds 0.5, alerts_check_seconds
-2, a health port, max_parallel_crawls 2, a log file) and a sources.yaml with every demo source
-enabled and ``schedule: every <--every>``. The daemon is started in its own session (so a Ctrl-C here
+a mail sink (demo/mailsink.py) run in this process; demo.run.write_daemon_config writes the config
+folder (the demo config with the proxy, the mail sink, short waits, a health port, 2 crawls at a
+time and a log file), with every demo source enabled and ``schedule: every <--every>``. The daemon is started in its own session (so a Ctrl-C here
 reaches only this script, which then stops the daemon with SIGTERM).
 
 Every ``--sample`` seconds (10) from the daemon's start, one line: the daemon's resident memory
@@ -40,37 +39,18 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from config.schema import duration_seconds  # noqa: E402
 from demo.mailsink import MailSink, free_port  # noqa: E402
+from demo.run import enable_sources, write_daemon_config  # noqa: E402
 from demo.server import DemoServer  # noqa: E402
 
 RSS_LIMIT_MB = 300.0
 FLAT_MB_PER_HOUR = 5.0
 FD_SLACK = 5
-
-
-# -- config folder (the logic of tests/test_daemon.py's _config_dir / _sources) ------------------------
-def config_dir(work: Path, proxy: str, smtp_port: int, health_port: int, every: str) -> tuple[Path, list[str]]:
-    cfg = work / "config"
-    if cfg.exists():
-        shutil.rmtree(cfg)
-    shutil.copytree(ROOT / "demo" / "config", cfg)
-    data = yaml.safe_load((ROOT / "demo" / "config" / "sources.yaml").read_text())
-    for s in data["sources"]:
-        s["enabled"] = True
-        s["schedule"] = every
-    (cfg / "sources.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
-    settings = yaml.safe_load((cfg / "settings.yaml").read_text()) or {}
-    settings.update(http_proxy=proxy, smtp={"host": "127.0.0.1", "port": smtp_port, "timeout": 5},
-                    schedule_jitter_seconds=0.5, alerts_check_seconds=2, health_port=health_port,
-                    max_parallel_crawls=2, log_file=str(work / "carewatch.log"))
-    (cfg / "settings.yaml").write_text(yaml.safe_dump(settings))
-    return cfg, [s["id"] for s in data["sources"]]
 
 
 def start_daemon(cfg: Path, db: Path, out: Path) -> subprocess.Popen:
@@ -292,7 +272,8 @@ def main() -> int:
     try:
         with DemoServer() as server, MailSink(work / "mail") as sink:
             health_port = free_port()
-            cfg, sources = config_dir(work, server.proxy_url, sink.port, health_port, f"every {args.every}")
+            cfg = write_daemon_config(work, server.proxy_url, sink.port, health_port, f"every {args.every}")
+            sources = enable_sources(cfg, None, f"every {args.every}")
             proc = start_daemon(cfg, db, work / "daemon.out")
             started = time.monotonic()
             print(f"daemon pid {proc.pid}: {len(sources)} sources every {args.every}, max_parallel_crawls 2, "

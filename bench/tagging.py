@@ -138,12 +138,13 @@ def quality(show_errors: bool) -> None:
 
 def retag_speed(n: int) -> None:
 
+    from bench.dedup import sentences
     from core.items import article_id_for
     from core.urls import url_key
     from store.db import open_db
 
     items = load_set()
-    sents = [s for it in items for s in re.split(r"(?<=[.!?])\s+", it["text"].replace("\n", " ")) if len(s.split()) >= 5]
+    sents = [s for it in items for s in sentences(it["text"]) if len(s.split()) >= 5]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "archive.db"
         db = open_db(path)

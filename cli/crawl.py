@@ -124,9 +124,8 @@ def run_crawl(
         finally:
             RUNNING.discard(proc)
         counts = json.loads(stats.read_text()) if stats.exists() else {}
-    if returncode == -15 and STOPPING.is_set():
-        pass  # stopped on purpose (the daemon is shutting down): nothing failed, the next run resumes
-    elif returncode not in (0, -9):
+    stopped = returncode == -15 and STOPPING.is_set()  # the daemon is shutting down: nothing failed
+    if returncode not in (0, -9) and not stopped:
         for sid in ids:
             record_fetch(db, Fetch(sid, config.source(sid).url, started, "error", error_kind="crash",
                                    error=f"crawl process exited with code {returncode}"))

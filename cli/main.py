@@ -402,6 +402,7 @@ def search(state: _State, query: str, limit: int, since: str | None, as_json: bo
 def status(state: _State, as_json: bool) -> None:
     """Health of every source, failing ones first, with their last error; digests waiting to go out."""
     from alerts.health import outbox
+    from store.db import database_size
     from store.fetches import source_health
 
     db = state.db()
@@ -423,7 +424,7 @@ def status(state: _State, as_json: bool) -> None:
         elif h.state == "warning":
             click.echo(f"{'':28} {'':8} {'':>8}  ! {h.failed_pages} page(s) failed, last: {h.last_error}")
     jobs = db.execute("SELECT job, max(started), status FROM job_runs GROUP BY job ORDER BY job").fetchall()
-    size = sum(os.path.getsize(p) for p in (state.db_path(), state.db_path() + "-wal") if os.path.exists(p))
+    size = database_size(state.db_path())
     click.echo(f"\nDatabase: {state.db_path()} ({size / 1e6:.1f} MB)")
     if jobs:
         running = [j for j, _, st in jobs if st == "running"]

@@ -17,6 +17,7 @@ positions (FTS5 does it over a whole table, which is what the alert benchmark co
 
 from __future__ import annotations
 
+import abc
 import bisect
 import re
 from dataclasses import dataclass, field
@@ -89,12 +90,10 @@ class Result:
     hits: tuple[Hit, ...] = ()
 
 
-class Node:
-    def evaluate(self, doc: Document) -> Result:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def terms(self) -> list[str]:
-        return []
+class Node(abc.ABC):
+    @abc.abstractmethod
+    def evaluate(self, doc: Document) -> Result:
+        """Whether the document satisfies this node, and where."""
 
     def fields(self) -> list[tuple[str, str]]:
         return []
@@ -110,8 +109,6 @@ class Term(Node):
         hits = tuple((self.text, s, s + n - 1) for s in doc.where(self.parts))
         return Result(bool(hits), hits)
 
-    def terms(self) -> list[str]:
-        return [self.text]
 
 
 @dataclass(frozen=True)
@@ -153,8 +150,6 @@ class And(Node):
             hits.extend(r.hits)
         return Result(True, tuple(hits))
 
-    def terms(self) -> list[str]:
-        return [t for c in self.children for t in c.terms()]
 
     def fields(self) -> list[tuple[str, str]]:
         return [f for c in self.children for f in c.fields()]
@@ -190,8 +185,6 @@ class Near(Node):
                     hits.update((x, y))
         return Result(bool(hits), tuple(sorted(hits, key=lambda h: h[1])))
 
-    def terms(self) -> list[str]:
-        return self.left.terms() + self.right.terms()
 
     def fields(self) -> list[tuple[str, str]]:
         return self.left.fields() + self.right.fields()

@@ -11,8 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 
 from alerts.health import outbox
-from daemon.jobs import database_size
-from store.db import open_db
+from store.db import database_size, open_db
 from store.fetches import source_health
 
 if TYPE_CHECKING:

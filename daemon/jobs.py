@@ -5,7 +5,6 @@ raises (an error is logged and recorded, and the next run comes as scheduled).""
 from __future__ import annotations
 
 import logging
-import os
 from datetime import datetime, timedelta
 
 from sqlite_utils import Database
@@ -153,6 +152,3 @@ def notify_operator(config: Config, db: Database, now: datetime) -> int:
     event("operator notified", problems=[m for _, m in new])
     return len(new)
 
-
-def database_size(db_path: str) -> int:
-    return sum(os.path.getsize(p) for p in (db_path, db_path + "-wal") if os.path.exists(p))

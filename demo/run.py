@@ -7,8 +7,11 @@ them as .eml files), and sums up what happened.
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import yaml
 
 from alerts.outbox import DeliveryResult, send_alerts
 from cli.crawl import CrawlReport, run_crawl
@@ -68,3 +71,32 @@ def run_demo(db_path: str | Path, mail_dir: str | Path, config_dir: Path = DEMO_
             eml_files=[str(p) for p in sink.files],
             proxy_url=server.proxy_url,
         )
+
+
+def write_daemon_config(folder: Path, proxy_url: str, smtp_port: int, health_port: int, every: str,
+                        enabled: list[str] | None = None) -> Path:
+    """A config folder for `carewatch run` against the demo site (the daemon tests and bench/soak.py):
+    the demo config, with the proxy, the mail sink, short waits and a log file in ``folder``, and the
+    ``enabled`` sources (all when None) crawled ``every`` (e.g. "every 6s")."""
+    cfg = folder / "config"
+    if cfg.exists():
+        shutil.rmtree(cfg)
+    shutil.copytree(DEMO_CONFIG, cfg)
+    enable_sources(cfg, enabled, every)
+    settings = yaml.safe_load((cfg / "settings.yaml").read_text()) or {}
+    settings.update(http_proxy=proxy_url, smtp={"host": "127.0.0.1", "port": smtp_port, "timeout": 5},
+                    schedule_jitter_seconds=0.5, alerts_check_seconds=2, health_port=health_port,
+                    max_parallel_crawls=2, log_file=str(folder / "carewatch.log"))
+    (cfg / "settings.yaml").write_text(yaml.safe_dump(settings))
+    return cfg
+
+
+def enable_sources(cfg: Path, enabled: list[str] | None, every: str) -> list[str]:
+    """Rewrite cfg/sources.yaml from the demo's: only ``enabled`` (all when None), each crawled ``every``."""
+    data = yaml.safe_load((DEMO_CONFIG / "sources.yaml").read_text())
+    for s in data["sources"]:
+        s["enabled"] = enabled is None or s["id"] in enabled
+        if s["enabled"]:
+            s["schedule"] = every
+    (cfg / "sources.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    return [s["id"] for s in data["sources"] if s["enabled"]]

@@ -41,6 +41,11 @@ class Database(sqlite_utils.Database):
                 raise
 
 
+def database_size(path: str | os.PathLike[str]) -> int:
+    """Bytes of the database file and its write-ahead log."""
+    return sum(os.path.getsize(p) for p in (str(path), f"{path}-wal") if os.path.exists(p))
+
+
 def open_db(path: str | os.PathLike[str], *, migrate: bool = True) -> sqlite_utils.Database:
     p = Path(path)
     try:

@@ -16,7 +16,6 @@ import io
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -31,6 +30,7 @@ import pytest
 
 from cli.serve import database_names, datasette_command, metadata_for, public_url_settings
 from config import load_config
+from demo.mailsink import free_port
 from demo.run import DEMO_CONFIG
 from store.db import open_db
 from tests.conftest import ROOT, carewatch
@@ -62,12 +62,6 @@ def copy_archive(src: Path, dest: Path) -> Path:
     a.close()
     b.close()
     return dest
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Served:

@@ -4,7 +4,6 @@ stopping cleanly; and kill -9 in the middle of a crawl, then a restart, losing a
 
 import json
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -15,39 +14,15 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-import yaml
 
 from cli.crawl import run_crawl
 from demo.mailsink import MailSink, free_port
-from demo.run import demo_config
+from demo.run import demo_config, enable_sources, write_daemon_config
 
 from tests.conftest import ROOT
 
 FAST = ["chamberlain-files", "community-care", "birmingham-council-news"]
 LATER = "childrens-trust-news"
-
-
-def _config_dir(tmp: Path, proxy: str, smtp_port: int, health_port: int, enabled: list[str], every: str) -> Path:
-    cfg = tmp / "config"
-    if cfg.exists():
-        shutil.rmtree(cfg)
-    shutil.copytree(ROOT / "demo" / "config", cfg)
-    _sources(cfg, enabled, every)
-    settings = yaml.safe_load((cfg / "settings.yaml").read_text()) or {}
-    settings.update(http_proxy=proxy, smtp={"host": "127.0.0.1", "port": smtp_port, "timeout": 5},
-                    schedule_jitter_seconds=0.5, alerts_check_seconds=2, health_port=health_port,
-                    max_parallel_crawls=2, log_file=str(tmp / "carewatch.log"))
-    (cfg / "settings.yaml").write_text(yaml.safe_dump(settings))
-    return cfg
-
-
-def _sources(cfg: Path, enabled: list[str], every: str) -> None:
-    data = yaml.safe_load((ROOT / "demo" / "config" / "sources.yaml").read_text())
-    for s in data["sources"]:
-        s["enabled"] = s["id"] in enabled
-        if s["enabled"]:
-            s["schedule"] = every
-    (cfg / "sources.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
 
 
 def _start(cfg: Path, db: Path) -> subprocess.Popen:
@@ -91,7 +66,7 @@ def _log(tmp: Path) -> list[dict]:
 def test_daemon_runs_schedules_reloads_and_stops_cleanly(tmp_path, demo_server):
     with MailSink(tmp_path / "mail") as sink:
         health_port = free_port()
-        cfg = _config_dir(tmp_path, demo_server.proxy_url, sink.port, health_port, FAST, "every 6s")
+        cfg = write_daemon_config(tmp_path, demo_server.proxy_url, sink.port, health_port, "every 6s", FAST)
         db = tmp_path / "archive.db"
         proc = _start(cfg, db)
         try:
@@ -110,7 +85,7 @@ def test_daemon_runs_schedules_reloads_and_stops_cleanly(tmp_path, demo_server):
                 health = json.loads(r.read())
             assert set(FAST) <= set(health["sources"]) and "crawl:chamberlain-files" in health["next_runs"]
             # SIGHUP with a changed config: a new source joins
-            _sources(cfg, FAST + [LATER], "every 6s")
+            enable_sources(cfg, FAST + [LATER], "every 6s")
             proc.send_signal(signal.SIGHUP)
             _wait(lambda: _finished(db, f"crawl:{LATER}"), 60, "the source added by the reload", proc)
             # SIGHUP with a broken config: rejected, the old one keeps running
@@ -160,7 +135,7 @@ def test_kill_9_mid_crawl_then_restart_loses_and_doubles_nothing(tmp_path, demo_
         expected = {r[0] for r in conn.execute("SELECT url_key FROM articles")}
     assert expected
     with MailSink(tmp_path / "mail") as sink:
-        cfg = _config_dir(tmp_path, demo_server.proxy_url, sink.port, 0, FAST + [LATER], "every 8s")
+        cfg = write_daemon_config(tmp_path, demo_server.proxy_url, sink.port, 0, "every 8s", FAST + [LATER])
         db = tmp_path / "archive.db"
         proc = _start(cfg, db)
         # wait until a crawl is under way and has stored something, then kill -9 the daemon
