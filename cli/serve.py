@@ -140,6 +140,6 @@ def datasette_command(db_path: str, host: str, port: int, public_url: str | None
         "--setting", "sql_time_limit_ms", "3000",
         "--setting", "default_page_size", "50",
         "--setting", "suggest_facets", "off",  # the configured facets; suggestions cost a query per column
-        "--setting", "facet_time_limit_ms", "80",  # a facet slower than this is skipped, not waited for
+        "--setting", "facet_time_limit_ms", "250",  # a facet slower than this is skipped, not waited for
         *public_url_settings(public_url),
     ]

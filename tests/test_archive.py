@@ -261,6 +261,30 @@ def test_full_text_search_with_facets_newest_first_and_exports(served):
     assert status == 200 and body.startswith("article_id,published,source_id,title")
 
 
+def test_a_search_reads_one_page_of_rows_newest_first(served):
+    """The search page's own SQL (as Datasette reports it) walks the (published, seq) index newest
+    first and stops after a page: no sort of every matching row (store.migrations.m011). And the
+    order is right: newest first, whatever the search; the source facet narrows like the others."""
+    db = served.public
+    data = served.json(f"/{db}/articles.json?_search=council")
+    dates = [r[data["columns"].index("published")] for r in data["rows"]]
+    assert len(dates) >= 3 and dates == sorted(dates, reverse=True)
+    conn = sqlite3.connect(f"file:{served.db}?mode=ro", uri=True)
+    try:
+        assert conn.execute("SELECT count(*) FROM articles WHERE seq IS NOT rowid").fetchone()[0] == 0
+        plan = " | ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + data["query"]["sql"].replace(
+            "escape_fts(:search)", ":search"), data["query"]["params"]))
+    finally:
+        conn.close()
+    assert "USING INDEX idx_articles_published_seq" in plan and "TEMP B-TREE FOR ORDER BY" not in plan, plan
+
+    source = data["facet_results"]["source_id"]["results"][0]
+    assert source["label"] != source["value"]  # the source's name from the config, not its id
+    narrowed = served.json(as_json(source["toggle_url"]))
+    assert narrowed["filtered_table_rows_count"] == source["count"] >= 1
+    assert {r[narrowed["columns"].index("source_id")] for r in narrowed["rows"]} == {source["value"]}
+
+
 def test_search_results_show_highlighted_snippets(served):
     status, page = served.get(f"/{served.public}/articles?_search=voluntary+trust")
     assert status == 200
