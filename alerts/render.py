@@ -161,7 +161,7 @@ def sections(items: list[DigestEntry]) -> list[tuple[str, list[DigestEntry]]]:
 
 def subject_for(items: list[DigestEntry]) -> str:
     """'carewatch: 3 new (Ofsted 2, Funding 1) — <first title>': what is inside, fitting a phone's inbox line."""
-    first = items[0].title
+    first = " ".join(items[0].title.split())  # one line: a header cannot hold a line break
     if len(first) > 60:
         first = first[:59].rstrip() + "…"
     if len(items) == 1:

@@ -69,7 +69,8 @@ class CrawlReport:
 
     @property
     def ok(self) -> bool:
-        return not self.errors and self.returncode == 0
+        """No failed fetch, no write the database refused (disk full, I/O error), a clean exit."""
+        return not self.errors and not self.counts.get("store_errors") and self.returncode == 0
 
 
 def select_sources(config: Config, source_ids: list[str] | tuple[str, ...] | None) -> list[str]:
@@ -112,23 +113,25 @@ def run_crawl(
         proc = subprocess.Popen([sys.executable, "-m", "cli.crawl_process", str(job)], env=env,
                                 stdin=subprocess.DEVNULL, preexec_fn=_child_limits(config.settings.crawl_memory_mb))
         RUNNING.add(proc)
+        timed_out = False
         try:
             returncode = proc.wait(timeout=config.settings.crawl_timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-            returncode = -9
+            returncode, timed_out = -9, True
             for sid in ids:
                 record_fetch(db, Fetch(sid, config.source(sid).url, started, "error", error_kind="timeout",
                                        error=f"crawl exceeded {config.settings.crawl_timeout:.0f}s and was stopped"))
         finally:
             RUNNING.discard(proc)
         counts = json.loads(stats.read_text()) if stats.exists() else {}
-    stopped = returncode == -15 and STOPPING.is_set()  # the daemon is shutting down: nothing failed
-    if returncode not in (0, -9) and not stopped:
+    stopped = returncode in (-15, -9) and STOPPING.is_set()  # the daemon is shutting down: nothing failed
+    if returncode != 0 and not stopped and not timed_out:  # a crash, kill -9, the OOM killer
+        how = " (killed)" if returncode == -9 else ""
         for sid in ids:
             record_fetch(db, Fetch(sid, config.source(sid).url, started, "error", error_kind="crash",
-                                   error=f"crawl process exited with code {returncode}"))
+                                   error=f"crawl process exited with code {returncode}{how}"))
     errors = [
         dict(zip(("source_id", "role", "url", "http_status", "error_kind", "error"), row))
         for row in db.execute(

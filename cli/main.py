@@ -153,6 +153,9 @@ def crawl(state: _State, sources: tuple[str, ...], as_json: bool, since: str | N
                    f"{c.get('fetches', 0)} fetches, {len(report.errors)} failed")
         for e in report.errors:
             click.echo(f"  ! {e['source_id']}: {e['error']} ({e['url']})", err=True)
+        if c.get("store_errors"):
+            click.echo(f"  ! {c['store_errors']} write(s) to the database failed (disk full? see the errors above)",
+                       err=True)
     if not report.ok:
         sys.exit(1)
 

@@ -8,6 +8,7 @@ tree to the line it points at.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -43,24 +44,85 @@ def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
+_KEY = re.compile(r"""^\s*(?:-\s+)*("[^"]*"|'[^']*'|[^\s#'"\[\]{},:-][^#:]*?)\s*:(?:\s|$)""")
+
+
+def _key_near(text: str, line: int) -> str:
+    """' in KEY': the key written on LINE of a file that does not parse, else the nearest key above
+    it: the field a YAML syntax error (or an undecodable byte) is in, as far as it can be known."""
+    lines = text.splitlines()
+    for i in range(min(line, len(lines)), 0, -1):
+        if m := _KEY.match(lines[i - 1]):
+            return f" in {m[1].strip(chr(39) + chr(34))}"
+    return ""
+
+
+def _yaml_error(path: Path, text: str, e: yaml.YAMLError) -> ConfigError:
+    """One line naming the file, line and key of a YAML syntax error. A bracket or quote left open is
+    reported where it was opened (PyYAML's own mark is where it gave up, often the end of the file)."""
+    mark, context = getattr(e, "problem_mark", None), getattr(e, "context", None) or ""
+    problem = getattr(e, "problem", None) or str(e)
+    if mark is None:
+        return ConfigError(f"{path}: not valid YAML: {problem}")
+    line, hint = mark.line + 1, ""
+    opened = getattr(e, "context_mark", None)
+    if opened is not None and ("flow" in context or "quoted scalar" in context):
+        line = opened.line + 1
+        hint = f" (the {'quote' if 'quoted' in context else 'bracket'} opened on this line is never closed)"
+    elif "'\\t'" in problem:
+        hint = " (indent with spaces: YAML does not allow tabs)"
+    return ConfigError(f"{path}:{line}: not valid YAML{_key_near(text, line)}: {problem}{hint}")
+
+
+def _duplicate_key(node: yaml.Node | None, loc: tuple[Any, ...] = ()) -> tuple[tuple[Any, ...], int, int] | None:
+    """The first key written twice in one mapping, as (field, line, first line): plain YAML keeps the
+    last silently, so a setting pasted twice would change behaviour without a word."""
+    if isinstance(node, yaml.MappingNode):
+        first: dict[str, int] = {}
+        for key, value in node.value:
+            name = key.value if isinstance(key, yaml.ScalarNode) else None
+            if name is not None and key.tag != "tag:yaml.org,2002:merge":
+                if name in first:
+                    return loc + (name,), key.start_mark.line + 1, first[name]
+                first[name] = key.start_mark.line + 1
+            if found := _duplicate_key(value, loc + (name,)):
+                return found
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            if found := _duplicate_key(item, loc + (i,)):
+                return found
+    return None
+
+
 def _read(path: Path, model: type[BaseModel]) -> BaseModel:
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError as e:
         raise ConfigError(f"{path}: file not found") from e
-    except (OSError, UnicodeDecodeError) as e:
+    except OSError as e:
         raise ConfigError(f"{path}: cannot read: {e}") from e
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        column = e.start - raw.rfind(b"\n", 0, e.start)
+        key = _key_near(raw.decode("utf-8", "replace"), line)
+        raise ConfigError(f"{path}:{line}: not UTF-8 text{key}: byte {raw[e.start]:#04x} at column {column} "
+                          "(save the file as UTF-8)") from e
     try:
         node = yaml.compose(text)
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ConfigError(f"{where}: not valid YAML: {getattr(e, 'problem', e)}") from e
+        raise _yaml_error(path, text, e) from e
+    if dup := _duplicate_key(node):
+        loc, line, first = dup
+        raise ConfigError(f"{path}:{line}: {'.'.join(map(str, loc))}: duplicate key {loc[-1]!r} (first on line "
+                          f"{first}; only one may be given)")
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}:1: expected a mapping of settings at the top level")
+        raise ConfigError(f"{path}:1: (top level): expected a mapping of settings at the top level, "
+                          f"not a {type(data).__name__}")
     try:
         return model.model_validate(data)
     except ValidationError as e:
@@ -68,8 +130,8 @@ def _read(path: Path, model: type[BaseModel]) -> BaseModel:
         for err in e.errors():
             loc = tuple(err["loc"])
             field = ".".join(str(p) for p in loc) or "(top level)"
-            line = _line_of(node, loc)
-            msg = err["msg"].removeprefix("Value error, ")
+            line = _line_of(node, loc) or 1  # an empty file has no node: its first line
+            msg = err["msg"].removeprefix("Value error, ") + (" (the file is empty)" if node is None else "")
             lines.append(f"{path}:{line}: {field}: {msg}")
         raise ConfigError("\n".join(lines)) from e
 
@@ -91,11 +153,24 @@ def load_config(directory: str | os.PathLike[str] | None = None) -> Config:
     entities = _read(entities_file, Entities)
     assert isinstance(settings, Settings) and isinstance(sources, Sources)
     assert isinstance(topics, Topics) and isinstance(alerts, Alerts) and isinstance(entities, Entities)
+    _check_unique_sources(d / "sources.yaml", sources)
     _check_topic_references(topics_file, topics)
-    _check_cross_references(d, topics, alerts)
+    _check_cross_references(d, topics, alerts, sources)
     return Config(
         directory=str(d), settings=settings, sources=sources.sources, topics=topics, alerts=alerts, entities=entities
     )
+
+
+def _check_unique_sources(path: Path, sources: Sources) -> None:
+    """Source ids are unique: the second use is named by its own line and index."""
+    node = yaml.compose(path.read_text(encoding="utf-8"))
+    first: dict[str, int] = {}
+    for i, s in enumerate(sources.sources):
+        if s.id in first:
+            j = first[s.id]
+            raise ConfigError(f"{path}:{_line_of(node, ('sources', i, 'id'))}: sources.{i}.id: duplicate source id "
+                              f"{s.id!r} (also sources.{j}.id, line {_line_of(node, ('sources', j, 'id'))})")
+        first[s.id] = i
 
 
 def _check_topic_references(path: Path, topics: Topics) -> None:
@@ -133,12 +208,13 @@ def _check_topic_references(path: Path, topics: Topics) -> None:
         visit(tid, ())
 
 
-def _check_cross_references(d: Path, topics: Topics, alerts: Alerts) -> None:
+def _check_cross_references(d: Path, topics: Topics, alerts: Alerts, sources: Sources) -> None:
     path = d / "alerts.yaml"
     node = yaml.compose(path.read_text(encoding="utf-8")) if path.exists() else None
     from core.query import parse
 
     seen: set[str] = set()
+    source_ids = {s.id for s in sources.sources}
     for i, sub in enumerate(alerts.subscribers):
         if sub.id in seen:
             raise ConfigError(f"{path}:{_line_of(node, ('subscribers', i, 'id'))}: subscribers.{i}.id: "
@@ -149,6 +225,15 @@ def _check_cross_references(d: Path, topics: Topics, alerts: Alerts) -> None:
                 if name == "topic" and value not in topics.topics:
                     line = _line_of(node, ("subscribers", i, "rules", j))
                     raise ConfigError(f"{path}:{line}: subscribers.{i}.rules.{j}: unknown topic {value!r} in {rule!r}")
+                if name == "source" and value not in source_ids:
+                    line = _line_of(node, ("subscribers", i, "rules", j))
+                    raise ConfigError(f"{path}:{line}: subscribers.{i}.rules.{j}: unknown source {value!r} in {rule!r} "
+                                      "(not an id in sources.yaml)")
+        for j, source in enumerate(sub.sources):
+            if source not in source_ids:
+                line = _line_of(node, ("subscribers", i, "sources", j))
+                raise ConfigError(f"{path}:{line}: subscribers.{i}.sources.{j}: unknown source {source!r} "
+                                  "(not an id in sources.yaml)")
         for j, topic in enumerate(sub.topics):
             if topic not in topics.topics:
                 line = _line_of(node, ("subscribers", i, "topics", j))

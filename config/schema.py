@@ -15,8 +15,9 @@ class _Model(BaseModel):
 
 
 def _http_url(value: str) -> str:
-    if not re.match(r"^https?://[^\s/]+", value or ""):
-        raise ValueError("must be an http:// or https:// URL")
+    if not re.fullmatch(r"https?://[^\s/]+\S*", value or ""):
+        spaces = " without spaces (write a space as %20)" if re.match(r"^https?://\S", value or "") else ""
+        raise ValueError(f"must be an http:// or https:// URL{spaces}")
     return value
 
 
@@ -57,6 +58,9 @@ class Settings(_Model):
     retry_times: int = Field(2, ge=0, le=10)
     retry_backoff: float = Field(2.0, ge=0, description="seconds before the first retry; doubled each time")
     max_response_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    max_links_per_page: int = Field(500, ge=1, description="new links followed from one page of a source (feed, "
+                                    "listing, sitemap, search results); more are left for later crawls, with a "
+                                    "warning in the fetch log")
     obey_robots: bool = True
     autothrottle: bool = True
     crawl_timeout: float = Field(1800.0, gt=0, description="seconds a whole crawl may take")
@@ -192,16 +196,7 @@ class Source(_Model):
 
 
 class Sources(_Model):
-    sources: tuple[Source, ...]
-
-    @model_validator(mode="after")
-    def _unique(self) -> "Sources":
-        seen: set[str] = set()
-        for s in self.sources:
-            if s.id in seen:
-                raise ValueError(f"duplicate source id {s.id!r}")
-            seen.add(s.id)
-        return self
+    sources: tuple[Source, ...]  # ids unique: checked by config/load.py, which can name the duplicate's line
 
 
 def _query(value: str) -> str:

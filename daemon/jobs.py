@@ -48,8 +48,11 @@ def crawl_source(config: Config, db_path: str, source_id: str) -> None:
                                           [first_article, source_id]).fetchall():
             event("stored", source=source_id, article_id=aid, url=url, title=title)
         stopped = STOPPING.is_set() and report.returncode != 0
+        problems = [e["error"] or "" for e in report.errors[:5]]
+        if report.counts.get("store_errors"):  # writes the database refused (disk full, I/O error)
+            problems.insert(0, f"{report.counts['store_errors']} write(s) to the database failed")
         status = "stopped" if stopped else ("ok" if report.ok else "error")
-        _finish(db, run_id, status, "; ".join(e["error"] or "" for e in report.errors[:5]))
+        _finish(db, run_id, status, "; ".join(problems))
         event("crawl", source=source_id, status=status, counts=report.counts, failed_fetches=len(report.errors))
     except Exception as e:  # noqa: BLE001 - a job never takes the daemon down
         _finish(db, run_id, "error", repr(e))

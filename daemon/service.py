@@ -37,6 +37,7 @@ from cli.crawl import stop_all
 from config import load_config
 from config.schema import Config, Source, duration_seconds
 from core.errors import ConfigError
+from core.items import utcnow_iso
 from daemon import jobs
 from daemon.health import HealthServer
 from daemon.logs import event, setup_logging
@@ -112,7 +113,13 @@ class Daemon:
 
     def run(self) -> int:
         setup_logging(self.config.settings)
-        open_db(self.db_path).close()  # migrate before any job
+        db = open_db(self.db_path)  # migrate before any job
+        with db.atomic():  # runs a killed daemon left 'running' (one daemon per database): shown as interrupted
+            interrupted = db.execute(
+                "UPDATE job_runs SET status = 'interrupted', detail = ? WHERE status = 'running'",
+                [f"the daemon stopped before this run finished (killed or crashed); found at the start at {utcnow_iso()}"],
+            ).rowcount
+        db.close()
         signal.signal(signal.SIGTERM, lambda *_: self.stop_event.set())
         signal.signal(signal.SIGINT, lambda *_: self.stop_event.set())
         signal.signal(signal.SIGHUP, lambda *_: self.reload_event.set())
@@ -121,6 +128,8 @@ class Daemon:
             self.health = HealthServer(self, self.config.settings.health_port)
             self.health.start()
         self.scheduler.start()
+        if interrupted:
+            event("interrupted runs", logging.WARNING, runs=interrupted)
         event("daemon started", sources=sum(s.enabled for s in self.config.sources), database=self.db_path,
               health=f"http://127.0.0.1:{self.health.port}/health" if self.health else None)
         while not self.stop_event.is_set():

@@ -344,7 +344,7 @@ def extract(article: Article) -> Article:
         extra["warning"] = warning
     return dataclasses.replace(
         article,
-        title=html_to_text(title) if "<" in title else title.strip(),
+        title=" ".join((html_to_text(title) if "<" in title else title).split()),  # a headline is one line
         author=", ".join(authors) or None,
         authors=tuple(authors),
         published=published,

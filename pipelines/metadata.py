@@ -22,6 +22,7 @@ _DATE_META = (
     "publishdate", "publish-date", "govuk:first-published-at", "article.published", "cxenseparse:recs:publishtime",
 )
 _AUTHOR_META = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "byl", "twitter:creator")
+_VISIBLE_TEXT = ".//text()[not(ancestor::script) and not(ancestor::style)]"  # a heading's words, not its scripts
 _TITLE_META = ("og:title", "twitter:title", "parsely-title", "sailthru.title")
 _ARTICLE_TYPES = {"newsarticle", "article", "blogposting", "reportagenewsarticle", "analysisnewsarticle",
                   "opinionnewsarticle", "report", "webpage", "liveblogposting", "socialmediaposting"}
@@ -176,7 +177,7 @@ def page_metadata(tree: HtmlElement, url: str) -> dict:
                 out["title"], out["paths"]["title"] = " ".join(meta[key][0].split()), f"meta {key}"
                 break
     if not out["title"]:
-        h1 = [" ".join(t.split()) for t in (h.text_content() for h in tree.xpath("//h1")) if t.strip()]
+        h1 = [" ".join(t.split()) for t in ("".join(h.xpath(_VISIBLE_TEXT)) for h in tree.xpath("//h1")) if t.strip()]
         title_tag = " ".join(" ".join(tree.xpath("//title/text()")).split())
         if len(h1) == 1:
             out["title"], out["paths"]["title"] = h1[0], "h1"

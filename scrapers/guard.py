@@ -8,14 +8,15 @@ request is checked, so every hop of a redirect is. Hand-written because neither 
 feedparser has such a guard (../shared/guide/reliability-plan.md, cases 22-24); the addresses come
 from the standard library's ``ipaddress`` (``is_global``), after resolving the host name.
 
-Limits: the check resolves the name itself, so a DNS server that answers differently a moment later
-(rebinding) is not caught; and behind an HTTP proxy (``http_proxy``) the proxy resolves names. The
-demo site and the tests, which serve everything on 127.0.0.1, turn it off
-(``block_private_addresses: false``).
+Limits: the check resolves the name itself (once per crawl, off the reactor thread), so a DNS
+server that answers differently a moment later (rebinding) is not caught; and behind an HTTP proxy
+(``http_proxy``) the proxy resolves names. The demo site and the tests, which serve everything on
+127.0.0.1, turn it off (``block_private_addresses: false``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
 from urllib.parse import urlsplit
@@ -54,12 +55,29 @@ class PublicAddressMiddleware:
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
+        self._resolved: dict[tuple, list | OSError] = {}  # (host, port, proto) -> addresses or the error
+
+    def _resolve(self, host: str, port: int, proto: int = 0) -> list:
+        """getaddrinfo, each name asked once per crawl (a feed, its robots.txt and its pages share a host)."""
+        key = (host, port, proto)
+        if key not in self._resolved:
+            try:
+                self._resolved[key] = socket.getaddrinfo(host, port, proto=proto)
+            except OSError as e:
+                self._resolved[key] = e
+        found = self._resolved[key]
+        if isinstance(found, OSError):
+            raise found
+        return found
 
     @classmethod
     def from_crawler(cls, crawler):  # noqa: ANN001, ANN206
         return cls(crawler.settings.getbool("CAREWATCH_BLOCK_PRIVATE", True))
 
-    def process_request(self, request, spider=None):  # noqa: ANN001, ANN201
+    async def process_request(self, request, spider=None):  # noqa: ANN001, ANN201
         if self.enabled:
-            check_url(request.url)
+            # The name is resolved on a worker thread: a slow DNS answer (a resolver that times out
+            # after 5 s) delays this request only, rather than freezing the reactor, and with it
+            # every download in flight (whose timeouts then fire, recording healthy sources as failed).
+            await asyncio.get_running_loop().run_in_executor(None, check_url, request.url, self._resolve)
         return None

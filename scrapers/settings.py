@@ -22,6 +22,8 @@ def scrapy_settings(settings: Settings) -> dict[str, Any]:
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "scrapers.retry.BackoffRetryMiddleware": 550,
             "scrapers.guard.PublicAddressMiddleware": 50,  # first: every request and every redirect hop
+            # before redirects and decompression: redirect loops and truncated gzip bodies refused
+            "scrapers.integrity.ResponseChecksMiddleware": 610,
             # after redirects, decompression and meta refresh: the response exactly as the spider gets it
             "scrapers.warc.WarcMiddleware": 575,
         },
@@ -29,6 +31,7 @@ def scrapy_settings(settings: Settings) -> dict[str, Any]:
         "CAREWATCH_BLOCK_PRIVATE": settings.block_private_addresses,
         "CAREWATCH_RAW_DIR": settings.raw_dir,  # None: <CAREWATCH_DB>-raw (scrapers.warc.raw_dir_for)
         "DOWNLOAD_MAXSIZE": settings.max_response_bytes,
+        "CAREWATCH_MAX_LINKS_PER_PAGE": settings.max_links_per_page,
         "DOWNLOAD_WARNSIZE": max(settings.max_response_bytes // 2, 1024),
         "AUTOTHROTTLE_ENABLED": settings.autothrottle,
         "AUTOTHROTTLE_START_DELAY": max(settings.download_delay, 1.0),

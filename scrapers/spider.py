@@ -36,6 +36,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.misc import load_object
 from twisted.python.failure import Failure
+from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
 from core.items import Article, CrawlState, Fetch, utcnow_iso
 from core.urls import url_key
@@ -67,25 +68,77 @@ def date_from_text(text: str) -> str | None:
         return None
 
 
-def classify_failure(failure: Failure) -> tuple[str, str, int | None]:
-    """(error kind, message, http status) of a failed request."""
+def classify_failure(failure: Failure, max_bytes: int = 0) -> tuple[str, str, int | None]:
+    """(error kind, message, http status) of a failed request. ``max_bytes``: the download size
+    limit (a body without Content-Length cut off at it fails with a bare DownloadCancelledError)."""
     exc = failure.value
     if failure.check(HttpError):
         status = exc.response.status
+        location = (exc.response.headers.get("Location") or b"").decode("latin-1")
+        if 300 <= status < 400 and location:  # a redirect Scrapy would not follow (file:, ftp:, ...)
+            scheme = urlsplit(location).scheme
+            why = f" ({scheme}: is not http or https)" if scheme not in ("", "http", "https") else ""
+            return "http", f"HTTP {status}: redirect to {location[:200]} not followed{why}", status
         return "http", f"HTTP {status}", status
     name = type(exc).__name__
     if name == "BlockedAddress":
         return "blocked", str(exc), None
+    if name in ("RedirectLoop", "TruncatedBody"):  # scrapers.integrity
+        return {"RedirectLoop": "redirect", "TruncatedBody": "truncated"}[name], str(exc), None
     if "max size" in str(exc):  # Scrapy's DOWNLOAD_MAXSIZE cut the download off
         return "too-large", f"too large, not downloaded: {exc}", None
-    return name, f"{name}: {exc}".strip(), None
+    received = getattr(failure, "request", None) and failure.request.meta.get("body_bytes", 0)
+    if name == "DownloadCancelledError" and max_bytes and (received or 0) > max_bytes:
+        return "too-large", (f"too large, not downloaded: more than {max_bytes:,} bytes (max_response_bytes) "
+                             f"and still coming, cut off"), None
+    detail = str(exc)
+    if name == "ResponseDataLossError":  # Scrapy gives no message; Twisted's reasons say how it ended
+        reasons = getattr(exc.__cause__, "reasons", None) or []
+        how = "; ".join(filter(None, (r.getErrorMessage() for r in reasons
+                                                if type(r.value).__name__ != "_DataLoss")))
+        detail = "the connection ended before the body's Content-Length was reached" + (f" ({how})" if how else "")
+    return name, f"{name}: {detail}".strip(), None
+
+
+_CONTROL_BYTES = bytes(range(0, 9)) + bytes(range(14, 32))  # C0 controls but tab, newlines and form feed
+
+
+def binary_content(response: Response) -> str | None:
+    """What a page fetched for its text is, when it is not text (an image, random bytes served as
+    text/html, ...); None for text. Text has next to no control bytes; binary data about 1 in 10."""
+    ctype = (response.headers.get("Content-Type") or b"").decode("latin-1").split(";")[0].strip() or "no Content-Type"
+    if not isinstance(response, TextResponse):
+        return f"binary data ({ctype}, {len(response.body):,} bytes)"
+    head = response.body[:8192]
+    if not head or head.startswith((b"\xff\xfe", b"\xfe\xff")) or re.match(r"utf[-_]?(16|32)", response.encoding, re.I):
+        return None  # UTF-16 and UTF-32 text is full of NULs
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    if controls * 20 > len(head):
+        return (f"binary data served as {ctype} ({len(response.body):,} bytes, "
+                f"{controls * 100 // len(head)}% control bytes)")
+    return None
+
+
+def _declares_charset(response: TextResponse) -> bool:
+    """Whether the HTTP header, a byte-order mark or the page itself (<meta>) names a charset."""
+    content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
+    return bool(http_content_type_encoding(content_type) or read_bom(response.body)[0]
+                or html_body_declared_encoding(response.body))
 
 
 def decode_page(response: TextResponse) -> str:
     """The page as text. Scrapy reconciles the HTTP, BOM and <meta> charsets; when the bytes are
     not valid in the charset it chose (Windows-1252 served as UTF-8, say), they are read as
     Windows-1252, the usual truth, rather than kept with replacement characters. (UTF-8 served as
-    Latin-1 decodes without error; the extract stage mends that mojibake.)"""
+    Latin-1 decodes without error; the extract stage mends that mojibake.) A page that names no
+    charset at all and is not UTF-8 is read as Windows-1252 too, as browsers do for English pages,
+    rather than as whatever a statistical guess says (it takes £ for the Ł of Windows-1250)."""
+    if not _declares_charset(response):
+        for encoding in ("utf-8", "cp1252"):
+            try:
+                return response.body.decode(encoding)
+            except UnicodeDecodeError:
+                continue
     text = response.text
     if "\ufffd" in text:
         try:
@@ -96,6 +149,39 @@ def decode_page(response: TextResponse) -> str:
             except UnicodeDecodeError:
                 pass
     return text
+
+
+# A feed's own entity declarations (<!ENTITY name "value"> in its DOCTYPE) may expand to at most this
+# many characters. feedparser expands declared entities (its fallback parser even after expat gave
+# up), so "billion laughs" (entities of entities) or a quadratic blow-up (one long entity used
+# thousands of times) turns a 100 KB feed into gigabytes. Real feeds declare a few short ones.
+MAX_ENTITY_EXPANSION = 1_000_000
+_ENTITY_DECL = re.compile(rb"""<!ENTITY\s+(%\s*)?([^\s%&;<>"']+)\s+(?:"([^"]*)"|'([^']*)')""")
+_ENTITY_REF = re.compile(rb"&([^\s&;#<>\"']+);")
+
+
+def entity_expansion(body: bytes) -> int:
+    """Characters the document's internal entities would expand to where it uses them: nested
+    entities multiplied out, each reference counted. 0 when it declares none."""
+    if b"<!ENTITY" not in body:
+        return 0
+    values: dict[bytes, bytes] = {}
+    for m in _ENTITY_DECL.finditer(body):
+        if not m[1]:  # parameter entities (%name;) are used inside the DTD only
+            values.setdefault(m[2], m[3] if m[3] is not None else m[4])
+    sizes: dict[bytes, int] = {}
+
+    def size(name: bytes) -> int:
+        if name not in values:
+            return len(name) + 2  # undefined or predefined (&amp;): left as it is, roughly
+        if name not in sizes:
+            sizes[name] = 0  # a reference cycle counts nothing (parsers refuse those anyway)
+            value = values[name]
+            sizes[name] = len(_ENTITY_REF.sub(b"", value)) + sum(size(r) for r in _ENTITY_REF.findall(value))
+        return sizes[name]
+
+    end = body.find(b"]>", body.find(b"<!ENTITY"))
+    return sum(size(r) for r in _ENTITY_REF.findall(body[end if end >= 0 else 0:]) if r in values)
 
 
 def with_query(url: str, **params: Any) -> str:
@@ -154,7 +240,13 @@ class SourceSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.save_validators, signal=signals.spider_closed)
         crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
+        crawler.signals.connect(spider.count_body_bytes, signal=signals.bytes_received)
         return spider
+
+    def count_body_bytes(self, data: bytes, request: scrapy.Request, spider: scrapy.Spider | None = None) -> None:
+        """Bytes of the body received so far: a download cut off at the size limit is then told
+        from other cancelled downloads (classify_failure)."""
+        request.meta["body_bytes"] = request.meta.get("body_bytes", 0) + len(data)
 
     def request_dropped(self, request: scrapy.Request, spider: scrapy.Spider | None = None) -> None:
         """A request the scheduler dropped (a duplicate) still completes its archive page."""
@@ -263,6 +355,19 @@ class SourceSpider(scrapy.Spider):
             if self.state and self.state.is_stored(url_key(url)):
                 continue
             wanted.append((url, entry))
+        cap = self.crawler.settings.getint("CAREWATCH_MAX_LINKS_PER_PAGE", 0) if hasattr(self, "crawler") else 0
+        if cap and len(wanted) > cap:
+            # A page that lists more new links than any news page does (a broken or hostile site):
+            # follow the first ones, say so in the fetch log, and keep no validators for the source,
+            # so the next crawl reads the page in full and goes on with the links not yet stored.
+            note = (f"{len(wanted):,} new links on the page; only the first {cap:,} followed "
+                    f"(max_links_per_page), the rest are left for later crawls")
+            wanted = wanted[:cap]
+            self.failed.add(source["id"])
+            if fetch.get("status") in ("error", "warning"):
+                fetch["error"] = f"{fetch.get('error')}; {note}"
+            else:
+                fetch.update(status="warning", kind="links-capped", error=note)
         page = None
         if self.since:
             page = _Page(source["id"], response.meta.get("page", 1), next_url)
@@ -313,6 +418,12 @@ class SourceSpider(scrapy.Spider):
     def parse_feed(self, response: Response, source: dict) -> Iterator[Any]:
         if response.status == 404:  # past the last page of a paged feed
             yield self._fetch(response, kind="end", error="no more pages")
+            return
+        expansion = entity_expansion(response.body)
+        if expansion > MAX_ENTITY_EXPANSION:  # refused before any parser sees it
+            yield self._fetch(response, status="error", kind="feed", error=(
+                f"refused: the feed declares XML entities that would expand to {expansion:,} characters "
+                f"(limit {MAX_ENTITY_EXPANSION:,}; an entity-expansion attack such as 'billion laughs'); not parsed"))
             return
         headers = {k.decode().lower(): v[0].decode("latin-1") for k, v in response.headers.items() if v}
         parsed = feedparser.parse(response.body, response_headers=headers)
@@ -438,7 +549,18 @@ class SourceSpider(scrapy.Spider):
         if data.get("page_url"):  # a GOV.UK Content API item
             yield from self._govuk_content(response, data)
             return
-        is_text = isinstance(response, TextResponse) and not response.body.lstrip().startswith(b"%PDF-")
+        is_pdf = response.body.lstrip().startswith(b"%PDF-")
+        is_text = isinstance(response, TextResponse) and not is_pdf
+        binary = None if is_pdf else binary_content(response)
+        if binary:
+            # An image, an archive, random bytes: stored, it would be an empty or garbage article that
+            # is never fetched again. Failed instead (so the feed is read in full next time and the
+            # page tried again), and what the feed said is kept, as when a fetch fails.
+            yield self._fetch(response, status="error", kind="not-html",
+                              error=f"expected an HTML page or a PDF, got {binary}")
+            if data.get("summary"):
+                yield self._article(response.meta["source_id"], response.url, data)
+            return
         if is_text and source["kind"] == "pdf_links":
             # Ofsted's report links sometimes serve an HTML "Report not found" page.
             title = _clean(" ".join(response.css("title::text, h1::text").getall()))[:120]
@@ -492,7 +614,8 @@ class SourceSpider(scrapy.Spider):
         if meta.get("role") == "article":
             self._article_done(meta)
         self.failed.add(meta["source_id"])
-        kind, message, status = classify_failure(failure)
+        kind, message, status = classify_failure(
+            failure, self.crawler.settings.getint("DOWNLOAD_MAXSIZE", 0) if hasattr(self, "crawler") else 0)
         yield Fetch(
             source_id=meta["source_id"],
             url=request.url,

@@ -8,6 +8,7 @@ from typing import Literal
 
 from sqlite_utils import Database
 
+from core.crashpoints import crash_point
 from core.items import Article, article_id_for
 from core.lsh import band_keys
 from store.captures import record_capture
@@ -117,6 +118,7 @@ def save_article(db: Database, article: Article, edit_alert_share: float = 0.05,
                  "url_key": article.url_key, "source_id": article.source_id, "first_seen": now,
                  "updated": now, "version": 1, **_fields(article)}
             )
+            crash_point("mid-article-write")  # the row (and its FTS entry) written, the rest not: all or nothing
             _insert_topics(db, article_id, article)
             _index_bands(db, article_id, article)
             record_capture(db, article_id, article)

@@ -53,3 +53,22 @@ def carewatch(*args: str, env: dict | None = None, timeout: float = 300) -> subp
 
 
 __all__ = ["DEMO_CONFIG", "carewatch", "shared_data"]
+
+
+# -- the fault suite's report (tests/faults/ledger.py) -----------------------------------------------
+@pytest.fixture(scope="session")
+def fault_ledger():
+    from tests.faults.ledger import LEDGER
+
+    return LEDGER
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001
+    from tests.faults.ledger import LEDGER
+
+    if LEDGER.rows:
+        terminalreporter.section("faults injected (tests/faults)")
+        terminalreporter.write_line(LEDGER.table())
+        written = LEDGER.write()
+        if written:
+            terminalreporter.write_line(f"(also written to {written})")

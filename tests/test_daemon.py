@@ -53,6 +53,18 @@ def _wait(predicate, timeout: float, what: str, proc=None):  # noqa: ANN001, ANN
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def _stop(proc: subprocess.Popen, timeout: float = 60) -> str:
+    """SIGTERM the daemon and wait for it; what it printed. One that does not stop in time is
+    killed (its return code then says so)."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+    return out
+
+
 def _finished(db: Path, job: str) -> list[tuple]:
     return [r for r in _runs(db) if r[0] == job and r[2]]
 
@@ -98,12 +110,7 @@ def test_daemon_runs_schedules_reloads_and_stops_cleanly(tmp_path, demo_server):
             before = len(_finished(db, "crawl:chamberlain-files"))
             _wait(lambda: len(_finished(db, "crawl:chamberlain-files")) > before, 30, "crawling on", proc)
         finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                out, _ = proc.communicate(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                raise
+            out = _stop(proc)
         assert proc.returncode == 0, out
         events = [e["event"] for e in _log(tmp_path)]
         assert "daemon started" in events and events[-1] == "daemon stopped"

@@ -312,7 +312,7 @@ def test_smtp_login_uses_the_password_from_the_environment(tmp_path, monkeypatch
         db = open_db(tmp_path / "a.db")
         monkeypatch.delenv("CW_TEST_PW", raising=False)
         [r] = send_alerts(config, db, now=NOW)
-        assert r.status == "pending" and "CW_TEST_PW (the password) is not set" in r.error
+        assert r.status == "pending" and "smtp.password_env: the environment variable CW_TEST_PW" in r.error
         monkeypatch.setenv("CW_TEST_PW", "wrong")
         t = datetime.fromisoformat(db.execute("SELECT next_attempt FROM deliveries").fetchone()[0])
         [r] = send_alerts(config, db, now=t)
