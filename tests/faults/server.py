@@ -21,6 +21,8 @@ request storm (a redirect loop stops at the redirect limit, retries at ``retry_t
 
 from __future__ import annotations
 
+import contextlib
+
 import gzip
 import hashlib
 import socket
@@ -216,13 +218,11 @@ class _Handler(socketserver.BaseRequestHandler):
             fault.log.append(request)
             fault.hits[(host, path)] += 1
         exchange = Exchange(fault, sock, request)
-        try:
+        with contextlib.suppress(OSError):  # the client hung up first (a timeout, a size limit): expected
             behaviour(exchange)
-        except OSError:
-            pass
 
     def finish(self) -> None:
-        pass
+        """Nothing to flush: each behaviour writes to the raw socket itself (and may have reset it)."""
 
 
 class _TCPServer(socketserver.ThreadingTCPServer):

@@ -96,7 +96,7 @@ class Canary:
             do_HEAD = do_POST = do_GET
 
             def log_message(self, *args: object) -> None:
-                pass
+                """Quiet: the canary's hits are counted, not logged."""
 
         class Server(ThreadingHTTPServer):
             daemon_threads = True
