@@ -162,15 +162,20 @@ def load_config(directory: str | os.PathLike[str] | None = None) -> Config:
 
 
 def _check_unique_sources(path: Path, sources: Sources) -> None:
-    """Source ids are unique: the second use is named by its own line and index."""
+    """Source ids and names are unique (a name is how digests and the archive show a source, so two
+    alike could not be told apart): the second use is named by its own line and index."""
     node = yaml.compose(path.read_text(encoding="utf-8"))
-    first: dict[str, int] = {}
-    for i, s in enumerate(sources.sources):
-        if s.id in first:
-            j = first[s.id]
-            raise ConfigError(f"{path}:{_line_of(node, ('sources', i, 'id'))}: sources.{i}.id: duplicate source id "
-                              f"{s.id!r} (also sources.{j}.id, line {_line_of(node, ('sources', j, 'id'))})")
-        first[s.id] = i
+    for field, what in (("id", "source id"), ("name", "source name")):
+        first: dict[str, int] = {}
+        for i, s in enumerate(sources.sources):
+            value = getattr(s, field)
+            key = value.strip().casefold() if field == "name" else value
+            if key in first:
+                j = first[key]
+                raise ConfigError(f"{path}:{_line_of(node, ('sources', i, field))}: sources.{i}.{field}: duplicate "
+                                  f"{what} {value!r} (also sources.{j}.{field}, line "
+                                  f"{_line_of(node, ('sources', j, field))})")
+            first[key] = i
 
 
 def _check_topic_references(path: Path, topics: Topics) -> None:
