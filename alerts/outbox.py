@@ -95,8 +95,8 @@ def _deliver(config: Config, db: Database, sub: Subscriber, delivery_id: int, no
         else:  # chat and webhook channels get the plain-text part
             send_apprise(row["channel"], msg["Subject"], msg.get_body(("plain",)).get_content())
     except NotifyError as e:
-        if row["channel"] != "email" and "environment variable" in str(e):  # say where the channel is configured
-            index = list(sub.channels).index(row["channel"]) if row["channel"] in sub.channels else "?"
+        if row["channel"] != "email":  # where the channel is configured (its URL may lack a secret, say)
+            index = sub.channels.index(row["channel"]) if row["channel"] in sub.channels else "?"
             e = NotifyError(f"alerts.yaml: subscriber {sub.id!r} channels.{index}: {e}")
         attempts = row["attempts"] + 1
         db["deliveries"].update(delivery_id, {"attempts": attempts, "last_error": str(e),

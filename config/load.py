@@ -1,8 +1,8 @@
 """Read and validate the YAML config folder. Errors name the file, the line and the field.
 
-PyYAML gives line numbers only on its node tree, so each file is composed once (for the
-lines) and loaded once (for the values); a pydantic error path is then walked down the node
-tree to the line it points at.
+PyYAML gives line numbers only on its node tree, so each file is parsed once into that tree,
+the values are constructed from it, and a pydantic error path (or a cross-reference check's) is
+walked down the same tree to the line it points at.
 """
 
 from __future__ import annotations
@@ -42,6 +42,11 @@ def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
         else:
             return line
     return line
+
+
+def _error(path: Path, node: yaml.Node | None, loc: tuple[Any, ...], message: str) -> ConfigError:
+    """``FILE:LINE: FIELD: MESSAGE``, the line found by walking LOC down the file's node tree."""
+    return ConfigError(f"{path}:{_line_of(node, loc)}: {'.'.join(map(str, loc))}: {message}")
 
 
 _KEY = re.compile(r"""^\s*(?:-\s+)*("[^"]*"|'[^']*'|[^\s#'"\[\]{},:-][^#:]*?)\s*:(?:\s|$)""")
@@ -94,7 +99,19 @@ def _duplicate_key(node: yaml.Node | None, loc: tuple[Any, ...] = ()) -> tuple[t
     return None
 
 
-def _read(path: Path, model: type[BaseModel]) -> BaseModel:
+def _parse(text: str) -> tuple[yaml.Node | None, Any]:
+    """(node tree, values) of a YAML document, parsed once (yaml.compose then yaml.safe_load would
+    parse it twice)."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        return node, (loader.construct_document(node) if node is not None else None)
+    finally:
+        loader.dispose()
+
+
+def _read(path: Path, model: type[BaseModel]) -> tuple[BaseModel, yaml.Node | None]:
+    """The file validated by MODEL, and its node tree (for the line numbers of later checks)."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError as e:
@@ -110,8 +127,7 @@ def _read(path: Path, model: type[BaseModel]) -> BaseModel:
         raise ConfigError(f"{path}:{line}: not UTF-8 text{key}: byte {raw[e.start]:#04x} at column {column} "
                           "(save the file as UTF-8)") from e
     try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
+        node, data = _parse(text)
     except yaml.YAMLError as e:
         raise _yaml_error(path, text, e) from e
     if dup := _duplicate_key(node):
@@ -124,7 +140,7 @@ def _read(path: Path, model: type[BaseModel]) -> BaseModel:
         raise ConfigError(f"{path}:1: (top level): expected a mapping of settings at the top level, "
                           f"not a {type(data).__name__}")
     try:
-        return model.model_validate(data)
+        return model.model_validate(data), node
     except ValidationError as e:
         lines = []
         for err in e.errors():
@@ -143,28 +159,28 @@ def load_config(directory: str | os.PathLike[str] | None = None) -> Config:
         return Config.model_validate_json(d.read_text(encoding="utf-8"))
     if not d.is_dir():
         raise ConfigError(f"{d}: config folder not found (use --config DIR or $CAREWATCH_CONFIG)")
-    settings = _read(d / "settings.yaml", Settings) if (d / "settings.yaml").exists() else Settings()
-    sources = _read(d / "sources.yaml", Sources)
+    settings, _ = _read(d / "settings.yaml", Settings) if (d / "settings.yaml").exists() else (Settings(), None)
+    sources, sources_node = _read(d / "sources.yaml", Sources)
     # topics.yaml falls back to the bundled topics, so a config folder need only list sources.
     topics_file = d / "topics.yaml" if (d / "topics.yaml").exists() else BUNDLED / "topics.yaml"
-    topics = _read(topics_file, Topics)
-    alerts = _read(d / "alerts.yaml", Alerts) if (d / "alerts.yaml").exists() else Alerts()
+    topics, topics_node = _read(topics_file, Topics)
+    alerts_file = d / "alerts.yaml"
+    alerts, alerts_node = _read(alerts_file, Alerts) if alerts_file.exists() else (Alerts(), None)
     entities_file = d / "entities.yaml" if (d / "entities.yaml").exists() else BUNDLED / "entities.yaml"
-    entities = _read(entities_file, Entities)
+    entities, _ = _read(entities_file, Entities)
     assert isinstance(settings, Settings) and isinstance(sources, Sources)
     assert isinstance(topics, Topics) and isinstance(alerts, Alerts) and isinstance(entities, Entities)
-    _check_unique_sources(d / "sources.yaml", sources)
-    _check_topic_references(topics_file, topics)
-    _check_cross_references(d, topics, alerts, sources)
+    _check_unique_sources(d / "sources.yaml", sources_node, sources)
+    _check_topic_references(topics_file, topics_node, topics)
+    _check_cross_references(alerts_file, alerts_node, topics, alerts, sources)
     return Config(
         directory=str(d), settings=settings, sources=sources.sources, topics=topics, alerts=alerts, entities=entities
     )
 
 
-def _check_unique_sources(path: Path, sources: Sources) -> None:
+def _check_unique_sources(path: Path, node: yaml.Node | None, sources: Sources) -> None:
     """Source ids and names are unique (a name is how digests and the archive show a source, so two
     alike could not be told apart): the second use is named by its own line and index."""
-    node = yaml.compose(path.read_text(encoding="utf-8"))
     for field, what in (("id", "source id"), ("name", "source name")):
         first: dict[str, int] = {}
         for i, s in enumerate(sources.sources):
@@ -172,17 +188,15 @@ def _check_unique_sources(path: Path, sources: Sources) -> None:
             key = value.strip().casefold() if field == "name" else value
             if key in first:
                 j = first[key]
-                raise ConfigError(f"{path}:{_line_of(node, ('sources', i, field))}: sources.{i}.{field}: duplicate "
-                                  f"{what} {value!r} (also sources.{j}.{field}, line "
-                                  f"{_line_of(node, ('sources', j, field))})")
+                raise _error(path, node, ("sources", i, field), f"duplicate {what} {value!r} "
+                             f"(also sources.{j}.{field}, line {_line_of(node, ('sources', j, field))})")
             first[key] = i
 
 
-def _check_topic_references(path: Path, topics: Topics) -> None:
+def _check_topic_references(path: Path, node: yaml.Node | None, topics: Topics) -> None:
     """``topic:ID`` in a topic's rules or exclusions must name another topic, with no cycle."""
     from core.query import parse
 
-    node = yaml.compose(path.read_text(encoding="utf-8"))
     known = ", ".join(sorted(topics.topics))
     uses: dict[str, set[str]] = {}
     for tid, topic in topics.topics.items():
@@ -192,11 +206,10 @@ def _check_topic_references(path: Path, topics: Topics) -> None:
                 if name != "topic":
                     continue
                 loc = ("topics", tid, key, i) + (("query",) if key == "rules" else ())
-                where = f"{path}:{_line_of(node, loc)}: {'.'.join(map(str, loc))}"
                 if value not in topics.topics:
-                    raise ConfigError(f"{where}: unknown topic {value!r} in {query!r} (topics.yaml has: {known})")
+                    raise _error(path, node, loc, f"unknown topic {value!r} in {query!r} (topics.yaml has: {known})")
                 if value == tid:
-                    raise ConfigError(f"{where}: topic {tid!r} refers to itself in {query!r}")
+                    raise _error(path, node, loc, f"topic {tid!r} refers to itself in {query!r}")
                 uses.setdefault(tid, set()).add(value)
     seen: set[str] = set()
 
@@ -213,36 +226,30 @@ def _check_topic_references(path: Path, topics: Topics) -> None:
         visit(tid, ())
 
 
-def _check_cross_references(d: Path, topics: Topics, alerts: Alerts, sources: Sources) -> None:
-    path = d / "alerts.yaml"
-    node = yaml.compose(path.read_text(encoding="utf-8")) if path.exists() else None
+def _check_cross_references(path: Path, node: yaml.Node | None, topics: Topics, alerts: Alerts,
+                            sources: Sources) -> None:
+    """Subscribers: unique ids, and the topics and sources they name (also in their rules) exist."""
     from core.query import parse
 
     seen: set[str] = set()
     source_ids = {s.id for s in sources.sources}
     for i, sub in enumerate(alerts.subscribers):
         if sub.id in seen:
-            raise ConfigError(f"{path}:{_line_of(node, ('subscribers', i, 'id'))}: subscribers.{i}.id: "
-                              f"duplicate subscriber id {sub.id!r}")
+            raise _error(path, node, ("subscribers", i, "id"), f"duplicate subscriber id {sub.id!r}")
         seen.add(sub.id)
         for j, rule in enumerate(sub.rules):
             for name, value in parse(rule).fields():
                 if name == "topic" and value not in topics.topics:
-                    line = _line_of(node, ("subscribers", i, "rules", j))
-                    raise ConfigError(f"{path}:{line}: subscribers.{i}.rules.{j}: unknown topic {value!r} in {rule!r}")
+                    raise _error(path, node, ("subscribers", i, "rules", j), f"unknown topic {value!r} in {rule!r}")
                 if name == "source" and value not in source_ids:
-                    line = _line_of(node, ("subscribers", i, "rules", j))
-                    raise ConfigError(f"{path}:{line}: subscribers.{i}.rules.{j}: unknown source {value!r} in {rule!r} "
-                                      "(not an id in sources.yaml)")
+                    raise _error(path, node, ("subscribers", i, "rules", j),
+                                 f"unknown source {value!r} in {rule!r} (not an id in sources.yaml)")
         for j, source in enumerate(sub.sources):
             if source not in source_ids:
-                line = _line_of(node, ("subscribers", i, "sources", j))
-                raise ConfigError(f"{path}:{line}: subscribers.{i}.sources.{j}: unknown source {source!r} "
-                                  "(not an id in sources.yaml)")
+                raise _error(path, node, ("subscribers", i, "sources", j),
+                             f"unknown source {source!r} (not an id in sources.yaml)")
         for j, topic in enumerate(sub.topics):
             if topic not in topics.topics:
-                line = _line_of(node, ("subscribers", i, "topics", j))
                 known = ", ".join(sorted(topics.topics))
-                raise ConfigError(
-                    f"{path}:{line}: subscribers.{i}.topics.{j}: unknown topic {topic!r} (topics.yaml has: {known})"
-                )
+                raise _error(path, node, ("subscribers", i, "topics", j),
+                             f"unknown topic {topic!r} (topics.yaml has: {known})")

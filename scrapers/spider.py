@@ -155,6 +155,8 @@ def decode_page(response: TextResponse) -> str:
 # many characters. feedparser expands declared entities (its fallback parser even after expat gave
 # up), so "billion laughs" (entities of entities) or a quadratic blow-up (one long entity used
 # thousands of times) turns a 100 KB feed into gigabytes. Real feeds declare a few short ones.
+# Measured here, by hand: defusedxml would refuse every feed that declares any entity at all, and
+# expat's own amplification limit does not guard feedparser's fallback (non-expat) parser.
 MAX_ENTITY_EXPANSION = 1_000_000
 _ENTITY_DECL = re.compile(rb"""<!ENTITY\s+(%\s*)?([^\s%&;<>"']+)\s+(?:"([^"]*)"|'([^']*)')""")
 _ENTITY_REF = re.compile(rb"&([^\s&;#<>\"']+);")
@@ -241,12 +243,22 @@ class SourceSpider(scrapy.Spider):
         crawler.signals.connect(spider.save_validators, signal=signals.spider_closed)
         crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
         crawler.signals.connect(spider.count_body_bytes, signal=signals.bytes_received)
+        crawler.signals.connect(spider.item_failed, signal=signals.item_error)
         return spider
 
     def count_body_bytes(self, data: bytes, request: scrapy.Request, spider: scrapy.Spider | None = None) -> None:
         """Bytes of the body received so far: a download cut off at the size limit is then told
         from other cancelled downloads (classify_failure)."""
         request.meta["body_bytes"] = request.meta.get("body_bytes", 0) + len(data)
+
+    def item_failed(self, item: object, response: Response | None = None, spider: scrapy.Spider | None = None,
+                    failure: Failure | None = None) -> None:
+        """An article a pipeline stage could not process or store (disk full, say): its source
+        counts as failed for this run, as when the page's fetch fails, so none of the source's HTTP
+        validators are kept; otherwise the next crawl's feed request is answered 304 and the
+        article is never seen again."""
+        if isinstance(item, Article):
+            self.failed.add(item.source_id)
 
     def request_dropped(self, request: scrapy.Request, spider: scrapy.Spider | None = None) -> None:
         """A request the scheduler dropped (a duplicate) still completes its archive page."""

@@ -45,27 +45,20 @@ class StorePipeline:
         return pipeline
 
     def item_failed(self, item, response=None, spider=None, failure=None) -> None:  # noqa: ANN001
-        """A pipeline stage raised: the article is not stored, so the failure is, in the fetch log.
-
-        Its source counts as failed for this run (as when the page's fetch fails), so the spider
-        keeps none of the source's HTTP validators: otherwise the next crawl's conditional request
-        for the feed is answered 304 and the article that was not stored is never seen again. A
-        write the database refused (disk full, I/O error) is counted as ``store_errors``, for the
-        parent to report even when the fetch log cannot be written either."""
+        """A pipeline stage raised: the article is not stored, so the failure is, in the fetch log
+        (the spider marks its source failed: scrapers.spider.SourceSpider.item_failed). A write the
+        database refused (disk full, I/O error) is counted as ``store_errors``, for the parent to
+        report even when the fetch log cannot be written either."""
         exc = failure.value if failure is not None else None
         if isinstance(exc, sqlite3.Error):
             self.counts["store_errors"] += 1
-        if isinstance(item, Article):
-            failed = getattr(spider, "failed", None)
-            if isinstance(failed, set):
-                failed.add(item.source_id)
-            if self.db is not None:
-                try:
-                    record_fetch(self.db, Fetch(item.source_id, item.url, item.fetched_at, "error", role="article",
-                                                error_kind="pipeline", error=f"{type(exc).__name__}: {exc}"))
-                except sqlite3.Error as e:  # the same full disk: the count above and the log still tell
-                    logger.error("could not record the failure of %s: %s", item.url, e)
-                self.counts["fetch_errors"] += 1
+        if isinstance(item, Article) and self.db is not None:
+            try:
+                record_fetch(self.db, Fetch(item.source_id, item.url, item.fetched_at, "error", role="article",
+                                            error_kind="pipeline", error=f"{type(exc).__name__}: {exc}"))
+            except sqlite3.Error as e:  # the same full disk: the count above and the log still tell
+                logger.error("could not record the failure of %s: %s", item.url, e)
+            self.counts["fetch_errors"] += 1
 
     def item_dropped(self, item, response=None, exception=None, spider=None) -> None:  # noqa: ANN001
         """Extraction found nothing usable: recorded as a warning (the fetch worked, the page was

@@ -235,15 +235,21 @@ class _PartFacet(Facet):
     async def suggest(self):
         return []
 
-    async def facet_results(self):
-        results, timed_out = [], []
-        if not self.table:
-            return results, timed_out
+    async def parts(self) -> list[FacetPart]:
+        parts = []
         for source_and_config in self.get_configs():
             part = await FacetPart.build(self, self.type, source_and_config["config"],
                                          hideable=source_and_config["source"] != "metadata")
-            if part is None:
-                continue
+            if part is not None:
+                parts.append(part)
+        return parts
+
+    async def facet_results(self):
+        return await self.count_each(await self.parts() if self.table else [])
+
+    async def count_each(self, parts: list[FacetPart]) -> tuple[list, list]:
+        results, timed_out = [], []
+        for part in parts:
             try:
                 rows = await _run(self, part.sql.format(src=f"({self.sql})"))
             except QueryInterrupted:
@@ -268,7 +274,7 @@ class YearFacet(_PartFacet):
     type = "year"
 
 
-class SummaryFacet(Facet):
+class SummaryFacet(_PartFacet):
     """Several facets counted by one query: ``{"summary": {"facets": [{"column": "source_id"},
     {"year": "published"}, {"through": {...}}]}}``. The search runs once (the matching rows'
     needed columns are materialised in a CTE) instead of once per facet: on a common word in a
@@ -276,13 +282,7 @@ class SummaryFacet(Facet):
 
     type = "summary"
 
-    async def suggest(self):
-        return []
-
-    async def facet_results(self):
-        results, timed_out = [], []
-        if not self.table:
-            return results, timed_out
+    async def parts(self) -> list[FacetPart]:
         parts = []
         for source_and_config in self.get_configs():
             for item in (source_and_config["config"].get("facets") or []):
@@ -292,28 +292,22 @@ class SummaryFacet(Facet):
                     part = await FacetPart.build(self, kind, config, hideable=source_and_config["source"] != "metadata")
                     if part is not None:
                         parts.append(part)
+        return parts
+
+    async def facet_results(self):
+        parts = await self.parts() if self.table else []
         if not parts:
-            return results, timed_out
+            return [], []
         needs = ", ".join(dict.fromkeys(p.needs for p in parts))
         sql = (f"with m as materialized (select {needs} from ({self.sql})) "
                + " union all ".join(f"select {i} as part, * from ({p.sql.format(src='m')})" for i, p in enumerate(parts)))
         try:
             rows = (await _run(self, sql)).rows
         except QueryInterrupted:
-            return results, [p.name for p in parts]
+            return [], [p.name for p in parts]
         except sqlite3.DatabaseError:  # no such column, or a table the authorizer refuses: each on its own
-            rows = None
-        for i, part in enumerate(parts):
-            if rows is not None:
-                results.append(part.result([r for r in rows if r["part"] == i]))
-                continue
-            try:
-                results.append(part.result((await _run(self, part.sql.format(src=f"({self.sql})"))).rows))
-            except QueryInterrupted:
-                timed_out.append(part.name)
-            except sqlite3.DatabaseError:
-                continue
-        return results, timed_out
+            return await self.count_each(parts)
+        return [part.result([r for r in rows if r["part"] == i]) for i, part in enumerate(parts)], []
 
 
 @hookimpl
