@@ -65,7 +65,7 @@ def read_capture(raw_dir: Path, row: dict) -> Capture:
     """The response record at the row's offset, with its metadata record, digest checked."""
     from warcio.archiveiterator import ArchiveIterator
 
-    from scrapers.warc import sha256_digest
+    from core.digests import sha256_digest
 
     path = raw_dir / row["warc_file"]
     try:

@@ -33,9 +33,7 @@ offset, and a crawl killed mid-write loses only the record it was writing. ``raw
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import hashlib
 import io
 import json
 import logging
@@ -53,6 +51,7 @@ from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from core.digests import sha256_digest
 from core.items import Article, utcnow
 
 log = logging.getLogger(__name__)
@@ -71,12 +70,6 @@ def raw_dir_for(raw_dir: str | os.PathLike[str] | None, db_path: str | os.PathLi
         p = Path(db_path)
         return p.with_name(p.name + "-raw")
     return None
-
-
-def sha256_digest(payload: bytes) -> tuple[str, str]:
-    """(hex, the WARC form ``sha256:BASE32``) of a payload."""
-    h = hashlib.sha256(payload)
-    return h.hexdigest(), "sha256:" + base64.b32encode(h.digest()).decode("ascii")
 
 
 def _text_headers(headers: Any, drop: set[str]) -> list[tuple[str, str]]:

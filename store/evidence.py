@@ -20,9 +20,7 @@ The store knows nothing of files or formats: cli/evidence.py writes the bundle f
 
 from __future__ import annotations
 
-import base64
 import difflib
-import hashlib
 import html
 import io
 import json
@@ -33,6 +31,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from core.digests import sha256_digest
 from core.errors import CarewatchError
 from core.urls import url_key
 from store.captures import COLUMNS as CAPTURE_COLUMNS
@@ -259,10 +258,6 @@ def _gzip_member(f, pos: int, limit: int = 64 * 2**20) -> bytes:  # noqa: ANN001
     return bytes(raw[: len(raw) - len(d.unused_data)]) if d.eof else b""
 
 
-def warc_payload_digest(payload: bytes) -> str:
-    return "sha256:" + base64.b32encode(hashlib.sha256(payload).digest()).decode("ascii")
-
-
 def read_capture(raw_dir: Path, row: dict, number: int) -> Capture:
     """One capture read back from its WARC file and checked; a problem is recorded, never raised."""
     from warcio.archiveiterator import ArchiveIterator
@@ -310,10 +305,10 @@ def read_capture(raw_dir: Path, row: dict, number: int) -> Capture:
     except Exception as e:  # noqa: BLE001 - a corrupt gzip member or record
         c.problem = f"{row['warc_file']}@{row['offset']}: unreadable record: {type(e).__name__}: {e}"
         return c
-    c.payload_sha256 = hashlib.sha256(c.payload).hexdigest()
+    c.payload_sha256, warc_form = sha256_digest(c.payload)
     c.matches_table = c.payload_sha256 == row["sha256"]
     if c.warc_digest:
-        c.matches_warc_digest = c.warc_digest == warc_payload_digest(c.payload)
+        c.matches_warc_digest = c.warc_digest == warc_form
     if not c.problem and not c.matches_table:
         c.problem = f"payload sha256 {c.payload_sha256} is not the {row['sha256']} recorded in the captures table"
     elif not c.problem and c.matches_warc_digest is False:
