@@ -22,7 +22,6 @@ entry when the page failed) are counted as missing.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -62,42 +61,15 @@ class Capture:
 
 
 def read_capture(raw_dir: Path, row: dict) -> Capture:
-    """The response record at the row's offset, with its metadata record, digest checked."""
-    from warcio.archiveiterator import ArchiveIterator
+    """The response record at the row's offset, with its metadata record, digest checked (read and
+    checked by store.evidence.read_capture, as for an evidence pack)."""
+    from store.evidence import read_capture as read_and_check
 
-    from core.digests import sha256_digest
-
-    path = raw_dir / row["warc_file"]
-    try:
-        with open(path, "rb") as f:
-            f.seek(row["offset"])
-            records = iter(ArchiveIterator(f))
-            rec = next(records, None)
-            if rec is None or rec.rec_type != "response" or rec.rec_headers.get_header("WARC-Record-ID") != row["record_id"]:
-                raise CaptureError(f"{row['warc_file']}@{row['offset']}: not the response record {row['record_id']}")
-            body = rec.raw_stream.read()
-            if row["sha256"] and sha256_digest(body)[0] != row["sha256"]:
-                raise CaptureError(f"{row['warc_file']}@{row['offset']}: payload sha256 does not match the stored one")
-            capture = Capture(url=rec.rec_headers.get_header("WARC-Target-URI"),
-                              status=int(rec.http_headers.get_statuscode()),
-                              headers=list(rec.http_headers.headers), body=body, info={})
-            for _ in range(4):  # the request and metadata records follow it
-                try:
-                    other = next(records, None)
-                except Exception:  # noqa: BLE001 - a record still being written by a crawl
-                    break
-                if other is None or other.rec_headers.get_header("WARC-Concurrent-To") != row["record_id"]:
-                    break
-                if other.rec_type == "metadata":
-                    capture.info = json.loads(other.raw_stream.read().decode("utf-8"))
-                    break
-    except OSError as e:
-        raise CaptureError(f"{path}: {e}") from e
-    except CaptureError:
-        raise
-    except Exception as e:  # noqa: BLE001 - a corrupt gzip member or record
-        raise CaptureError(f"{row['warc_file']}@{row['offset']}: unreadable record: {type(e).__name__}: {e}") from e
-    return capture
+    c = read_and_check(raw_dir, row, 1)
+    if c.problem:
+        raise CaptureError(c.problem)
+    return Capture(url=c.target_uri or row["url"], status=c.http_status or row["status"], headers=c.http_headers,
+                   body=c.payload, info=c.metadata)
 
 
 def rebuild_article(spider: Any, capture: Capture, row: dict):  # noqa: ANN201
@@ -181,7 +153,7 @@ def reprocess_archive(config: Any, db: Any, raw_dir: Path, source_id: str | None
             if row["capture_id"] is None:
                 result.missing += 1
                 continue
-            capture_row = {c: row[f"capture_{c}"] for c in COLUMNS}
+            capture_row = {"id": row["capture_id"], **{c: row[f"capture_{c}"] for c in COLUMNS}}
             try:
                 capture = read_capture(raw_dir, capture_row)
                 article = rebuild_article(spider, capture, row)

@@ -78,6 +78,9 @@ class Capture:
     status: int | None
     payload: bytes | None = None
     http_head: str = ""  # the status line and headers as received
+    target_uri: str | None = None  # WARC-Target-URI: the URL the response came from
+    http_status: int | None = None  # as the record says
+    http_headers: list[tuple[str, str]] = field(default_factory=list)
     records: bytes = b""  # the response record and its request and metadata records, as in the WARC file
     metadata: dict = field(default_factory=dict)  # the metadata record (source, role, what the feed said)
     payload_sha256: str | None = None  # computed now
@@ -271,15 +274,18 @@ def read_capture(raw_dir: Path, row: dict, number: int) -> Capture:
             if len(blob) != row["length"]:
                 c.problem = f"{row['warc_file']}: {len(blob)} bytes at offset {row['offset']}, not {row['length']}"
                 return c
-            recs = []
-            for rec in ArchiveIterator(io.BytesIO(blob)):
-                recs.append((rec.rec_type, rec.rec_headers.get_header("WARC-Record-ID"),
-                             rec.rec_headers.get_header("WARC-Payload-Digest"),
-                             rec.http_headers.to_str() if rec.http_headers else "", rec.raw_stream.read()))
-            if len(recs) != 1 or recs[0][0] != "response":
+            recs = [(r, r.raw_stream.read()) for r in ArchiveIterator(io.BytesIO(blob))]  # each read in turn
+            if len(recs) != 1 or recs[0][0].rec_type != "response":
                 c.problem = f"{row['warc_file']}@{row['offset']}: not one response record"
                 return c
-            _, record_id, c.warc_digest, c.http_head, c.payload = recs[0]
+            rec, c.payload = recs[0]
+            record_id = rec.rec_headers.get_header("WARC-Record-ID")
+            c.warc_digest = rec.rec_headers.get_header("WARC-Payload-Digest")
+            c.target_uri = rec.rec_headers.get_header("WARC-Target-URI")
+            if rec.http_headers:
+                c.http_head = rec.http_headers.to_str()
+                c.http_status = int(rec.http_headers.get_statuscode())
+                c.http_headers = list(rec.http_headers.headers)
             if row["record_id"] and record_id != row["record_id"]:
                 c.problem = f"{row['warc_file']}@{row['offset']}: record {record_id}, not {row['record_id']}"
             records = [blob]
