@@ -11,6 +11,7 @@ written to FILE too.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,10 @@ class Ledger:
             row.notes.append(note)
         return row
 
+    def tried(self, group: str, fault: str) -> int:
+        row = self.rows.get((group, fault))
+        return row.tried if row else 0
+
     def table(self) -> str:
         groups = list(dict.fromkeys(r.group for r in self.rows.values()))  # in the order first met
         rows = sorted(self.rows.values(), key=lambda r: groups.index(r.group))  # stable: recorded order within
@@ -83,3 +88,23 @@ class Ledger:
 
 
 LEDGER = Ledger()  # one per test session (pytest runs the suite in one process)
+
+
+def records(group: str, *faults):  # noqa: ANN002, ANN201
+    """Decorate a fault test: whatever stops it before it has recorded its rows (carewatch raised, a
+    process hung, the database would not open) is recorded as a fault carewatch did not survive,
+    then raised. A fault may be given as a function of the test's arguments (parametrized tests)."""
+    def wrap(test):  # noqa: ANN001, ANN202
+        @functools.wraps(test)
+        def run(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            names = [f(kwargs) if callable(f) else f for f in faults]
+            before = {n: LEDGER.tried(group, n) for n in names}
+            try:
+                return test(*args, **kwargs)
+            except Exception as e:
+                for n in names:
+                    if LEDGER.tried(group, n) == before[n]:
+                        LEDGER.record(group, n, survived=False, recorded=False, note=f"stopped: {e!r}"[:300])
+                raise
+        return run
+    return wrap

@@ -9,7 +9,6 @@ reference crawl of the same sources on the same demo site.
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import resource
@@ -34,7 +33,7 @@ from demo.mailsink import MailSink
 from demo.run import demo_config, write_daemon_config
 from store.db import open_db
 from tests.conftest import ROOT, carewatch
-from tests.faults.ledger import LEDGER
+from tests.faults.ledger import records
 from tests.test_archive import Served
 from tests.test_daemon import _alive, _children, _runs, _start, _stop
 from tests.test_digests import _archive
@@ -48,26 +47,6 @@ SOURCES = ["childrens-trust-news", "birmingham-council-news", "birmingham-unison
            "cypnow-news"]
 DAEMON_SOURCES = ["birmingham-unison", "birmingham-live", "bbc-birmingham", "birmingham-post"]  # 3 to 10 articles
 # each, so a kill can land between two of them
-
-
-def records(group: str, *faults):  # noqa: ANN002, ANN201
-    """Decorate a fault test: whatever stops it before it has recorded its rows (carewatch raised, a
-    process hung, the database would not open) is recorded as a fault carewatch did not survive,
-    then raised. A fault may be given as a function of the test's arguments (parametrized tests)."""
-    def wrap(test):  # noqa: ANN001, ANN202
-        @functools.wraps(test)
-        def run(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-            names = [f(kwargs) if callable(f) else f for f in faults]
-            before = {n: LEDGER.rows[(group, n)].tried if (group, n) in LEDGER.rows else 0 for n in names}
-            try:
-                return test(*args, **kwargs)
-            except Exception as e:
-                for n in names:
-                    if (LEDGER.rows[(group, n)].tried if (group, n) in LEDGER.rows else 0) == before[n]:
-                        LEDGER.record(group, n, survived=False, recorded=False, note=f"stopped: {e!r}"[:300])
-                raise
-        return run
-    return wrap
 
 
 # -- measuring an archive -------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from pipelines.tag import tag
 from store.articles import save_article
 from store.db import open_db
 from tests.conftest import carewatch
-from tests.faults.test_process import records
+from tests.faults.ledger import records
 from tests.test_digests import NOW, TAGGER, _archive, _config
 
 pytestmark = pytest.mark.faults
