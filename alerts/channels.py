@@ -9,7 +9,7 @@ import os
 import re
 from urllib.parse import urlsplit
 
-from core.errors import NotifyError
+from carewatch.core.errors import NotifyError
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 

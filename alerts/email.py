@@ -8,8 +8,8 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 
-from config.schema import Smtp
-from core.errors import NotifyError
+from carewatch.config.schema import Smtp
+from carewatch.core.errors import NotifyError
 
 
 def send_email(smtp: Smtp, msg: EmailMessage) -> None:

@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 
 from sqlite_utils import Database
 
-from alerts.render import _snippet
-from config.schema import Config, Subscriber
+from carewatch.alerts.render import _snippet
+from carewatch.config.schema import Config, Subscriber
 
 
 def atom_feed(config: Config, db: Database, sub: Subscriber, limit: int = 50) -> bytes:

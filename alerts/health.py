@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from alerts.outbox import STUCK_AFTER
+from carewatch.alerts.outbox import STUCK_AFTER
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,9 @@ from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
-from config.schema import Config, Subscriber
-from core.items import utcnow_iso
-from core.query import And, Document, Field, Near, Node, Not, Or, Term, parse
+from carewatch.config.schema import Config, Subscriber
+from carewatch.core.items import utcnow_iso
+from carewatch.core.query import And, Document, Field, Near, Node, Not, Or, Term, parse
 
 BATCH = 1000
 

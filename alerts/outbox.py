@@ -22,15 +22,15 @@ from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
-from alerts.channels import redact, send_apprise
-from alerts.email import send_email
-from alerts.match import match_new
-from alerts.render import entries, render_message
-from alerts.rules import Match, is_due, matching_articles
-from config.schema import Config, Subscriber
-from core.crashpoints import crash_point
-from core.errors import NotifyError
-from core.items import utcnow
+from carewatch.alerts.channels import redact, send_apprise
+from carewatch.alerts.email import send_email
+from carewatch.alerts.match import match_new
+from carewatch.alerts.render import entries, render_message
+from carewatch.alerts.rules import Match, is_due, matching_articles
+from carewatch.config.schema import Config, Subscriber
+from carewatch.core.crashpoints import crash_point
+from carewatch.core.errors import NotifyError
+from carewatch.core.items import utcnow
 
 BACKOFF_START = 60  # seconds before the first retry, doubling
 BACKOFF_MAX = 6 * 3600

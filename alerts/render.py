@@ -12,12 +12,12 @@ from email.utils import formatdate, make_msgid
 
 from jinja2 import Environment, PackageLoader
 
-from alerts.rules import LONDON, Match
-from core.items import explain
-from config.schema import Config, Subscriber
+from carewatch.alerts.rules import LONDON, Match
+from carewatch.core.items import explain
+from carewatch.config.schema import Config, Subscriber
 
 _env = Environment(
-    loader=PackageLoader("alerts", "templates"),
+    loader=PackageLoader("carewatch.alerts", "templates"),
     autoescape=lambda name: bool(name and name.endswith(".html.j2")),
     trim_blocks=True,
     lstrip_blocks=True,

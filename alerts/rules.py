@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from alerts.match import matched_terms
-from config.schema import DAYS, Subscriber
+from carewatch.alerts.match import matched_terms
+from carewatch.config.schema import DAYS, Subscriber
 
 LONDON = ZoneInfo("Europe/London")
 

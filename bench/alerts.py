@@ -64,17 +64,17 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from alerts.match import article_document, fts_expression, match_new, sql_plan  # noqa: E402
+from carewatch.alerts.match import article_document, fts_expression, match_new, sql_plan  # noqa: E402
 from bench.dedup import sentences  # noqa: E402
-from config import load_config  # noqa: E402
-from config.schema import Alerts, Subscriber  # noqa: E402
-from core.items import Article, article_id_for  # noqa: E402
-from core.query import And, Field, parse, words  # noqa: E402
-from core.urls import url_key  # noqa: E402
-from pipelines.dedupe import content_hash  # noqa: E402
-from pipelines.tag import Tagger  # noqa: E402
-from store.articles import _fields  # noqa: E402
-from store.db import open_db  # noqa: E402
+from carewatch.config import load_config  # noqa: E402
+from carewatch.config.schema import Alerts, Subscriber  # noqa: E402
+from carewatch.core.items import Article, article_id_for  # noqa: E402
+from carewatch.core.query import And, Field, parse, words  # noqa: E402
+from carewatch.core.urls import url_key  # noqa: E402
+from carewatch.pipelines.dedupe import content_hash  # noqa: E402
+from carewatch.pipelines.tag import Tagger  # noqa: E402
+from carewatch.store.articles import _fields  # noqa: E402
+from carewatch.store.db import open_db  # noqa: E402
 
 SEED = 20240611
 SET = ROOT / "tests" / "tagging_set"

@@ -50,15 +50,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.extraction import (  # noqa: E402
     _read_gz, html_text, load_fundus, load_readability, load_trafilatura,
 )
-from config.schema import Settings  # noqa: E402
-from core.items import Article, article_id_for  # noqa: E402
-from core.lsh import band_keys  # noqa: E402
-from core.urls import url_key  # noqa: E402
-from pipelines.dedupe import Deduper, content_hash, normalise_text, signature  # noqa: E402
-from store.articles import _fields, save_article  # noqa: E402
-from store.db import open_db  # noqa: E402
-from store.seen import SqliteSeenIndex  # noqa: E402
-from store.stories import story_terms  # noqa: E402
+from carewatch.config.schema import Settings  # noqa: E402
+from carewatch.core.items import Article, article_id_for  # noqa: E402
+from carewatch.core.lsh import band_keys  # noqa: E402
+from carewatch.core.urls import url_key  # noqa: E402
+from carewatch.pipelines.dedupe import Deduper, content_hash, normalise_text, signature  # noqa: E402
+from carewatch.store.articles import _fields, save_article  # noqa: E402
+from carewatch.store.db import open_db  # noqa: E402
+from carewatch.store.seen import SqliteSeenIndex  # noqa: E402
+from carewatch.store.stories import story_terms  # noqa: E402
 
 SEED = 20240607
 MIN_WORDS = 150
@@ -102,7 +102,7 @@ EDITS = ["headline", "para added", "para removed", "reordered", "boilerplate", "
 
 def _extract_worker(args):  # noqa: ANN001
     path, url = args
-    from pipelines.extract import extract_html
+    from carewatch.pipelines.extract import extract_html
 
     signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(TimeoutError()))
     signal.alarm(20)

@@ -46,7 +46,7 @@ import lxml.html  # noqa: E402
 import trafilatura  # noqa: E402
 from trafilatura.utils import decode_file  # noqa: E402
 
-from pipelines.extract import extract_html  # noqa: E402
+from carewatch.pipelines.extract import extract_html  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 DATASETS = ("trafilatura", "readability", "fundus")

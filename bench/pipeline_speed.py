@@ -24,16 +24,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import trafilatura  # noqa: E402
 
-from cli.crawl import run_crawl  # noqa: E402
-from core.items import Article  # noqa: E402
-from demo.mailsink import MailSink  # noqa: E402
-from demo.run import demo_config  # noqa: E402
-from demo.server import DemoServer  # noqa: E402
-from pipelines.runner import Stages, run_stages  # noqa: E402
-from pipelines.tag import Tagger  # noqa: E402
-from store.articles import save_article  # noqa: E402
-from store.db import open_db  # noqa: E402
-from store.seen import SqliteSeenIndex  # noqa: E402
+from carewatch.cli.crawl import run_crawl  # noqa: E402
+from carewatch.core.items import Article  # noqa: E402
+from carewatch.demo.mailsink import MailSink  # noqa: E402
+from carewatch.demo.run import demo_config  # noqa: E402
+from carewatch.demo.server import DemoServer  # noqa: E402
+from carewatch.pipelines.runner import Stages, run_stages  # noqa: E402
+from carewatch.pipelines.tag import Tagger  # noqa: E402
+from carewatch.store.articles import save_article  # noqa: E402
+from carewatch.store.db import open_db  # noqa: E402
+from carewatch.store.seen import SqliteSeenIndex  # noqa: E402
 
 
 def html_pages(server: DemoServer) -> list[tuple[str, str]]:

@@ -65,13 +65,13 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
-from core.items import Article, article_id_for  # noqa: E402
-from core.urls import url_key  # noqa: E402
-from pipelines.dedupe import content_hash  # noqa: E402
+from carewatch.core.items import Article, article_id_for  # noqa: E402
+from carewatch.core.urls import url_key  # noqa: E402
+from carewatch.pipelines.dedupe import content_hash  # noqa: E402
 from bench.dedup import sentences  # noqa: E402
-from store.articles import _fields  # noqa: E402
-from store.db import open_db  # noqa: E402
-from store.search import search  # noqa: E402
+from carewatch.store.articles import _fields  # noqa: E402
+from carewatch.store.db import open_db  # noqa: E402
+from carewatch.store.search import search  # noqa: E402
 
 SEED = 20240611
 TARGET_MS = 200.0
@@ -270,12 +270,12 @@ def start_datasette(path: Path, serve: bool) -> tuple[subprocess.Popen | None, s
         proc, why = _launch(cmd, base)
         return proc, base, "python -m datasette serve FILE" if proc else f"plain Datasette did not start: {why}"
     try:
-        from cli.serve import datasette_command
+        from carewatch.cli.serve import datasette_command
 
         proc, why = _launch(datasette_command(str(path), "127.0.0.1", port), base)
     except Exception as e:  # noqa: BLE001 - the serve module is not usable as it is now
         proc, why = None, f"{type(e).__name__}: {e}"
-    return proc, base, "cli.serve.datasette_command" if proc else f"carewatch serve's Datasette did not start: {why}"
+    return proc, base, "carewatch.cli.serve.datasette_command" if proc else f"carewatch serve's Datasette did not start: {why}"
 
 
 def _get(url: str) -> tuple[float, int, bytes]:

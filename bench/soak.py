@@ -43,10 +43,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from config.schema import duration_seconds  # noqa: E402
-from demo.mailsink import MailSink, free_port  # noqa: E402
-from demo.run import enable_sources, write_daemon_config  # noqa: E402
-from demo.server import DemoServer  # noqa: E402
+from carewatch.config.schema import duration_seconds  # noqa: E402
+from carewatch.demo.mailsink import MailSink, free_port  # noqa: E402
+from carewatch.demo.run import enable_sources, write_daemon_config  # noqa: E402
+from carewatch.demo.server import DemoServer  # noqa: E402
 
 RSS_LIMIT_MB = 300.0
 FLAT_MB_PER_HOUR = 5.0
@@ -95,7 +95,7 @@ def crawl_children(pid: int) -> list[int]:
             cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"cli.crawl_process" in cmdline:
+        if b"carewatch.cli.crawl_process" in cmdline:
             out.append(int(entry))
     return out
 

@@ -35,8 +35,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from config import load_config  # noqa: E402
-from pipelines.tag import Tagger  # noqa: E402
+from carewatch.config import load_config  # noqa: E402
+from carewatch.pipelines.tag import Tagger  # noqa: E402
 
 SET = ROOT / "tests" / "tagging_set"
 TOPICS = ["privatisation", "ofsted", "funding", "child_deaths", "workforce", "leadership", "send", "campaigns",
@@ -139,9 +139,9 @@ def quality(show_errors: bool) -> None:
 def retag_speed(n: int) -> None:
 
     from bench.dedup import sentences
-    from core.items import article_id_for
-    from core.urls import url_key
-    from store.db import open_db
+    from carewatch.core.items import article_id_for
+    from carewatch.core.urls import url_key
+    from carewatch.store.db import open_db
 
     items = load_set()
     sents = [s for it in items for s in sentences(it["text"]) if len(s.split()) >= 5]

@@ -14,11 +14,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from config.schema import Config
-from core.errors import CarewatchError
-from core.items import Fetch, utcnow_iso
-from store.db import open_db
-from store.fetches import record_fetch
+from carewatch.config.schema import Config
+from carewatch.core.errors import CarewatchError
+from carewatch.core.items import Fetch, utcnow_iso
+from carewatch.store.db import open_db
+from carewatch.store.fetches import record_fetch
 
 
 RUNNING: set[subprocess.Popen] = set()  # crawl processes of this process, for stop_all()
@@ -109,8 +109,7 @@ def run_crawl(
             env.update(http_proxy=config.settings.http_proxy, https_proxy=config.settings.http_proxy)
             env.pop("no_proxy", None)
             env.pop("NO_PROXY", None)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH")]))
-        proc = subprocess.Popen([sys.executable, "-m", "cli.crawl_process", str(job)], env=env,
+        proc = subprocess.Popen([sys.executable, "-m", "carewatch.cli.crawl_process", str(job)], env=env,
                                 stdin=subprocess.DEVNULL, preexec_fn=_child_limits(config.settings.crawl_memory_mb))
         RUNNING.add(proc)
         timed_out = False

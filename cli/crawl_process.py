@@ -12,17 +12,17 @@ import sys
 
 from scrapy.crawler import CrawlerProcess
 
-from config import load_config
-from config.schema import Settings
-from scrapers.settings import scrapy_settings
-from scrapers.spider import SourceSpider
+from carewatch.config import load_config
+from carewatch.config.schema import Settings
+from carewatch.scrapers.settings import scrapy_settings
+from carewatch.scrapers.spider import SourceSpider
 
 PIPELINES = {
-    "pipelines.extract.ExtractPipeline": 100,
-    "pipelines.canonical.CanonicalPipeline": 200,
-    "pipelines.dedupe.DedupePipeline": 300,
-    "pipelines.tag.TagPipeline": 400,
-    "store.pipeline.StorePipeline": 900,
+    "carewatch.pipelines.extract.ExtractPipeline": 100,
+    "carewatch.pipelines.canonical.CanonicalPipeline": 200,
+    "carewatch.pipelines.dedupe.DedupePipeline": 300,
+    "carewatch.pipelines.tag.TagPipeline": 400,
+    "carewatch.store.pipeline.StorePipeline": 900,
 }
 
 
@@ -39,8 +39,8 @@ def main(job_path: str) -> int:
             "CAREWATCH_DB": job["db"],
             "CAREWATCH_CONFIG": job["config"],
             "CAREWATCH_STATS_FILE": job["stats"],
-            "CAREWATCH_SEEN_INDEX": "store.seen.open_seen_index",
-            "CAREWATCH_CRAWL_STATE": "store.crawlstate.open_crawl_state",
+            "CAREWATCH_SEEN_INDEX": "carewatch.store.seen.open_seen_index",
+            "CAREWATCH_CRAWL_STATE": "carewatch.store.crawlstate.open_crawl_state",
             "LOG_LEVEL": job.get("log_level", "WARNING"),
         }
     )

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import click
 
-from store.evidence import Evidence
+from carewatch.store.evidence import Evidence
 
 FORMAT = "carewatch-evidence/1"
 _EXT = {"html": ".html", "pdf": ".pdf", "json": ".json", "xml": ".xml", "rss": ".xml", "atom": ".xml",
@@ -68,7 +68,7 @@ def _pct(x: float | None) -> str:
 
 
 def _timeline(ev: Evidence) -> list[tuple[str, str]]:
-    from store.evidence import _when
+    from carewatch.store.evidence import _when
 
     events = [(ev.article["first_seen"], "first seen by carewatch")]
     for v in ev.versions:
@@ -338,7 +338,7 @@ def _is_pack(path: Path) -> bool:
 def write_bundle(files: dict[str, bytes], out: Path, generated: datetime, force: bool = False) -> Path:
     """The pack as a folder, or a zip (one top folder inside) when ``out`` ends in .zip; written
     beside ``out`` first and moved into place, so a half-written pack never bears the name."""
-    from core.errors import CarewatchError
+    from carewatch.core.errors import CarewatchError
 
     try:
         return _write(files, out, generated, force)
@@ -347,7 +347,7 @@ def write_bundle(files: dict[str, bytes], out: Path, generated: datetime, force:
 
 
 def _write(files: dict[str, bytes], out: Path, generated: datetime, force: bool) -> Path:
-    from core.errors import CarewatchError
+    from carewatch.core.errors import CarewatchError
 
     if out.exists():
         if not force:
@@ -382,7 +382,7 @@ def _write(files: dict[str, bytes], out: Path, generated: datetime, force: bool)
 def make_pack(db, ref: str, raw_dir: Path | None, out: str | None, *, sources: dict | None = None,  # noqa: ANN001
               database: str = "", force: bool = False) -> tuple[Path, Evidence, dict[str, bytes]]:
     """Gather the article ``ref``'s evidence and write the pack; (where, what, the files)."""
-    from store.evidence import gather
+    from carewatch.store.evidence import gather
 
     ev = gather(db, ref, raw_dir, sources)
     generated = datetime.now(timezone.utc).replace(microsecond=0)
@@ -410,8 +410,8 @@ def evidence(state, article: str, out: str | None, force: bool, as_json: bool) -
     down if it was, and a manifest with the sha256 of every file."""
     import sys
 
-    from cli.main import _echo_json, _run
-    from scrapers.warc import raw_dir_for
+    from carewatch.cli.main import _echo_json, _run
+    from carewatch.scrapers.warc import raw_dir_for
 
     db_path = state.db_path()
     raw_dir = raw_dir_for(state.config.settings.raw_dir, db_path)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from config.schema import Config
-from core.errors import CarewatchError
-from core.urls import url_key
-from pipelines.dedupe import MIN_SHINGLES, exact_similarity
+from carewatch.config.schema import Config
+from carewatch.core.errors import CarewatchError
+from carewatch.core.urls import url_key
+from carewatch.pipelines.dedupe import MIN_SHINGLES, exact_similarity
 
 
 def _find(db: Database, ref: str) -> tuple[dict, str | None]:

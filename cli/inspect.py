@@ -7,12 +7,12 @@ import dataclasses
 import urllib.request
 from pathlib import Path
 
-from config.schema import Config
-from core.errors import CarewatchError
-from core.items import Article, utcnow_iso
-from pipelines.extract import is_pdf
-from pipelines.runner import run_stages
-from pipelines.tag import Tagger
+from carewatch.config.schema import Config
+from carewatch.core.errors import CarewatchError
+from carewatch.core.items import Article, utcnow_iso
+from carewatch.pipelines.extract import is_pdf
+from carewatch.pipelines.runner import run_stages
+from carewatch.pipelines.tag import Tagger
 
 
 def _fetch(config: Config, url: str) -> tuple[str, bytes, str]:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import click
 
-from core.items import explain as explain_evidence
-from core.errors import CarewatchError, ConfigError
+from carewatch.core.items import explain as explain_evidence
+from carewatch.core.errors import CarewatchError, ConfigError
 
 
 class _State:
@@ -28,7 +28,7 @@ class _State:
     @property
     def config(self):  # noqa: ANN201
         if self._config is None:
-            from config import load_config
+            from carewatch.config import load_config
 
             try:
                 self._config = load_config(self.config_dir)
@@ -44,7 +44,7 @@ class _State:
         return default or self.config.settings.database
 
     def db(self):  # noqa: ANN201
-        from store.db import open_db
+        from carewatch.store.db import open_db
 
         return open_db(self.db_path())
 
@@ -89,7 +89,7 @@ def cli(ctx: click.Context, config_dir: str | None, db: str | None) -> None:
 @click.pass_obj
 def demo(state: _State, out_dir: str | None, as_json: bool) -> None:
     """Run the whole path on the bundled demo sites: crawl, store, alert. No internet needed."""
-    from demo.run import run_demo
+    from carewatch.demo.run import run_demo
 
     db_path = Path(state.db_option or os.environ.get("CAREWATCH_DB") or "carewatch-demo.db")
     mail_dir = Path(out_dir) if out_dir else db_path.resolve().parent / "demo-mail"
@@ -135,7 +135,7 @@ def crawl(state: _State, sources: tuple[str, ...], as_json: bool, since: str | N
 
     Only what is new or changed is fetched: unchanged feeds and pages answer 304, stored pages
     are not fetched again."""
-    from cli.crawl import run_crawl
+    from carewatch.cli.crawl import run_crawl
 
     if since:
         try:
@@ -168,7 +168,7 @@ def crawl(state: _State, sources: tuple[str, ...], as_json: bool, since: str | N
 @click.pass_obj
 def inspect(state: _State, target: str, source_id: str | None, as_json: bool) -> None:
     """Run the pipelines on one page or PDF without storing it, and show the item."""
-    from cli.inspect import inspect_target
+    from carewatch.cli.inspect import inspect_target
 
     item = _run(inspect_target, state.config, target, source_id)
     if as_json:
@@ -199,7 +199,7 @@ def alerts() -> None:
 @click.pass_obj
 def alerts_send(state: _State, dry_run: bool, subscribers: tuple[str, ...], as_json: bool) -> None:
     """Send the digests that are due (and retry unsent ones)."""
-    from alerts.outbox import send_alerts
+    from carewatch.alerts.outbox import send_alerts
 
     results = _run(send_alerts, state.config, state.db(), dry_run=dry_run, subscribers=list(subscribers) or None)
     if as_json:
@@ -229,9 +229,9 @@ def _subscriber(state: _State, sid: str):  # noqa: ANN202
 @click.pass_obj
 def alerts_preview(state: _State, subscriber: str, out_file: str | None) -> None:
     """Render the subscriber's next digest to a file without sending or recording it."""
-    from alerts.outbox import _aliases, next_digest
-    from alerts.render import entries, render_message
-    from core.items import utcnow
+    from carewatch.alerts.outbox import _aliases, next_digest
+    from carewatch.alerts.render import entries, render_message
+    from carewatch.core.items import utcnow
 
     sub = _subscriber(state, subscriber)
     db = state.db()
@@ -259,8 +259,8 @@ def alerts_preview(state: _State, subscriber: str, out_file: str | None) -> None
 @click.pass_obj
 def alerts_test(state: _State, query: str, days: int, limit: int, as_json: bool) -> None:
     """What a rule would have matched in the archive (relevant or not), with the words that fired."""
-    from alerts.match import test_query
-    from core.query import QueryError
+    from carewatch.alerts.match import test_query
+    from carewatch.core.query import QueryError
 
     try:
         rows = test_query(state.db(), query, days, limit=limit)
@@ -283,8 +283,8 @@ def alerts_test(state: _State, query: str, days: int, limit: int, as_json: bool)
 @click.pass_obj
 def alerts_feed(state: _State, subscriber: str, out_file: str | None) -> None:
     """The subscription as an Atom feed a feed reader can follow."""
-    from alerts.feed import atom_feed
-    from alerts.match import match_new
+    from carewatch.alerts.feed import atom_feed
+    from carewatch.alerts.match import match_new
 
     sub = _subscriber(state, subscriber)
     db = state.db()
@@ -323,7 +323,7 @@ def dedup() -> None:
 @click.pass_obj
 def dedup_explain(state: _State, first: str, second: str | None) -> None:
     """Why an article has the copies and versions it has, or why two were merged or kept apart."""
-    from cli.explain import explain
+    from carewatch.cli.explain import explain
 
     for line in _run(explain, state.config, state.db(), first, second):
         click.echo(line)
@@ -338,7 +338,7 @@ def dedup_explain(state: _State, first: str, second: str | None) -> None:
 @click.pass_obj
 def tag_command(state: _State, explain_id: str | None, retag: bool, as_json: bool) -> None:
     """Topic, entity and relevance tags: explain one article's, or re-tag the archive."""
-    from cli.retag import explain, retag as run_retag
+    from carewatch.cli.retag import explain, retag as run_retag
 
     if not explain_id and not retag:
         raise click.UsageError("give --explain ID or --retag")
@@ -386,7 +386,7 @@ def tag_command(state: _State, explain_id: str | None, retag: bool, as_json: boo
 @click.pass_obj
 def search(state: _State, query: str, limit: int, since: str | None, as_json: bool) -> None:
     """Full-text search of the archive."""
-    from store.search import search as search_archive
+    from carewatch.store.search import search as search_archive
 
     rows = _run(search_archive, state.db(), query, limit=limit, since=since)
     if as_json:
@@ -404,9 +404,9 @@ def search(state: _State, query: str, limit: int, since: str | None, as_json: bo
 @click.pass_obj
 def status(state: _State, as_json: bool) -> None:
     """Health of every source, failing ones first, with their last error; digests waiting to go out."""
-    from alerts.health import outbox
-    from store.db import database_size
-    from store.fetches import source_health
+    from carewatch.alerts.health import outbox
+    from carewatch.store.db import database_size
+    from carewatch.store.fetches import source_health
 
     db = state.db()
     health = source_health(db, state.config)
@@ -453,7 +453,7 @@ def status(state: _State, as_json: bool) -> None:
 @click.pass_obj
 def backup(state: _State, dest: str, as_json: bool) -> None:
     """Copy the archive while it is in use (SQLite's online backup), checked."""
-    from store.backup import backup as do_backup
+    from carewatch.store.backup import backup as do_backup
 
     result = _run(do_backup, state.db_path(), dest)
     _echo_json(result) if as_json else click.echo(f"Backed up {result['articles']} articles to {result['backup']} "
@@ -466,7 +466,7 @@ def backup(state: _State, dest: str, as_json: bool) -> None:
 @click.pass_obj
 def restore(state: _State, backup_file: str, yes: bool) -> None:
     """Replace the archive with a backup (stop the daemon first; the current one is kept aside)."""
-    from store.backup import restore as do_restore
+    from carewatch.store.backup import restore as do_restore
 
     if not yes:
         click.confirm(f"Replace {state.db_path()} with {backup_file}?", abort=True)
@@ -484,7 +484,7 @@ def restore(state: _State, backup_file: str, yes: bool) -> None:
 @click.pass_obj
 def serve(state: _State, host: str, port: int, public_url: str | None) -> None:
     """Browse and search the archive in Datasette: read-only, subscribers' data private (docs/archive.md)."""
-    from cli.serve import datasette_command
+    from carewatch.cli.serve import datasette_command
 
     path = state.db_path()
     state.db().close()  # create and migrate it if needed
@@ -502,7 +502,7 @@ def serve(state: _State, host: str, port: int, public_url: str | None) -> None:
 def run(state: _State) -> None:
     """Run as a daemon: crawl each source on its schedule, send digests as they fall due, keep house.
     SIGTERM/SIGINT stop it cleanly; SIGHUP re-reads the config (an invalid one is rejected)."""
-    from daemon.service import run_daemon
+    from carewatch.daemon.service import run_daemon
 
     sys.exit(_run(run_daemon, state.config, state.db_path()))
 
@@ -527,8 +527,8 @@ def main() -> None:  # pragma: no cover
 
 
 # -- reprocess (cli/reprocess.py) ------------------------------------------------------------
-from cli.evidence import evidence  # noqa: E402
-from cli.reprocess import reprocess  # noqa: E402
+from carewatch.cli.evidence import evidence  # noqa: E402
+from carewatch.cli.reprocess import reprocess  # noqa: E402
 
 cli.add_command(reprocess)
 cli.add_command(evidence)

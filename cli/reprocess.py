@@ -63,7 +63,7 @@ class Capture:
 def read_capture(raw_dir: Path, row: dict) -> Capture:
     """The response record at the row's offset, with its metadata record, digest checked (read and
     checked by store.evidence.read_capture, as for an evidence pack)."""
-    from store.evidence import read_capture as read_and_check
+    from carewatch.store.evidence import read_capture as read_and_check
 
     c = read_and_check(raw_dir, row, 1)
     if c.problem:
@@ -78,8 +78,8 @@ def rebuild_article(spider: Any, capture: Capture, row: dict):  # noqa: ANN201
     from scrapy.http import Headers
     from scrapy.responsetypes import responsetypes
 
-    from core.items import Article
-    from core.urls import url_key
+    from carewatch.core.items import Article
+    from carewatch.core.urls import url_key
 
     info = capture.info
     source_id = info.get("source_id") or row["source_id"]
@@ -109,13 +109,13 @@ def reprocess_archive(config: Any, db: Any, raw_dir: Path, source_id: str | None
     """Re-extract every stored article (of ``source_id``) from its latest capture; see the module."""
     from scrapy.exceptions import DropItem
 
-    from core.errors import CarewatchError
-    from core.items import utcnow_iso
-    from pipelines.runner import run_stages
-    from pipelines.tag import Tagger
-    from scrapers.spider import SourceSpider
-    from store.articles import save_reextracted
-    from store.captures import COLUMNS
+    from carewatch.core.errors import CarewatchError
+    from carewatch.core.items import utcnow_iso
+    from carewatch.pipelines.runner import run_stages
+    from carewatch.pipelines.tag import Tagger
+    from carewatch.scrapers.spider import SourceSpider
+    from carewatch.store.articles import save_reextracted
+    from carewatch.store.captures import COLUMNS
 
     if source_id:
         try:
@@ -196,8 +196,8 @@ def reprocess(state, source_id: str | None, as_json: bool) -> None:  # noqa: ANN
     the current code and config, and update those that come out different. No network."""
     import sys
 
-    from cli.main import _echo_json, _run
-    from scrapers.warc import raw_dir_for
+    from carewatch.cli.main import _echo_json, _run
+    from carewatch.scrapers.warc import raw_dir_for
 
     db_path = state.db_path()
     raw_dir = raw_dir_for(state.config.settings.raw_dir, db_path)

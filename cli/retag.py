@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from config.schema import Config
-from core.items import Article, utcnow_iso
-from pipelines.tag import Tagger, tag
-from store.articles import save_tags
+from carewatch.config.schema import Config
+from carewatch.core.items import Article, utcnow_iso
+from carewatch.pipelines.tag import Tagger, tag
+from carewatch.store.articles import save_tags
 
 BATCH = 500
 

@@ -50,7 +50,7 @@ def _names_from_config() -> dict[str, dict[str, str]]:
     """Source names and topic labels from the config (the bundled one, then ./config or
     $CAREWATCH_CONFIG over it), for facet labels and article pages. Read leniently: a config
     mistake is `carewatch config check`'s business, not a reason not to serve the archive."""
-    from config.load import find_config_dir
+    from carewatch.config.load import find_config_dir
 
     sources: dict[str, str] = {}
     topics: dict[str, str] = {}

@@ -3,7 +3,7 @@
 ``load_config(dir)`` is the only code that reads YAML or ``CAREWATCH_*`` variables.
 """
 
-from config.load import load_config, find_config_dir
-from config.schema import Config
+from carewatch.config.load import load_config, find_config_dir
+from carewatch.config.schema import Config
 
 __all__ = ["Config", "load_config", "find_config_dir"]

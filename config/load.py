@@ -15,8 +15,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from config.schema import Alerts, Config, Entities, Settings, Sources, Topics
-from core.errors import ConfigError
+from carewatch.config.schema import Alerts, Config, Entities, Settings, Sources, Topics
+from carewatch.core.errors import ConfigError
 
 BUNDLED = Path(__file__).resolve().parent  # the config folder shipped with carewatch
 
@@ -195,7 +195,7 @@ def _check_unique_sources(path: Path, node: yaml.Node | None, sources: Sources) 
 
 def _check_topic_references(path: Path, node: yaml.Node | None, topics: Topics) -> None:
     """``topic:ID`` in a topic's rules or exclusions must name another topic, with no cycle."""
-    from core.query import parse
+    from carewatch.core.query import parse
 
     known = ", ".join(sorted(topics.topics))
     uses: dict[str, set[str]] = {}
@@ -229,7 +229,7 @@ def _check_topic_references(path: Path, node: yaml.Node | None, topics: Topics) 
 def _check_cross_references(path: Path, node: yaml.Node | None, topics: Topics, alerts: Alerts,
                             sources: Sources) -> None:
     """Subscribers: unique ids, and the topics and sources they name (also in their rules) exist."""
-    from core.query import parse
+    from carewatch.core.query import parse
 
     seen: set[str] = set()
     source_ids = {s.id for s in sources.sources}

@@ -200,7 +200,7 @@ class Sources(_Model):
 
 
 def _query(value: str) -> str:
-    from core.query import parse  # a config-time check of the rule language
+    from carewatch.core.query import parse  # a config-time check of the rule language
 
     parse(value)
     return value

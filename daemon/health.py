@@ -10,12 +10,12 @@ from dataclasses import asdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 
-from alerts.health import outbox
-from store.db import database_size, open_db
-from store.fetches import source_health
+from carewatch.alerts.health import outbox
+from carewatch.store.db import database_size, open_db
+from carewatch.store.fetches import source_health
 
 if TYPE_CHECKING:
-    from daemon.service import Daemon
+    from carewatch.daemon.service import Daemon
 
 
 def health_report(daemon: "Daemon") -> tuple[int, dict]:

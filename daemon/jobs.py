@@ -9,17 +9,17 @@ from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
-from alerts.channels import send_apprise
-from alerts.email import send_email
-from alerts.health import outbox
-from alerts.outbox import send_alerts
-from cli.crawl import STOPPING, run_crawl
-from config.schema import Config
-from core.errors import NotifyError
-from core.items import utcnow, utcnow_iso
-from daemon.logs import event
-from store.db import open_db
-from store.fetches import source_health
+from carewatch.alerts.channels import send_apprise
+from carewatch.alerts.email import send_email
+from carewatch.alerts.health import outbox
+from carewatch.alerts.outbox import send_alerts
+from carewatch.cli.crawl import STOPPING, run_crawl
+from carewatch.config.schema import Config
+from carewatch.core.errors import NotifyError
+from carewatch.core.items import utcnow, utcnow_iso
+from carewatch.daemon.logs import event
+from carewatch.store.db import open_db
+from carewatch.store.fetches import source_health
 
 
 def _start(db: Database, job: str) -> int:

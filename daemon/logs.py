@@ -8,7 +8,7 @@ import logging
 import logging.handlers
 from datetime import datetime, timezone
 
-from config.schema import Settings
+from carewatch.config.schema import Settings
 
 log = logging.getLogger("carewatch")
 

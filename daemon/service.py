@@ -32,16 +32,16 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from alerts.rules import LONDON
-from cli.crawl import stop_all
-from config import load_config
-from config.schema import Config, Source, duration_seconds
-from core.errors import ConfigError
-from core.items import utcnow_iso
-from daemon import jobs
-from daemon.health import HealthServer
-from daemon.logs import event, setup_logging
-from store.db import open_db
+from carewatch.alerts.rules import LONDON
+from carewatch.cli.crawl import stop_all
+from carewatch.config import load_config
+from carewatch.config.schema import Config, Source, duration_seconds
+from carewatch.core.errors import ConfigError
+from carewatch.core.items import utcnow_iso
+from carewatch.daemon import jobs
+from carewatch.daemon.health import HealthServer
+from carewatch.daemon.logs import event, setup_logging
+from carewatch.store.db import open_db
 
 
 def trigger_for(source: Source, config: Config):  # noqa: ANN201

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import yaml
 
-from alerts.outbox import DeliveryResult, send_alerts
-from cli.crawl import CrawlReport, run_crawl
-from config import load_config
-from config.schema import Config
-from demo.mailsink import MailSink
-from demo.server import DemoServer
-from store.db import open_db
+from carewatch.alerts.outbox import DeliveryResult, send_alerts
+from carewatch.cli.crawl import CrawlReport, run_crawl
+from carewatch.config import load_config
+from carewatch.config.schema import Config
+from carewatch.demo.mailsink import MailSink
+from carewatch.demo.server import DemoServer
+from carewatch.store.db import open_db
 
 DEMO_CONFIG = Path(__file__).parent / "config"
 

@@ -60,7 +60,7 @@ class DemoSites:
     @classmethod
     def load(cls, manifest: Path = SITE_DIR / "manifest.yaml") -> "DemoSites":
         data = yaml.safe_load(manifest.read_text(encoding="utf-8"))
-        pdfs = importlib.import_module("demo.pdfs")
+        pdfs = importlib.import_module("carewatch.demo.pdfs")
         sites = cls()
         for site_id, site in data["sites"].items():
             host = site["host"].lower()

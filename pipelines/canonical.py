@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from core.items import Article
-from core.urls import canonical_url, url_key
+from carewatch.core.items import Article
+from carewatch.core.urls import canonical_url, url_key
 
 
 def canonicalise(article: Article) -> Article:

@@ -28,8 +28,8 @@ import numpy as np
 from datasketch import LeanMinHash, MinHash
 from scrapy.utils.misc import load_object
 
-from core.items import Article, SeenIndex, article_id_for
-from core.lsh import band_keys
+from carewatch.core.items import Article, SeenIndex, article_id_for
+from carewatch.core.lsh import band_keys
 
 NUM_PERM = 128
 SCHEME = "affine32"  # stored signatures must be read back with the scheme that made them

@@ -21,9 +21,9 @@ from lxml.html import HtmlElement
 from pypdf import PdfReader
 from scrapy.exceptions import DropItem
 
-from core.items import Article
-from pipelines.metadata import clean_authors, page_metadata
-from pipelines.ofsted import report_fields
+from carewatch.core.items import Article
+from carewatch.pipelines.metadata import clean_authors, page_metadata
+from carewatch.pipelines.ofsted import report_fields
 
 _PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, default_doctype=False)
 # For text already decoded (by Scrapy, from HTTP headers, BOM and meta): ignore the page's own

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from core.items import Article, SeenIndex
-from pipelines.canonical import canonicalise
-from pipelines.dedupe import Deduper
-from pipelines.extract import extract
-from pipelines.tag import Tagger, tag
+from carewatch.core.items import Article, SeenIndex
+from carewatch.pipelines.canonical import canonicalise
+from carewatch.pipelines.dedupe import Deduper
+from carewatch.pipelines.extract import extract
+from carewatch.pipelines.tag import Tagger, tag
 
 
 class Stages:

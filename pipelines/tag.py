@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 
 from scrapy.exceptions import DropItem
 
-from config.schema import Entities, Evidence as Weighted, Topics
-from core.items import Article, EntityMatch, Evidence, TopicMatch
-from core.keywords import any_pattern
-from core.query import Document, Hit, parse, words
+from carewatch.config.schema import Entities, Evidence as Weighted, Topics
+from carewatch.core.items import Article, EntityMatch, Evidence, TopicMatch
+from carewatch.core.keywords import any_pattern
+from carewatch.core.query import Document, Hit, parse, words
 
 
 def _spans(queries: tuple[str, ...], doc: Document) -> list[tuple[int, int]]:
@@ -151,7 +151,7 @@ class TagPipeline:
 
     @classmethod
     def from_crawler(cls, crawler):  # noqa: ANN001
-        from config import load_config
+        from carewatch.config import load_config
 
         config = load_config(crawler.settings.get("CAREWATCH_CONFIG"))
         return cls(Tagger(config.topics, config.entities), {s.id: s.include_keywords for s in config.sources},

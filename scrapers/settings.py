@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from config.schema import Settings
+from carewatch.config.schema import Settings
 
 
 def scrapy_settings(settings: Settings) -> dict[str, Any]:
@@ -20,14 +20,14 @@ def scrapy_settings(settings: Settings) -> dict[str, Any]:
         "CAREWATCH_RETRY_BACKOFF": settings.retry_backoff,
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-            "scrapers.retry.BackoffRetryMiddleware": 550,
-            "scrapers.guard.PublicAddressMiddleware": 50,  # first: every request and every redirect hop
+            "carewatch.scrapers.retry.BackoffRetryMiddleware": 550,
+            "carewatch.scrapers.guard.PublicAddressMiddleware": 50,  # first: every request and every redirect hop
             # before redirects and decompression: redirect loops and truncated gzip bodies refused
-            "scrapers.integrity.ResponseChecksMiddleware": 610,
+            "carewatch.scrapers.integrity.ResponseChecksMiddleware": 610,
             # after redirects, decompression and meta refresh: the response exactly as the spider gets it
-            "scrapers.warc.WarcMiddleware": 575,
+            "carewatch.scrapers.warc.WarcMiddleware": 575,
         },
-        "SPIDER_MIDDLEWARES": {"scrapers.warc.CaptureSpiderMiddleware": 950},
+        "SPIDER_MIDDLEWARES": {"carewatch.scrapers.warc.CaptureSpiderMiddleware": 950},
         "CAREWATCH_BLOCK_PRIVATE": settings.block_private_addresses,
         "CAREWATCH_RAW_DIR": settings.raw_dir,  # None: <CAREWATCH_DB>-raw (scrapers.warc.raw_dir_for)
         "DOWNLOAD_MAXSIZE": settings.max_response_bytes,

@@ -38,8 +38,8 @@ from scrapy.utils.misc import load_object
 from twisted.python.failure import Failure
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
-from core.items import Article, CrawlState, Fetch, utcnow_iso
-from core.urls import url_key
+from carewatch.core.items import Article, CrawlState, Fetch, utcnow_iso
+from carewatch.core.urls import url_key
 
 ARTICLE_PRIORITY = 10  # articles before the next archive page: a page completes before the next starts
 

@@ -51,8 +51,8 @@ from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from core.digests import sha256_digest
-from core.items import Article, utcnow
+from carewatch.core.digests import sha256_digest
+from carewatch.core.items import Article, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """The SQLite archive: schema and migrations, writes, and queries. Imports only core and config."""
 
-from store.db import open_db
+from carewatch.store.db import open_db
 
 __all__ = ["open_db"]

@@ -8,12 +8,12 @@ from typing import Literal
 
 from sqlite_utils import Database
 
-from core.crashpoints import crash_point
-from core.items import Article, article_id_for
-from core.lsh import band_keys
-from store.captures import record_capture
-from store.stories import assign_story, story_terms
-from store.versions import word_diff
+from carewatch.core.crashpoints import crash_point
+from carewatch.core.items import Article, article_id_for
+from carewatch.core.lsh import band_keys
+from carewatch.store.captures import record_capture
+from carewatch.store.stories import assign_story, story_terms
+from carewatch.store.versions import word_diff
 
 Outcome = Literal["new", "updated", "unchanged", "alias"]
 

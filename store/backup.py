@@ -8,7 +8,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from core.errors import StoreError
+from carewatch.core.errors import StoreError
 
 
 def backup(db_path: str | os.PathLike[str], dest: str | os.PathLike[str]) -> dict:
@@ -17,7 +17,7 @@ def backup(db_path: str | os.PathLike[str], dest: str | os.PathLike[str]) -> dic
     if not src_path.exists():
         raise StoreError(f"{src_path}: no database to back up")
     if out.is_dir():
-        from core.items import utcnow
+        from carewatch.core.items import utcnow
 
         out = out / f"{src_path.stem}-{utcnow().strftime('%Y%m%dT%H%M%SZ')}.db"
     tmp = out.with_suffix(out.suffix + ".part")

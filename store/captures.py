@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from core.items import Article
+from carewatch.core.items import Article
 
 COLUMNS = ("url", "warc_file", "offset", "length", "sha256", "record_id", "fetched", "content_type", "status")
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlite_utils import Database
 
-from core.items import utcnow_iso
+from carewatch.core.items import utcnow_iso
 
 
 class SqliteCrawlState:
@@ -57,6 +57,6 @@ class SqliteCrawlState:
 
 def open_crawl_state(db_path: str) -> SqliteCrawlState:
     """Factory named in the Scrapy setting CAREWATCH_CRAWL_STATE."""
-    from store.db import open_db
+    from carewatch.store.db import open_db
 
     return SqliteCrawlState(open_db(db_path))

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import sqlite_utils
 
-from core.errors import StoreError
-from store.migrations import migrations
+from carewatch.core.errors import StoreError
+from carewatch.store.migrations import migrations
 
 
 class Database(sqlite_utils.Database):

@@ -31,11 +31,11 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from core.digests import sha256_digest
-from core.errors import CarewatchError
-from core.urls import url_key
-from store.captures import COLUMNS as CAPTURE_COLUMNS
-from store.versions import _words, word_diff
+from carewatch.core.digests import sha256_digest
+from carewatch.core.errors import CarewatchError
+from carewatch.core.urls import url_key
+from carewatch.store.captures import COLUMNS as CAPTURE_COLUMNS
+from carewatch.store.versions import _words, word_diff
 
 GONE = (404, 410, 451)  # Not Found, Gone, Unavailable For Legal Reasons
 ARTICLE_FIELDS = ("article_id", "title", "url", "canonical_url", "url_key", "source_id", "author", "published",

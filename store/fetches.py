@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 from sqlite_utils import Database
 
-from config.schema import Config, duration_seconds
-from core.items import Fetch
+from carewatch.config.schema import Config, duration_seconds
+from carewatch.core.items import Fetch
 
 
 def record_fetch(db: Database, fetch: Fetch) -> None:

@@ -131,7 +131,7 @@ def m003_extraction_fields(db: Database) -> None:
 @migrations()
 def m004_lsh_bands(db: Database) -> None:
     """Near-duplicate candidates from an index in the archive, not from memory."""
-    from core.lsh import band_keys
+    from carewatch.core.lsh import band_keys
 
     db["lsh_bands"].create({"band": int, "key": int, "article_id": str}, pk=("band", "key", "article_id"))
     db.execute("CREATE INDEX IF NOT EXISTS lsh_bands_article ON lsh_bands(article_id)")

@@ -15,11 +15,11 @@ from pathlib import Path
 
 from scrapy import signals
 
-from core.crashpoints import crash_point
-from core.items import Article, Fetch
-from store.articles import save_article
-from store.db import open_db
-from store.fetches import record_fetch
+from carewatch.core.crashpoints import crash_point
+from carewatch.core.items import Article, Fetch
+from carewatch.store.articles import save_article
+from carewatch.store.db import open_db
+from carewatch.store.fetches import record_fetch
 
 logger = logging.getLogger(__name__)
 

@@ -43,6 +43,6 @@ class SqliteSeenIndex:
 
 def open_seen_index(db_path: str) -> SqliteSeenIndex:
     """Factory named in the Scrapy setting CAREWATCH_SEEN_INDEX."""
-    from store.db import open_db
+    from carewatch.store.db import open_db
 
     return SqliteSeenIndex(open_db(db_path))

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from demo.mailsink import MailSink
-from demo.run import DEMO_CONFIG, demo_config
-from demo.server import DemoServer
+from carewatch.demo.mailsink import MailSink
+from carewatch.demo.run import DEMO_CONFIG, demo_config
+from carewatch.demo.server import DemoServer
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"

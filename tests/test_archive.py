@@ -28,11 +28,11 @@ from pathlib import Path
 
 import pytest
 
-from cli.serve import database_names, datasette_command, metadata_for, public_url_settings
-from config import load_config
-from demo.mailsink import free_port
-from demo.run import DEMO_CONFIG
-from store.db import open_db
+from carewatch.cli.serve import database_names, datasette_command, metadata_for, public_url_settings
+from carewatch.config import load_config
+from carewatch.demo.mailsink import free_port
+from carewatch.demo.run import DEMO_CONFIG
+from carewatch.store.db import open_db
 from tests.conftest import ROOT, carewatch
 
 PRIVATE_TABLES = ["deliveries", "alerted", "alert_matches", "alert_cursor", "operator_notices"]

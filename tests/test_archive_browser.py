@@ -19,12 +19,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from config import load_config
-from core.items import Article
-from pipelines.dedupe import content_hash, signature
-from pipelines.tag import Tagger, tag
-from store.articles import save_article
-from store.db import open_db
+from carewatch.config import load_config
+from carewatch.core.items import Article
+from carewatch.pipelines.dedupe import content_hash, signature
+from carewatch.pipelines.tag import Tagger, tag
+from carewatch.store.articles import save_article
+from carewatch.store.db import open_db
 from tests.conftest import ROOT
 from tests.test_archive import Served, copy_archive, demo_archive
 

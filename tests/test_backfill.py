@@ -8,11 +8,11 @@ import shutil
 import pytest
 import yaml
 
-from cli.crawl import run_crawl
-from config import load_config
-from demo.run import DEMO_CONFIG
-from demo.server import DemoServer
-from store.db import open_db
+from carewatch.cli.crawl import run_crawl
+from carewatch.config import load_config
+from carewatch.demo.run import DEMO_CONFIG
+from carewatch.demo.server import DemoServer
+from carewatch.store.db import open_db
 
 HOST = "birminghamunison.co.uk.test"
 SINCE = "2014-01-01"
@@ -72,8 +72,8 @@ def test_backfill_reaches_the_date_and_resumes_without_refetching(tmp_path, serv
 
 
 def test_wordpress_backfill_pages_through_the_feed(tmp_path, server):
-    from demo.mailsink import MailSink
-    from demo.run import demo_config
+    from carewatch.demo.mailsink import MailSink
+    from carewatch.demo.run import demo_config
 
     with MailSink() as sink:
         config = demo_config(server.proxy_url, sink.port)

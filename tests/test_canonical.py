@@ -1,4 +1,4 @@
-from core.urls import canonical_url, url_key
+from carewatch.core.urls import canonical_url, url_key
 
 
 def test_tracking_parameters_and_fragment_are_dropped():

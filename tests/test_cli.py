@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from config import load_config
-from demo import pdfs
+from carewatch.config import load_config
+from carewatch.demo import pdfs
 from tests.conftest import ROOT, carewatch
 
 VERBS = [["demo"], ["crawl"], ["inspect"], ["alerts"], ["alerts", "send"], ["alerts", "list"], ["search"],

@@ -4,8 +4,8 @@ import shutil
 
 import pytest
 
-from config import load_config
-from core.errors import ConfigError
+from carewatch.config import load_config
+from carewatch.core.errors import ConfigError
 from tests.conftest import ROOT, carewatch
 
 

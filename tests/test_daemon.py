@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from cli.crawl import run_crawl
-from demo.mailsink import MailSink, free_port
-from demo.run import demo_config, enable_sources, write_daemon_config
+from carewatch.cli.crawl import run_crawl
+from carewatch.demo.mailsink import MailSink, free_port
+from carewatch.demo.run import demo_config, enable_sources, write_daemon_config
 
 from tests.conftest import ROOT
 
@@ -181,7 +181,7 @@ def _alive(pid: int) -> bool:
 
 def _children(pid: int) -> list[int]:
     """The crawl processes the daemon has running now."""
-    out = subprocess.run(["pgrep", "-P", str(pid), "-f", "cli.crawl_process"], capture_output=True, text=True).stdout
+    out = subprocess.run(["pgrep", "-P", str(pid), "-f", "carewatch.cli.crawl_process"], capture_output=True, text=True).stdout
     return [int(x) for x in out.split()]
 
 

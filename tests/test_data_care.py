@@ -10,21 +10,21 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 
-from config import load_config
-from config.schema import Operator, Smtp
-from core.items import Fetch
-from daemon.jobs import housekeeping, notify_operator
-from daemon.logs import event, setup_logging
-from demo.mailsink import MailSink
-from store.db import open_db
-from store.fetches import record_fetch
+from carewatch.config import load_config
+from carewatch.config.schema import Operator, Smtp
+from carewatch.core.items import Fetch
+from carewatch.daemon.jobs import housekeeping, notify_operator
+from carewatch.daemon.logs import event, setup_logging
+from carewatch.demo.mailsink import MailSink
+from carewatch.store.db import open_db
+from carewatch.store.fetches import record_fetch
 
 from tests.conftest import ROOT, carewatch
 from tests.test_digests import _archive
 
 WRITER = """
 import sys, time
-from store.db import open_db
+from carewatch.store.db import open_db
 db = open_db(sys.argv[1])
 db.execute("CREATE TABLE IF NOT EXISTS noise (i INTEGER, pad TEXT)")
 i = 0

@@ -7,12 +7,12 @@ import json
 
 import pytest
 
-from alerts.outbox import send_alerts
-from cli.crawl import run_crawl
-from demo.mailsink import MailSink
-from demo.run import demo_config
-from demo.server import DemoServer, Route
-from store.db import open_db
+from carewatch.alerts.outbox import send_alerts
+from carewatch.cli.crawl import run_crawl
+from carewatch.demo.mailsink import MailSink
+from carewatch.demo.run import demo_config
+from carewatch.demo.server import DemoServer, Route
+from carewatch.store.db import open_db
 
 COUNCIL = "www.birmingham.gov.uk.test"
 STATEMENT = "/news/article/1571/statement_on_the_child_safeguarding_practice_review_for_child_l"

@@ -10,8 +10,8 @@ from collections import Counter
 
 import pytest
 
-from demo.mailsink import MailSink
-from store.db import open_db
+from carewatch.demo.mailsink import MailSink
+from carewatch.store.db import open_db
 
 from tests.conftest import ROOT, carewatch
 from tests.test_digests import _archive

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from config import load_config
-from demo.run import DEMO_CONFIG
+from carewatch.config import load_config
+from carewatch.demo.run import DEMO_CONFIG
 from tests.conftest import carewatch
 
 CHROMIUM = "/usr/bin/chromium"

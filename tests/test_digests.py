@@ -11,18 +11,18 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import feedparser
 import pytest
 
-from alerts.match import match_new
-from alerts.outbox import send_alerts
-from alerts.rules import last_slot
-from config import load_config
-from config.schema import Alerts, Smtp, Subscriber
-from core.errors import ConfigError
-from core.items import Article, article_id_for
-from core.urls import url_key
-from demo.mailsink import MailSink
-from pipelines.tag import Tagger, tag
-from store.articles import save_article
-from store.db import open_db
+from carewatch.alerts.match import match_new
+from carewatch.alerts.outbox import send_alerts
+from carewatch.alerts.rules import last_slot
+from carewatch.config import load_config
+from carewatch.config.schema import Alerts, Smtp, Subscriber
+from carewatch.core.errors import ConfigError
+from carewatch.core.items import Article, article_id_for
+from carewatch.core.urls import url_key
+from carewatch.demo.mailsink import MailSink
+from carewatch.pipelines.tag import Tagger, tag
+from carewatch.store.articles import save_article
+from carewatch.store.db import open_db
 
 from tests.conftest import ROOT, carewatch
 

@@ -9,11 +9,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from alerts.outbox import send_alerts
-from cli.crawl import run_crawl
-from demo.mailsink import MailSink
-from demo.run import demo_config
-from store.db import open_db
+from carewatch.alerts.outbox import send_alerts
+from carewatch.cli.crawl import run_crawl
+from carewatch.demo.mailsink import MailSink
+from carewatch.demo.run import demo_config
+from carewatch.store.db import open_db
 from tests.conftest import ROOT, carewatch
 
 TRUST = "http://www.birminghamchildrenstrust.co.uk.test/news/article"

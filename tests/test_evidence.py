@@ -17,15 +17,15 @@ import pytest
 from click.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
-from cli.crawl import run_crawl
-from cli.evidence import evidence
-from core.items import Fetch
-from demo.mailsink import MailSink
-from demo.run import demo_config
-from demo.server import DemoServer, Route
-from store.db import open_db
-from store.evidence import _removal
-from store.fetches import record_fetch
+from carewatch.cli.crawl import run_crawl
+from carewatch.cli.evidence import evidence
+from carewatch.core.items import Fetch
+from carewatch.demo.mailsink import MailSink
+from carewatch.demo.run import demo_config
+from carewatch.demo.server import DemoServer, Route
+from carewatch.store.db import open_db
+from carewatch.store.evidence import _removal
+from carewatch.store.fetches import record_fetch
 from tests.conftest import DEMO_CONFIG
 
 COUNCIL = "www.birmingham.gov.uk.test"
@@ -71,7 +71,7 @@ def archive(tmp_path_factory):
 
 
 def _run(db_path, *args: str):
-    from cli.main import cli
+    from carewatch.cli.main import cli
 
     if "evidence" not in cli.commands:  # until cli/main.py registers it
         cli.add_command(evidence)

@@ -32,9 +32,9 @@ import feedparser
 import pytest
 import yaml
 
-from cli.crawl import run_crawl
-from config import load_config
-from store.db import open_db
+from carewatch.cli.crawl import run_crawl
+from carewatch.config import load_config
+from carewatch.store.db import open_db
 from tests.conftest import shared_data
 from tests.corpus_server import DEFAULT_CONTENT_TYPE, CorpusServer
 

@@ -43,11 +43,11 @@ import pytest
 from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
 from pypdf import PdfReader
 
-from config import load_config
-from core.items import Article
-from demo.server import DemoSites
-from pipelines.runner import run_stages
-from pipelines.tag import Tagger
+from carewatch.config import load_config
+from carewatch.core.items import Article
+from carewatch.demo.server import DemoSites
+from carewatch.pipelines.runner import run_stages
+from carewatch.pipelines.tag import Tagger
 from tests.conftest import ROOT
 
 FETCHED_AT = "2024-06-20T12:00:00+00:00"

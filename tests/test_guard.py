@@ -7,11 +7,11 @@ import threading
 
 import pytest
 
-from cli.crawl import run_crawl
-from config import load_config
-from config.schema import Source
-from scrapers.guard import BlockedAddress, check_url
-from store.db import open_db
+from carewatch.cli.crawl import run_crawl
+from carewatch.config import load_config
+from carewatch.config.schema import Source
+from carewatch.scrapers.guard import BlockedAddress, check_url
+from carewatch.store.db import open_db
 
 from tests.conftest import ROOT
 

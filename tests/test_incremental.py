@@ -8,16 +8,16 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from cli.crawl import run_crawl
-from config import load_config
-from config.schema import duration_seconds
-from core.items import Fetch
-from demo.mailsink import MailSink
-from demo.run import demo_config
-from demo.server import DemoServer, DemoSites
+from carewatch.cli.crawl import run_crawl
+from carewatch.config import load_config
+from carewatch.config.schema import duration_seconds
+from carewatch.core.items import Fetch
+from carewatch.demo.mailsink import MailSink
+from carewatch.demo.run import demo_config
+from carewatch.demo.server import DemoServer, DemoSites
 from tests.conftest import ROOT
-from store.db import open_db
-from store.fetches import due_sources, record_fetch, source_health
+from carewatch.store.db import open_db
+from carewatch.store.fetches import due_sources, record_fetch, source_health
 
 
 @pytest.fixture

@@ -8,12 +8,12 @@ from datetime import datetime
 
 import pytest
 
-from config import load_config
-from core.items import Article
-from pipelines.extract import extract, is_pdf
-from pipelines.runner import run_stages
-from pipelines.tag import Tagger
-from scrapers.spider import date_from_text
+from carewatch.config import load_config
+from carewatch.core.items import Article
+from carewatch.pipelines.extract import extract, is_pdf
+from carewatch.pipelines.runner import run_stages
+from carewatch.pipelines.tag import Tagger
+from carewatch.scrapers.spider import date_from_text
 from tests.conftest import ROOT, shared_data
 
 JUDGEMENTS = {

@@ -14,10 +14,10 @@ from types import SimpleNamespace
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from cli.crawl import run_crawl
-from demo.mailsink import MailSink
-from demo.run import demo_config
-from store.db import open_db
+from carewatch.cli.crawl import run_crawl
+from carewatch.demo.mailsink import MailSink
+from carewatch.demo.run import demo_config
+from carewatch.store.db import open_db
 from tests.conftest import DEMO_CONFIG, ROOT, carewatch
 
 SNAPSHOT = ("title", "text", "published", "authors", "topics", "relevant", "content_hash", "canonical_url")
@@ -35,7 +35,7 @@ def _snapshot(db_path):
 def _reprocess(db_path, *args: str) -> subprocess.CompletedProcess:
     """`carewatch --config demo/config --db DB reprocess ...`, the installed command; until cli/main.py
     registers the command (cli.add_command(reprocess)), the same group with it added."""
-    from cli.main import cli
+    from carewatch.cli.main import cli
 
     argv = ["--config", str(DEMO_CONFIG), "--db", str(db_path), "reprocess", *args]
     if "reprocess" in cli.commands:

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from config import load_config
-from core.errors import ConfigError
-from core.items import Article, explain
-from core.keywords import keyword_pattern
-from core.query import Document, QueryError, matches, parse
-from pipelines.tag import Tagger, tag
-from store.articles import save_article
-from store.db import open_db
+from carewatch.config import load_config
+from carewatch.core.errors import ConfigError
+from carewatch.core.items import Article, explain
+from carewatch.core.keywords import keyword_pattern
+from carewatch.core.query import Document, QueryError, matches, parse
+from carewatch.pipelines.tag import Tagger, tag
+from carewatch.store.articles import save_article
+from carewatch.store.db import open_db
 
 from tests.conftest import ROOT, carewatch, shared_data
 
@@ -273,7 +273,7 @@ def test_retag_applies_a_changed_taxonomy_and_resumes(tmp_path):
     assert json.loads(result.stdout) == {"articles": 3, "changed": 1, "resumed_from": 0, "total": 3}
     assert db.execute("SELECT count(*) FROM article_topics WHERE topic = 'workforce'").fetchone()[0] == 0
     # an interrupted run (progress recorded after the first article) resumes after it
-    from cli.retag import taxonomy_key
+    from carewatch.cli.retag import taxonomy_key
 
     key = taxonomy_key(load_config(ROOT / "config"))
     db.execute("INSERT INTO retag_progress (taxonomy, last_rowid, done, started) VALUES (?, 1, 0, 'x')", [key])

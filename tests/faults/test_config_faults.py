@@ -28,10 +28,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from config import load_config
-from core.errors import ConfigError
-from demo.mailsink import MailSink, free_port
-from demo.run import enable_sources, write_daemon_config
+from carewatch.config import load_config
+from carewatch.core.errors import ConfigError
+from carewatch.demo.mailsink import MailSink, free_port
+from carewatch.demo.run import enable_sources, write_daemon_config
 from tests.conftest import ROOT, carewatch
 from tests.test_daemon import _log, _runs, _start, _stop, _wait
 from tests.test_digests import _archive

@@ -41,14 +41,14 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from alerts.outbox import send_alerts
-from cli import crawl as crawl_module
-from cli.crawl import run_crawl
-from config import load_config
-from config.schema import Smtp
-from demo.mailsink import MailSink
-from demo.server import DemoServer, DemoSites
-from store.db import open_db
+from carewatch.alerts.outbox import send_alerts
+from carewatch.cli import crawl as crawl_module
+from carewatch.cli.crawl import run_crawl
+from carewatch.config import load_config
+from carewatch.config.schema import Smtp
+from carewatch.demo.mailsink import MailSink
+from carewatch.demo.server import DemoServer, DemoSites
+from carewatch.store.db import open_db
 from tests.conftest import ROOT
 from tests.faults import content_pages as pages
 from tests.test_archive import Served, copy_archive
@@ -253,7 +253,7 @@ def every_stored_value(db_path: Path):  # noqa: ANN201
 _MEASURE = r"""
 import json, sys, time, tracemalloc
 from scrapy.http import Request, Response
-from scrapers.spider import SourceSpider
+from carewatch.scrapers.spider import SourceSpider
 from tests.faults import content_pages
 out = {}
 for sid, path in json.loads(sys.argv[1]):

@@ -38,13 +38,13 @@ from xml.sax.saxutils import escape
 import pytest
 import yaml
 
-from alerts.outbox import send_alerts
-from cli.crawl import run_crawl
-from config import load_config
-from core.items import article_id_for
-from core.urls import url_key
-from demo.mailsink import MailSink
-from store.db import open_db
+from carewatch.alerts.outbox import send_alerts
+from carewatch.cli.crawl import run_crawl
+from carewatch.config import load_config
+from carewatch.core.items import article_id_for
+from carewatch.core.urls import url_key
+from carewatch.demo.mailsink import MailSink
+from carewatch.store.db import open_db
 from tests.faults.server import (Behaviour, FaultServer, closed_port, huge, page, redirect, reset_mid_body,
                                  short_body, stall_body, stall_headers, status, truncated_gzip)
 

@@ -27,11 +27,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cli.crawl import run_crawl
-from config import load_config
-from demo.mailsink import MailSink
-from demo.run import demo_config, write_daemon_config
-from store.db import open_db
+from carewatch.cli.crawl import run_crawl
+from carewatch.config import load_config
+from carewatch.demo.mailsink import MailSink
+from carewatch.demo.run import demo_config, write_daemon_config
+from carewatch.store.db import open_db
 from tests.conftest import ROOT, carewatch
 from tests.faults.ledger import records
 from tests.test_archive import Served
@@ -140,7 +140,7 @@ def _child_source(pid: int) -> str | None:
     """The source a running crawl child is crawling (from its job file)."""
     try:
         args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        return json.loads(Path(args[args.index(b"cli.crawl_process") + 1].decode()).read_text())["sources"][0]
+        return json.loads(Path(args[args.index(b"carewatch.cli.crawl_process") + 1].decode()).read_text())["sources"][0]
     except (OSError, ValueError, IndexError, KeyError):
         return None
 

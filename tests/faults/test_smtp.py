@@ -22,14 +22,14 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from alerts.outbox import BACKOFF_START, send_alerts
-from config.schema import Subscriber
-from core.items import Article
-from core.urls import url_key
-from demo.mailsink import MailSink
-from pipelines.tag import tag
-from store.articles import save_article
-from store.db import open_db
+from carewatch.alerts.outbox import BACKOFF_START, send_alerts
+from carewatch.config.schema import Subscriber
+from carewatch.core.items import Article
+from carewatch.core.urls import url_key
+from carewatch.demo.mailsink import MailSink
+from carewatch.pipelines.tag import tag
+from carewatch.store.articles import save_article
+from carewatch.store.db import open_db
 from tests.conftest import carewatch
 from tests.faults.ledger import records
 from tests.test_digests import NOW, TAGGER, _archive, _config
