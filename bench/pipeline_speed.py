@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import trafilatura  # noqa: E402
 
-from carewatch.cli.crawl import run_crawl  # noqa: E402
+from carewatch.ops.crawl import run_crawl  # noqa: E402
 from carewatch.core.items import Article  # noqa: E402
 from carewatch.demo.mailsink import MailSink  # noqa: E402
 from carewatch.demo.run import demo_config  # noqa: E402

@@ -270,12 +270,12 @@ def start_datasette(path: Path, serve: bool) -> tuple[subprocess.Popen | None, s
         proc, why = _launch(cmd, base)
         return proc, base, "python -m datasette serve FILE" if proc else f"plain Datasette did not start: {why}"
     try:
-        from carewatch.cli.serve import datasette_command
+        from carewatch.archive.serve import datasette_command
 
         proc, why = _launch(datasette_command(str(path), "127.0.0.1", port), base)
     except Exception as e:  # noqa: BLE001 - the serve module is not usable as it is now
         proc, why = None, f"{type(e).__name__}: {e}"
-    return proc, base, "carewatch.cli.serve.datasette_command" if proc else f"carewatch serve's Datasette did not start: {why}"
+    return proc, base, "carewatch.archive.serve.datasette_command" if proc else f"carewatch serve's Datasette did not start: {why}"
 
 
 def _get(url: str) -> tuple[float, int, bytes]:

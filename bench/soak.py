@@ -55,7 +55,7 @@ FD_SLACK = 5
 
 def start_daemon(cfg: Path, db: Path, out: Path) -> subprocess.Popen:
     exe = Path(sys.executable).with_name("carewatch")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-c", "from cli.main import cli; cli()"]
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-c", "from carewatch.cli.main import cli; cli()"]
     with open(out, "wb") as f:  # a file, never a pipe nobody reads: the daemon logs to stderr too
         return subprocess.Popen([*cmd, "--config", str(cfg), "--db", str(db), "run"], cwd=ROOT,
                                 stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.STDOUT,
@@ -95,7 +95,7 @@ def crawl_children(pid: int) -> list[int]:
             cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"carewatch.cli.crawl_process" in cmdline:
+        if b"carewatch.ops.crawl_process" in cmdline:
             out.append(int(entry))
     return out
 

@@ -135,7 +135,7 @@ def crawl(state: _State, sources: tuple[str, ...], as_json: bool, since: str | N
 
     Only what is new or changed is fetched: unchanged feeds and pages answer 304, stored pages
     are not fetched again."""
-    from carewatch.cli.crawl import run_crawl
+    from carewatch.ops.crawl import run_crawl
 
     if since:
         try:
@@ -168,7 +168,7 @@ def crawl(state: _State, sources: tuple[str, ...], as_json: bool, since: str | N
 @click.pass_obj
 def inspect(state: _State, target: str, source_id: str | None, as_json: bool) -> None:
     """Run the pipelines on one page or PDF without storing it, and show the item."""
-    from carewatch.cli.inspect import inspect_target
+    from carewatch.ops.inspect import inspect_target
 
     item = _run(inspect_target, state.config, target, source_id)
     if as_json:
@@ -323,7 +323,7 @@ def dedup() -> None:
 @click.pass_obj
 def dedup_explain(state: _State, first: str, second: str | None) -> None:
     """Why an article has the copies and versions it has, or why two were merged or kept apart."""
-    from carewatch.cli.explain import explain
+    from carewatch.ops.explain import explain
 
     for line in _run(explain, state.config, state.db(), first, second):
         click.echo(line)
@@ -338,7 +338,7 @@ def dedup_explain(state: _State, first: str, second: str | None) -> None:
 @click.pass_obj
 def tag_command(state: _State, explain_id: str | None, retag: bool, as_json: bool) -> None:
     """Topic, entity and relevance tags: explain one article's, or re-tag the archive."""
-    from carewatch.cli.retag import explain, retag as run_retag
+    from carewatch.ops.retag import explain, retag as run_retag
 
     if not explain_id and not retag:
         raise click.UsageError("give --explain ID or --retag")
@@ -484,7 +484,7 @@ def restore(state: _State, backup_file: str, yes: bool) -> None:
 @click.pass_obj
 def serve(state: _State, host: str, port: int, public_url: str | None) -> None:
     """Browse and search the archive in Datasette: read-only, subscribers' data private (docs/archive.md)."""
-    from carewatch.cli.serve import datasette_command
+    from carewatch.archive.serve import datasette_command
 
     path = state.db_path()
     state.db().close()  # create and migrate it if needed

@@ -13,7 +13,7 @@ from carewatch.alerts.channels import send_apprise
 from carewatch.alerts.email import send_email
 from carewatch.alerts.health import outbox
 from carewatch.alerts.outbox import send_alerts
-from carewatch.cli.crawl import STOPPING, run_crawl
+from carewatch.ops.crawl import STOPPING, run_crawl
 from carewatch.config.schema import Config
 from carewatch.core.errors import NotifyError
 from carewatch.core.items import utcnow, utcnow_iso

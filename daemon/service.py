@@ -33,7 +33,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from carewatch.alerts.rules import LONDON
-from carewatch.cli.crawl import stop_all
+from carewatch.ops.crawl import stop_all
 from carewatch.config import load_config
 from carewatch.config.schema import Config, Source, duration_seconds
 from carewatch.core.errors import ConfigError

@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from carewatch.alerts.outbox import DeliveryResult, send_alerts
-from carewatch.cli.crawl import CrawlReport, run_crawl
+from carewatch.ops.crawl import CrawlReport, run_crawl
 from carewatch.config import load_config
 from carewatch.config.schema import Config
 from carewatch.demo.mailsink import MailSink

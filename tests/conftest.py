@@ -45,7 +45,7 @@ def demo_cfg(demo_server, mail_sink):
 def carewatch(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
     """Run the real `carewatch` command (as installed) and capture its output."""
     exe = Path(sys.executable).with_name("carewatch")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-c", "from cli.main import cli; cli()"]
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-c", "from carewatch.cli.main import cli; cli()"]
     return subprocess.run(
         [*cmd, *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT,
         env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL,

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from carewatch.cli.serve import database_names, datasette_command, metadata_for, public_url_settings
+from carewatch.archive.serve import database_names, datasette_command, metadata_for, public_url_settings
 from carewatch.config import load_config
 from carewatch.demo.mailsink import free_port
 from carewatch.demo.run import DEMO_CONFIG
@@ -72,7 +72,7 @@ class Served:
         self.base = f"http://127.0.0.1:{self.port}"
         self.public, self.private = database_names(db)
         exe = Path(sys.executable).with_name("carewatch")
-        cmd = [str(exe)] if exe.exists() else [sys.executable, "-c", "from cli.main import cli; cli()"]
+        cmd = [str(exe)] if exe.exists() else [sys.executable, "-c", "from carewatch.cli.main import cli; cli()"]
         self.stdout = log_dir / "serve.out"
         self.stderr = log_dir / "serve.err"
         env = {k: v for k, v in os.environ.items() if k != "CAREWATCH_PUBLIC_URL"}

@@ -8,7 +8,7 @@ import shutil
 import pytest
 import yaml
 
-from carewatch.cli.crawl import run_crawl
+from carewatch.ops.crawl import run_crawl
 from carewatch.config import load_config
 from carewatch.demo.run import DEMO_CONFIG
 from carewatch.demo.server import DemoServer

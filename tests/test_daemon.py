@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from carewatch.cli.crawl import run_crawl
+from carewatch.ops.crawl import run_crawl
 from carewatch.demo.mailsink import MailSink, free_port
 from carewatch.demo.run import demo_config, enable_sources, write_daemon_config
 
@@ -181,7 +181,7 @@ def _alive(pid: int) -> bool:
 
 def _children(pid: int) -> list[int]:
     """The crawl processes the daemon has running now."""
-    out = subprocess.run(["pgrep", "-P", str(pid), "-f", "carewatch.cli.crawl_process"], capture_output=True, text=True).stdout
+    out = subprocess.run(["pgrep", "-P", str(pid), "-f", "carewatch.ops.crawl_process"], capture_output=True, text=True).stdout
     return [int(x) for x in out.split()]
 
 

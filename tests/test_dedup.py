@@ -8,7 +8,7 @@ import json
 import pytest
 
 from carewatch.alerts.outbox import send_alerts
-from carewatch.cli.crawl import run_crawl
+from carewatch.ops.crawl import run_crawl
 from carewatch.demo.mailsink import MailSink
 from carewatch.demo.run import demo_config
 from carewatch.demo.server import DemoServer, Route

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from carewatch.alerts.outbox import send_alerts
-from carewatch.cli.crawl import run_crawl
+from carewatch.ops.crawl import run_crawl
 from carewatch.demo.mailsink import MailSink
 from carewatch.demo.run import demo_config
 from carewatch.store.db import open_db

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
-from carewatch.cli.crawl import run_crawl
+from carewatch.ops.crawl import run_crawl
 from carewatch.cli.evidence import evidence
 from carewatch.core.items import Fetch
 from carewatch.demo.mailsink import MailSink

@@ -32,7 +32,7 @@ import feedparser
 import pytest
 import yaml
 
-from carewatch.cli.crawl import run_crawl
+from carewatch.ops.crawl import run_crawl
 from carewatch.config import load_config
 from carewatch.store.db import open_db
 from tests.conftest import shared_data

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from carewatch.cli.crawl import run_crawl
+from carewatch.ops.crawl import run_crawl
 from carewatch.config import load_config
 from carewatch.config.schema import Source
 from carewatch.scrapers.guard import BlockedAddress, check_url

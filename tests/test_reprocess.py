@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from carewatch.cli.crawl import run_crawl
+from carewatch.ops.crawl import run_crawl
 from carewatch.demo.mailsink import MailSink
 from carewatch.demo.run import demo_config
 from carewatch.store.db import open_db
@@ -40,7 +40,7 @@ def _reprocess(db_path, *args: str) -> subprocess.CompletedProcess:
     argv = ["--config", str(DEMO_CONFIG), "--db", str(db_path), "reprocess", *args]
     if "reprocess" in cli.commands:
         return carewatch(*argv)
-    code = "from cli.main import cli; from cli.reprocess import reprocess; cli.add_command(reprocess); cli()"
+    code = "from carewatch.cli.main import cli; from carewatch.cli.reprocess import reprocess; cli.add_command(reprocess); cli()"
     return subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=300,
                           cwd=ROOT, env=dict(os.environ), stdin=subprocess.DEVNULL)
 

@@ -273,7 +273,7 @@ def test_retag_applies_a_changed_taxonomy_and_resumes(tmp_path):
     assert json.loads(result.stdout) == {"articles": 3, "changed": 1, "resumed_from": 0, "total": 3}
     assert db.execute("SELECT count(*) FROM article_topics WHERE topic = 'workforce'").fetchone()[0] == 0
     # an interrupted run (progress recorded after the first article) resumes after it
-    from carewatch.cli.retag import taxonomy_key
+    from carewatch.ops.retag import taxonomy_key
 
     key = taxonomy_key(load_config(ROOT / "config"))
     db.execute("INSERT INTO retag_progress (taxonomy, last_rowid, done, started) VALUES (?, 1, 0, 'x')", [key])

@@ -42,8 +42,8 @@ import yaml
 from bs4 import BeautifulSoup
 
 from carewatch.alerts.outbox import send_alerts
-from carewatch.cli import crawl as crawl_module
-from carewatch.cli.crawl import run_crawl
+from carewatch.ops import crawl as crawl_module
+from carewatch.ops.crawl import run_crawl
 from carewatch.config import load_config
 from carewatch.config.schema import Smtp
 from carewatch.demo.mailsink import MailSink

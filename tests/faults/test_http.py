@@ -39,7 +39,7 @@ import pytest
 import yaml
 
 from carewatch.alerts.outbox import send_alerts
-from carewatch.cli.crawl import run_crawl
+from carewatch.ops.crawl import run_crawl
 from carewatch.config import load_config
 from carewatch.core.items import article_id_for
 from carewatch.core.urls import url_key

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from carewatch.cli.crawl import run_crawl
+from carewatch.ops.crawl import run_crawl
 from carewatch.config import load_config
 from carewatch.demo.mailsink import MailSink
 from carewatch.demo.run import demo_config, write_daemon_config
@@ -140,7 +140,7 @@ def _child_source(pid: int) -> str | None:
     """The source a running crawl child is crawling (from its job file)."""
     try:
         args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        return json.loads(Path(args[args.index(b"carewatch.cli.crawl_process") + 1].decode()).read_text())["sources"][0]
+        return json.loads(Path(args[args.index(b"carewatch.ops.crawl_process") + 1].decode()).read_text())["sources"][0]
     except (OSError, ValueError, IndexError, KeyError):
         return None
 

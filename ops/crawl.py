@@ -109,7 +109,7 @@ def run_crawl(
             env.update(http_proxy=config.settings.http_proxy, https_proxy=config.settings.http_proxy)
             env.pop("no_proxy", None)
             env.pop("NO_PROXY", None)
-        proc = subprocess.Popen([sys.executable, "-m", "carewatch.cli.crawl_process", str(job)], env=env,
+        proc = subprocess.Popen([sys.executable, "-m", "carewatch.ops.crawl_process", str(job)], env=env,
                                 stdin=subprocess.DEVNULL, preexec_fn=_child_limits(config.settings.crawl_memory_mb))
         RUNNING.add(proc)
         timed_out = False

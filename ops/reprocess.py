@@ -1,0 +1,186 @@
+"""``carewatch reprocess``: rebuild the stored articles from the raw responses kept as WARC files
+(scrapers.warc), with the extraction and tagging code as it is now.
+
+For each article (of one source with ``--source``), its latest capture (store.captures: the
+response its current text came from) is read back from the WARC file by offset, its sha256
+checked, and turned into a Scrapy ``Response`` of the class Scrapy itself would have made
+(``responsetypes``: HtmlResponse, TextResponse, or Response for a PDF), with the request's meta
+from the WARC's metadata record (the source, and what the feed or listing said about the page).
+The spider's own callback for it (``parse_article``, or the feed's parser for ``follow: false``
+sources) makes the Article, exactly as in a crawl; then ``pipelines.runner.run_stages`` extracts,
+canonicalises and tags it with the source's ``include_keywords`` and ``local``, with no
+de-duplication index (the article's identity is already known). No network is used.
+
+The result is compared with the stored row (store.articles.save_reextracted): all equal,
+unchanged; a different title or text, a new version (not flagged as an edit: no alert); other
+fields corrected in place. Work goes in batches: extraction outside any transaction, then the
+batch's writes in one short transaction, skipping an article that a crawl gave a newer capture
+meanwhile. Articles without a capture (stored before captures were kept, or kept from a feed
+entry when the page failed) are counted as missing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+BATCH = 200
+MAX_ERRORS = 20
+
+
+class CaptureError(Exception):
+    """A capture that cannot be read back: file gone, record not there, digest mismatch."""
+
+
+@dataclass
+class ReprocessResult:
+    articles: int = 0  # looked at
+    reprocessed: int = 0  # re-extracted from their capture (unchanged + changed)
+    unchanged: int = 0
+    changed: int = 0  # of which...
+    new_versions: int = 0  # ...a new title or text, kept as a new version
+    missing: int = 0  # no capture recorded
+    failed: int = 0  # capture unreadable, or nothing usable extracted from it
+    skipped: int = 0  # a crawl stored a newer capture while this ran
+    errors: list[dict] = field(default_factory=list)  # the first MAX_ERRORS failures
+
+
+@dataclass
+class Capture:
+    url: str
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    info: dict  # the metadata record: source_id, role, entry
+
+
+def read_capture(raw_dir: Path, row: dict) -> Capture:
+    """The response record at the row's offset, with its metadata record, digest checked (read and
+    checked by store.evidence.read_capture, as for an evidence pack)."""
+    from carewatch.store.evidence import read_capture as read_and_check
+
+    c = read_and_check(raw_dir, row, 1)
+    if c.problem:
+        raise CaptureError(c.problem)
+    return Capture(url=c.target_uri or row["url"], status=c.http_status or row["status"], headers=c.http_headers,
+                   body=c.payload, info=c.metadata)
+
+
+def rebuild_article(spider: Any, capture: Capture, row: dict):  # noqa: ANN201
+    """The Article the spider makes from this response, as in the crawl (None if it makes none)."""
+    from scrapy import Request
+    from scrapy.http import Headers
+    from scrapy.responsetypes import responsetypes
+
+    from carewatch.core.items import Article
+    from carewatch.core.urls import url_key
+
+    info = capture.info
+    source_id = info.get("source_id") or row["source_id"]
+    if source_id not in spider.sources:
+        raise CaptureError(f"source {source_id!r} is no longer in sources.yaml")
+    headers = Headers()
+    for name, value in capture.headers:
+        headers.appendlist(name, value.encode("latin-1", "replace"))
+    cls = responsetypes.from_args(headers=headers, url=capture.url, body=capture.body)
+    role = info.get("role") or "article"
+    meta = {"source_id": source_id, "role": role, "entry": info.get("entry") or {}, "page": 1, "conditional": False}
+    request = Request(capture.url, meta=meta, dont_filter=True)
+    response = cls(url=capture.url, status=capture.status, headers=headers, body=capture.body, request=request)
+    if role == "article":
+        callback = spider.parse_article
+    else:  # an index page (a follow: false feed): the callback the spider uses for the source's kind
+        callback = spider._index_request(spider.sources[source_id], capture.url, page=1).callback
+    articles = [item for item in (callback(response) or ()) if isinstance(item, Article)]
+    if len(articles) > 1:  # a feed's entries: the one this article is
+        articles = ([a for a in articles if a.url == row["url"]]
+                    or [a for a in articles if url_key(a.url) == row["url_key"]])
+    return articles[0] if articles else None
+
+
+def reprocess_archive(config: Any, db: Any, raw_dir: Path, source_id: str | None = None,
+                      progress: Callable[[ReprocessResult], None] | None = None) -> ReprocessResult:
+    """Re-extract every stored article (of ``source_id``) from its latest capture; see the module."""
+    from scrapy.exceptions import DropItem
+
+    from carewatch.core.errors import CarewatchError
+    from carewatch.core.items import utcnow_iso
+    from carewatch.pipelines.runner import run_stages
+    from carewatch.pipelines.tag import Tagger
+    from carewatch.scrapers.spider import SourceSpider
+    from carewatch.store.articles import save_reextracted
+    from carewatch.store.captures import COLUMNS
+
+    if source_id:
+        try:
+            config.source(source_id)
+        except KeyError as e:
+            raise CarewatchError(f"unknown source {source_id!r}") from e
+    spider = SourceSpider(sources=[s.model_dump() for s in config.sources])
+    tagger = Tagger(config.topics, config.entities)
+    include = {s.id: tuple(s.include_keywords) for s in config.sources}
+    local = {s.id for s in config.sources if s.local}
+    result = ReprocessResult()
+
+    def fail(row: dict, error: str) -> None:
+        result.failed += 1
+        if len(result.errors) < MAX_ERRORS:
+            result.errors.append({"article_id": row["article_id"], "url": row["url"], "error": error})
+
+    cols = ("rowid", "article_id", "source_id", "url", "url_key", "capture_id",
+            *(f"capture_{c}" for c in COLUMNS))
+    sql = ("SELECT a.rowid, a.article_id, a.source_id, a.url, a.url_key, c.id, "
+           + ", ".join(f"c.{c}" for c in COLUMNS)
+           + " FROM articles a LEFT JOIN captures c ON c.id = "
+             "(SELECT max(id) FROM captures WHERE article_id = a.article_id) "
+             "WHERE a.rowid > ?" + (" AND a.source_id = ?" if source_id else "") + " ORDER BY a.rowid LIMIT ?")
+    last = 0
+    while True:
+        rows = [dict(zip(cols, r)) for r in
+                db.execute(sql, [last, *([source_id] if source_id else []), BATCH]).fetchall()]
+        if not rows:
+            break
+        last = rows[-1]["rowid"]
+        result.articles += len(rows)
+        done = []  # (article_id, capture id, Article)
+        for row in rows:
+            if row["capture_id"] is None:
+                result.missing += 1
+                continue
+            capture_row = {"id": row["capture_id"], **{c: row[f"capture_{c}"] for c in COLUMNS}}
+            try:
+                capture = read_capture(raw_dir, capture_row)
+                article = rebuild_article(spider, capture, row)
+                if article is None:
+                    raise CaptureError("the spider made no article from this response")
+                article = dataclasses.replace(article, fetched_at=utcnow_iso())
+                sid = article.source_id
+                article = run_stages(article, tagger, None, include.get(sid, ()), sid in local)
+            except (CaptureError, DropItem) as e:
+                fail(row, str(e))
+                continue
+            except Exception as e:  # noqa: BLE001 - one bad page must not stop the run
+                fail(row, f"{type(e).__name__}: {e}")
+                continue
+            done.append((row["article_id"], row["capture_id"], article))
+        with db.atomic():
+            for article_id, capture_id, article in done:
+                newest = db.execute("SELECT max(id) FROM captures WHERE article_id = ?", [article_id]).fetchone()[0]
+                if newest != capture_id:  # a crawl stored a newer text meanwhile: it wins
+                    result.skipped += 1
+                    continue
+                outcome = save_reextracted(db, article_id, article)
+                result.reprocessed += 1
+                if outcome == "unchanged":
+                    result.unchanged += 1
+                else:
+                    result.changed += 1
+                    result.new_versions += outcome == "version"
+        if progress:
+            progress(result)
+    return result
