@@ -72,3 +72,16 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG0
         written = LEDGER.write()
         if written:
             terminalreporter.write_line(f"(also written to {written})")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Under CI (CI=true, as .ci/run is run) a skipped test fails the run: a test that cannot run
+    in CI is a test that does not exist. Locally a skip stays a skip, with its reason."""
+    if os.environ.get("CI", "").lower() != "true" or exitstatus != 0:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped:
+        if reporter:
+            reporter.write_line(f"CI=true: {len(skipped)} test(s) skipped, which fails the run", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -1,4 +1,5 @@
-"""The `carewatch` command as a user runs it: demo, inspect, serve, help."""
+"""The `carewatch` command as a user runs it: demo twice, inspect, serve (every verb's --help and a real
+run of each: tests/test_cli_verbs.py)."""
 
 from __future__ import annotations
 
@@ -17,16 +18,6 @@ import pytest
 from carewatch.config import load_config
 from carewatch.demo import pdfs
 from tests.conftest import ROOT, carewatch
-
-VERBS = [["demo"], ["crawl"], ["inspect"], ["alerts"], ["alerts", "send"], ["alerts", "list"], ["search"],
-         ["status"], ["serve"], ["run"], ["config"], ["config", "check"], ["dedup"], ["dedup", "explain"]]
-
-
-@pytest.mark.parametrize("verb", VERBS, ids=" ".join)
-def test_every_verb_has_help(verb):
-    result = carewatch(*verb, "--help")
-    assert result.returncode == 0 and "Usage: carewatch" in result.stdout and len(result.stdout) > 80
-
 
 def test_demo_twice_second_run_stores_and_sends_nothing(tmp_path):
     db = tmp_path / "demo.db"

@@ -1,0 +1,241 @@
+"""Every verb of the `carewatch` command, as a user runs it: its --help, and one real run each on a
+real archive (the demo, crawled from the demo site over loopback). The table REAL_RUNS must name
+every command the click group has, so a new verb cannot arrive untested."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import click
+import pytest
+
+from carewatch.cli.main import cli
+from carewatch.demo import pdfs
+from carewatch.demo.mailsink import MailSink, free_port
+from carewatch.demo.run import write_daemon_config
+from tests.conftest import ROOT, carewatch
+
+
+def leaf_commands(group: click.Group = cli, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    out = []
+    for name, command in sorted(group.commands.items()):
+        path = (*prefix, name)
+        out += leaf_commands(command, path) if isinstance(command, click.Group) else [path]
+    return out
+
+
+def groups(group: click.Group = cli, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    out = []
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            out += [(*prefix, name), *groups(command, (*prefix, name))]
+    return out
+
+
+@pytest.mark.parametrize("verb", leaf_commands() + groups(), ids=" ".join)
+def test_every_verb_has_help(verb):
+    result = carewatch(*verb, "--help")
+    assert result.returncode == 0, result.stderr
+    assert f"Usage: carewatch {' '.join(verb)}" in result.stdout and len(result.stdout) > 80
+
+
+class Archive:
+    """A demo archive (`carewatch demo`), the demo config pointed at the demo site and a mail sink."""
+
+    def __init__(self, tmp: Path, proxy_url: str, sink: MailSink) -> None:
+        self.tmp = tmp
+        self.db = tmp / "demo.db"
+        self.config = write_daemon_config(tmp, proxy_url, sink.port, free_port(), "every 1h")
+        first = carewatch("--db", str(self.db), "demo", "--out", str(tmp / "mail"))
+        assert first.returncode == 0, first.stderr
+        self.demo_output = first.stdout
+        rows = json.loads(self.run("search", "trust", "--json").stdout)
+        self.article_id = rows[0]["article_id"]
+
+    def run(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+        return carewatch("--config", str(self.config), "--db", str(self.db), *args, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory, demo_server):
+    tmp = tmp_path_factory.mktemp("verbs")
+    with MailSink(tmp / "sink") as sink:
+        yield Archive(tmp, demo_server.proxy_url, sink)
+
+
+def _demo(a: Archive) -> None:
+    assert "Articles stored:" in a.demo_output and "Digests delivered:   2" in a.demo_output
+
+
+def _crawl(a: Archive) -> None:
+    result = a.run("crawl", "chamberlain-files")
+    assert result.returncode == 0, result.stderr
+    assert "1 source(s):" in result.stdout and "unchanged" in result.stdout
+
+
+def _inspect(a: Archive) -> None:
+    pdf = a.tmp / "report.pdf"
+    pdf.write_bytes(pdfs.ofsted_ilacs_2023())
+    result = a.run("inspect", str(pdf))
+    assert result.returncode == 0, result.stderr
+    assert "Inspection of Birmingham City Council" in result.stdout and "topic" in result.stdout
+
+
+def _alerts_send(a: Archive) -> None:
+    result = a.run("alerts", "send", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip(), "alerts send printed nothing"
+
+
+def _alerts_preview(a: Archive) -> None:
+    out = a.tmp / "preview.html"
+    result = a.run("alerts", "preview", "organisers", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "Nothing new matches" in result.stdout or ("<html" in out.read_text().lower())
+    unknown = a.run("alerts", "preview", "nobody")
+    assert unknown.returncode == 2 and "organisers" in unknown.stderr
+
+
+def _alerts_test(a: Archive) -> None:
+    result = a.run("alerts", "test", "trust", "--days", "100000")
+    assert result.returncode == 0, result.stderr
+    assert "article(s) in the last 100000 days match trust" in result.stdout and "matched: trust" in result.stdout
+
+
+def _alerts_feed(a: Archive) -> None:
+    result = a.run("alerts", "feed", "organisers")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("<?xml") and "<feed" in result.stdout
+
+
+def _alerts_list(a: Archive) -> None:
+    result = a.run("alerts", "list", "--json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert {r["status"] for r in rows} == {"sent"} and len(rows) == 2
+
+
+def _dedup_explain(a: Archive) -> None:
+    result = a.run("dedup", "explain", a.article_id)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"{a.article_id}: ")
+
+
+def _tag(a: Archive) -> None:
+    result = a.run("tag", "--explain", a.article_id)
+    assert result.returncode == 0, result.stderr
+    assert "relevance: " in result.stdout
+    retag = a.run("tag", "--retag", "--json")
+    assert retag.returncode == 0, retag.stderr
+    assert json.loads(retag.stdout)["articles"] >= 20
+
+
+def _search(a: Archive) -> None:
+    result = a.run("search", "trust")
+    assert result.returncode == 0, result.stderr
+    assert "http://" in result.stdout
+
+
+def _status(a: Archive) -> None:
+    result = a.run("status", "--json")
+    assert result.returncode == 1, "the demo has failing sources: status exits 1"
+    data = json.loads(result.stdout)
+    assert "ok" in {s["state"] for s in data["sources"]} and {s["state"] for s in data["sources"]} & {"failing", "erroring"}
+
+
+def _backup(a: Archive) -> None:
+    result = a.run("backup", str(a.tmp / "backup.db"), "--json")
+    assert result.returncode == 0, result.stderr
+    assert (a.tmp / "backup.db").exists()
+
+
+def _restore(a: Archive) -> None:
+    if not (a.tmp / "backup.db").exists():
+        _backup(a)
+    target = a.tmp / "restored.db"
+    result = carewatch("--config", str(a.config), "--db", str(target), "restore", str(a.tmp / "backup.db"), "--yes")
+    assert result.returncode == 0, result.stderr
+    assert "Restored" in result.stdout and target.exists()
+
+
+def _reprocess(a: Archive) -> None:
+    result = a.run("reprocess", "--source", "chamberlain-files")
+    assert result.returncode == 0, result.stderr
+    assert "Reprocessed" in result.stdout
+
+
+def _evidence(a: Archive) -> None:
+    out = a.tmp / "pack"
+    result = a.run("evidence", a.article_id, "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert (out / "manifest.json").exists()
+
+
+def _config_check(a: Archive) -> None:
+    result = a.run("config", "check")
+    assert result.returncode == 0, result.stderr
+    assert ": ok — " in result.stdout
+
+
+def _wait_for(url: str, seconds: float = 30) -> bytes:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return urllib.request.urlopen(url, timeout=2).read()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def _serve(a: Archive) -> None:
+    port = free_port()
+    exe = Path(sys.executable).with_name("carewatch")
+    proc = subprocess.Popen([str(exe), "--db", str(a.db), "serve", "--port", str(port)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        rows = json.loads(_wait_for(f"http://127.0.0.1:{port}/demo/articles.json?_shape=array&_size=1"))
+        assert len(rows) == 1
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _run(a: Archive) -> None:
+    settings = (a.config / "settings.yaml").read_text()
+    port = int(next(line.split(":")[1] for line in settings.splitlines() if line.startswith("health_port")))
+    exe = Path(sys.executable).with_name("carewatch")
+    proc = subprocess.Popen([str(exe), "--config", str(a.config), "--db", str(a.db), "run"], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ})
+    try:
+        health = json.loads(_wait_for(f"http://127.0.0.1:{port}/health"))
+        assert "status" in health
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+
+
+REAL_RUNS = {
+    ("demo",): _demo, ("crawl",): _crawl, ("inspect",): _inspect,
+    ("alerts", "send"): _alerts_send, ("alerts", "preview"): _alerts_preview, ("alerts", "test"): _alerts_test,
+    ("alerts", "feed"): _alerts_feed, ("alerts", "list"): _alerts_list, ("dedup", "explain"): _dedup_explain,
+    ("tag",): _tag, ("search",): _search, ("status",): _status, ("backup",): _backup, ("restore",): _restore,
+    ("reprocess",): _reprocess, ("evidence",): _evidence, ("config", "check"): _config_check,
+    ("serve",): _serve, ("run",): _run,
+}
+
+
+def test_every_verb_has_a_real_run():
+    assert sorted(REAL_RUNS) == leaf_commands()
+
+
+@pytest.mark.parametrize("verb", sorted(REAL_RUNS), ids=" ".join)
+def test_a_real_run_of(verb, archive):
+    REAL_RUNS[verb](archive)
