@@ -1,2 +1,2 @@
-"""The archive in Datasette: the plugin (plugins/carewatch_archive.py), templates and stylesheet
-that ``carewatch serve`` (cli/serve.py) runs Datasette with. See docs/archive.md."""
+"""The archive in Datasette: the plugin (plugin/, loaded through plugins/carewatch_archive.py),
+templates and stylesheet that ``carewatch serve`` runs Datasette with (serve.py). See docs/archive.md."""

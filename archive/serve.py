@@ -5,7 +5,8 @@ What is shipped in the repository (docs/archive.md tells a user how to use it):
 - config/datasette.yaml: titles and descriptions for every table and column, facets, default
   sorts and the canned queries. It describes a database called ``carewatch``; Datasette names a
   database after its file, so the metadata is re-keyed to the file's name at start-up.
-- archive/plugins/carewatch_archive.py (a Datasette plugin, loaded with ``--plugins-dir``): keeps
+- archive/plugin/ (the Datasette plugin, carewatch.archive.plugin, loaded through the one-line
+  loader archive/plugins/carewatch_archive.py with ``--plugins-dir``): keeps
   the subscriber tables unreadable in the public database (a SQLite authorizer, so no page, JSON
   or SQL can read them), opens the same file a second time as ``<name>_private`` for the signed-in
   operator, adds the topic, entity and year facets, highlighted search snippets, and the links
@@ -26,10 +27,17 @@ import json
 import os
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 import yaml
+
+from carewatch.config.environment import PUBLIC_URL
+
+if TYPE_CHECKING:
+    from datasette.app import Datasette
 
 ROOT = Path(__file__).resolve().parent.parent
 METADATA = ROOT / "config" / "datasette.yaml"
@@ -37,7 +45,6 @@ ARCHIVE = ROOT / "archive"
 PLUGIN = "carewatch-archive"
 SHIPPED_NAME = "carewatch"  # the database's name in config/datasette.yaml
 PRIVATE_SUFFIX = "_private"
-PUBLIC_URL_ENV = "CAREWATCH_PUBLIC_URL"  # e.g. https://example.org/archive/ behind a reverse proxy
 
 
 def database_names(db_path: str | os.PathLike[str]) -> tuple[str, str]:
@@ -50,7 +57,7 @@ def _names_from_config() -> dict[str, dict[str, str]]:
     """Source names and topic labels from the config (the bundled one, then ./config or
     $CAREWATCH_CONFIG over it), for facet labels and article pages. Read leniently: a config
     mistake is `carewatch config check`'s business, not a reason not to serve the archive."""
-    from carewatch.config.load import find_config_dir
+    from carewatch.config.environment import find_config_dir
 
     sources: dict[str, str] = {}
     topics: dict[str, str] = {}
@@ -107,39 +114,76 @@ def metadata_for(db_path: str) -> dict:
     return meta
 
 
-def public_url_settings(public_url: str | None) -> list[str]:
+# Datasette's settings for the archive, whoever starts it.
+SETTINGS: dict[str, Any] = {
+    "allow_download": False,
+    "sql_time_limit_ms": 3000,
+    "default_page_size": 50,
+    "suggest_facets": False,  # the configured facets; suggestions cost a query per column
+    "facet_time_limit_ms": 250,  # a facet slower than this is skipped, not waited for
+}
+
+
+def public_url_settings(public_url: str | None) -> dict[str, Any]:
     """Datasette settings for serving behind a reverse proxy at PUBLIC_URL: the path prefix
     (base_url) and https links when the proxy terminates TLS."""
     if not public_url:
-        return []
+        return {}
     parts = urlsplit(public_url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"{PUBLIC_URL_ENV}={public_url!r}: expected a URL like https://example.org/archive/")
-    path = parts.path.rstrip("/") + "/"
-    args = ["--setting", "base_url", path]
+        raise ValueError(f"{PUBLIC_URL.variable}={public_url!r}: expected a URL like https://example.org/archive/")
+    settings: dict[str, Any] = {"base_url": parts.path.rstrip("/") + "/"}
     if parts.scheme == "https":
-        args += ["--setting", "force_https_urls", "on"]
-    return args
+        settings["force_https_urls"] = True
+    return settings
+
+
+@dataclass(frozen=True)
+class DatasetteSetup:
+    """What Datasette is given for this archive: the file, the shipped metadata, templates and
+    plugin, and the settings (read-only, no database download, query time limits). The command
+    `carewatch serve` runs and the in-process Datasette (``datasette_app``) are both made of it."""
+
+    db_path: str
+    metadata: dict
+    template_dir: Path
+    plugins_dir: Path
+    settings: dict[str, Any]
+
+
+def datasette_setup(db_path: str, public_url: str | None = None) -> DatasetteSetup:
+    """``public_url`` (default $CAREWATCH_PUBLIC_URL) is where a reverse proxy publishes it."""
+    public_url = public_url if public_url is not None else PUBLIC_URL.value()
+    return DatasetteSetup(str(db_path), metadata_for(db_path), ARCHIVE / "templates", ARCHIVE / "plugins",
+                          {**SETTINGS, **public_url_settings(public_url)})
+
+
+def _setting_arg(value: Any) -> str:
+    return ("on" if value else "off") if isinstance(value, bool) else str(value)
 
 
 def datasette_command(db_path: str, host: str, port: int, public_url: str | None = None) -> list[str]:
-    """The Datasette command line for this archive: read-only, no database download, a query
-    time limit, the shipped metadata, templates and plugin, and a sign-in link for the operator.
-    ``public_url`` (default $CAREWATCH_PUBLIC_URL) is where a reverse proxy publishes it."""
+    """The Datasette command line for this archive (``datasette_setup``), with a sign-in link for
+    the operator."""
+    setup = datasette_setup(db_path, public_url)
     meta_file = Path(tempfile.mkdtemp(prefix="carewatch-serve-")) / "metadata.json"
-    meta_file.write_text(json.dumps(metadata_for(db_path), ensure_ascii=False), encoding="utf-8")
-    public_url = public_url if public_url is not None else os.environ.get(PUBLIC_URL_ENV)
+    meta_file.write_text(json.dumps(setup.metadata, ensure_ascii=False), encoding="utf-8")
     return [
-        sys.executable, "-m", "datasette", "serve", str(db_path),
+        sys.executable, "-m", "datasette", "serve", setup.db_path,
         "--host", host, "--port", str(port),
         "--metadata", str(meta_file),
-        "--template-dir", str(ARCHIVE / "templates"),
-        "--plugins-dir", str(ARCHIVE / "plugins"),
+        "--template-dir", str(setup.template_dir),
+        "--plugins-dir", str(setup.plugins_dir),
         "--root",  # prints a one-time link that signs the operator in (to read the private database)
-        "--setting", "allow_download", "off",
-        "--setting", "sql_time_limit_ms", "3000",
-        "--setting", "default_page_size", "50",
-        "--setting", "suggest_facets", "off",  # the configured facets; suggestions cost a query per column
-        "--setting", "facet_time_limit_ms", "250",  # a facet slower than this is skipped, not waited for
-        *public_url_settings(public_url),
+        *(arg for name, value in setup.settings.items() for arg in ("--setting", name, _setting_arg(value))),
     ]
+
+
+def datasette_app(db_path: str, public_url: str | None = None) -> Datasette:
+    """Datasette in this process, as ``datasette_command`` starts it (for its in-process client,
+    ``app.client``; the operator is the actor ``{"id": "root"}``)."""
+    from datasette.app import Datasette
+
+    setup = datasette_setup(db_path, public_url)
+    return Datasette([setup.db_path], metadata=setup.metadata, template_dir=str(setup.template_dir),
+                     plugins_dir=str(setup.plugins_dir), settings=setup.settings)

@@ -8,7 +8,7 @@ archive; and at priority 575 it sits after RedirectMiddleware, HttpCompressionMi
 MetaRefreshMiddleware, so what it writes is exactly the final URL, status, headers and (decoded)
 body the spider's callback is given: the input that re-extraction must reproduce. The spider
 middleware then copies the record's location from the response onto each Article the callback
-made from it (``Article.extra["capture"]``), for the store to record; spider.py knows nothing of
+made from it (``Article.extra["capture"]``), for the store to record; the spider knows nothing of
 WARC. (A page's Article is made from its own response; a ``follow: false`` feed's Articles from
 the feed's response, which is then their capture.)
 

@@ -1,5 +1,7 @@
-"""The archive in Datasette as a visitor and as the operator meet it: the real `carewatch serve` on
-the demo archive (built by the real `carewatch demo`), over HTTP.
+"""The archive in Datasette as a visitor and as the operator meet it, on the demo archive (built by
+the real `carewatch demo`): Datasette in this process, made as `carewatch serve` makes it
+(archive.serve.datasette_app, from the same pieces as the command it runs) and asked through its
+in-process client; and once the real `carewatch serve`, over HTTP, as a user starts it.
 
 A visitor can search, facet, read, export and run the canned queries; cannot read a subscriber's
 address or what anyone was sent (not by a page, a JSON export, a filter, a facet, nor raw SQL), and
@@ -10,6 +12,7 @@ column of the schema is described in the shipped metadata.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import io
@@ -28,7 +31,14 @@ from pathlib import Path
 
 import pytest
 
-from carewatch.archive.serve import database_names, datasette_command, metadata_for, public_url_settings
+from carewatch.archive.serve import (
+    database_names,
+    datasette_app,
+    datasette_command,
+    datasette_setup,
+    metadata_for,
+    public_url_settings,
+)
 from carewatch.config import load_config
 from carewatch.demo.mailsink import free_port
 from carewatch.demo.run import DEMO_CONFIG
@@ -93,14 +103,14 @@ class Served:
     def url(self, path: str) -> str:
         return self.base + path
 
-    def get(self, path: str, opener=None) -> tuple[int, str]:  # noqa: ANN001
+    def get(self, path: str, opener=None) -> tuple[int, str]:
         try:
             with (opener or urllib.request.build_opener()).open(self.url(path), timeout=10) as r:
                 return r.status, r.read().decode("utf-8")
         except urllib.error.HTTPError as e:
             return e.code, e.read().decode("utf-8", "replace")
 
-    def json(self, path: str, opener=None):  # noqa: ANN001, ANN201
+    def json(self, path: str, opener=None):
         status, body = self.get(path, opener)
         assert status == 200, (path, status, body[:500])
         return json.loads(body)
@@ -130,6 +140,35 @@ class Served:
                 self.proc.wait()
 
 
+class InProcess:
+    """The archive's Datasette in this process (archive.serve.datasette_app: what `carewatch serve`
+    runs), asked through Datasette's in-process client. ``operator``: requests signed in as root,
+    as the link `carewatch serve` prints signs the operator in."""
+
+    def __init__(self, db: Path):
+        self.db = db
+        self.public, self.private = database_names(db)
+        self.ds = datasette_app(str(db), public_url="")
+        self.operator = {"ds_actor": self.ds.sign({"a": {"id": "root"}}, "actor")}
+
+    def url(self, path: str) -> str:
+        return "http://localhost" + path  # the in-process client's host
+
+    def get(self, path: str, cookies: dict | None = None) -> tuple[int, str]:
+        response = asyncio.run(self.ds.client.get(path, cookies=cookies, follow_redirects=True))
+        return response.status_code, response.text
+
+    def json(self, path: str, cookies: dict | None = None):
+        status, body = self.get(path, cookies)
+        assert status == 200, (path, status, body[:500])
+        return json.loads(body)
+
+    def send(self, method: str, path: str, data: bytes = b"") -> tuple[int, str]:
+        response = asyncio.run(self.ds.client.request(
+            method, path, content=data, headers={"Content-Type": "application/x-www-form-urlencoded"}))
+        return response.status_code, response.text
+
+
 def q(sql: str) -> str:
     return urllib.parse.urlencode({"sql": sql})
 
@@ -156,11 +195,9 @@ def snapshot(db: Path) -> str:
 # -- fixtures -----------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
+    """The demo archive in Datasette, in this process."""
     work = tmp_path_factory.mktemp("archive")
-    db = copy_archive(demo_archive(tmp_path_factory), work / "carewatch.db")
-    server = Served(db, work)
-    yield server
-    server.stop()
+    return InProcess(copy_archive(demo_archive(tmp_path_factory), work / "carewatch.db"))
 
 
 # -- the shipped metadata -----------------------------------------------------------------------
@@ -200,21 +237,51 @@ def test_metadata_is_keyed_to_the_file_and_keeps_subscribers_private(tmp_path):
     assert settings["labels"]["topic"]["ofsted"] and settings["labels"]["source_id"]["ofsted-news"]
 
 
-def test_serve_binds_to_loopback_by_default(served):
-    assert f"Uvicorn running on http://127.0.0.1:{served.port}" in served.stderr.read_text()
-
-
 def test_the_command_is_read_only_and_can_sit_behind_a_proxy(tmp_path):
     cmd = datasette_command(str(tmp_path / "a.db"), "127.0.0.1", 8001, public_url="")
     joined = " ".join(cmd)
     assert cmd[cmd.index("--host") + 1] == "127.0.0.1"
-    assert "allow_download off" in joined and "--root" in cmd and "base_url" not in joined
+    assert "allow_download off" in joined and "suggest_facets off" in joined and "sql_time_limit_ms 3000" in joined
+    assert "--root" in cmd and "base_url" not in joined
     assert "--template-dir" in cmd and "--plugins-dir" in cmd
-    assert public_url_settings("https://example.org/archive") == [
-        "--setting", "base_url", "/archive/", "--setting", "force_https_urls", "on"]
-    assert public_url_settings("http://archive.example.org/") == ["--setting", "base_url", "/"]
+    # The command and the in-process Datasette are made of the same pieces.
+    setup = datasette_setup(str(tmp_path / "a.db"), public_url="")
+    assert cmd[cmd.index("--plugins-dir") + 1] == str(setup.plugins_dir)
+    assert cmd[cmd.index("--template-dir") + 1] == str(setup.template_dir)
+    assert json.loads(Path(cmd[cmd.index("--metadata") + 1]).read_text(encoding="utf-8")) == setup.metadata
+    assert public_url_settings("https://example.org/archive") == {"base_url": "/archive/", "force_https_urls": True}
+    assert public_url_settings("http://archive.example.org/") == {"base_url": "/"}
+    behind = " ".join(datasette_command(str(tmp_path / "a.db"), "127.0.0.1", 8001, "https://example.org/archive"))
+    assert "--setting base_url /archive/" in behind and "--setting force_https_urls on" in behind
     with pytest.raises(ValueError):
         public_url_settings("example.org/archive")
+
+
+def test_carewatch_serve_as_a_user_starts_it(tmp_path_factory):
+    """The one test of the real `carewatch serve` (the rest ask Datasette in this process): it binds
+    to loopback, loads the plugin, refuses writes, and prints a sign-in link that signs the operator
+    in, once, to read what each subscriber was sent, but never in the public database."""
+    work = tmp_path_factory.mktemp("archive-serve")
+    served = Served(copy_archive(demo_archive(tmp_path_factory), work / "carewatch.db"), work)
+    try:
+        assert f"Uvicorn running on http://127.0.0.1:{served.port}" in served.stderr.read_text()
+        status, page = served.get(f"/{served.public}/articles?_search=voluntary+trust")
+        assert status == 200 and "<mark>voluntary</mark>" in page and "/-/carewatch.css" in page
+        assert served.send("POST", f"/{served.public}/this_week")[0] == 405
+
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+        link = served.sign_in_link()
+        assert link.startswith(served.url("/-/auth-token?token="))
+        with opener.open(link, timeout=10) as r:
+            assert r.status == 200
+        sent = served.json(f"/{served.private}/subscriber_deliveries.json?_shape=array", opener)
+        assert {r["address"] for r in sent} == set(ADDRESSES)
+        status, _ = served.get(f"/{served.public}.json?{q('select address from deliveries')}", opener)
+        assert status == 400
+        status, _ = served.get(link.removeprefix(served.base))  # the link works once
+        assert status == 403
+    finally:
+        served.stop()
 
 
 # -- a visitor ----------------------------------------------------------------------------------
@@ -327,7 +394,7 @@ def test_article_page_links_to_versions_story_source_and_capture(served):
     assert f"/{db}/articles?story_id=" in page
     assert f"/{db}/articles?source_id=" in page and f"/{db}/source_health?source_id=" in page
     assert f"/{db}/captures/" in page and "SHA-256" in page
-    assert "Cite this" in page and f"http://127.0.0.1:{served.port}/{db}/articles/{edited}" in page
+    assert "Cite this" in page and served.url(f"/{db}/articles/{edited}") in page
     assert "2 versions" in page
     for private in PRIVATE_TABLES:  # "links from other tables" do not lead into them
         assert f"/{db}/{private}" not in page
@@ -368,7 +435,7 @@ def test_a_visitor_cannot_read_subscribers_or_what_they_were_sent(served):
     data = served.json(f"/{db}/articles.json?{urllib.parse.urlencode({'_facet_through': facet})}")
     assert "subscriber" not in data["facet_results"] and "organisers" not in json.dumps(data["facet_results"])
     # Nothing a visitor can reach names a subscriber or lists the private tables.
-    for path in ["/", f"/{db}", "/-/databases.json", f"/{db}/articles?_search=trust", f"/-/search?q=organisers",
+    for path in ["/", f"/{db}", "/-/databases.json", f"/{db}/articles?_search=trust", "/-/search?q=organisers",
                  f"/{db}.json?{q('select name from sqlite_master')}", "/-/metadata.json"]:
         status, body = served.get(path)
         assert not any(a in body for a in ADDRESSES), path
@@ -405,23 +472,18 @@ def test_a_visitor_cannot_write_anything(served):
     assert not Path("/tmp/carewatch-pwned.db").exists()
 
 
-def test_the_operator_signs_in_and_reads_what_each_subscriber_was_sent(served):
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
-    link = served.sign_in_link()
-    assert link.startswith(served.url("/-/auth-token?token="))
-    with opener.open(link, timeout=10) as r:
-        assert r.status == 200
-    sent = served.json(f"/{served.private}/subscriber_deliveries.json?_shape=array", opener)
+def test_the_operator_reads_what_each_subscriber_was_sent(served):
+    """Signed in (as the link `carewatch serve` prints signs in: the actor root; the link itself is
+    tried in test_carewatch_serve_as_a_user_starts_it)."""
+    sent = served.json(f"/{served.private}/subscriber_deliveries.json?_shape=array", served.operator)
     assert {r["address"] for r in sent} == set(ADDRESSES)
     assert all(r["title"] for r in sent)
-    one = served.json(f"/{served.private}/subscriber_deliveries.json?_shape=array&subscriber=organisers", opener)
+    one = served.json(f"/{served.private}/subscriber_deliveries.json?_shape=array&subscriber=organisers",
+                      served.operator)
     assert one and {r["subscriber"] for r in one} == {"organisers"}
     # Even signed in, the public database never shows them: they are read in the private one.
-    status, _ = served.get(f"/{served.public}.json?{q('select address from deliveries')}", opener)
+    status, _ = served.get(f"/{served.public}.json?{q('select address from deliveries')}", served.operator)
     assert status == 400
-    # The link works once.
-    status, _ = served.get(link.removeprefix(served.base))
-    assert status == 403
 
 
 def test_robots_may_read_articles_but_not_endless_searches(served):

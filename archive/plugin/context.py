@@ -1,0 +1,111 @@
+"""What the templates ask of the archive: ``cw`` in templates/_table.html (a page of search results
+as cards, each with a highlighted snippet of where it matched) and templates/row.html (an article
+with everything its page links to, and a citation)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from markupsafe import escape
+
+from carewatch.archive.plugin.rendering import START, Links, chips, date, excerpt, json_list, marked
+from carewatch.archive.plugin.settings import settings
+from carewatch.ops.archive import article_page, search_results
+
+
+class ArchiveContext:
+    """``cw`` in the templates, for one page."""
+
+    def __init__(self, datasette: Any, database: str | None, table: str | None, view_name: str, request: Any):
+        config = settings(datasette)
+        self.ds, self.request = datasette, request
+        self.links = Links(datasette)
+        self.is_public = database is not None and database == config.get("public_database")
+        self.articles_table = self.is_public and table == "articles" and view_name == "table"
+        self.article_row = self.is_public and table == "articles" and view_name == "row"
+        self.source_names = (config.get("labels") or {}).get("source_id") or {}
+        self._articles: dict[str, dict | None] = {}
+
+    def source_name(self, source_id: str | None) -> str:
+        return self.source_names.get(source_id or "", source_id or "")
+
+    def _db(self) -> Any:
+        return self.ds.get_database(settings(self.ds).get("public_database"))
+
+    async def cards(self, rows: list) -> list[dict]:
+        """The articles on this page of search results, in order, each with a highlighted
+        snippet of where it matched (or its opening, without a search)."""
+        ids = [r["article_id"] for r in rows if "article_id" in r.keys()]
+        if not ids:
+            return []
+        search = self.request.args.get("_search") if self.request else None
+        raw = bool(search) and self.request.args.get("_searchmode") == "raw"
+        found = await search_results(self._db(), ids, search, raw)
+        cards = []
+        for article_id in ids:
+            card = found.cards.get(article_id)
+            if card is None:
+                continue
+            a = asdict(card)
+            hit = found.snippets.get(article_id)
+            cards.append({
+                **a,
+                "href": self.links.article(article_id),
+                "title_html": marked(hit.title) if hit and hit.title else escape(a["title"] or "(untitled)"),
+                "snippet_html": (marked(hit.snippet) if hit and START in (hit.snippet or "")
+                                 else escape(excerpt(a["opening"]))),
+                "date": date(a["published"]) or f"found {date(a['first_seen'])}",
+                "source_name": self.source_name(a["source_id"]),
+                "source_href": self.links.rows("articles", source_id=a["source_id"]),
+                "topics_html": chips(self.links, json_list(a["topics"]), "topic", "label", "article_topics", "topic"),
+            })
+        return cards
+
+    async def article(self, article_id: str) -> dict | None:
+        """One article with everything its page links to: versions, copies, story, source,
+        raw capture, and a citation."""
+        if article_id in self._articles:
+            return self._articles[article_id]
+        page = await article_page(self._db(), article_id)
+        if page is None:
+            self._articles[article_id] = None
+            return None
+        a, capture = asdict(page.article), page.capture
+        links, source = self.links, a.get("source_id")
+        published = date(a.get("published"))
+        permalink = links.article(article_id)
+        if self.request:
+            permalink = self.ds.absolute_url(self.request, permalink)
+        citation = ". ".join(bit for bit in (
+            (a.get("author") or "").strip(), f"“{(a.get('title') or '').strip()}”", self.source_name(source),
+            published, (a.get("canonical_url") or a.get("url") or ""),
+            f"Archived by carewatch (first seen {date(a.get('first_seen'))}, "
+            f"version {a.get('version') or 1}): {permalink}",
+        ) if bit) + "."
+        result = {
+            **a,
+            "date": published,
+            "first_seen_date": date(a.get("first_seen")),
+            "edited_date": date(a.get("edited")),
+            "source_name": self.source_name(source),
+            "paragraphs": [p.strip() for p in (a.get("text") or "").split("\n") if p.strip()],
+            "topics_html": chips(links, json_list(a.get("topics")), "topic", "label", "article_topics", "topic"),
+            "entities_html": chips(links, json_list(a.get("entities")), "entity", "name", "article_entities", "entity"),
+            "counts": asdict(page.counts),
+            "capture": asdict(capture) if capture else None,
+            "citation": citation,
+            "permalink": permalink,
+            "links": {
+                "versions": links.rows("statement_versions", article_id=article_id),
+                "versions_table": links.rows("article_versions", article_id=article_id),
+                "aliases": links.rows("article_aliases", article_id=article_id),
+                "story": links.rows("articles", story_id=a.get("story_id") or article_id),
+                "source": links.rows("articles", source_id=source or ""),
+                "source_health": links.rows("source_health", source_id=source or ""),
+                "captures": links.rows("captures", article_id=article_id),
+                "capture": (self.ds.urls.row(links.db, "captures", str(capture.id)) if capture else None),
+            },
+        }
+        self._articles[article_id] = result
+        return result

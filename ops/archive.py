@@ -1,0 +1,83 @@
+"""What ``carewatch serve``'s Datasette plugin (carewatch.archive.plugin) asks of the archive: the
+guard on Datasette's connections, facet counts, search results with their snippets, and an article
+page's look-ups. Thin: the queries are store.archive_queries'; this is the plugin's door to them.
+Each takes the Datasette ``Database`` (or, for facets, the Datasette instance) the plugin was given."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from datasette.database import QueryInterrupted
+
+from carewatch.store import archive_queries as queries
+from carewatch.store.archive_queries import (
+    ArticleCard,
+    ArticleCounts,
+    ArticlePageRow,
+    CaptureRef,
+    FacetCount,
+    FacetQuery,
+    Snippet,
+)
+
+
+def guard_connection(conn: Any, hidden_tables: frozenset[str] | None) -> None:
+    """Read-only, and (given ``hidden_tables``, on the public database) unable to read those."""
+    queries.guard_connection(conn, hidden_tables)
+
+
+def facet_query(kind: str, column: str, size: int, *, table: str | None = None, via: str | None = None,
+                key: str | None = None, label_column: str | None = None) -> FacetQuery:
+    """A facet's counting query: see store.archive_queries.FacetQuery."""
+    return FacetQuery(kind, column, size, table=table, via=via, key=key, label_column=label_column)
+
+
+async def count_facet(datasette: Any, database: str, query: FacetQuery, rows_sql: str, params: dict,
+                      time_limit_ms: int) -> list[FacetCount]:
+    """One facet's values over the rows ``rows_sql`` selects (QueryInterrupted past the time limit)."""
+    return await queries.count_facet(datasette, database, query, rows_sql, params, time_limit_ms)
+
+
+async def count_facets_together(datasette: Any, database: str, facets: list[FacetQuery], rows_sql: str,
+                                params: dict, time_limit_ms: int) -> list[list[FacetCount]]:
+    """Several facets' values, the rows ``rows_sql`` selects found once."""
+    return await queries.count_facets_together(datasette, database, facets, rows_sql, params, time_limit_ms)
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    """The articles on a page of search results, by id, and where each matched (none without a
+    search, or when the search is not one FTS5 reads)."""
+
+    cards: dict[str, ArticleCard]
+    snippets: dict[str, Snippet]
+
+
+async def search_results(db: Any, ids: list[str], search: str | None, raw: bool) -> SearchResults:
+    cards = await queries.article_cards(db, ids)
+    snippets: dict[str, Snippet] = {}
+    if search:
+        try:
+            snippets = await queries.search_snippets(db, ids, search, raw)
+        except (QueryInterrupted, sqlite3.Error):
+            snippets = {}
+    return SearchResults(cards, snippets)
+
+
+@dataclass(frozen=True)
+class ArticlePage:
+    """An article, the counts of what its page links to, and its latest raw capture."""
+
+    article: ArticlePageRow
+    counts: ArticleCounts
+    capture: CaptureRef | None
+
+
+async def article_page(db: Any, article_id: str) -> ArticlePage | None:
+    row = await queries.article_page_row(db, article_id)
+    if row is None:
+        return None
+    counts = await queries.article_counts(db, article_id, row.story_id)
+    return ArticlePage(row, counts, await queries.latest_capture(db, article_id))
