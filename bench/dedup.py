@@ -66,7 +66,7 @@ POOL_OVERLAP = 0.30  # drop a real text sharing this share of its shingles with 
 TARGET_P, TARGET_R = 0.98, 0.95
 QUALITY_DAYS = 60  # the labelled set's articles are spread over this many days (stories look within days)
 ARCHIVE_START = datetime(2021, 1, 1, tzinfo=timezone.utc)
-STORY = (Settings().story_window_days, Settings().story_similarity)  # as shipped, --story-similarity overrides
+SETTINGS = Settings()  # as shipped, --story-similarity overrides
 PER_DAY = 100  # synthetic archive articles per day (first_seen = published), overridden by --per-day
 
 BOILERPLATE = [
@@ -378,7 +378,7 @@ def quality(pool: list[dict], n_orig: int, n_neg: int, rng: random.Random, tmp: 
     items, originals, negatives = labelled_items(pool, n_orig, n_neg, rng, beat_share)
     group_of = {article_id_for(it[3].url_key): it[0] for it in items}
     db = open_db(tmp / "quality.db")
-    deduper = Deduper(SqliteSeenIndex(db))
+    deduper = Deduper(SqliteSeenIndex(db), SETTINGS)
     tp = fp = fn = 0
     per = defaultdict(Counter)
     reasons = Counter()
@@ -388,7 +388,7 @@ def quality(pool: list[dict], n_orig: int, n_neg: int, rng: random.Random, tmp: 
         stamp = when.isoformat(timespec="seconds")
         a = dataclasses.replace(a, fetched_at=stamp, published=stamp)
         checked = deduper.check(a)
-        save_article(db, checked, story=STORY)
+        save_article(db, checked, SETTINGS)
         dup = checked.duplicate_of
         if dup:
             reasons[(checked.duplicate_reason or "").split(" (")[0]] += 1
@@ -575,7 +575,7 @@ def cost(pool: list[dict], sizes: list[int], rng: random.Random, tmp: Path) -> N
             batch.append((None, _article("fresh", f"https://fresh.example/s{si}/{j}", f"New {j}", _synth(rng), 0)))
         rng.shuffle(batch)
         seen = CountingSeenIndex(db)
-        deduper = Deduper(seen)
+        deduper = Deduper(seen, SETTINGS)
         times, copy_t, new_t, check_t, found = [], [], [], [], 0
         for n, (aid, a) in enumerate(batch):
             when = ARCHIVE_START + timedelta(days=have / PER_DAY, seconds=60 * n)  # the archive's newest day
@@ -611,12 +611,12 @@ def main() -> None:
     parser.add_argument("--beat-share", type=float, default=0.3,
                         help="share of stories and negatives given a line of the beat's recurring names")
     parser.add_argument("--seed", type=int, default=SEED, help="another seed gives another labelled set")
-    parser.add_argument("--story-similarity", type=float, default=STORY[1])
+    parser.add_argument("--story-similarity", type=float, default=SETTINGS.story_similarity)
     parser.add_argument("--quality-only", action="store_true", help="skip the cost part")
     parser.add_argument("--per-day", type=int, default=PER_DAY, help="synthetic archive articles per day")
     args = parser.parse_args()
     globals()["PER_DAY"] = args.per_day
-    globals()["STORY"] = (STORY[0], args.story_similarity)
+    globals()["SETTINGS"] = SETTINGS.model_copy(update={"story_similarity": args.story_similarity})
     sizes = sorted(int(s) for s in args.sizes.split(",") if s.strip())
     t0 = time.perf_counter()
     print("Real texts")

@@ -15,15 +15,11 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from carewatch.config.environment import find_config_dir, with_environment
 from carewatch.config.schema import Alerts, Config, Entities, Settings, Sources, Topics
 from carewatch.core.errors import ConfigError
 
 BUNDLED = Path(__file__).resolve().parent  # the config folder shipped with carewatch
-
-
-def find_config_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """--config, else $CAREWATCH_CONFIG, else ./config."""
-    return Path(explicit or os.environ.get("CAREWATCH_CONFIG") or "config")
 
 
 def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
@@ -153,7 +149,9 @@ def _read(path: Path, model: type[BaseModel]) -> tuple[BaseModel, yaml.Node | No
 
 
 def load_config(directory: str | os.PathLike[str] | None = None) -> Config:
-    """Load and validate every file of the config folder; raise ConfigError naming file, line, field."""
+    """Load and validate every file of the config folder; raise ConfigError naming file, line, field.
+    The settings are settings.yaml's with the environment's overrides applied (config.environment);
+    a snapshot (a ``.json`` file a parent wrote) is taken as it is, overrides already in it."""
     d = find_config_dir(directory)
     if d.is_file() and d.suffix == ".json":  # a snapshot a parent process handed to its crawl child
         return Config.model_validate_json(d.read_text(encoding="utf-8"))
@@ -174,7 +172,7 @@ def load_config(directory: str | os.PathLike[str] | None = None) -> Config:
     _check_topic_references(topics_file, topics_node, topics)
     _check_cross_references(alerts_file, alerts_node, topics, alerts, sources)
     return Config(
-        directory=str(d), settings=settings, sources=sources.sources, topics=topics, alerts=alerts, entities=entities
+        directory=str(d), settings=with_environment(settings), sources=sources.sources, topics=topics, alerts=alerts, entities=entities
     )
 
 

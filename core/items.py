@@ -21,6 +21,13 @@ def utcnow_iso() -> str:
     return utcnow().isoformat(timespec="seconds")
 
 
+def parse_timestamp(value: str) -> datetime:
+    """An ISO-8601 date or timestamp as an aware datetime in UTC: a ``Z`` suffix or any offset is
+    accepted, a time without one is taken to be UTC. Raises ValueError when it is not ISO-8601."""
+    dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+
+
 def article_id_for(url_key: str) -> str:
     """An article's id: stable, derived from its canonical URL key."""
     return hashlib.sha1(url_key.encode("utf-8")).hexdigest()[:16]

@@ -15,8 +15,16 @@ from sqlite_utils import Database
 
 from carewatch.config.schema import Config
 from carewatch.core.items import Article, utcnow_iso
-from carewatch.pipelines.tag import Tagger, tag
-from carewatch.store.articles import save_tags
+from carewatch.pipelines.tag import Tagging
+from carewatch.store.articles import find_article, save_tags, stored_article
+from carewatch.store.retagging import (
+    article_count,
+    articles_after,
+    finish_retag,
+    retag_reached,
+    retag_resume_point,
+    start_retag,
+)
 
 BATCH = 500
 
@@ -38,56 +46,49 @@ class RetagResult:
 
 def retag(db: Database, config: Config, progress: Callable[[int, int], None] | None = None) -> RetagResult:
     """Re-tag every stored article; resumes an unfinished run made under the same rules."""
-    tagger = Tagger(config.topics, config.entities)
-    local = {s.id for s in config.sources if s.local}
+    tagging = Tagging.from_config(config)
     key = taxonomy_key(config)
-    row = db.execute("SELECT last_rowid, done FROM retag_progress WHERE taxonomy = ?", [key]).fetchone()
-    last = row[0] if row and not row[1] else 0
-    result = RetagResult(resumed_from=last, total=db.execute("SELECT count(*) FROM articles").fetchone()[0])
+    last = retag_resume_point(db, key)
+    result = RetagResult(resumed_from=last, total=article_count(db))
     with db.atomic():
-        db.execute("INSERT OR REPLACE INTO retag_progress (taxonomy, last_rowid, done, started) VALUES (?, ?, 0, ?)",
-                   [key, last, utcnow_iso()])
+        start_retag(db, key, last, utcnow_iso())
     while True:
-        rows = db.execute(
-            "SELECT rowid, article_id, source_id, title, text, published, topics, relevant FROM articles "
-            "WHERE rowid > ? ORDER BY rowid LIMIT ?", [last, BATCH]).fetchall()
+        rows = articles_after(db, last, BATCH)
         if not rows:
             break
         with db.atomic():
-            for rowid, article_id, source_id, title, text, published, old_topics, old_relevant in rows:
-                a = Article(source_id=source_id, url="", fetched_at="", title=title or "", text=text or "",
-                            published=published)
-                a = tag(a, tagger, local=source_id in local)
-                before = sorted(t["topic"] for t in json.loads(old_topics or "[]"))
-                if before != sorted(t.topic for t in a.topics) or bool(old_relevant) != a.relevant:
+            for row in rows:
+                a = tagging.stored(Article(source_id=row.source_id, url="", fetched_at="", title=row.title or "",
+                                           text=row.text or "", published=row.published))
+                before = sorted(t["topic"] for t in json.loads(row.topics or "[]"))
+                if before != sorted(t.topic for t in a.topics) or bool(row.relevant) != a.relevant:
                     result.changed += 1
-                save_tags(db, article_id, a)
-                last = rowid
-            db.execute("UPDATE retag_progress SET last_rowid = ? WHERE taxonomy = ?", [last, key])
+                save_tags(db, row.article_id, a)
+                last = row.rowid
+            retag_reached(db, key, last)
         result.articles += len(rows)
         if progress:
             progress(result.articles, result.total)
     with db.atomic():
-        db.execute("UPDATE retag_progress SET done = 1 WHERE taxonomy = ?", [key])
+        finish_retag(db, key)
     return result
 
 
-def explain(db: Database, config: Config, article_id: str) -> dict:
-    """Tags of one stored article as the current rules give them, with their evidence, beside the stored ones."""
-    row = db.execute("SELECT article_id, source_id, title, text, published, topics, relevant FROM articles "
-                     "WHERE article_id = ? OR url = ? OR canonical_url = ?", [article_id] * 3).fetchone()
-    if row is None:
-        raise KeyError(article_id)
-    tagger = Tagger(config.topics, config.entities)
-    local = any(s.id == row[1] and s.local for s in config.sources)
-    a = tag(Article(source_id=row[1], url="", fetched_at="", title=row[2] or "", text=row[3] or "", published=row[4]),
-            tagger, local=local)
+def explain(db: Database, config: Config, ref: str) -> dict:
+    """Tags of one stored article (by id or URL) as the current rules give them, with their evidence,
+    beside the stored ones."""
+    row = stored_article(db, find_article(db, ref).article_id)
+    tagging = Tagging.from_config(config)
+    a = tagging.stored(Article(source_id=row.source_id, url="", fetched_at="", title=row.title or "",
+                               text=row.text or "", published=row.published))
     return {
-        "article_id": row[0], "title": row[2], "source_id": row[1], "local_source": local,
+        "article_id": row.article_id, "title": row.title, "source_id": row.source_id,
+        "local_source": row.source_id in tagging.local,
         "relevant": a.relevant, "relevance": a.relevance, "relevance_evidence": [list(e) for e in a.relevance_evidence],
         "topics": [dataclasses.asdict(t) for t in a.topics],
         "entities": [dataclasses.asdict(e) for e in a.entities],
-        "stored_topics": sorted(t["topic"] for t in json.loads(row[5] or "[]")), "stored_relevant": bool(row[6]),
-        "near_misses": [{"topic": tid, "label": t.label, "min_score": t.min_score} for tid, t in config.topics.topics.items()
-                        if tid not in {m.topic for m in a.topics}],
+        "stored_topics": sorted(t["topic"] for t in json.loads(row.topics or "[]")),
+        "stored_relevant": bool(row.relevant),
+        "near_misses": [{"topic": tid, "label": t.label, "min_score": t.min_score}
+                        for tid, t in config.topics.topics.items() if tid not in {m.topic for m in a.topics}],
     }

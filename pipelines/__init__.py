@@ -1,5 +1,4 @@
 """Item pipelines: extract, canonicalise, de-duplicate, tag. Each stage is a pure function on an
-Article plus a thin Scrapy pipeline class around it; ``pipelines.runner`` runs them outside Scrapy.
-
-Order (see cli.crawl_process): extract 100 → canonical 200 → dedupe 300 → tag 400 → store 900.
+Article plus a thin Scrapy pipeline class around it, built from the configuration (``from_config``).
+Their order is declared once, ``pipelines.runner.STAGES``; the store's pipeline comes last.
 """

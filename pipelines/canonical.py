@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from carewatch.core.items import Article
+from carewatch.config.schema import Config
+from carewatch.core.items import Article, SeenIndex
 from carewatch.core.urls import canonical_url, url_key
 
 
@@ -15,5 +16,9 @@ def canonicalise(article: Article) -> Article:
 
 
 class CanonicalPipeline:
+    @classmethod
+    def from_config(cls, config: Config, seen: SeenIndex | None = None) -> CanonicalPipeline:
+        return cls()
+
     def process_item(self, item, spider=None):  # noqa: ANN001
         return canonicalise(item) if isinstance(item, Article) else item

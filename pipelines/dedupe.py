@@ -12,7 +12,8 @@
 
 What is stored is asked through a ``core.items.SeenIndex`` that the composition root hands in
 (Scrapy setting CAREWATCH_SEEN_INDEX: a factory taking the database path), so this module never
-imports the store.
+imports the store. The near-copy thresholds are the settings' ``near_duplicate_similarity`` and
+``near_duplicate_overlap`` (config.schema.Settings), handed in with them.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import numpy as np
 from datasketch import LeanMinHash, MinHash
 from scrapy.utils.misc import load_object
 
+from carewatch.config.schema import Config, Settings
 from carewatch.core.items import Article, SeenIndex, article_id_for
 from carewatch.core.lsh import band_keys
 
@@ -35,8 +37,6 @@ NUM_PERM = 128
 SCHEME = "affine32"  # stored signatures must be read back with the scheme that made them
 SHINGLE = 5  # words per shingle
 MIN_SHINGLES = 40  # shorter texts are compared exactly only
-NEAR_JACCARD = 0.6  # Jaccard similarity of word 3-shingles that makes a near copy...
-NEAR_CONTAINMENT = 0.8  # ...or this share of the shorter text's 3-shingles found in the longer
 VERIFY = 3  # candidates (found by MinHash LSH on 5-shingles) are verified exactly on 3-shingles:
 # finer shingles forgive a reworded word or a changed quote that breaks five 5-shingles at once
 
@@ -73,6 +73,11 @@ def exact_similarity(a: str, b: str, k: int = VERIFY) -> tuple[float, float]:
     return shared / max(1, len(sa | sb)), shared / max(1, min(len(sa), len(sb)))
 
 
+def is_near_copy(settings: Settings, jaccard: float, containment: float) -> bool:
+    """The verdict on two texts' similarity (``exact_similarity``): one is a near copy of the other."""
+    return jaccard >= settings.near_duplicate_similarity or containment >= settings.near_duplicate_overlap
+
+
 @dataclass(frozen=True)
 class Near:
     article_id: str
@@ -84,11 +89,9 @@ class Near:
 class Deduper:
     """Decides, item by item, whether an article is new, a revisit, or a copy."""
 
-    def __init__(self, seen: SeenIndex | None, near_jaccard: float = NEAR_JACCARD,
-                 near_containment: float = NEAR_CONTAINMENT) -> None:
+    def __init__(self, seen: SeenIndex | None, settings: Settings) -> None:
         self.seen = seen
-        self.near_jaccard = near_jaccard
-        self.near_containment = near_containment
+        self.settings = settings
         self._run_hashes: dict[str, str] = {}  # content_hash -> article_id, this run
         # This run's articles too, in case a copy arrives before its original is written.
         self._run: dict[int, dict[str, tuple[str, bytes, int]]] = {}  # band -> key -> ...
@@ -130,9 +133,7 @@ class Deduper:
         if n >= MIN_SHINGLES:
             keys = band_keys(article.minhash)
             near = self.nearest(article.text, keys)
-            if near and near.article_id != own_id and (
-                near.jaccard >= self.near_jaccard or near.containment >= self.near_containment
-            ):
+            if near and near.article_id != own_id and is_near_copy(self.settings, near.jaccard, near.containment):
                 kind = "edited version" if near.source_id == article.source_id else "near copy"
                 return dataclasses.replace(
                     article, duplicate_of=near.article_id,
@@ -144,17 +145,19 @@ class Deduper:
 
 
 class DedupePipeline:
-    def __init__(self, seen: SeenIndex | None, near_jaccard: float = NEAR_JACCARD,
-                 near_containment: float = NEAR_CONTAINMENT) -> None:
-        self.deduper = Deduper(seen, near_jaccard, near_containment)
+    def __init__(self, deduper: Deduper) -> None:
+        self.deduper = deduper
+
+    @classmethod
+    def from_config(cls, config: Config, seen: SeenIndex | None = None) -> DedupePipeline:
+        return cls(Deduper(seen, config.settings))
 
     @classmethod
     def from_crawler(cls, crawler):  # noqa: ANN001
         factory = crawler.settings.get("CAREWATCH_SEEN_INDEX")
         db_path = crawler.settings.get("CAREWATCH_DB")
-        return cls(load_object(factory)(db_path) if factory and db_path else None,
-                   crawler.settings.getfloat("CAREWATCH_NEAR_JACCARD", NEAR_JACCARD),
-                   crawler.settings.getfloat("CAREWATCH_NEAR_CONTAINMENT", NEAR_CONTAINMENT))
+        return cls.from_config(crawler.settings["CAREWATCH_CONFIG"],
+                               load_object(factory)(db_path) if factory and db_path else None)
 
     def process_item(self, item, spider=None):  # noqa: ANN001
         return self.deduper.check(item) if isinstance(item, Article) else item

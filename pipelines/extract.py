@@ -8,7 +8,6 @@ import dataclasses
 import io
 import logging
 import re
-from datetime import datetime, timezone
 
 import dateparser
 import ftfy
@@ -21,7 +20,8 @@ from lxml.html import HtmlElement
 from pypdf import PdfReader
 from scrapy.exceptions import DropItem
 
-from carewatch.core.items import Article
+from carewatch.config.schema import Config
+from carewatch.core.items import Article, SeenIndex, parse_timestamp
 from carewatch.pipelines.metadata import clean_authors, page_metadata
 from carewatch.pipelines.ofsted import report_fields
 
@@ -84,12 +84,10 @@ def _iso_date(value: str | None) -> str | None:
     if not value:
         return None
     try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        dt = parse_timestamp(value)
     except ValueError:
         return None
-    if dt.tzinfo is None:
-        return dt.date().isoformat() if len(value) <= 10 else dt.replace(tzinfo=timezone.utc).isoformat()
-    return dt.astimezone(timezone.utc).isoformat(timespec="seconds")
+    return dt.date().isoformat() if len(value.strip()) <= 10 else dt.isoformat(timespec="seconds")
 
 
 def _pdf_date(raw: str | None) -> str | None:
@@ -359,5 +357,9 @@ def extract(article: Article) -> Article:
 
 
 class ExtractPipeline:
+    @classmethod
+    def from_config(cls, config: Config, seen: SeenIndex | None = None) -> ExtractPipeline:
+        return cls()
+
     def process_item(self, item, spider=None):  # noqa: ANN001
         return extract(item) if isinstance(item, Article) else item

@@ -16,6 +16,8 @@ from datetime import datetime
 
 from lxml.html import HtmlElement
 
+from carewatch.core.items import parse_timestamp
+
 _DATE_META = (
     "article:published_time", "og:published_time", "published_time", "datepublished", "parsely-pub-date",
     "sailthru.date", "dc.date.issued", "dcterms.issued", "dc.date", "dcterms.created", "date", "pubdate",
@@ -47,12 +49,12 @@ _NOT_AUTHORS = {"staff reporter", "staff", "admin", "editor", "reporter", "news 
 
 
 def _norm_date(value: str | None) -> str | None:
-    """An ISO date or timestamp (offset kept), or None if it does not parse."""
+    """An ISO date, or a timestamp in UTC, or None if it does not parse."""
     if not value:
         return None
     value = value.strip()
     try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        dt = parse_timestamp(value)
     except ValueError:
         m = re.match(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.\d+)?\s*([+-]\d{2}:?\d{2}|Z)?", value)
         if not m:
@@ -61,7 +63,7 @@ def _norm_date(value: str | None) -> str | None:
                 return None
             return m2.group(1) or f"{m2.group(2)}-{m2.group(3)}-{m2.group(4)}"
         try:
-            dt = datetime.fromisoformat(f"{m[1]}T{m[2]}{(m[3] or '').replace('Z', '+00:00')}")
+            dt = parse_timestamp(f"{m[1]}T{m[2]}{m[3] or ''}")
         except ValueError:
             return None
     if len(value) <= 10:

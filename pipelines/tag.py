@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 
 from scrapy.exceptions import DropItem
 
-from carewatch.config.schema import Entities, Evidence as Weighted, Topics
-from carewatch.core.items import Article, EntityMatch, Evidence, TopicMatch
+from carewatch.config.schema import Config, Entities, Topics
+from carewatch.config.schema import Evidence as Weighted
+from carewatch.core.items import Article, EntityMatch, Evidence, SeenIndex, TopicMatch
 from carewatch.core.keywords import any_pattern
 from carewatch.core.query import Document, Hit, parse, words
 
@@ -114,7 +115,12 @@ class Tagger:
             doc.facts["topic"].add(tid)
             matches.append(TopicMatch(tid, t.label, score, tuple(evidence)))
         matches.sort(key=lambda m: -m.score)
+        relevance, relevant, evidence = self.relevance(doc, headline, local)
+        return tuple(matches), relevance, relevant, evidence, tuple(found)
 
+    def relevance(self, doc: Document, headline: int, local: bool) -> tuple[float, bool, tuple[Evidence, ...]]:
+        """The relevance verdict, the only one: (subject score, relevant, why) of an article's word index
+        (``doc``, its first ``headline`` words the headline); ``local``: its source is local."""
         rel = self.topics.relevance
         not_places = _spans(rel.not_places, doc)
         place = [h for q in rel.places for h in parse(q).evaluate(doc).hits if not _inside(h, not_places)]
@@ -129,7 +135,7 @@ class Tagger:
         evidence = [("place" + (" (local source)" if local else ""), named, tuple(h[1] for h in place[:3])),
                     ("other places", len(other), tuple(h[1] for h in other[:3]))]
         evidence += [("subject score", int(subject), ())] + why[:8] + [("excluded by " + q, 1, ()) for q in vetoes]
-        return tuple(matches), subject if named else 0.0, relevant, tuple(evidence), tuple(found)
+        return subject if named else 0.0, relevant, tuple(evidence)
 
 
 def tag(article: Article, tagger: Tagger, include_keywords: tuple[str, ...] = (), local: bool = False) -> Article:
@@ -143,21 +149,41 @@ def tag(article: Article, tagger: Tagger, include_keywords: tuple[str, ...] = ()
                                relevance_evidence=why, entities=entities)
 
 
-class TagPipeline:
-    def __init__(self, tagger: Tagger, filters: dict[str, tuple[str, ...]], local: frozenset[str] = frozenset()) -> None:
-        self.tagger = tagger
-        self.filters = filters
-        self.local = local
+@dataclass(frozen=True)
+class Tagging:
+    """Tagging as the configuration asks for it: the rules (topics.yaml, entities.yaml) and, per source
+    (sources.yaml), the ``include_keywords`` a crawl filters by and whether it is ``local``."""
+
+    tagger: Tagger
+    include_keywords: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    local: frozenset[str] = frozenset()
 
     @classmethod
-    def from_crawler(cls, crawler):  # noqa: ANN001
-        from carewatch.config import load_config
-
-        config = load_config(crawler.settings.get("CAREWATCH_CONFIG"))
+    def from_config(cls, config: Config) -> Tagging:
         return cls(Tagger(config.topics, config.entities), {s.id: s.include_keywords for s in config.sources},
                    frozenset(s.id for s in config.sources if s.local))
 
+    def crawled(self, article: Article) -> Article:
+        """A crawled article filtered by its source's include_keywords (DropItem) and tagged."""
+        source = article.source_id
+        return tag(article, self.tagger, self.include_keywords.get(source, ()), source in self.local)
+
+    def stored(self, article: Article) -> Article:
+        """A stored article tagged again (re-tagging, explaining): no filter, it is in the archive."""
+        return tag(article, self.tagger, local=article.source_id in self.local)
+
+
+class TagPipeline:
+    def __init__(self, tagging: Tagging) -> None:
+        self.tagging = tagging
+
+    @classmethod
+    def from_config(cls, config: Config, seen: SeenIndex | None = None) -> TagPipeline:
+        return cls(Tagging.from_config(config))
+
+    @classmethod
+    def from_crawler(cls, crawler):  # noqa: ANN001
+        return cls.from_config(crawler.settings["CAREWATCH_CONFIG"])
+
     def process_item(self, item, spider=None):  # noqa: ANN001
-        if not isinstance(item, Article):
-            return item
-        return tag(item, self.tagger, self.filters.get(item.source_id, ()), item.source_id in self.local)
+        return self.tagging.crawled(item) if isinstance(item, Article) else item

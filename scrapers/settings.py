@@ -1,14 +1,17 @@
-"""Scrapy settings derived from config/settings.yaml: politeness, limits, identity."""
+"""Scrapy settings derived from the configuration: politeness, limits, identity, and the Config
+itself (``CAREWATCH_CONFIG``), from which the item pipelines take their rules and thresholds."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from carewatch.config.schema import Settings
+from carewatch.config.schema import Config
 
 
-def scrapy_settings(settings: Settings) -> dict[str, Any]:
+def scrapy_settings(config: Config) -> dict[str, Any]:
+    settings = config.settings
     return {
+        "CAREWATCH_CONFIG": config,
         "USER_AGENT": settings.user_agent,
         "ROBOTSTXT_OBEY": settings.obey_robots,
         "DOWNLOAD_DELAY": settings.download_delay,
@@ -38,11 +41,6 @@ def scrapy_settings(settings: Settings) -> dict[str, Any]:
         "TELNETCONSOLE_ENABLED": False,
         "COOKIES_ENABLED": False,
         "LOG_LEVEL": "WARNING",
-        "CAREWATCH_NEAR_JACCARD": settings.near_duplicate_similarity,
-        "CAREWATCH_NEAR_CONTAINMENT": settings.near_duplicate_overlap,
-        "CAREWATCH_EDIT_ALERT_SHARE": settings.edit_alert_share,
         "CAREWATCH_REVISIT_DAYS": settings.revisit_days,
-        "CAREWATCH_STORY_WINDOW_DAYS": settings.story_window_days,
-        "CAREWATCH_STORY_SIMILARITY": settings.story_similarity,
         "DEPTH_LIMIT": 0,  # the spider decides how deep a source goes (back-fill walks many pages)
     }

@@ -1,17 +1,22 @@
-"""Write articles: insert new ones, version edited ones, record copies as aliases."""
+"""Articles: write them (insert new ones, version edited ones, record copies as aliases), find one
+by id or URL, and read what explaining one needs."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Literal
 
 from sqlite_utils import Database
 
+from carewatch.config.schema import Settings
 from carewatch.core.crashpoints import crash_point
+from carewatch.core.errors import CarewatchError
 from carewatch.core.items import Article, article_id_for
 from carewatch.core.lsh import band_keys
+from carewatch.core.urls import url_key
 from carewatch.store.captures import record_capture
+from carewatch.store.db import fetch_all, fetch_one
 from carewatch.store.stories import assign_story, story_terms
 from carewatch.store.versions import word_diff
 
@@ -90,9 +95,12 @@ def _insert_topics(db: Database, article_id: str, article: Article) -> None:
                          for e in article.entities])
 
 
-def save_article(db: Database, article: Article, edit_alert_share: float = 0.05,
-                 story: tuple[int, float] = (3, 0.085)) -> Outcome:
-    """Store one pipeline-processed article in one transaction; say what happened."""
+def save_article(db: Database, article: Article, settings: Settings | None = None) -> Outcome:
+    """Store one pipeline-processed article in one transaction; say what happened. ``settings``: the
+    edit and story thresholds (``edit_alert_share``, ``story_window_days``, ``story_similarity``);
+    None: settings.yaml's defaults."""
+    settings = settings or Settings()
+    edit_alert_share = settings.edit_alert_share
     now = article.fetched_at
     with db.atomic():
         if article.duplicate_of:
@@ -123,7 +131,8 @@ def save_article(db: Database, article: Article, edit_alert_share: float = 0.05,
             _index_bands(db, article_id, article)
             record_capture(db, article_id, article)
             assign_story(db, article_id, article.source_id, article.published or now,
-                         story_terms(article.title, article.text), *story)
+                         story_terms(article.title, article.text), settings.story_window_days,
+                         settings.story_similarity)
             return "new"
         current = db["articles"].get(row[0])
         known = db.execute(
@@ -166,3 +175,89 @@ def save_tags(db: Database, article_id: str, article: Article) -> None:
         "entities": json.dumps([asdict(e) for e in article.entities], ensure_ascii=False),
     })
     _insert_topics(db, article_id, article)
+
+
+# -- finding and reading one article ---------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class FoundArticle:
+    """The stored article a reference (an article id or a URL) names, and how it was found."""
+
+    article_id: str
+    via: Literal["id", "url", "copy", "capture"]  # its id; its own URL; a copy's URL (alias); a raw capture's URL
+    alias_reason: str | None = None  # via "copy": why that URL was recorded as a copy of the article
+
+
+def find_article(db: Database, ref: str) -> FoundArticle:
+    """The article with this id, or at this URL: its own (by URL key), a copy's or re-issue's (an
+    alias), or one a raw response of it was fetched from. Raises CarewatchError when none is."""
+    ref = ref.strip()
+    if db.execute("SELECT 1 FROM articles WHERE article_id = ?", [ref]).fetchone():
+        return FoundArticle(ref, "id")
+    is_url = ref.startswith(("http://", "https://"))
+    key = url_key(ref) if is_url else ref
+    row = db.execute("SELECT article_id FROM articles WHERE url_key = ?", [key]).fetchone()
+    if row:
+        return FoundArticle(row[0], "url")
+    alias = db.execute("SELECT article_id, reason FROM article_aliases WHERE url_key = ?", [key]).fetchone()
+    if alias:
+        return FoundArticle(alias[0], "copy", alias[1])
+    if is_url:
+        for article_id, url in db.execute("SELECT article_id, url FROM captures WHERE url = ? OR url LIKE ?",
+                                          [ref, f"%{key.split('/', 1)[-1]}"]).fetchall():
+            if url_key(url) == key:
+                return FoundArticle(article_id, "capture")
+    raise CarewatchError(f"{ref}: no stored article or copy has this id or URL")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    """The stored fields of one article that explaining its de-duplication or its tags needs."""
+
+    article_id: str
+    source_id: str
+    title: str | None
+    canonical_url: str | None
+    published: str | None
+    text: str | None
+    content_hash: str | None
+    shingles: int | None
+    topics: str | None  # JSON: [{topic, label, score, evidence}]
+    relevant: int | None
+
+
+def stored_article(db: Database, article_id: str) -> StoredArticle:
+    """One stored article (``article_id`` as :func:`find_article` gives it)."""
+    row = fetch_one(db.execute("SELECT article_id, source_id, title, canonical_url, published, text, content_hash, "
+                               "shingles, topics, relevant FROM articles WHERE article_id = ?", [article_id]),
+                    StoredArticle)
+    if row is None:
+        raise CarewatchError(f"{article_id}: no stored article or copy has this id or URL")
+    return row
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleCopy:
+    """A URL recorded as a copy of a stored article, and why."""
+
+    url: str
+    reason: str | None
+
+
+def article_copies(db: Database, article_id: str) -> list[ArticleCopy]:
+    return fetch_all(db.execute("SELECT url, reason FROM article_aliases WHERE article_id = ?", [article_id]),
+                     ArticleCopy)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplacedVersion:
+    """A text an article had before, kept when it was replaced."""
+
+    version: int
+    changed: float | None  # share of words changed by the replacement (None: not measured)
+    seen: str
+
+
+def replaced_versions(db: Database, article_id: str) -> list[ReplacedVersion]:
+    return fetch_all(db.execute("SELECT version, changed, seen FROM article_versions WHERE article_id = ? "
+                                "ORDER BY version", [article_id]), ReplacedVersion)

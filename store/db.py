@@ -5,13 +5,16 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import sqlite_utils
 
 from carewatch.core.errors import StoreError
 from carewatch.store.migrations import migrations
+
+Row = TypeVar("Row")
 
 
 class Database(sqlite_utils.Database):
@@ -46,9 +49,14 @@ def database_size(path: str | os.PathLike[str]) -> int:
     return sum(os.path.getsize(p) for p in (str(path), f"{path}-wal") if os.path.exists(p))
 
 
-def open_db(path: str | os.PathLike[str], *, migrate: bool = True) -> sqlite_utils.Database:
+def open_db(path: str | os.PathLike[str], *, migrate: bool = True, read_only: bool = False) -> sqlite_utils.Database:
+    """The archive at ``path``, created and migrated if need be; ``read_only``: an existing archive,
+    opened for reading only (nothing created, migrated or written)."""
     p = Path(path)
     try:
+        if read_only:
+            conn = sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True, timeout=30, check_same_thread=False)
+            return Database(conn)
         p.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(p), timeout=30, check_same_thread=False)
         db = Database(conn)
@@ -60,3 +68,16 @@ def open_db(path: str | os.PathLike[str], *, migrate: bool = True) -> sqlite_uti
     except (sqlite3.Error, OSError) as e:
         raise StoreError(f"{p}: cannot open the database: {e}") from e
     return db
+
+
+def fetch_all(cursor: sqlite3.Cursor, row_type: Callable[..., Row] = dict) -> list[Row]:
+    """Every row a query gave, each built as ``row_type(column=value, ...)`` from the cursor's column
+    names: a dict by default, or a typed row (a dataclass whose fields are the selected columns)."""
+    names = [c[0] for c in cursor.description]
+    return [row_type(**dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+
+
+def fetch_one(cursor: sqlite3.Cursor, row_type: Callable[..., Row] = dict) -> Row | None:
+    """The first row a query gave, built as :func:`fetch_all` builds each; None when there is none."""
+    row = cursor.fetchone()
+    return None if row is None else row_type(**dict(zip([c[0] for c in cursor.description], row, strict=True)))

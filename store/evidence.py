@@ -32,9 +32,11 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from carewatch.core.digests import sha256_digest
-from carewatch.core.errors import CarewatchError
+from carewatch.core.items import parse_timestamp
 from carewatch.core.urls import url_key
+from carewatch.store.articles import find_article
 from carewatch.store.captures import COLUMNS as CAPTURE_COLUMNS
+from carewatch.store.db import fetch_all, fetch_one
 from carewatch.store.versions import _words, word_diff
 
 GONE = (404, 410, 451)  # Not Found, Gone, Unavailable For Legal Reasons
@@ -143,37 +145,6 @@ class Evidence:
         return " ".join(r.sentence() for r in self.removed)
 
 
-# -- finding the article -------------------------------------------------------------------------
-
-def _row(db: Database, sql: str, args: list) -> dict | None:
-    cur = db.execute(sql, args)
-    row = cur.fetchone()
-    return dict(zip([c[0] for c in cur.description], row)) if row else None
-
-
-def find_article(db: Database, ref: str) -> tuple[dict, str | None]:
-    """The article with this id or URL (its own, a copy's or re-issue's, a capture's), and a note
-    when the URL is not the article's own."""
-    ref = ref.strip()
-    row = _row(db, "SELECT * FROM articles WHERE article_id = ?", [ref])
-    if row:
-        return row, None
-    key = url_key(ref) if ref.startswith(("http://", "https://")) else ref
-    row = _row(db, "SELECT * FROM articles WHERE url_key = ?", [key])
-    if row:
-        return row, None
-    alias = _row(db, "SELECT article_id, reason FROM article_aliases WHERE url_key = ?", [key])
-    if alias:
-        return (_row(db, "SELECT * FROM articles WHERE article_id = ?", [alias["article_id"]]),
-                f"{ref} is not stored as an article of its own ({alias['reason']}): this is the article it was kept as")
-    if ref.startswith(("http://", "https://")):
-        for (article_id, url) in db.execute("SELECT article_id, url FROM captures WHERE url = ? OR url LIKE ?",
-                                            [ref, f"%{key.split('/', 1)[-1]}"]).fetchall():
-            if url_key(url) == key:
-                return _row(db, "SELECT * FROM articles WHERE article_id = ?", [article_id]), None
-    raise CarewatchError(f"{ref}: no stored article or copy has this id or URL")
-
-
 # -- versions and diffs ------------------------------------------------------------------------------
 
 def _ops(old: str, new: str) -> tuple[list[str], list[str], list[tuple]]:
@@ -214,9 +185,8 @@ def full_diff(old: str, new: str, context: int = 8) -> tuple[float, str, str, st
 
 
 def _versions(db: Database, article: dict) -> list[Version]:
-    kept = [dict(zip([c[0] for c in cur.description], r)) for cur in
-            [db.execute("SELECT * FROM article_versions WHERE article_id = ? ORDER BY version", [article["article_id"]])]
-            for r in cur.fetchall()]
+    kept = fetch_all(db.execute("SELECT * FROM article_versions WHERE article_id = ? ORDER BY version",
+                                [article["article_id"]]))
     out: list[Version] = []
     start = article["first_seen"]
     for n, r in enumerate(kept, 1):
@@ -335,10 +305,9 @@ def _when(s: str | None) -> datetime | None:
     if not s:
         return None
     try:
-        d = datetime.fromisoformat(s.replace("Z", "+00:00"))
+        return parse_timestamp(s)
     except ValueError:
         return None
-    return d if d.tzinfo else d.replace(tzinfo=timezone.utc)
 
 
 def _fetches(db: Database, keys: set[str]) -> list[dict]:
@@ -346,10 +315,8 @@ def _fetches(db: Database, keys: set[str]) -> list[dict]:
     rows: dict[int, dict] = {}
     for key in keys:
         path = "/" + key.split("/", 1)[1] if "/" in key else key
-        cur = db.execute("SELECT * FROM fetches WHERE instr(url, ?) > 0", [path if path != "/" else key.split("/")[0]])
-        cols = [c[0] for c in cur.description]
-        for r in cur.fetchall():
-            row = dict(zip(cols, r))
+        for row in fetch_all(db.execute("SELECT * FROM fetches WHERE instr(url, ?) > 0",
+                                        [path if path != "/" else key.split("/")[0]])):
             try:
                 k = url_key(row["url"])
             except ValueError:
@@ -387,7 +354,10 @@ def _removal(url: str, key: str, fetches: list[dict], sightings: list[str | None
 
 def gather(db: Database, ref: str, raw_dir: Path | None, sources: dict[str, dict] | None = None) -> Evidence:
     """Everything the archive holds about the article ``ref`` (id or URL); see the module."""
-    row, note = find_article(db, ref)
+    found = find_article(db, ref)
+    row = fetch_one(db.execute("SELECT * FROM articles WHERE article_id = ?", [found.article_id]))
+    note = (f"{ref.strip()} is not stored as an article of its own ({found.alias_reason}): this is the article it "
+            "was kept as" if found.via == "copy" else None)
     aid = row["article_id"]
     article = {k: row.get(k) for k in ARTICLE_FIELDS}
     try:
@@ -418,8 +388,8 @@ def gather(db: Database, ref: str, raw_dir: Path | None, sources: dict[str, dict
     versions = _versions(db, row)
     for v in versions:
         add(v.url, f"URL of version {v.label}")
-    cur = db.execute("SELECT id, " + ", ".join(CAPTURE_COLUMNS) + " FROM captures WHERE article_id = ? ORDER BY id", [aid])
-    capture_rows = [dict(zip([c[0] for c in cur.description], r)) for r in cur.fetchall()]
+    capture_rows = fetch_all(db.execute("SELECT id, " + ", ".join(CAPTURE_COLUMNS)
+                                        + " FROM captures WHERE article_id = ? ORDER BY id", [aid]))
     for c in capture_rows:
         add(c["url"], "capture")
     captures = []

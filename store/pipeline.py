@@ -1,6 +1,7 @@
 """The last Scrapy item pipeline: writes articles and fetch-log rows to SQLite.
 
-Settings it reads: CAREWATCH_DB (path) and CAREWATCH_STATS_FILE (where to write the run's
+Scrapy settings it reads: CAREWATCH_DB (path), CAREWATCH_CONFIG (the Config: its settings'
+``edit_alert_share`` and story thresholds) and CAREWATCH_STATS_FILE (where to write the run's
 counts as JSON when the spider closes, for the parent process to report; ``store_errors`` counts
 writes the database refused).
 """
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from scrapy import signals
 
+from carewatch.config.schema import Settings
 from carewatch.core.crashpoints import crash_point
 from carewatch.core.items import Article, Fetch
 from carewatch.store.articles import save_article
@@ -25,11 +27,9 @@ logger = logging.getLogger(__name__)
 
 
 class StorePipeline:
-    def __init__(self, db_path: str, stats_file: str | None, edit_alert_share: float = 0.05,
-                 story: tuple[int, float] = (3, 0.085)) -> None:
+    def __init__(self, db_path: str, stats_file: str | None, settings: Settings) -> None:
         self.db_path = db_path
-        self.edit_alert_share = edit_alert_share
-        self.story = story
+        self.settings = settings
         self.stats_file = stats_file
         self.counts: Counter[str] = Counter()
         self.db = None
@@ -37,9 +37,7 @@ class StorePipeline:
     @classmethod
     def from_crawler(cls, crawler):  # noqa: ANN001 - Scrapy's hook
         pipeline = cls(crawler.settings.get("CAREWATCH_DB"), crawler.settings.get("CAREWATCH_STATS_FILE"),
-                       crawler.settings.getfloat("CAREWATCH_EDIT_ALERT_SHARE", 0.05),
-                       (crawler.settings.getint("CAREWATCH_STORY_WINDOW_DAYS", 3),
-                        crawler.settings.getfloat("CAREWATCH_STORY_SIMILARITY", 0.085)))
+                       crawler.settings["CAREWATCH_CONFIG"].settings)
         crawler.signals.connect(pipeline.item_failed, signal=signals.item_error)
         crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
         return pipeline
@@ -91,7 +89,7 @@ class StorePipeline:
                 self.counts["fetch_errors"] += 1
         elif isinstance(item, Article):
             crash_point("mid-pipeline")  # through every stage, not yet stored
-            outcome = save_article(self.db, item, self.edit_alert_share, self.story)
+            outcome = save_article(self.db, item, self.settings)
             crash_point("after-article-commit")  # stored and committed, the next item not begun
             self.counts[outcome] += 1
         return item

@@ -80,3 +80,22 @@ def test_demo_sources_are_the_shipped_sources_on_their_demo_hosts():
         parts = urlsplit(r.url)
         assert d.url == urlunsplit(parts._replace(scheme="http", netloc=parts.netloc + ".test"))
         assert r.model_dump(exclude={"url"}) == d.model_dump(exclude={"url"})
+
+
+def test_environment_overrides_settings_yaml_and_the_option_overrides_both(cfg_dir, tmp_path, monkeypatch):
+    """Precedence (config.environment): --db > $CAREWATCH_DB > settings.yaml's database > default."""
+    from carewatch.config.environment import with_environment
+    from carewatch.config.schema import Settings
+
+    (cfg_dir / "settings.yaml").write_text("database: from-yaml.db\n")
+    monkeypatch.delenv("CAREWATCH_DB", raising=False)
+    assert load_config(cfg_dir).settings.database == "from-yaml.db"
+    assert Settings().database == "carewatch.db"
+    monkeypatch.setenv("CAREWATCH_DB", str(tmp_path / "from-env.db"))
+    assert load_config(cfg_dir).settings.database == str(tmp_path / "from-env.db")
+    assert with_environment(Settings(), {}).database == "carewatch.db"  # nothing set: nothing changed
+    status = carewatch("--config", str(cfg_dir), "status", env={"CAREWATCH_DB": str(tmp_path / "from-env.db")})
+    assert status.returncode == 0 and f"Database: {tmp_path / 'from-env.db'}" in status.stdout, status.stderr
+    status = carewatch("--config", str(cfg_dir), "--db", str(tmp_path / "option.db"), "status",
+                       env={"CAREWATCH_DB": str(tmp_path / "from-env.db")})
+    assert f"Database: {tmp_path / 'option.db'}" in status.stdout, status.stderr

@@ -47,7 +47,6 @@ from carewatch.config import load_config
 from carewatch.core.items import Article
 from carewatch.demo.server import DemoSites
 from carewatch.pipelines.runner import run_stages
-from carewatch.pipelines.tag import Tagger
 from tests.conftest import ROOT
 
 FETCHED_AT = "2024-06-20T12:00:00+00:00"
@@ -709,17 +708,12 @@ def build_article(case: Case) -> Article:
     )
 
 
-@functools.cache
-def _tagger() -> Tagger:
-    return Tagger(DEMO_CONFIG.topics)
-
-
 _BY_ID = {c.id: c for c in CASES}
 
 
 @functools.cache
 def extracted(case_id: str) -> Article:
-    return run_stages(build_article(_BY_ID[case_id]), _tagger())
+    return run_stages(build_article(_BY_ID[case_id]), DEMO_CONFIG)
 
 
 def cases(check: str) -> list:

@@ -12,8 +12,7 @@ from carewatch.config import load_config
 from carewatch.core.items import Article
 from carewatch.pipelines.extract import extract, is_pdf
 from carewatch.pipelines.runner import run_stages
-from carewatch.pipelines.tag import Tagger
-from carewatch.scrapers.spider import date_from_text
+from carewatch.scrapers.pdfs import date_from_text
 from tests.conftest import ROOT, shared_data
 
 JUDGEMENTS = {
@@ -48,7 +47,7 @@ def test_real_ofsted_report_text_and_tags(published):
     # (or, where the report prints none, the PDF's creation date: the day before publication).
     article = Article(source_id="ofsted-reports", url="https://files.ofsted.gov.uk/v1/file/1", fetched_at="x",
                       body=body)
-    item = run_stages(article, Tagger(load_config(ROOT / "config").topics))
+    item = run_stages(article, load_config(ROOT / "config"))
     assert item.kind == "pdf"
     assert item.report["judgement"] == JUDGEMENTS[published]
     assert item.report["inspection_dates"] == INSPECTED[published]
@@ -62,7 +61,7 @@ def test_real_ofsted_report_text_and_tags(published):
     # 2019 and 2023 reports print no publication date of their own.
     day = datetime.strptime(published, "%Y-%m-%d").strftime("%d %B %Y")
     link_date = date_from_text(f"Children's services inspection, pdf - {day}")
-    crawled = run_stages(dataclasses.replace(article, feed_published=link_date), Tagger(load_config(ROOT / "config").topics))
+    crawled = run_stages(dataclasses.replace(article, feed_published=link_date), load_config(ROOT / "config"))
     assert crawled.published == published and crawled.report["judgement"] == JUDGEMENTS[published]
 
 
