@@ -4,12 +4,13 @@ articles the subscriber's rules matched, newest first, each with its source, dat
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlite_utils import Database
 
 from carewatch.alerts.render import _snippet
 from carewatch.config.schema import Config, Subscriber
+from carewatch.store.alerting import feed_articles
 
 
 def atom_feed(config: Config, db: Database, sub: Subscriber, limit: int = 50) -> bytes:
@@ -23,23 +24,19 @@ def atom_feed(config: Config, db: Database, sub: Subscriber, limit: int = 50) ->
     fg.author({"name": "carewatch"})
     fg.link(href=f"urn:carewatch:{sub.id}", rel="self")
     fg.language("en-GB")
-    rows = db.execute(
-        "SELECT a.article_id, a.title, a.canonical_url, a.url, a.source_id, a.published, a.first_seen, a.text, "
-        "a.updated, m.terms FROM alert_matches m JOIN articles a ON a.article_id = m.article_id "
-        "WHERE m.subscriber = ? ORDER BY coalesce(a.published, a.first_seen) DESC LIMIT ?", [sub.id, limit]).fetchall()
     newest = None
-    for aid, title, canonical, url, source, published, first_seen, text, updated, terms in reversed(rows):
+    for a in reversed(feed_articles(db, sub.id, limit)):
         e = fg.add_entry()
-        e.id(f"urn:carewatch:article:{aid}")
-        e.title(title or canonical or url)
-        e.link(href=canonical or url)
-        e.author({"name": names.get(source, source)})
-        when = _when(published) or _when(first_seen)
+        e.id(f"urn:carewatch:article:{a.article_id}")
+        e.title(a.title or a.canonical_url or a.url)
+        e.link(href=a.canonical_url or a.url)
+        e.author({"name": names.get(a.source_id, a.source_id)})
+        when = _when(a.published) or _when(a.first_seen)
         e.published(when)
-        e.updated(_when(updated) or when)
-        e.summary("".join(t for t, _ in _snippet(text, tuple(json.loads(terms or "[]")))))
-        newest = max(filter(None, [newest, _when(updated) or when]))
-    fg.updated(newest or datetime.now(timezone.utc))
+        e.updated(_when(a.updated) or when)
+        e.summary("".join(t for t, _ in _snippet(a.text, tuple(json.loads(a.terms or "[]")))))
+        newest = max(filter(None, [newest, _when(a.updated) or when]))
+    fg.updated(newest or datetime.now(UTC))
     return fg.atom_str(pretty=True)
 
 
@@ -50,4 +47,4 @@ def _when(value: str | None) -> datetime | None:
         d = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return d if d.tzinfo else d.replace(tzinfo=timezone.utc)
+    return d if d.tzinfo else d.replace(tzinfo=UTC)

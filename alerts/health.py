@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 from carewatch.alerts.outbox import STUCK_AFTER
+from carewatch.store.deliveries import pending_deliveries
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,5 @@ class Waiting:
 
 
 def outbox(db: Database) -> list[Waiting]:
-    rows = db.execute(
-        "SELECT id, subscriber, channel, address, created, attempts, last_error, next_attempt FROM deliveries "
-        "WHERE status = 'pending' ORDER BY attempts DESC, id").fetchall()
-    return [Waiting(*r[:3], r[3] or "", r[4], r[5] or 0, r[6], r[7], (r[5] or 0) >= STUCK_AFTER) for r in rows]
+    return [Waiting(p.id, p.subscriber, p.channel, p.address or "", p.created, p.attempts or 0, p.last_error,
+                    p.next_attempt, (p.attempts or 0) >= STUCK_AFTER) for p in pending_deliveries(db)]

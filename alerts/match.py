@@ -21,14 +21,28 @@ import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from sqlite_utils import Database
 
 from carewatch.config.schema import Config, Subscriber
 from carewatch.core.items import utcnow_iso
 from carewatch.core.query import And, Document, Field, Near, Node, Not, Or, Term, parse
+from carewatch.store.alerting import (
+    AlertArticle,
+    AlertCursor,
+    ArticleFilter,
+    RuleQuery,
+    alert_cursors,
+    articles_between,
+    articles_seen_since,
+    first_rowid_since,
+    forget_unsent_matches,
+    last_article_rowid,
+    rule_hits,
+    save_matches,
+)
 
 BATCH = 1000
 
@@ -125,45 +139,31 @@ def fts_expression(node: Node) -> str:
     raise NoFtsForm(repr(node))
 
 
-def _filter(field: Field) -> tuple[str, list]:
-    if field.name == "topic":
-        return "EXISTS (SELECT 1 FROM article_topics t WHERE t.article_id = a.article_id AND t.topic = ?)", [field.value]
-    if field.name == "entity":
-        return "EXISTS (SELECT 1 FROM article_entities e WHERE e.article_id = a.article_id AND e.entity = ?)", [field.value]
-    if field.name == "source":
-        return "a.source_id = ?", [field.value]
-    return "a.relevant = ?", [1 if field.value in ("yes", "true", "1") else 0]
+def _filter(field: Field, negated: bool = False) -> ArticleFilter:
+    if field.name == "relevant":
+        return ArticleFilter("relevant", 1 if field.value in ("yes", "true", "1") else 0, negated)
+    return ArticleFilter(field.name, field.value, negated)
 
 
 @lru_cache(maxsize=8192)
-def sql_plan(rule: str) -> tuple[str, list] | None:
-    """The rule as one SQL query over articles (FTS5 MATCH and joins), with two placeholders left
-    at the end for the rowid range; None when FTS5 cannot express it."""
+def rule_query(rule: str) -> RuleQuery | None:
+    """The rule as one query over the archive (an FTS5 MATCH expression and filters: joins); None
+    when FTS5 cannot express it."""
     node = parse(rule)
     parts = list(node.children) if type(node) is And else [node]
-    conds, params, text = [], [], []
+    filters, text = [], []
     for part in parts:
         if isinstance(part, Field):
-            c, p = _filter(part)
+            filters.append(_filter(part))
         elif isinstance(part, Not) and isinstance(part.child, Field):
-            c, p = _filter(part.child)
-            c = f"NOT ({c})"
+            filters.append(_filter(part.child, negated=True))
         else:
             text.append(part)
-            continue
-        conds.append(c)
-        params += p
     try:
         expr = fts_expression(text[0] if len(text) == 1 else And(tuple(text))) if text else None
     except NoFtsForm:
         return None
-    if expr is None:
-        sql, head = "SELECT a.rowid, a.article_id FROM articles a WHERE 1", []
-    else:
-        sql = ("SELECT a.rowid, a.article_id FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
-               "WHERE articles_fts MATCH ?")
-        head = [expr]
-    return sql + "".join(f" AND {c}" for c in conds) + " AND a.rowid > ? AND a.rowid <= ?", tuple(head + params)
+    return RuleQuery(expr, tuple(filters))
 
 
 def rules_key(sub: Subscriber) -> str:
@@ -171,22 +171,22 @@ def rules_key(sub: Subscriber) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def article_document(row: dict) -> Document:
-    """An article row as the rules see it: headline and text, its topics, entities, source and relevance."""
-    topics = {t["topic"] for t in json.loads(row.get("topics") or "[]")}
-    entities = {e["entity"] for e in json.loads(row.get("entities") or "[]")}
-    return Document(f"{row.get('title') or ''}\n{row.get('text') or ''}",
-                    {"topic": topics, "entity": entities, "source": {row.get("source_id") or ""},
-                     "relevant": {"yes"} if row.get("relevant") else set()})
+def article_document(article: AlertArticle) -> Document:
+    """An article as the rules see it: headline and text, its topics, entities, source and relevance."""
+    topics = {t["topic"] for t in json.loads(article.topics or "[]")}
+    entities = {e["entity"] for e in json.loads(article.entities or "[]")}
+    return Document(f"{article.title or ''}\n{article.text or ''}",
+                    {"topic": topics, "entity": entities, "source": {article.source_id or ""},
+                     "relevant": {"yes"} if article.relevant else set()})
 
 
 def _surface(doc: Document, hits: tuple) -> list[str]:
     return sorted({" ".join(doc.surface[h[1]: h[2] + 1]) for h in hits})
 
 
-def matched_terms(row: dict, rules: list[str]) -> list[str]:
+def matched_terms(article: AlertArticle, rules: tuple[str, ...]) -> list[str]:
     """The words of an article that made these rules fire (for highlighting)."""
-    doc = article_document(row)
+    doc = article_document(article)
     return sorted({t for rule in rules for t in _surface(doc, parse(rule).evaluate(doc).hits)})
 
 
@@ -197,90 +197,83 @@ def match_new(db: Database, config: Config, now: datetime | None = None) -> int:
         return 0
     since = ((now or datetime.now().astimezone()) - timedelta(days=config.settings.alert_max_age_days)
              ).isoformat(timespec="seconds")
-    hi = db.execute("SELECT coalesce(max(rowid), 0) FROM articles").fetchone()[0]
+    hi = last_article_rowid(db)
+    kept = alert_cursors(db)
     cursors = {}
     for sid, sub in subs.items():
-        row = db.execute("SELECT rules, last_rowid FROM alert_cursor WHERE subscriber = ?", [sid]).fetchone()
-        if row and row[0] == rules_key(sub):
-            cursors[sid] = row[1]
+        cursor = kept.get(sid)
+        if cursor and cursor.rules == rules_key(sub):
+            cursors[sid] = cursor.last_rowid
         else:  # new subscriber or changed rules: start with the articles still young enough to alert
-            first = db.execute("SELECT min(rowid) FROM articles WHERE first_seen >= ?", [since]).fetchone()[0]
+            first = first_rowid_since(db, since)
             cursors[sid] = (first - 1) if first else hi
-            if row:
-                db.execute("DELETE FROM alert_matches WHERE subscriber = ? AND article_id NOT IN "
-                           "(SELECT article_id FROM alerted WHERE subscriber = ?)", [sid, sid])
+            if cursor:
+                forget_unsent_matches(db, sid)
     fired: dict[tuple[str, str], list[str]] = defaultdict(list)
     index = RuleIndex()
     for sid, sub in subs.items():
         if cursors[sid] >= hi:
             continue
-        extra, extra_params = "", []
-        if not sub.include_irrelevant:
-            extra += " AND a.relevant = 1"
-        if sub.sources:
-            extra += f" AND a.source_id IN ({','.join('?' * len(sub.sources))})"
-            extra_params += list(sub.sources)
         for rule in sub.all_rules():
-            plan = sql_plan(rule)
-            if plan is None:
+            query = rule_query(rule)
+            if query is None:
                 index.add(sid, rule)
                 continue
-            sql, params = plan
-            for _, aid in db.execute(sql + extra, [*params, cursors[sid], hi, *extra_params]):
+            for aid in rule_hits(db, query, cursors[sid], hi, relevant_only=not sub.include_irrelevant,
+                                 sources=tuple(sub.sources)):
                 fired[(sid, aid)].append(rule)
     if index.rules:  # the rules FTS5 cannot express: in memory, over the new rows only
         last = min(cursors.values())
         while last < hi:
-            cur = db.execute("SELECT rowid, * FROM articles WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?",
-                             [last, hi, BATCH])
-            cols = [c[0] for c in cur.description]
-            rows = [dict(zip(cols, r)) for r in cur.fetchall()]
+            rows = articles_between(db, last, hi, BATCH)
             if not rows:
                 break
             for row in rows:
-                waiting = {sid for sid, c in cursors.items() if c < row["rowid"]}
+                waiting = {sid for sid, c in cursors.items() if c < row.rowid}
                 for sid, hits in index.match(article_document(row), waiting).items():
                     sub = subs[sid]
-                    if (sub.sources and row["source_id"] not in sub.sources) or not (
-                            row.get("relevant") or sub.include_irrelevant):
+                    if (sub.sources and row.source_id not in sub.sources) or not (
+                            row.relevant or sub.include_irrelevant):
                         continue
-                    fired[(sid, row["article_id"])] += [r for r, _ in hits]
-            last = rows[-1]["rowid"]
-    stamp = utcnow_iso()
-    with db.atomic():
-        db.conn.executemany(
-            "INSERT OR IGNORE INTO alert_matches (subscriber, article_id, matched, rules, terms) VALUES (?, ?, ?, ?, NULL)",
-            [(sid, aid, stamp, json.dumps(rules)) for (sid, aid), rules in fired.items()])
-        db.conn.executemany("INSERT OR REPLACE INTO alert_cursor (subscriber, rules, last_rowid) VALUES (?, ?, ?)",
-                            [(sid, rules_key(subs[sid]), max(cursors[sid], hi)) for sid in subs])
+                    fired[(sid, row.article_id)] += [r for r, _ in hits]
+            last = rows[-1].rowid
+    save_matches(db, fired, [AlertCursor(sid, rules_key(subs[sid]), max(cursors[sid], hi)) for sid in subs],
+                 utcnow_iso())
     return len(fired)
 
 
-def test_query(db: Database, query: str, days: int, now: datetime | None = None, limit: int = 50) -> list[dict]:
+@dataclass(frozen=True)
+class ArchiveHit:
+    """An article a rule matches in the archive, with the words that fired."""
+
+    article_id: str
+    title: str | None
+    canonical_url: str | None
+    source_id: str
+    published: str | None
+    first_seen: str
+    relevant: int | None
+    terms: tuple[str, ...]
+
+
+def archive_hits(db: Database, query: str, days: int, now: datetime | None = None, limit: int = 50) -> list[ArchiveHit]:
     """What a rule would have matched among the articles first seen in the last ``days`` days
-    (relevant or not), the same way the matcher decides, with the words that fired."""
+    (relevant or not), the same way the matcher decides, with the words that fired, newest first.
+    QueryError when the rule does not parse."""
     node = parse(query)
     since = ((now or datetime.now().astimezone()) - timedelta(days=days)).isoformat(timespec="seconds")
-    lo = (db.execute("SELECT min(rowid) FROM articles WHERE first_seen >= ?", [since]).fetchone()[0] or 1) - 1
-    hi = db.execute("SELECT coalesce(max(rowid), 0) FROM articles").fetchone()[0]
-    plan = sql_plan(query)
-    if plan is not None:
-        ids = [aid for _, aid in db.execute(plan[0], [*plan[1], lo, hi])]
-        marks = ",".join("?" * len(ids)) or "''"
-        cur = db.execute(f"SELECT * FROM articles WHERE article_id IN ({marks}) AND first_seen >= ? "
-                         "ORDER BY coalesce(published, first_seen) DESC", ids + [since])
-    else:
-        cur = db.execute("SELECT * FROM articles WHERE first_seen >= ? ORDER BY coalesce(published, first_seen) DESC",
-                         [since])
-    cols = [c[0] for c in cur.description]
+    lo = (first_rowid_since(db, since) or 1) - 1
+    hi = last_article_rowid(db)
+    plan = rule_query(query)
+    articles = articles_seen_since(db, since, None if plan is None else list(rule_hits(db, plan, lo, hi)))
     out = []
-    for values in cur:
-        row = dict(zip(cols, values))
-        doc = article_document(row)
+    for a in articles:
+        doc = article_document(a)
         result = node.evaluate(doc)
         if plan is None and not result.matched:
             continue
-        out.append({**row, "terms": _surface(doc, result.hits)})
+        out.append(ArchiveHit(a.article_id, a.title, a.canonical_url, a.source_id, a.published, a.first_seen,
+                              a.relevant, tuple(_surface(doc, result.hits))))
         if len(out) >= limit:
             break
     return out

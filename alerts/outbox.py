@@ -31,6 +31,16 @@ from carewatch.config.schema import Config, Subscriber
 from carewatch.core.crashpoints import crash_point
 from carewatch.core.errors import NotifyError
 from carewatch.core.items import utcnow
+from carewatch.store.alerting import aliases_of, articles_by_id
+from carewatch.store.deliveries import (
+    Delivery,
+    NewDelivery,
+    delivery,
+    queue_digest,
+    record_failure,
+    record_sent,
+    retries_due,
+)
 
 BACKOFF_START = 60  # seconds before the first retry, doubling
 BACKOFF_MAX = 6 * 3600
@@ -48,31 +58,14 @@ class DeliveryResult:
     error: str | None = None
 
 
-def _aliases(db: Database, article_ids: list[str]) -> dict[str, list[tuple[str, str]]]:
-    """article_id -> [(url, reason)] of the other places its story was found."""
-    out: dict[str, list[tuple[str, str]]] = {}
-    if not article_ids:
-        return out
-    marks = ",".join("?" * len(article_ids))
-    for aid, url, reason in db.execute(
-        f"SELECT article_id, url, reason FROM article_aliases WHERE article_id IN ({marks}) ORDER BY seen",
-        article_ids,
-    ).fetchall():
-        out.setdefault(aid, []).append((url, reason or ""))
-    return out
-
-
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(BACKOFF_MAX, BACKOFF_START * 2 ** max(0, attempts - 1)))
 
 
-def _matches_of(db: Database, row: dict) -> list[Match]:
-    ids = json.loads(row["articles"])
-    why = json.loads(row["why"] or "{}")
-    marks = ",".join("?" * len(ids))
-    cur = db.execute(f"SELECT * FROM articles WHERE article_id IN ({marks})", ids)
-    cols = [c[0] for c in cur.description]
-    by_id = {r[0]: dict(zip(cols, r)) for r in cur.fetchall()}
+def _matches_of(db: Database, row: Delivery) -> list[Match]:
+    ids = json.loads(row.articles or "[]")
+    why = json.loads(row.why or "{}")
+    by_id = articles_by_id(db, ids)
     out = []
     for i in ids:
         if i in by_id:
@@ -84,61 +77,40 @@ def _matches_of(db: Database, row: dict) -> list[Match]:
 
 
 def _deliver(config: Config, db: Database, sub: Subscriber, delivery_id: int, now: datetime) -> DeliveryResult:
-    row = db["deliveries"].get(delivery_id)
+    row = delivery(db, delivery_id)
     matches = _matches_of(db, row)
-    items = entries(config, matches, _aliases(db, json.loads(row["articles"])), sub)
-    msg = render_message(config, sub, items, now, row["message_id"])
+    items = entries(config, matches, aliases_of(db, json.loads(row.articles or "[]")), sub)
+    msg = render_message(config, sub, items, now, row.message_id)
     titles = tuple(i.title for i in items)
+    attempts = (row.attempts or 0) + 1
     try:
-        if row["channel"] == "email":
+        if row.channel == "email":
             send_email(config.settings.smtp, msg)
         else:  # chat and webhook channels get the plain-text part
-            send_apprise(row["channel"], msg["Subject"], msg.get_body(("plain",)).get_content())
+            send_apprise(row.channel, msg["Subject"], msg.get_body(("plain",)).get_content())
     except NotifyError as e:
-        if row["channel"] != "email":  # where the channel is configured (its URL may lack a secret, say)
-            index = sub.channels.index(row["channel"]) if row["channel"] in sub.channels else "?"
+        if row.channel != "email":  # where the channel is configured (its URL may lack a secret, say)
+            index = sub.channels.index(row.channel) if row.channel in sub.channels else "?"
             e = NotifyError(f"alerts.yaml: subscriber {sub.id!r} channels.{index}: {e}")
-        attempts = row["attempts"] + 1
-        db["deliveries"].update(delivery_id, {"attempts": attempts, "last_error": str(e),
-                                              "next_attempt": (now + backoff(attempts)).isoformat(timespec="seconds")})
-        return DeliveryResult(sub.id, row["address"], delivery_id, titles, msg["Subject"], "pending", str(e))
+        record_failure(db, delivery_id, attempts, str(e), (now + backoff(attempts)).isoformat(timespec="seconds"))
+        return DeliveryResult(sub.id, row.address, delivery_id, titles, msg["Subject"], "pending", str(e))
     crash_point("after-send")  # the worst moment: delivered, not yet marked
-    db["deliveries"].update(
-        delivery_id,
-        {"status": "sent", "attempts": row["attempts"] + 1, "sent": now.isoformat(timespec="seconds"),
-         "subject": msg["Subject"], "last_error": None, "next_attempt": None},
-    )
-    return DeliveryResult(sub.id, row["address"], delivery_id, titles, msg["Subject"], "sent")
+    record_sent(db, delivery_id, attempts, now.isoformat(timespec="seconds"), msg["Subject"])
+    return DeliveryResult(sub.id, row.address, delivery_id, titles, msg["Subject"], "sent")
 
 
 def _queue(db: Database, config: Config, sub: Subscriber, matches: list[Match], now: datetime) -> list[int]:
     """Record the digest (a row per channel, Message-ID fixed) and mark its articles alerted, atomically."""
     domain = config.settings.smtp.sender.rsplit("@", 1)[-1].strip(" >") or "carewatch.local"
     channels = (["email"] if sub.email else []) + list(sub.channels)
-    ids = []
-    with db.atomic():
-        for channel in channels:
-            ids.append(db["deliveries"].insert(
-                {
-                    "subscriber": sub.id,
-                    "channel": channel,
-                    "address": sub.email if channel == "email" else redact(channel),
-                    "frequency": sub.frequency,
-                    "articles": json.dumps([m.article["article_id"] for m in matches]),
-                    "why": json.dumps({m.article["article_id"]: list(m.why) + [f"TERM:{t}" for t in m.terms]
-                                       + ([f"EDIT:{m.edit}"] if m.edit else []) for m in matches}),
-                    "article_count": len(matches),
-                    "status": "pending",
-                    "attempts": 0,
-                    "created": now.isoformat(timespec="seconds"),
-                    "message_id": f"<{uuid.uuid4().hex}.{sub.id}@{domain}>",
-                }
-            ).last_pk)
-        db["alerted"].upsert_all(
-            ({"subscriber": sub.id, "article_id": m.article["article_id"], "delivery_id": ids[0],
-              "version": m.article["version"]} for m in matches),
-            pk=("subscriber", "article_id"),
-        )
+    articles = json.dumps([m.article.article_id for m in matches])
+    why = json.dumps({m.article.article_id: list(m.why) + [f"TERM:{t}" for t in m.terms]
+                      + ([f"EDIT:{m.edit}"] if m.edit else []) for m in matches})
+    created = now.isoformat(timespec="seconds")
+    ids = queue_digest(db, [NewDelivery(sub.id, channel, sub.email if channel == "email" else redact(channel),
+                                        sub.frequency, articles, why, len(matches), created,
+                                        f"<{uuid.uuid4().hex}.{sub.id}@{domain}>") for channel in channels],
+                       sub.id, [(m.article.article_id, m.article.version) for m in matches])
     crash_point("after-queue")
     return ids
 
@@ -164,10 +136,7 @@ def send_alerts(
         if subscribers and sub.id not in subscribers:
             continue
         if not dry_run:
-            for (pending_id,) in db.execute(
-                "SELECT id FROM deliveries WHERE subscriber = ? AND status = 'pending' "
-                "AND (next_attempt IS NULL OR next_attempt <= ?) ORDER BY id", [sub.id, stamp],
-            ).fetchall():
+            for pending_id in retries_due(db, sub.id, stamp):
                 results.append(_deliver(config, db, sub, pending_id, now))
         if not is_due(db, sub, now):
             continue
@@ -175,7 +144,7 @@ def send_alerts(
         if not matches:
             continue
         if dry_run:
-            items = entries(config, matches, _aliases(db, [m.article["article_id"] for m in matches]), sub)
+            items = entries(config, matches, aliases_of(db, [m.article.article_id for m in matches]), sub)
             msg = render_message(config, sub, items, now)
             results.append(DeliveryResult(sub.id, sub.email or ", ".join(map(redact, sub.channels)), None,
                                           tuple(i.title for i in items), msg["Subject"], "dry-run"))

@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader
 
 from carewatch.alerts.rules import LONDON, Match
-from carewatch.core.items import explain
 from carewatch.config.schema import Config, Subscriber
+from carewatch.core.items import explain
 
 _env = Environment(
     loader=PackageLoader("carewatch.alerts", "templates"),
@@ -52,7 +52,7 @@ def _date(value: str | None) -> str:
         return value[:10]
 
 
-def _snippet(text: str, terms: tuple[str, ...], width: int = 220) -> tuple[tuple[str, bool], ...]:
+def _snippet(text: str | None, terms: tuple[str, ...], width: int = 220) -> tuple[tuple[str, bool], ...]:
     """The sentence around the first matched term (else the opening of the text), cut to ``width``,
     as segments with every matched term marked."""
     flat = " ".join((text or "").split())
@@ -100,11 +100,11 @@ def _by_story(matches: list[Match]) -> list[tuple[Match, list[Match]]]:
     """One entry per story: its earliest article leads, the rest are its coverage. Edits stand alone."""
     groups: dict[str, list[Match]] = {}
     for m in matches:
-        key = m.article["article_id"] if m.edit else (m.article.get("story_id") or m.article["article_id"])
+        key = m.article.article_id if m.edit else (m.article.story_id or m.article.article_id)
         groups.setdefault(key, []).append(m)
     out = []
     for group in groups.values():
-        group.sort(key=lambda m: (m.article.get("published") or m.article.get("first_seen") or ""))
+        group.sort(key=lambda m: (m.article.published or m.article.first_seen or ""))
         out.append((group[0], group[1:]))
     return out
 
@@ -119,7 +119,7 @@ def entries(config: Config, matches: list[Match], aliases: dict[str, list[tuple[
     out = []
     for m, coverage in _by_story(matches):
         a = m.article
-        tagged = json.loads(a["topics"] or "[]")
+        tagged = json.loads(a.topics or "[]")
         topics = tuple(t["label"] for t in tagged)
         evidence = {t["topic"]: explain((t.get("evidence") or [])[:3]) for t in tagged}
         ids = [t["topic"] for t in tagged]
@@ -127,17 +127,17 @@ def entries(config: Config, matches: list[Match], aliases: dict[str, list[tuple[
         terms = m.terms or tuple(w for w in m.why if not w.startswith("topic:"))
         out.append(
             DigestEntry(
-                title=a["title"] or a["canonical_url"],
-                url=(url := a["canonical_url"] or a["url"]),
-                source=names.get(a["source_id"], a["source_id"]),
-                published=_date(a["published"]),
+                title=a.title or a.canonical_url,
+                url=(url := a.canonical_url or a.url),
+                source=names.get(a.source_id, a.source_id),
+                published=_date(a.published),
                 topics=topics,
                 why=tuple(_rule_label(w, labels, evidence) for w in m.why),
-                snippet=_snippet(a["text"], terms),
-                also_at=_also_at(aliases.get(a["article_id"], []), url),
+                snippet=_snippet(a.text, terms),
+                also_at=_also_at(aliases.get(a.article_id, []), url),
                 edit=m.edit[:1200] if m.edit else None,
-                coverage=tuple((names.get(c.article["source_id"], c.article["source_id"]), c.article["title"],
-                                c.article["canonical_url"] or c.article["url"]) for c in coverage),
+                coverage=tuple((names.get(c.article.source_id, c.article.source_id), c.article.title,
+                                c.article.canonical_url or c.article.url) for c in coverage),
                 section="Edited statements" if m.edit else (labels.get(section_id, "Other") if section_id else "Other"),
             )
         )

@@ -64,15 +64,17 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from carewatch.alerts.match import article_document, fts_expression, match_new, sql_plan  # noqa: E402
+from carewatch.alerts.match import article_document, fts_expression, rule_query  # noqa: E402
 from bench.dedup import sentences  # noqa: E402
 from carewatch.config import load_config  # noqa: E402
 from carewatch.config.schema import Alerts, Subscriber  # noqa: E402
 from carewatch.core.items import Article, article_id_for  # noqa: E402
 from carewatch.core.query import And, Field, parse, words  # noqa: E402
 from carewatch.core.urls import url_key  # noqa: E402
+from carewatch.ops.alerts import match_new  # noqa: E402
 from carewatch.pipelines.dedupe import content_hash  # noqa: E402
 from carewatch.pipelines.tag import Tagger  # noqa: E402
+from carewatch.store.alerting import articles_between  # noqa: E402
 from carewatch.store.articles import _fields  # noqa: E402
 from carewatch.store.db import open_db  # noqa: E402
 
@@ -392,7 +394,7 @@ def main() -> None:
               f"   ({found} alert_matches rows)")
         print(f"  {f'baseline: {len(rules)} FTS5 queries, one per rule':<44}{t_fts:>9.2f}{n / t_fts:>12.0f}{len(theirs):>25}")
         print(f"  ratio baseline/carewatch: {t_fts / t_cw:.2f}  (> 1: carewatch faster)")
-        print(f"  carewatch runs the same kind of FTS5 query per rule ({sum(sql_plan(r) is not None for _, r in rules)} of "
+        print(f"  carewatch runs the same kind of FTS5 query per rule ({sum(rule_query(r) is not None for _, r in rules)} of "
               f"{len(rules)} rules; the rest in memory) over the rows past each subscriber's cursor, then writes "
               f"{found} alert_matches rows and the cursors: the difference is that bookkeeping")
         with db.atomic():
@@ -432,7 +434,7 @@ def main() -> None:
                 print(f"  {kind:<18}{nk:>6}{c['ours']:>11}{c['theirs']:>10}{c['both']:>8}"
                       f"{c['ours'] - c['both']:>9}{c['theirs'] - c['both']:>9}")
 
-        rows = {r["article_id"]: r for r in db.query("SELECT * FROM articles")}
+        rows = {a.article_id: a for a in articles_between(db, 0, 1 << 62, 1 << 62)}
         show(db, rows, sorted(ours - theirs), "carewatch only", args.examples, random.Random(args.seed + 2))
         show(db, rows, sorted(theirs - ours), "baseline only", args.examples, random.Random(args.seed + 3))
         if args.increment:

@@ -1,0 +1,89 @@
+"""Keyword alerts as services: match new articles against the subscribers' rules, send the due
+digests, and what ``carewatch alerts …`` shows (a subscriber's next digest, a rule tried over the
+archive, a subscription's Atom feed, the latest deliveries, the outbox still waiting)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+
+from sqlite_utils import Database
+
+from carewatch.alerts import match as _match
+from carewatch.alerts import outbox as _outbox
+from carewatch.alerts.feed import atom_feed
+from carewatch.alerts.health import Waiting
+from carewatch.alerts.health import outbox as _waiting
+from carewatch.alerts.match import ArchiveHit, archive_hits
+from carewatch.alerts.outbox import DeliveryResult, next_digest
+from carewatch.alerts.render import DigestEntry, entries, render_message
+from carewatch.config.schema import Config, Subscriber
+from carewatch.core.errors import ConfigError
+from carewatch.core.items import utcnow
+from carewatch.store.alerting import aliases_of
+from carewatch.store.deliveries import Delivery, recent_deliveries
+
+
+def match_new(db: Database, config: Config, now: datetime | None = None) -> int:
+    """Match the articles each subscriber has not been matched against yet; returns how many matches."""
+    return _match.match_new(db, config, now)
+
+
+def send_alerts(config: Config, db: Database, *, dry_run: bool = False, subscribers: list[str] | None = None,
+                now: datetime | None = None) -> list[DeliveryResult]:
+    """Retry the digests whose retry time has come, then queue and send a digest for every
+    subscriber that is due and has new matching articles (alerts.outbox). With dry_run, say what
+    would be sent and change nothing but the match cache."""
+    return _outbox.send_alerts(config, db, now=now, dry_run=dry_run, subscribers=subscribers)
+
+
+def find_subscriber(config: Config, subscriber_id: str) -> Subscriber:
+    """The subscriber of alerts.yaml with this id; ConfigError naming the ones there are when none has it."""
+    for sub in config.alerts.subscribers:
+        if sub.id == subscriber_id:
+            return sub
+    known = ", ".join(s.id for s in config.alerts.subscribers)
+    raise ConfigError(f"no subscriber {subscriber_id!r} in alerts.yaml (there are: {known})")
+
+
+@dataclass(frozen=True)
+class DigestPreview:
+    """A subscriber's next digest, rendered and not sent: the message and the stories it lists."""
+
+    subscriber: str
+    message: EmailMessage
+    items: tuple[DigestEntry, ...]
+
+
+def preview_digest(config: Config, db: Database, sub: Subscriber, now: datetime | None = None) -> DigestPreview | None:
+    """The digest the subscriber would get were it due now (new articles matched first), recording
+    nothing of it; None when nothing new matches its rules."""
+    now = now or utcnow()
+    matches = next_digest(config, db, sub, now)
+    if not matches:
+        return None
+    items = entries(config, matches, aliases_of(db, [m.article.article_id for m in matches]), sub)
+    return DigestPreview(sub.id, render_message(config, sub, items, now), tuple(items))
+
+
+def try_rule(db: Database, query: str, days: int, *, limit: int = 50, now: datetime | None = None) -> list[ArchiveHit]:
+    """What a rule would have matched among the articles first seen in the last ``days`` days
+    (relevant or not), newest first, with the words that fired; QueryError when it does not parse."""
+    return archive_hits(db, query, days, now, limit=limit)
+
+
+def subscription_feed(config: Config, db: Database, sub: Subscriber) -> bytes:
+    """The subscription as an Atom feed (new articles matched first)."""
+    _match.match_new(db, config)
+    return atom_feed(config, db, sub)
+
+
+def latest_deliveries(db: Database, limit: int = 20) -> list[Delivery]:
+    """The latest digests on each channel, newest first, delivered or not."""
+    return recent_deliveries(db, limit)
+
+
+def outbox(db: Database) -> list[Waiting]:
+    """The deliveries still waiting to go out (the most tried first), each with its last error."""
+    return _waiting(db)

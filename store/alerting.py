@@ -1,0 +1,264 @@
+"""What keyword alerts read and keep: the articles rules are matched against (one FTS5 query per rule,
+or the new rows in batches), each subscriber's matches (``alert_matches``) and cursor
+(``alert_cursor``), the matched articles a digest or feed shows, and the sent ones edited since."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from operator import itemgetter
+
+from sqlite_utils import Database
+
+from carewatch.store.db import fetch_all
+
+
+@dataclass(frozen=True, slots=True)
+class AlertArticle:
+    """An article as alerts read it: what rules match (headline, text, topics, entities, source,
+    relevance) and what a digest shows of it."""
+
+    rowid: int
+    article_id: str
+    source_id: str
+    url: str
+    canonical_url: str | None
+    title: str | None
+    text: str | None
+    published: str | None
+    first_seen: str
+    topics: str | None  # JSON: [{topic, label, score, evidence}]
+    entities: str | None  # JSON: [{entity, name, count, evidence}]
+    relevant: int | None
+    story_id: str | None
+    version: int | None
+
+
+_ARTICLE = ("a.rowid, a.article_id, a.source_id, a.url, a.canonical_url, a.title, a.text, a.published, a.first_seen, "
+            "a.topics, a.entities, a.relevant, a.story_id, a.version")
+_WIDTH = 14  # the columns of _ARTICLE
+
+
+def _articles(cursor: Iterator[tuple]) -> Iterator[AlertArticle]:
+    for row in cursor:
+        yield AlertArticle(*row)
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleFilter:
+    """A condition on an article beside its text: ``topic``/``entity`` it has, ``source`` it is
+    from (value: the source id), or ``relevant`` (value 1 or 0); ``negated`` for NOT."""
+
+    field: str
+    value: str | int
+    negated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RuleQuery:
+    """A rule as one query over the archive: an FTS5 MATCH expression over headline and text
+    (None: the rule has no text part) and the filters beside it, all to hold."""
+
+    fts: str | None
+    filters: tuple[ArticleFilter, ...] = ()
+
+
+def _filter_sql(f: ArticleFilter) -> tuple[str, list]:
+    if f.field == "topic":
+        sql = "EXISTS (SELECT 1 FROM article_topics t WHERE t.article_id = a.article_id AND t.topic = ?)"
+    elif f.field == "entity":
+        sql = "EXISTS (SELECT 1 FROM article_entities e WHERE e.article_id = a.article_id AND e.entity = ?)"
+    elif f.field == "source":
+        sql = "a.source_id = ?"
+    else:
+        sql = "a.relevant = ?"
+    return (f"NOT ({sql})" if f.negated else sql), [f.value]
+
+
+@lru_cache(maxsize=8192)
+def _rule_sql(query: RuleQuery) -> tuple[str, tuple]:
+    """The query as SQL over articles (FTS5 MATCH and the filters), two placeholders left at the
+    end for the rowid range."""
+    if query.fts is None:
+        sql, params = "SELECT a.article_id FROM articles a WHERE 1", []
+    else:
+        sql = ("SELECT a.article_id FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
+               "WHERE articles_fts MATCH ?")
+        params = [query.fts]
+    for f in query.filters:
+        cond, p = _filter_sql(f)
+        sql += f" AND {cond}"
+        params += p
+    return sql + " AND a.rowid > ? AND a.rowid <= ?", tuple(params)
+
+
+def rule_hits(db: Database, query: RuleQuery, after: int, upto: int, *, relevant_only: bool = False,
+              sources: tuple[str, ...] = ()) -> Iterator[str]:
+    """The article_ids with rowid in (after, upto] the query matches (only relevant ones, only
+    from these sources, when asked), read as they are taken."""
+    sql, params = _rule_sql(query)
+    if relevant_only:
+        sql += " AND a.relevant = 1"
+    if sources:
+        sql += f" AND a.source_id IN ({','.join('?' * len(sources))})"
+    return map(itemgetter(0), db.execute(sql, [*params, after, upto, *sources]))
+
+
+def last_article_rowid(db: Database) -> int:
+    """The rowid of the newest article (0 in an empty archive)."""
+    return db.execute("SELECT coalesce(max(rowid), 0) FROM articles").fetchone()[0]
+
+
+def first_rowid_since(db: Database, since: str) -> int | None:
+    """The rowid of the first article first seen at or after ``since`` (None: there is none)."""
+    return db.execute("SELECT min(rowid) FROM articles WHERE first_seen >= ?", [since]).fetchone()[0]
+
+
+def articles_between(db: Database, after: int, upto: int, limit: int) -> list[AlertArticle]:
+    """Up to ``limit`` articles with rowid in (after, upto], in rowid order."""
+    return list(_articles(db.execute(
+        f"SELECT {_ARTICLE} FROM articles a WHERE a.rowid > ? AND a.rowid <= ? ORDER BY a.rowid LIMIT ?",
+        [after, upto, limit])))
+
+
+def articles_seen_since(db: Database, since: str, article_ids: list[str] | None = None) -> Iterator[AlertArticle]:
+    """The articles first seen at or after ``since`` (only these, when ``article_ids`` is given),
+    newest first, read as they are taken."""
+    if article_ids is None:
+        return _articles(db.execute(f"SELECT {_ARTICLE} FROM articles a WHERE a.first_seen >= ? "
+                                    "ORDER BY coalesce(a.published, a.first_seen) DESC", [since]))
+    marks = ",".join("?" * len(article_ids)) or "''"
+    return _articles(db.execute(f"SELECT {_ARTICLE} FROM articles a WHERE a.article_id IN ({marks}) "
+                                "AND a.first_seen >= ? ORDER BY coalesce(a.published, a.first_seen) DESC",
+                                [*article_ids, since]))
+
+
+def articles_by_id(db: Database, article_ids: list[str]) -> dict[str, AlertArticle]:
+    """These articles, by article_id (the ones no longer stored left out)."""
+    marks = ",".join("?" * len(article_ids))
+    return {a.article_id: a for a in _articles(db.execute(
+        f"SELECT {_ARTICLE} FROM articles a WHERE a.article_id IN ({marks})", article_ids))}
+
+
+def aliases_of(db: Database, article_ids: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """article_id -> [(url, reason)] of the other places its story was found, first seen first."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    if not article_ids:
+        return out
+    marks = ",".join("?" * len(article_ids))
+    for aid, url, reason in db.execute(
+        f"SELECT article_id, url, reason FROM article_aliases WHERE article_id IN ({marks}) ORDER BY seen",
+        article_ids,
+    ).fetchall():
+        out.setdefault(aid, []).append((url, reason or ""))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class AlertCursor:
+    """How far a subscriber has been matched: the last article rowid, under which rules."""
+
+    subscriber: str
+    rules: str  # alerts.match.rules_key of the rules it was matched with
+    last_rowid: int
+
+
+def alert_cursors(db: Database) -> dict[str, AlertCursor]:
+    """Every subscriber's cursor, by subscriber id."""
+    return {c.subscriber: c for c in fetch_all(
+        db.execute("SELECT subscriber, rules, last_rowid FROM alert_cursor"), AlertCursor)}
+
+
+def forget_unsent_matches(db: Database, subscriber: str) -> None:
+    """Drop the subscriber's matches not yet alerted (its rules changed: they are matched again)."""
+    db.execute("DELETE FROM alert_matches WHERE subscriber = ? AND article_id NOT IN "
+               "(SELECT article_id FROM alerted WHERE subscriber = ?)", [subscriber, subscriber])
+
+
+def save_matches(db: Database, matches: Mapping[tuple[str, str], list[str]], cursors: list[AlertCursor],
+                 matched: str) -> None:
+    """In one transaction: the new matches, (subscriber, article_id) -> the rules that fired (a
+    pair already kept stays as it is), stamped ``matched``, and the subscribers' cursors."""
+    with db.atomic():
+        db.conn.executemany(
+            "INSERT OR IGNORE INTO alert_matches (subscriber, article_id, matched, rules, terms) "
+            "VALUES (?, ?, ?, ?, NULL)",
+            [(sid, aid, matched, json.dumps(rules)) for (sid, aid), rules in matches.items()])
+        db.conn.executemany("INSERT OR REPLACE INTO alert_cursor (subscriber, rules, last_rowid) VALUES (?, ?, ?)",
+                            [(c.subscriber, c.rules, c.last_rowid) for c in cursors])
+
+
+@dataclass(frozen=True, slots=True)
+class MatchedArticle:
+    """An article a subscriber's rules matched: the rules that fired and, when kept, the words."""
+
+    article: AlertArticle
+    rules: tuple[str, ...]
+    terms: tuple[str, ...] | None  # None: not worked out yet
+
+
+def unalerted_matches(db: Database, subscriber: str, since: str) -> list[MatchedArticle]:
+    """The subscriber's matches first seen at or after ``since`` and not yet alerted to it, newest first."""
+    rows = db.execute(
+        f"SELECT {_ARTICLE}, m.rules, m.terms FROM alert_matches m "
+        "JOIN articles a ON a.article_id = m.article_id WHERE m.subscriber = ? AND a.first_seen >= ? "
+        "AND a.article_id NOT IN (SELECT article_id FROM alerted WHERE subscriber = ?) "
+        "ORDER BY coalesce(a.published, a.first_seen) DESC",
+        [subscriber, since, subscriber],
+    ).fetchall()
+    return [MatchedArticle(AlertArticle(*r[:_WIDTH]), tuple(json.loads(r[_WIDTH] or "[]")),
+                           tuple(json.loads(r[_WIDTH + 1])) if r[_WIDTH + 1] else None) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class EditedArticle:
+    """An article a subscriber was sent and that has been edited substantively since."""
+
+    article: AlertArticle
+    sent_version: int  # the version it was sent
+
+
+def edited_since_sent(db: Database, subscriber: str) -> list[EditedArticle]:
+    """The articles sent to the subscriber with a substantive edit after the version it was sent, latest edit first."""
+    rows = db.execute(
+        f"SELECT {_ARTICLE}, al.version FROM articles a JOIN alerted al "
+        "ON al.article_id = a.article_id AND al.subscriber = ? "
+        "WHERE a.edited IS NOT NULL AND a.version > coalesce(al.version, 1) ORDER BY a.edited DESC",
+        [subscriber],
+    ).fetchall()
+    return [EditedArticle(AlertArticle(*r[:_WIDTH]), r[_WIDTH] or 1) for r in rows]
+
+
+def edit_diffs(db: Database, article_id: str, from_version: int) -> list[str]:
+    """The diffs of the substantive changes since ``from_version``, in order (empty ones left out)."""
+    return [d for (d,) in db.execute(
+        "SELECT diff FROM article_versions WHERE article_id = ? AND version >= ? AND changed > 0 ORDER BY version",
+        [article_id, from_version]).fetchall() if d]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedArticle:
+    """A matched article as a subscription's feed lists it."""
+
+    article_id: str
+    title: str | None
+    canonical_url: str | None
+    url: str
+    source_id: str
+    published: str | None
+    first_seen: str
+    text: str | None
+    updated: str | None
+    terms: str | None  # JSON list of the words that fired, when worked out
+
+
+def feed_articles(db: Database, subscriber: str, limit: int) -> list[FeedArticle]:
+    """The subscriber's latest ``limit`` matches, newest first."""
+    return fetch_all(db.execute(
+        "SELECT a.article_id, a.title, a.canonical_url, a.url, a.source_id, a.published, a.first_seen, a.text, "
+        "a.updated, m.terms FROM alert_matches m JOIN articles a ON a.article_id = m.article_id "
+        "WHERE m.subscriber = ? ORDER BY coalesce(a.published, a.first_seen) DESC LIMIT ?", [subscriber, limit]),
+        FeedArticle)
+
