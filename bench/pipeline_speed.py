@@ -29,8 +29,9 @@ from carewatch.core.items import Article  # noqa: E402
 from carewatch.demo.mailsink import MailSink  # noqa: E402
 from carewatch.demo.run import demo_config  # noqa: E402
 from carewatch.demo.server import DemoServer  # noqa: E402
+from carewatch.ops.database import open_archive  # noqa: E402
+from carewatch.ops.status import archive_counts  # noqa: E402
 from carewatch.pipelines.runner import Stages, run_stages  # noqa: E402
-from carewatch.pipelines.tag import Tagger  # noqa: E402
 from carewatch.store.articles import save_article  # noqa: E402
 from carewatch.store.db import open_db  # noqa: E402
 from carewatch.store.seen import SqliteSeenIndex  # noqa: E402
@@ -65,12 +66,11 @@ def main() -> None:
                 t0 = time.perf_counter()
                 run_crawl(config, db_path, log_level="CRITICAL")
                 elapsed = time.perf_counter() - t0
-                db = open_db(db_path)
-                pages = db.execute("SELECT count(*) FROM fetches WHERE role = 'article' AND status = 'ok'").fetchone()[0]
+                db = open_archive(db_path)
+                pages = archive_counts(db).pages_fetched
                 db.close()
                 crawl_rates.append(pages / elapsed)
         pages_html = html_pages(server)
-        tagger = Tagger(config.topics)
         # Each page with its source's own extraction rules, as the crawl hands them on.
         rules: dict[str, dict] = {}
         for source in config.sources:
@@ -83,11 +83,11 @@ def main() -> None:
         stage_times, traf_times = [], []
         for url, html in pages_html:  # warm both up once (imports, regex caches, jusText's stoplists)
             trafilatura.bare_extraction(html, url=url, with_metadata=True)
-            run_stages(article(url, html), tagger)
+            run_stages(article(url, html), config)
         for _ in range(args.rounds):
             with tempfile.TemporaryDirectory() as tmp:
                 db = open_db(Path(tmp) / "stages.db")
-                stages = Stages(tagger, SqliteSeenIndex(db))  # one de-duplication index a run, as in a crawl
+                stages = Stages(config, SqliteSeenIndex(db))  # one de-duplication index a run, as in a crawl
                 t0 = time.perf_counter()
                 for url, html in pages_html:
                     save_article(db, stages.run(article(url, html)))

@@ -1,4 +1,4 @@
-"""Full-text search over a large archive: `carewatch search` (store.search, in process) and
+"""Full-text search over a large archive: `carewatch search` (ops.search, in process) and
 Datasette's own full-text search page (real HTTP requests to a running ``datasette``), beside a
 ``LIKE '%term%'`` scan of the same table. Claim measured: search over an archive of 100k articles
 answers in under 200 ms at the median. Run: ``.venv/bin/python bench/search.py [--articles 100000]
@@ -24,7 +24,7 @@ two common words, and three searches limited to the last year (``--since``). A q
 the median of its runs; the summary gives the median, p95 and max over the queries.
 
 Paths, timed in the same run on the same file (page cache warm: it has just been written):
-- ``carewatch search QUERY`` (``store.search.search``: limit 20, best match first), in process,
+- ``carewatch search QUERY`` (``ops.search.search``: limit 20, best match first), in process,
   wall time of the call including reading the rows; ``--repeat`` runs;
 - Datasette, twice: plain ``python -m datasette serve FILE`` (default settings: facet
   suggestions, 100 rows a page), and as ``carewatch serve`` starts it
@@ -71,7 +71,7 @@ from carewatch.pipelines.dedupe import content_hash  # noqa: E402
 from bench.dedup import sentences  # noqa: E402
 from carewatch.store.articles import _fields  # noqa: E402
 from carewatch.store.db import open_db  # noqa: E402
-from carewatch.store.search import search  # noqa: E402
+from carewatch.ops.search import search  # noqa: E402
 
 SEED = 20240611
 TARGET_MS = 200.0
@@ -428,7 +428,7 @@ def main() -> None:
         label = q + (f" --since {since}" if since else "")
         print(f"  {kind:<11}{label[:27]:<28}{t:>11.1f}")
 
-    names = {"carewatch": "carewatch search (store.search, in process)", "ds html": "Datasette HTML page (plain)",
+    names = {"carewatch": "carewatch search (ops.search, in process)", "ds html": "Datasette HTML page (plain)",
              "ds json": "Datasette JSON (plain)", "serve html": "Datasette HTML page (carewatch serve)",
              "serve json": "Datasette JSON (carewatch serve)", "LIKE": "baseline: LIKE scan, newest 20"}
     like_med = statistics.median(results["LIKE"])

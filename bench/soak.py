@@ -10,7 +10,7 @@ reaches only this script, which then stops the daemon with SIGTERM).
 
 Every ``--sample`` seconds (10) from the daemon's start, one line: the daemon's resident memory
 (VmRSS from /proc/PID/status), its open file descriptors (/proc/PID/fd), its threads, its live crawl
-children (``python -m cli.crawl_process``, found by a /proc scan for PPid == PID) and their total
+children (``python -m carewatch.ops.crawl_process``, found by a /proc scan for PPid == PID) and their total
 RSS, the crawl runs finished so far (job_runs, job LIKE 'crawl:%'), job_runs with status 'error'
 (any job), articles stored, and the database size (file + WAL).
 
@@ -44,9 +44,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from carewatch.config.schema import duration_seconds  # noqa: E402
+from carewatch.core.errors import StoreError  # noqa: E402
 from carewatch.demo.mailsink import MailSink, free_port  # noqa: E402
 from carewatch.demo.run import enable_sources, write_daemon_config  # noqa: E402
 from carewatch.demo.server import DemoServer  # noqa: E402
+from carewatch.ops.jobs import crawls_started_since as crawl_runs_since  # noqa: E402
+from carewatch.ops.jobs import run_history  # noqa: E402
 
 RSS_LIMIT_MB = 300.0
 FLAT_MB_PER_HOUR = 5.0
@@ -111,27 +114,18 @@ def db_counts(db: Path) -> tuple[int, int, int]:
     if not db.exists():
         return 0, 0, 0
     try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30) as conn:
-            runs = conn.execute("SELECT count(*) FROM job_runs WHERE finished IS NOT NULL "
-                                "AND job LIKE 'crawl:%'").fetchone()[0]
-            errors = conn.execute("SELECT count(*) FROM job_runs WHERE status = 'error'").fetchone()[0]
-            articles = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
-        conn.close()
-        return runs, errors, articles
-    except sqlite3.OperationalError:
+        history = run_history(str(db))
+    except (StoreError, sqlite3.OperationalError):
         return 0, 0, 0
+    return history.finished_crawls, history.errors, history.articles
 
 
 def errors_by_job(db: Path) -> list[tuple[str, int, str]]:
     if not db.exists():
         return []
     try:
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
-        rows = conn.execute("SELECT job, count(*), max(detail) FROM job_runs WHERE status = 'error' "
-                            "GROUP BY job ORDER BY count(*) DESC").fetchall()
-        conn.close()
-        return rows
-    except sqlite3.OperationalError:
+        return [(e.job, e.errors, e.detail) for e in run_history(str(db)).errors_by_job]
+    except (StoreError, sqlite3.OperationalError):
         return []
 
 
@@ -140,12 +134,8 @@ def crawls_started_since(db: Path, since: str) -> int:
     if not db.exists():
         return 0
     try:
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
-        n = conn.execute("SELECT count(*) FROM job_runs WHERE job LIKE 'crawl:%' AND started >= ?",
-                         [since]).fetchone()[0]
-        conn.close()
-        return n
-    except sqlite3.OperationalError:
+        return crawl_runs_since(str(db), since)
+    except (StoreError, sqlite3.OperationalError):
         return 0
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
+from pathlib import Path
 
 import click
 
-from carewatch.ops.evidence import make_pack, sha256_hex
+from carewatch.ops.evidence import evidence_pack
 
 
 @click.command()
@@ -23,34 +23,23 @@ def evidence(state, article: str, out: str | None, force: bool, as_json: bool) -
     import sys
 
     from carewatch.cli.main import _echo_json, _run
-    from carewatch.scrapers.warc import raw_dir_for
 
-    db_path = state.db_path()
-    raw_dir = raw_dir_for(state.config.settings.raw_dir, db_path)
-    sources = {s.id: {"name": s.name, "kind": s.kind, "url": s.url} for s in state.config.sources}
-    db = state.db()
-    try:
-        path, ev, files = _run(make_pack, db, article, raw_dir, out, sources=sources, database=db_path, force=force)
-    finally:
-        db.close()
-    bad = [c for c in ev.captures if not c.verified]
-    manifest_sha = sha256_hex(files["manifest.json"])
+    pack = _run(evidence_pack, state.config, state.db_path(), article, out, force=force)
     if as_json:
-        _echo_json({"pack": os.fspath(path), "article_id": ev.article["article_id"], "title": ev.article["title"],
-                    "versions": len(ev.versions), "captures": len(ev.captures), "verified": len(ev.captures) - len(bad),
-                    "removed": bool(ev.removed), "removal": ev.removal_summary(), "files": len(files),
-                    "manifest_sha256": manifest_sha,
-                    **({"zip_sha256": sha256_hex(path.read_bytes())} if path.is_file() else {})})
+        _echo_json({"pack": pack.pack, "article_id": pack.article_id, "title": pack.title, "versions": pack.versions,
+                    "captures": pack.captures, "verified": pack.verified, "removed": pack.removed,
+                    "removal": pack.removal, "files": pack.files, "manifest_sha256": pack.manifest_sha256,
+                    **({"zip_sha256": pack.zip_sha256} if pack.zip_sha256 else {})})
     else:
-        click.echo(f"Evidence pack for {ev.article['article_id']} ({ev.article['title']}) -> {path}")
-        click.echo(f"  {len(ev.versions)} version(s), {len(ev.urls)} URL(s), {len(ev.captures)} raw capture(s) "
-                   f"({len(ev.captures) - len(bad)} verified against their sha256), {len(ev.fetches)} fetch(es) logged")
-        click.echo(f"  {ev.removal_summary()}")
-        click.echo(f"  manifest.json sha256 {manifest_sha}" + (f"; {path.name} sha256 {sha256_hex(path.read_bytes())}"
-                                                                 if path.is_file() else ""))
-        for c in bad:
+        click.echo(f"Evidence pack for {pack.article_id} ({pack.title}) -> {pack.pack}")
+        click.echo(f"  {pack.versions} version(s), {pack.urls} URL(s), {pack.captures} raw capture(s) "
+                   f"({pack.verified} verified against their sha256), {pack.fetches} fetch(es) logged")
+        click.echo(f"  {pack.removal}")
+        click.echo(f"  manifest.json sha256 {pack.manifest_sha256}"
+                   + (f"; {Path(pack.pack).name} sha256 {pack.zip_sha256}" if pack.zip_sha256 else ""))
+        for c in pack.bad_captures:
             click.echo(f"  ! capture {c.number} ({c.url}): {c.problem}", err=True)
-    if bad:
+    if pack.bad_captures:
         sys.exit(1)
 
 

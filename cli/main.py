@@ -36,17 +36,14 @@ class _State:
                 raise _Fail(str(e), code=2) from e
         return self._config
 
-    def db_path(self, default: str | None = None) -> str:
-        if self.db_option:
-            return self.db_option
-        if os.environ.get("CAREWATCH_DB"):
-            return os.environ["CAREWATCH_DB"]
-        return default or self.config.settings.database
+    def db_path(self) -> str:
+        """--db, else the settings' database ($CAREWATCH_DB over settings.yaml: config.environment)."""
+        return self.db_option or self.config.settings.database
 
     def db(self):  # noqa: ANN201
-        from carewatch.store.db import open_db
+        from carewatch.ops.database import open_archive
 
-        return open_db(self.db_path())
+        return open_archive(self.db_path())
 
 
 class _Fail(click.ClickException):
@@ -70,7 +67,7 @@ def _echo_json(data) -> None:  # noqa: ANN001
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_dir", metavar="DIR", envvar="CAREWATCH_CONFIG",
+@click.option("--config", "config_dir", metavar="DIR",
               help="Config folder (default: ./config, or $CAREWATCH_CONFIG).")
 @click.option("--db", metavar="PATH", help="SQLite archive (default: settings.yaml 'database', or $CAREWATCH_DB).")
 @click.version_option(package_name="carewatch")
@@ -89,9 +86,10 @@ def cli(ctx: click.Context, config_dir: str | None, db: str | None) -> None:
 @click.pass_obj
 def demo(state: _State, out_dir: str | None, as_json: bool) -> None:
     """Run the whole path on the bundled demo sites: crawl, store, alert. No internet needed."""
+    from carewatch.config.environment import DATABASE
     from carewatch.demo.run import run_demo
 
-    db_path = Path(state.db_option or os.environ.get("CAREWATCH_DB") or "carewatch-demo.db")
+    db_path = Path(state.db_option or DATABASE.value() or "carewatch-demo.db")
     mail_dir = Path(out_dir) if out_dir else db_path.resolve().parent / "demo-mail"
     summary = _run(run_demo, db_path, mail_dir)
     counts = summary.crawl.counts
@@ -167,10 +165,11 @@ def crawl(state: _State, sources: tuple[str, ...], as_json: bool, since: str | N
 @click.option("--json", "as_json", is_flag=True, help="Print the item as JSON.")
 @click.pass_obj
 def inspect(state: _State, target: str, source_id: str | None, as_json: bool) -> None:
-    """Run the pipelines on one page or PDF without storing it, and show the item."""
+    """Run the pipelines on one page or PDF as a crawl would (de-duplicated against the archive, if
+    there is one), without storing it, and show the item."""
     from carewatch.ops.inspect import inspect_target
 
-    item = _run(inspect_target, state.config, target, source_id)
+    item = _run(inspect_target, state.config, target, source_id, state.db_path())
     if as_json:
         _echo_json(item)
         return
@@ -181,6 +180,8 @@ def inspect(state: _State, target: str, source_id: str | None, as_json: bool) ->
     click.echo(f"{'text':14} {len(item['text'])} characters   [from {paths.get('text', '?')}]")
     for key, value in (item.get("report") or {}).items():
         click.echo(f"{key:14} {value}   [from the Ofsted report]")
+    if item["duplicate_of"]:
+        click.echo(f"{'copy of':14} {item['duplicate_of']}   [{item['duplicate_reason']}: a crawl would keep it as an alias]")
     for t in item["topics"]:
         click.echo(f"{'topic':14} {t['topic']} ({t['score']:g}) because: {explain_evidence(t['evidence'])}")
     click.echo("\n" + item["text"][:1500])
@@ -199,7 +200,7 @@ def alerts() -> None:
 @click.pass_obj
 def alerts_send(state: _State, dry_run: bool, subscribers: tuple[str, ...], as_json: bool) -> None:
     """Send the digests that are due (and retry unsent ones)."""
-    from carewatch.alerts.outbox import send_alerts
+    from carewatch.ops.alerts import send_alerts
 
     results = _run(send_alerts, state.config, state.db(), dry_run=dry_run, subscribers=list(subscribers) or None)
     if as_json:
@@ -215,11 +216,9 @@ def alerts_send(state: _State, dry_run: bool, subscribers: tuple[str, ...], as_j
 
 
 def _subscriber(state: _State, sid: str):  # noqa: ANN202
-    for sub in state.config.alerts.subscribers:
-        if sub.id == sid:
-            return sub
-    known = ", ".join(s.id for s in state.config.alerts.subscribers)
-    raise _Fail(f"no subscriber {sid!r} in alerts.yaml (there are: {known})", code=2)
+    from carewatch.ops.alerts import find_subscriber
+
+    return _run(find_subscriber, state.config, sid)
 
 
 @alerts.command("preview")
@@ -229,19 +228,14 @@ def _subscriber(state: _State, sid: str):  # noqa: ANN202
 @click.pass_obj
 def alerts_preview(state: _State, subscriber: str, out_file: str | None) -> None:
     """Render the subscriber's next digest to a file without sending or recording it."""
-    from carewatch.alerts.outbox import _aliases, next_digest
-    from carewatch.alerts.render import entries, render_message
-    from carewatch.core.items import utcnow
+    from carewatch.ops.alerts import preview_digest
 
     sub = _subscriber(state, subscriber)
-    db = state.db()
-    now = utcnow()
-    matches = _run(next_digest, state.config, db, sub, now)
-    if not matches:
+    preview = _run(preview_digest, state.config, state.db(), sub)
+    if preview is None:
         click.echo(f"Nothing new matches {sub.id}'s rules: the next digest would not be sent.")
         return
-    items = entries(state.config, matches, _aliases(db, [m.article["article_id"] for m in matches]), sub)
-    msg = render_message(state.config, sub, items, now)
+    msg, items = preview.message, preview.items
     path = Path(out_file or f"{sub.id}-preview.html")
     if path.suffix == ".eml":
         path.write_bytes(bytes(msg))
@@ -259,22 +253,22 @@ def alerts_preview(state: _State, subscriber: str, out_file: str | None) -> None
 @click.pass_obj
 def alerts_test(state: _State, query: str, days: int, limit: int, as_json: bool) -> None:
     """What a rule would have matched in the archive (relevant or not), with the words that fired."""
-    from carewatch.alerts.match import test_query
     from carewatch.core.query import QueryError
+    from carewatch.ops.alerts import try_rule
 
     try:
-        rows = test_query(state.db(), query, days, limit=limit)
+        hits = try_rule(state.db(), query, days, limit=limit)
     except QueryError as e:
         raise _Fail(f"bad query {query!r}: {e}", code=2) from None
     if as_json:
-        _echo_json([{k: r[k] for k in ("article_id", "title", "canonical_url", "source_id", "published", "relevant",
-                                       "terms")} for r in rows])
+        _echo_json([{k: getattr(h, k) for k in ("article_id", "title", "canonical_url", "source_id", "published",
+                                                "relevant", "terms")} for h in hits])
         return
-    click.echo(f"{len(rows)} article(s) in the last {days} days match {query}")
-    for r in rows:
-        flag = "" if r["relevant"] else "  (not relevant: never alerted)"
-        click.echo(f"- {(r['published'] or r['first_seen'] or '')[:10]} {r['title']}  [{r['source_id']}]{flag}")
-        click.echo(f"    matched: {', '.join(r['terms']) or '(filters only)'}")
+    click.echo(f"{len(hits)} article(s) in the last {days} days match {query}")
+    for h in hits:
+        flag = "" if h.relevant else "  (not relevant: never alerted)"
+        click.echo(f"- {(h.published or h.first_seen or '')[:10]} {h.title}  [{h.source_id}]{flag}")
+        click.echo(f"    matched: {', '.join(h.terms) or '(filters only)'}")
 
 
 @alerts.command("feed")
@@ -283,13 +277,10 @@ def alerts_test(state: _State, query: str, days: int, limit: int, as_json: bool)
 @click.pass_obj
 def alerts_feed(state: _State, subscriber: str, out_file: str | None) -> None:
     """The subscription as an Atom feed a feed reader can follow."""
-    from carewatch.alerts.feed import atom_feed
-    from carewatch.alerts.match import match_new
+    from carewatch.ops.alerts import subscription_feed
 
     sub = _subscriber(state, subscriber)
-    db = state.db()
-    _run(match_new, db, state.config)
-    data = atom_feed(state.config, db, sub)
+    data = _run(subscription_feed, state.config, state.db(), sub)
     if out_file:
         Path(out_file).write_bytes(data)
     else:
@@ -302,13 +293,15 @@ def alerts_feed(state: _State, subscriber: str, out_file: str | None) -> None:
 @click.pass_obj
 def alerts_list(state: _State, limit: int, as_json: bool) -> None:
     """The latest digests and whether they were delivered."""
-    rows = list(state.db()["deliveries"].rows_where(order_by="id desc", limit=limit))
+    from carewatch.ops.alerts import latest_deliveries
+
+    rows = _run(latest_deliveries, state.db(), limit)
     if as_json:
-        _echo_json(rows)
+        _echo_json([asdict(r) for r in rows])
         return
     for r in rows:
-        click.echo(f"{r['id']:4} {r['created']} {r['status']:8} {r['address']}: {r['article_count']} article(s)"
-                   + (f" [{r['last_error']}]" if r["last_error"] else ""))
+        click.echo(f"{r.id:4} {r.created} {r.status:8} {r.address}: {r.article_count} article(s)"
+                   + (f" [{r.last_error}]" if r.last_error else ""))
 
 
 # -- dedup -----------------------------------------------------------------------------------
@@ -343,10 +336,7 @@ def tag_command(state: _State, explain_id: str | None, retag: bool, as_json: boo
     if not explain_id and not retag:
         raise click.UsageError("give --explain ID or --retag")
     if explain_id:
-        try:
-            info = _run(explain, state.db(), state.config, explain_id)
-        except KeyError:
-            raise _Fail(f"no stored article {explain_id!r}") from None
+        info = _run(explain, state.db(), state.config, explain_id)
         if as_json:
             _echo_json(info)
             return
@@ -386,16 +376,16 @@ def tag_command(state: _State, explain_id: str | None, retag: bool, as_json: boo
 @click.pass_obj
 def search(state: _State, query: str, limit: int, since: str | None, as_json: bool) -> None:
     """Full-text search of the archive."""
-    from carewatch.store.search import search as search_archive
+    from carewatch.ops.search import search as search_archive
 
     rows = _run(search_archive, state.db(), query, limit=limit, since=since)
     if as_json:
-        _echo_json(rows)
+        _echo_json([asdict(r) for r in rows])
         return
     if not rows:
         click.echo("No article matches.")
     for r in rows:
-        click.echo(f"{(r['published'] or '')[:10]:10}  {r['title']}\n            {r['canonical_url']}")
+        click.echo(f"{(r.published or '')[:10]:10}  {r.title}\n            {r.canonical_url}")
 
 
 # -- status ----------------------------------------------------------------------------------
@@ -404,20 +394,16 @@ def search(state: _State, query: str, limit: int, since: str | None, as_json: bo
 @click.pass_obj
 def status(state: _State, as_json: bool) -> None:
     """Health of every source, failing ones first, with their last error; digests waiting to go out."""
-    from carewatch.alerts.health import outbox
-    from carewatch.store.db import database_size
-    from carewatch.store.fetches import source_health
+    from carewatch.ops.status import status as status_report
 
-    db = state.db()
-    health = source_health(db, state.config)
-    waiting = outbox(db)
+    report = _run(status_report, state.config, state.db(), state.db_path())
     if as_json:
-        _echo_json({"sources": [asdict(h) for h in health], "outbox": [asdict(w) for w in waiting]})
-        if any(h.state in ("failing", "erroring") for h in health) or any(w.attempts for w in waiting):
+        _echo_json({"sources": [asdict(h) for h in report.sources], "outbox": [asdict(w) for w in report.outbox]})
+        if not report.healthy:
             sys.exit(1)
         return
     click.echo(f"{'source':28} {'state':8} {'articles':>8}  last fetch / last error")
-    for h in health:
+    for h in report.sources:
         click.echo(f"{h.source_id:28} {h.state:8} {h.articles:>8}  {h.last_fetch or 'never'}")
         if h.state in ("failing", "erroring"):
             retry = f"; next try {h.next_retry}" if h.next_retry else ""
@@ -426,23 +412,21 @@ def status(state: _State, as_json: bool) -> None:
             click.echo(f"{'':28} {'':8} {'':>8}  ! {h.last_error}")
         elif h.state == "warning":
             click.echo(f"{'':28} {'':8} {'':>8}  ! {h.failed_pages} page(s) failed, last: {h.last_error}")
-    jobs = db.execute("SELECT job, max(started), status FROM job_runs GROUP BY job ORDER BY job").fetchall()
-    size = database_size(state.db_path())
-    click.echo(f"\nDatabase: {state.db_path()} ({size / 1e6:.1f} MB)")
-    if jobs:
-        running = [j for j, _, st in jobs if st == "running"]
-        click.echo(f"Daemon runs: {len(jobs)} job(s), last {max(j[1] for j in jobs)}"
+    click.echo(f"\nDatabase: {report.db_path} ({report.database_bytes / 1e6:.1f} MB)")
+    if report.jobs:
+        running = [j.job for j in report.jobs if j.status == "running"]
+        click.echo(f"Daemon runs: {len(report.jobs)} job(s), last {max(j.last_started for j in report.jobs)}"
                    + (f"; running now: {', '.join(running)}" if running else ""))
-    if waiting:
-        click.echo(f"\nDigests waiting to be delivered: {len(waiting)}")
-        for w in waiting:
+    if report.outbox:
+        click.echo(f"\nDigests waiting to be delivered: {len(report.outbox)}")
+        for w in report.outbox:
             flag = "STUCK " if w.stuck else ""
             click.echo(f"  {flag}#{w.delivery_id} {w.subscriber} via {w.address} (queued {w.created}, "
                        f"{w.attempts} attempt(s){'; next try ' + w.next_attempt if w.next_attempt else ''})"
                        + (f"\n    ! {w.last_error}" if w.last_error else ""))
     else:
         click.echo("\nDigests waiting to be delivered: none")
-    if any(h.state in ("failing", "erroring") for h in health) or any(w.attempts for w in waiting):
+    if not report.healthy:
         sys.exit(1)
 
 
@@ -453,11 +437,13 @@ def status(state: _State, as_json: bool) -> None:
 @click.pass_obj
 def backup(state: _State, dest: str, as_json: bool) -> None:
     """Copy the archive while it is in use (SQLite's online backup), checked."""
-    from carewatch.store.backup import backup as do_backup
+    from carewatch.ops.backup import backup as do_backup
 
     result = _run(do_backup, state.db_path(), dest)
-    _echo_json(result) if as_json else click.echo(f"Backed up {result['articles']} articles to {result['backup']} "
-                                                  f"({result['bytes'] / 1e6:.1f} MB)")
+    if as_json:
+        _echo_json(asdict(result))
+    else:
+        click.echo(f"Backed up {result.articles} articles to {result.backup} ({result.bytes / 1e6:.1f} MB)")
 
 
 @cli.command()
@@ -466,21 +452,22 @@ def backup(state: _State, dest: str, as_json: bool) -> None:
 @click.pass_obj
 def restore(state: _State, backup_file: str, yes: bool) -> None:
     """Replace the archive with a backup (stop the daemon first; the current one is kept aside)."""
-    from carewatch.store.backup import restore as do_restore
+    from carewatch.ops.backup import restore as do_restore
 
     if not yes:
         click.confirm(f"Replace {state.db_path()} with {backup_file}?", abort=True)
     result = _run(do_restore, backup_file, state.db_path())
-    click.echo(f"Restored {result['articles']} articles into {result['restored']}"
-               + (f"; the previous database is kept as {result['previous']}" if result["previous"] else ""))
+    click.echo(f"Restored {result.articles} articles into {result.restored}"
+               + (f"; the previous database is kept as {result.previous}" if result.previous else ""))
 
 
 # -- serve -----------------------------------------------------------------------------------
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8001, show_default=True)
-@click.option("--public-url", metavar="URL", envvar="CAREWATCH_PUBLIC_URL",
-              help="Where a reverse proxy publishes the archive (e.g. https://example.org/archive/); see docs/archive.md.")
+@click.option("--public-url", metavar="URL",
+              help="Where a reverse proxy publishes the archive (e.g. https://example.org/archive/; default: "
+              "$CAREWATCH_PUBLIC_URL); see docs/archive.md.")
 @click.pass_obj
 def serve(state: _State, host: str, port: int, public_url: str | None) -> None:
     """Browse and search the archive in Datasette: read-only, subscribers' data private (docs/archive.md)."""

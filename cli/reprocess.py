@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 
 import click
 
-from carewatch.ops.reprocess import ReprocessResult, reprocess_archive
+from carewatch.ops.reprocess import ReprocessResult
+from carewatch.ops.reprocess import reprocess as run_reprocess
 
 
 @click.command()
@@ -20,23 +20,17 @@ def reprocess(state, source_id: str | None, as_json: bool) -> None:  # noqa: ANN
     import sys
 
     from carewatch.cli.main import _echo_json, _run
-    from carewatch.scrapers.warc import raw_dir_for
-
-    db_path = state.db_path()
-    raw_dir = raw_dir_for(state.config.settings.raw_dir, db_path)
-    db = state.db()
 
     def progress(r: ReprocessResult) -> None:
         if not as_json:
             click.echo(f"  {r.articles} articles: {r.unchanged} unchanged, {r.changed} changed", err=True)
 
-    result = _run(reprocess_archive, state.config, db, raw_dir, source_id, progress)
-    db.close()
+    result = _run(run_reprocess, state.config, state.db_path(), source_id, progress)
     if as_json:
-        _echo_json({**dataclasses.asdict(result), "raw_dir": os.fspath(raw_dir)})
+        _echo_json(dataclasses.asdict(result))
     else:
         click.echo(f"Reprocessed {result.reprocessed} of {result.articles} articles from the raw responses in "
-                   f"{raw_dir}: {result.unchanged} unchanged, {result.changed} changed "
+                   f"{result.raw_dir}: {result.unchanged} unchanged, {result.changed} changed "
                    f"({result.new_versions} with a new version of the text); "
                    f"{result.missing} missing capture, {result.failed} failed"
                    + (f", {result.skipped} skipped (newer capture stored meanwhile)" if result.skipped else ""))

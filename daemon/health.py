@@ -10,35 +10,25 @@ from dataclasses import asdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 
-from carewatch.alerts.health import outbox
-from carewatch.store.db import database_size, open_db
-from carewatch.store.fetches import source_health
+from carewatch.ops.status import health_check
 
 if TYPE_CHECKING:
     from carewatch.daemon.service import Daemon
 
 
 def health_report(daemon: "Daemon") -> tuple[int, dict]:
-    db = open_db(daemon.db_path)
-    try:
-        sources = source_health(db, daemon.config)
-        waiting = outbox(db)
-        running = [r[0] for r in db.execute("SELECT job FROM job_runs WHERE status = 'running'").fetchall()]
-    finally:
-        db.close()
-    problems = [f"source {h.source_id} is {h.state}: {h.last_error}" for h in sources if h.state == "failing"]
-    problems += [f"digest #{w.delivery_id} for {w.subscriber} stuck: {w.last_error}" for w in waiting if w.stuck]
+    check = health_check(daemon.config, daemon.db_path)
     report = {
-        "status": "ok" if not problems else "needs attention",
-        "problems": problems,
+        "status": "ok" if check.ok else "needs attention",
+        "problems": check.problems,
         "sources": {h.source_id: {"state": h.state, "last_fetch": h.last_fetch, "last_error": h.last_error}
-                    for h in sources},
-        "outbox": [asdict(w) for w in waiting],
-        "running": running,
-        "database_bytes": database_size(daemon.db_path),
+                    for h in check.sources},
+        "outbox": [asdict(w) for w in check.outbox],
+        "running": check.running,
+        "database_bytes": check.database_bytes,
         "next_runs": daemon.next_runs(),
     }
-    return (200 if not problems else 503), report
+    return (200 if check.ok else 503), report
 
 
 class HealthServer:

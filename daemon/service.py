@@ -3,9 +3,10 @@
 APScheduler 3.x (BackgroundScheduler, a pool of ``max_parallel_crawls`` threads) runs one job per
 source on the source's own schedule (``every 15m`` or a cron line, Europe/London, with jitter), a
 digest job every ``alerts_check_seconds`` (each subscriber's own due times are kept by the alerts
-package), and hourly housekeeping. Each crawl runs in its own child process (cli.crawl), so a hang
-is killed at ``crawl_timeout``, a memory blow-up hits the child's ``crawl_memory_mb`` limit, and a
-crash is recorded: the daemon goes on.
+package), and hourly housekeeping; what the jobs do is carewatch.ops.jobs and ops.housekeeping, and
+they report it to the structured log (daemon.logs). Each crawl runs in its own child process
+(ops.crawl), so a hang is killed at ``crawl_timeout``, a memory blow-up hits the child's
+``crawl_memory_mb`` limit, and a crash is recorded: the daemon goes on.
 
 Schedule state lives in carewatch's own SQLite (``job_runs``), not in APScheduler's SQLAlchemy job
 store: the jobs are rebuilt from the YAML at every start and on every reload, so the YAML stays the
@@ -26,22 +27,23 @@ import random
 import signal
 import threading
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from carewatch.alerts.rules import LONDON
-from carewatch.ops.crawl import stop_all
 from carewatch.config import load_config
 from carewatch.config.schema import Config, Source, duration_seconds
 from carewatch.core.errors import ConfigError
-from carewatch.core.items import utcnow_iso
-from carewatch.daemon import jobs
 from carewatch.daemon.health import HealthServer
 from carewatch.daemon.logs import event, setup_logging
-from carewatch.store.db import open_db
+from carewatch.ops.crawl import stop_all
+from carewatch.ops.housekeeping import housekeeping
+from carewatch.ops.jobs import crawl_source, last_started, mark_interrupted_runs, send_digests
+
+LONDON = ZoneInfo("Europe/London")  # cron schedules are UK time, as the digests' due times are
 
 
 def trigger_for(source: Source, config: Config):  # noqa: ANN201
@@ -68,9 +70,7 @@ class Daemon:
     # -- jobs ---------------------------------------------------------------------------------
     def _first_run(self, job: str, seconds: float | None, now: datetime) -> datetime:
         """Last run + interval, or now: a restart neither repeats a fresh crawl nor loses a due one."""
-        db = open_db(self.db_path)
-        last = db.execute("SELECT max(started) FROM job_runs WHERE job = ?", [job]).fetchone()[0]
-        db.close()
+        last = last_started(self.db_path, job)
         if not last or seconds is None:
             return now + timedelta(seconds=random.uniform(0, min(5.0, self.config.settings.schedule_jitter_seconds)))
         return max(now, datetime.fromisoformat(last) + timedelta(seconds=seconds))
@@ -84,13 +84,13 @@ class Daemon:
             trigger, seconds = trigger_for(source, config)
             job = f"crawl:{source.id}"
             kwargs = {"next_run_time": self._first_run(job, seconds, now)} if seconds else {}
-            self.scheduler.add_job(jobs.crawl_source, trigger, args=[config, self.db_path, source.id], id=job,
-                                   name=job, replace_existing=True, **kwargs)
-        self.scheduler.add_job(jobs.send_digests, IntervalTrigger(seconds=config.settings.alerts_check_seconds),
-                               args=[config, self.db_path], id="digests", name="digests", executor="light",
-                               next_run_time=now + timedelta(seconds=1), replace_existing=True)
-        self.scheduler.add_job(jobs.housekeeping, IntervalTrigger(hours=1), args=[config, self.db_path],
-                               id="housekeeping", name="housekeeping", executor="light",
+            self.scheduler.add_job(crawl_source, trigger, args=[config, self.db_path, source.id],
+                                   kwargs={"log": event}, id=job, name=job, replace_existing=True, **kwargs)
+        self.scheduler.add_job(send_digests, IntervalTrigger(seconds=config.settings.alerts_check_seconds),
+                               args=[config, self.db_path], kwargs={"log": event}, id="digests", name="digests",
+                               executor="light", next_run_time=now + timedelta(seconds=1), replace_existing=True)
+        self.scheduler.add_job(housekeeping, IntervalTrigger(hours=1), args=[config, self.db_path],
+                               kwargs={"log": event}, id="housekeeping", name="housekeeping", executor="light",
                                next_run_time=now + timedelta(seconds=30), replace_existing=True)
 
     def next_runs(self) -> dict[str, str]:
@@ -113,13 +113,7 @@ class Daemon:
 
     def run(self) -> int:
         setup_logging(self.config.settings)
-        db = open_db(self.db_path)  # migrate before any job
-        with db.atomic():  # runs a killed daemon left 'running' (one daemon per database): shown as interrupted
-            interrupted = db.execute(
-                "UPDATE job_runs SET status = 'interrupted', detail = ? WHERE status = 'running'",
-                [f"the daemon stopped before this run finished (killed or crashed); found at the start at {utcnow_iso()}"],
-            ).rowcount
-        db.close()
+        interrupted = mark_interrupted_runs(self.db_path)  # the archive migrated before any job
         signal.signal(signal.SIGTERM, lambda *_: self.stop_event.set())
         signal.signal(signal.SIGINT, lambda *_: self.stop_event.set())
         signal.signal(signal.SIGHUP, lambda *_: self.reload_event.set())

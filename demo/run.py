@@ -13,13 +13,14 @@ from pathlib import Path
 
 import yaml
 
-from carewatch.alerts.outbox import DeliveryResult, send_alerts
-from carewatch.ops.crawl import CrawlReport, run_crawl
 from carewatch.config import load_config
 from carewatch.config.schema import Config
 from carewatch.demo.mailsink import MailSink
 from carewatch.demo.server import DemoServer
-from carewatch.store.db import open_db
+from carewatch.ops.alerts import DeliveryResult, send_alerts
+from carewatch.ops.crawl import CrawlReport, run_crawl
+from carewatch.ops.database import open_archive
+from carewatch.ops.status import archive_counts
 
 DEMO_CONFIG = Path(__file__).parent / "config"
 
@@ -49,11 +50,9 @@ def run_demo(db_path: str | Path, mail_dir: str | Path, config_dir: Path = DEMO_
     with DemoServer() as server, MailSink(mail_dir) as sink:
         config = demo_config(server.proxy_url, sink.port, config_dir)
         report = run_crawl(config, db_path, log_level="CRITICAL")  # failures are summarised instead
-        db = open_db(db_path)
+        db = open_archive(db_path)
         deliveries = send_alerts(config, db)
-        topics = dict(db.execute(
-            "SELECT topic, count(*) FROM article_topics GROUP BY topic ORDER BY count(*) DESC").fetchall())
-        total = db.execute("SELECT count(*) FROM articles").fetchone()[0]
+        counts = archive_counts(db)
         db.close()
         failing: dict[str, dict] = {}
         for err in report.errors:  # the source's own feed or listing first, then its pages
@@ -66,8 +65,8 @@ def run_demo(db_path: str | Path, mail_dir: str | Path, config_dir: Path = DEMO_
             deliveries=deliveries,
             sources=len(report.sources),
             failing=list(failing.values()),
-            articles_total=total,
-            topics=topics,
+            articles_total=counts.articles,
+            topics=counts.topics,
             eml_files=[str(p) for p in sink.files],
             proxy_url=server.proxy_url,
         )

@@ -18,8 +18,7 @@ from carewatch.config.schema import Config
 from carewatch.core.errors import CarewatchError
 from carewatch.core.items import Fetch, utcnow_iso
 from carewatch.store.db import open_db
-from carewatch.store.fetches import record_fetch
-
+from carewatch.store.fetches import fetches_after, last_fetch_id, record_fetch
 
 RUNNING: set[subprocess.Popen] = set()  # crawl processes of this process, for stop_all()
 STOPPING = threading.Event()
@@ -94,7 +93,7 @@ def run_crawl(
     ids = select_sources(config, source_ids)
     db = open_db(db_path)  # migrate before the child opens it
     started = utcnow_iso()
-    first_id = db.execute("SELECT coalesce(max(id), 0) FROM fetches").fetchone()[0]
+    first_id = last_fetch_id(db)
     with tempfile.TemporaryDirectory(prefix="carewatch-crawl-") as tmp:
         job = Path(tmp) / "job.json"
         stats = Path(tmp) / "stats.json"
@@ -102,7 +101,6 @@ def run_crawl(
         snapshot.write_text(config.model_dump_json(), encoding="utf-8")
         job.write_text(json.dumps({"config": str(snapshot), "db": str(db_path), "sources": ids,
                                    "stats": str(stats), "log_level": log_level,
-                                   "settings": config.settings.model_dump(mode="json"),
                                    "since": since, "max_pages": max_pages}))
         env = dict(os.environ)
         if config.settings.http_proxy:
@@ -131,13 +129,8 @@ def run_crawl(
         for sid in ids:
             record_fetch(db, Fetch(sid, config.source(sid).url, started, "error", error_kind="crash",
                                    error=f"crawl process exited with code {returncode}{how}"))
-    errors = [
-        dict(zip(("source_id", "role", "url", "http_status", "error_kind", "error"), row))
-        for row in db.execute(
-            "SELECT source_id, role, url, http_status, error_kind, error FROM fetches WHERE id > ? AND status = 'error' "
-            f"AND source_id IN ({','.join('?' * len(ids))}) ORDER BY id",  # not a parallel crawl's errors
-            [first_id, *ids],
-        ).fetchall()
-    ]
+    errors = [{"source_id": f.source_id, "role": f.role, "url": f.url, "http_status": f.http_status,
+               "error_kind": f.error_kind, "error": f.error}
+              for f in fetches_after(db, first_id, ids, errors_only=True)]  # not a parallel crawl's errors
     db.close()
     return CrawlReport(sources=ids, counts=counts, errors=errors, returncode=returncode)

@@ -30,11 +30,11 @@ import json
 import os
 import shutil
 import zipfile
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-
+from carewatch.config.schema import Config
 from carewatch.store.evidence import Evidence
 
 FORMAT = "carewatch-evidence/1"
@@ -394,3 +394,55 @@ def make_pack(db, ref: str, raw_dir: Path | None, out: str | None, *, sources: d
     files = bundle_files(ev, meta)
     path = Path(out or f"evidence-{ev.article['article_id']}-{generated.strftime('%Y%m%dT%H%M%SZ')}")
     return write_bundle(files, path, generated, force), ev, files
+
+
+@dataclass(frozen=True)
+class BadCapture:
+    """A raw capture that could not be read back or does not match its sha256."""
+
+    number: int
+    url: str
+    problem: str | None
+
+
+@dataclass(frozen=True)
+class EvidencePack:
+    """A pack written: where, about which article, what it holds, and the sha256 to cite it by."""
+
+    pack: str
+    article_id: str
+    title: str | None
+    versions: int
+    urls: int
+    captures: int
+    verified: int  # captures matching their recorded sha256
+    bad_captures: list[BadCapture]
+    fetches: int
+    removed: bool
+    removal: str  # when it was taken down, in a sentence
+    files: int
+    manifest_sha256: str
+    zip_sha256: str | None  # None: written as a folder
+
+
+def evidence_pack(config: Config, db_path: str, ref: str, out: str | None = None, *,
+                  force: bool = False) -> EvidencePack:
+    """Write the evidence pack of the article ``ref`` (an id or a URL) of the archive at ``db_path``,
+    its captures read from the ``raw_dir`` setting (else ``<database>-raw``); see the module."""
+    from carewatch.scrapers.warc import raw_dir_for
+    from carewatch.store.db import open_db
+
+    sources = {s.id: {"name": s.name, "kind": s.kind, "url": s.url} for s in config.sources}
+    db = open_db(db_path)
+    try:
+        path, ev, files = make_pack(db, ref, raw_dir_for(config.settings.raw_dir, db_path), out, sources=sources,
+                                    database=db_path, force=force)
+    finally:
+        db.close()
+    bad = [BadCapture(c.number, c.url, c.problem) for c in ev.captures if not c.verified]
+    return EvidencePack(
+        pack=os.fspath(path), article_id=ev.article["article_id"], title=ev.article["title"],
+        versions=len(ev.versions), urls=len(ev.urls), captures=len(ev.captures), verified=len(ev.captures) - len(bad),
+        bad_captures=bad, fetches=len(ev.fetches), removed=bool(ev.removed), removal=ev.removal_summary(),
+        files=len(files), manifest_sha256=sha256_hex(files["manifest.json"]),
+        zip_sha256=sha256_hex(path.read_bytes()) if path.is_file() else None)

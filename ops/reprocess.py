@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from carewatch.config.schema import Config
+from carewatch.store.captures import ArticleCapture, StoredCapture
 
 BATCH = 200
 MAX_ERRORS = 20
@@ -48,6 +50,7 @@ class ReprocessResult:
     failed: int = 0  # capture unreadable, or nothing usable extracted from it
     skipped: int = 0  # a crawl stored a newer capture while this ran
     errors: list[dict] = field(default_factory=list)  # the first MAX_ERRORS failures
+    raw_dir: str = ""  # where the WARC files were read from
 
 
 @dataclass
@@ -59,19 +62,19 @@ class Capture:
     info: dict  # the metadata record: source_id, role, entry
 
 
-def read_capture(raw_dir: Path, row: dict) -> Capture:
-    """The response record at the row's offset, with its metadata record, digest checked (read and
+def read_capture(raw_dir: Path, stored: StoredCapture) -> Capture:
+    """The response record at the capture's offset, with its metadata record, digest checked (read and
     checked by store.evidence.read_capture, as for an evidence pack)."""
     from carewatch.store.evidence import read_capture as read_and_check
 
-    c = read_and_check(raw_dir, row, 1)
+    c = read_and_check(raw_dir, dataclasses.asdict(stored), 1)
     if c.problem:
         raise CaptureError(c.problem)
-    return Capture(url=c.target_uri or row["url"], status=c.http_status or row["status"], headers=c.http_headers,
+    return Capture(url=c.target_uri or stored.url, status=c.http_status or stored.status, headers=c.http_headers,
                    body=c.payload, info=c.metadata)
 
 
-def rebuild_article(spider: Any, capture: Capture, row: dict):  # noqa: ANN201
+def rebuild_article(spider: Any, capture: Capture, row: ArticleCapture):  # noqa: ANN201
     """The Article the spider makes from this response, as in the crawl (None if it makes none)."""
     from scrapy import Request
     from scrapy.http import Headers
@@ -81,7 +84,7 @@ def rebuild_article(spider: Any, capture: Capture, row: dict):  # noqa: ANN201
     from carewatch.core.urls import url_key
 
     info = capture.info
-    source_id = info.get("source_id") or row["source_id"]
+    source_id = info.get("source_id") or row.source_id
     if source_id not in spider.sources:
         raise CaptureError(f"source {source_id!r} is no longer in sources.yaml")
     headers = Headers()
@@ -98,8 +101,8 @@ def rebuild_article(spider: Any, capture: Capture, row: dict):  # noqa: ANN201
         callback = spider._index_request(spider.sources[source_id], capture.url, page=1).callback
     articles = [item for item in (callback(response) or ()) if isinstance(item, Article)]
     if len(articles) > 1:  # a feed's entries: the one this article is
-        articles = ([a for a in articles if a.url == row["url"]]
-                    or [a for a in articles if url_key(a.url) == row["url_key"]])
+        articles = ([a for a in articles if a.url == row.url]
+                    or [a for a in articles if url_key(a.url) == row.url_key])
     return articles[0] if articles else None
 
 
@@ -111,10 +114,9 @@ def reprocess_archive(config: Any, db: Any, raw_dir: Path, source_id: str | None
     from carewatch.core.errors import CarewatchError
     from carewatch.core.items import utcnow_iso
     from carewatch.pipelines.runner import run_stages
-    from carewatch.pipelines.tag import Tagger
     from carewatch.scrapers.spider import SourceSpider
     from carewatch.store.articles import save_reextracted
-    from carewatch.store.captures import COLUMNS
+    from carewatch.store.captures import articles_with_captures, newest_capture_id
 
     if source_id:
         try:
@@ -122,56 +124,42 @@ def reprocess_archive(config: Any, db: Any, raw_dir: Path, source_id: str | None
         except KeyError as e:
             raise CarewatchError(f"unknown source {source_id!r}") from e
     spider = SourceSpider(sources=[s.model_dump() for s in config.sources])
-    tagger = Tagger(config.topics, config.entities)
-    include = {s.id: tuple(s.include_keywords) for s in config.sources}
-    local = {s.id for s in config.sources if s.local}
-    result = ReprocessResult()
+    result = ReprocessResult(raw_dir=os.fspath(raw_dir))
 
-    def fail(row: dict, error: str) -> None:
+    def fail(row: ArticleCapture, error: str) -> None:
         result.failed += 1
         if len(result.errors) < MAX_ERRORS:
-            result.errors.append({"article_id": row["article_id"], "url": row["url"], "error": error})
+            result.errors.append({"article_id": row.article_id, "url": row.url, "error": error})
 
-    cols = ("rowid", "article_id", "source_id", "url", "url_key", "capture_id",
-            *(f"capture_{c}" for c in COLUMNS))
-    sql = ("SELECT a.rowid, a.article_id, a.source_id, a.url, a.url_key, c.id, "
-           + ", ".join(f"c.{c}" for c in COLUMNS)
-           + " FROM articles a LEFT JOIN captures c ON c.id = "
-             "(SELECT max(id) FROM captures WHERE article_id = a.article_id) "
-             "WHERE a.rowid > ?" + (" AND a.source_id = ?" if source_id else "") + " ORDER BY a.rowid LIMIT ?")
     last = 0
     while True:
-        rows = [dict(zip(cols, r)) for r in
-                db.execute(sql, [last, *([source_id] if source_id else []), BATCH]).fetchall()]
+        rows = articles_with_captures(db, last, BATCH, source_id)
         if not rows:
             break
-        last = rows[-1]["rowid"]
+        last = rows[-1].rowid
         result.articles += len(rows)
         done = []  # (article_id, capture id, Article)
         for row in rows:
-            if row["capture_id"] is None:
+            if row.capture is None:
                 result.missing += 1
                 continue
-            capture_row = {"id": row["capture_id"], **{c: row[f"capture_{c}"] for c in COLUMNS}}
             try:
-                capture = read_capture(raw_dir, capture_row)
+                capture = read_capture(raw_dir, row.capture)
                 article = rebuild_article(spider, capture, row)
                 if article is None:
                     raise CaptureError("the spider made no article from this response")
                 article = dataclasses.replace(article, fetched_at=utcnow_iso())
-                sid = article.source_id
-                article = run_stages(article, tagger, None, include.get(sid, ()), sid in local)
+                article = run_stages(article, config)  # no de-duplication index: the identity is known
             except (CaptureError, DropItem) as e:
                 fail(row, str(e))
                 continue
             except Exception as e:  # noqa: BLE001 - one bad page must not stop the run
                 fail(row, f"{type(e).__name__}: {e}")
                 continue
-            done.append((row["article_id"], row["capture_id"], article))
+            done.append((row.article_id, row.capture.id, article))
         with db.atomic():
             for article_id, capture_id, article in done:
-                newest = db.execute("SELECT max(id) FROM captures WHERE article_id = ?", [article_id]).fetchone()[0]
-                if newest != capture_id:  # a crawl stored a newer text meanwhile: it wins
+                if newest_capture_id(db, article_id) != capture_id:  # a crawl stored a newer text meanwhile: it wins
                     result.skipped += 1
                     continue
                 outcome = save_reextracted(db, article_id, article)
@@ -184,3 +172,17 @@ def reprocess_archive(config: Any, db: Any, raw_dir: Path, source_id: str | None
         if progress:
             progress(result)
     return result
+
+
+def reprocess(config: Config, db_path: str | os.PathLike[str], source_id: str | None = None,
+              progress: Callable[[ReprocessResult], None] | None = None) -> ReprocessResult:
+    """``carewatch reprocess``: re-extract the archive at ``db_path`` (the articles of ``source_id``)
+    from the WARC files under the ``raw_dir`` setting, else ``<database>-raw`` beside it."""
+    from carewatch.scrapers.warc import raw_dir_for
+    from carewatch.store.db import open_db
+
+    db = open_db(db_path)
+    try:
+        return reprocess_archive(config, db, raw_dir_for(config.settings.raw_dir, db_path), source_id, progress)
+    finally:
+        db.close()

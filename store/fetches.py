@@ -9,6 +9,7 @@ from sqlite_utils import Database
 
 from carewatch.config.schema import Config, duration_seconds
 from carewatch.core.items import Fetch
+from carewatch.store.db import fetch_all
 
 
 def record_fetch(db: Database, fetch: Fetch) -> None:
@@ -106,3 +107,51 @@ def due_sources(db: Database, config: Config, now: datetime | None = None) -> li
     health = {h.source_id: h for h in source_health(db, config, now)}
     return [s.id for s in config.sources if s.enabled and not (
         health[s.id].next_retry and datetime.fromisoformat(health[s.id].next_retry) > now)]
+
+
+@dataclass(frozen=True)
+class LoggedFetch:
+    """A row of the fetch log."""
+
+    id: int
+    source_id: str
+    role: str
+    url: str
+    status: str
+    http_status: int | None
+    error_kind: str | None
+    error: str | None
+
+
+def last_fetch_id(db: Database) -> int:
+    """The fetch log's latest row id (0 when empty): a mark to read what a crawl adds after it."""
+    return db.execute("SELECT coalesce(max(id), 0) FROM fetches").fetchone()[0]
+
+
+def fetches_after(db: Database, after_id: int, source_ids: list[str], *,
+                  errors_only: bool = False) -> list[LoggedFetch]:
+    """The fetches of these sources logged after row ``after_id`` (only the failed ones with
+    ``errors_only``), oldest first: not a parallel crawl's of other sources."""
+    return fetch_all(db.execute(
+        "SELECT id, source_id, role, url, status, http_status, error_kind, error FROM fetches WHERE id > ? "
+        + ("AND status = 'error' " if errors_only else "")
+        + f"AND source_id IN ({','.join('?' * len(source_ids))}) ORDER BY id", [after_id, *source_ids]), LoggedFetch)
+
+
+def failing_since(db: Database, source_id: str) -> str | None:
+    """When the source's own feed or listing first failed after its last success (None: it is not failing)."""
+    ok = db.execute("SELECT max(started) FROM fetches WHERE source_id = ? AND role = 'index' AND status != 'error'",
+                    [source_id]).fetchone()[0]
+    return db.execute("SELECT min(started) FROM fetches WHERE source_id = ? AND role = 'index' "
+                      "AND status = 'error' AND started > coalesce(?, '')", [source_id, ok]).fetchone()[0]
+
+
+def delete_fetches_before(db: Database, cutoff: str) -> int:
+    """Delete the fetch-log rows started before ``cutoff``, keeping each source's latest; how many."""
+    return db.execute("DELETE FROM fetches WHERE started < ? "
+                      "AND id NOT IN (SELECT max(id) FROM fetches GROUP BY source_id)", [cutoff]).rowcount
+
+
+def count_fetches(db: Database, role: str, status: str) -> int:
+    """Fetches of this role ('index' or 'article') with this status ('ok', 'error', …)."""
+    return db.execute("SELECT count(*) FROM fetches WHERE role = ? AND status = ?", [role, status]).fetchone()[0]

@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
+
 from sqlite_utils import Database
 
 
-def search(db: Database, query: str, *, limit: int = 20, since: str | None = None) -> list[dict]:
+@dataclass(frozen=True)
+class SearchHit:
+    """An article a search found."""
+
+    article_id: str
+    title: str | None
+    published: str | None
+    source_id: str
+    canonical_url: str | None
+    topics: str | None  # JSON, as stored
+    relevant: int
+
+
+COLUMNS = [f.name for f in fields(SearchHit)]
+
+
+def search(db: Database, query: str, *, limit: int = 20, since: str | None = None) -> list[SearchHit]:
     """Articles matching QUERY, best first. Words are matched as typed (quoted), so any text is safe."""
     where = "published >= :since OR first_seen >= :since" if since else None
     rows = db["articles"].search(
         query,
-        columns=["article_id", "title", "published", "source_id", "canonical_url", "topics", "relevant"],
+        columns=COLUMNS,
         limit=limit,
         where=where,
         where_args={"since": since} if since else None,
         quote=True,
     )
-    return list(rows)
+    return [SearchHit(**row) for row in rows]

@@ -13,9 +13,9 @@ from datetime import datetime, timedelta, timezone
 from carewatch.config import load_config
 from carewatch.config.schema import Operator, Smtp
 from carewatch.core.items import Fetch
-from carewatch.daemon.jobs import housekeeping, notify_operator
 from carewatch.daemon.logs import event, setup_logging
 from carewatch.demo.mailsink import MailSink
+from carewatch.ops.housekeeping import housekeeping, notify_operator
 from carewatch.store.db import open_db
 from carewatch.store.fetches import record_fetch
 
