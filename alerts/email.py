@@ -21,9 +21,11 @@ def send_email(smtp: Smtp, msg: EmailMessage) -> None:
             if smtp.username:
                 password = os.environ.get(smtp.password_env)
                 if password is None:
-                    raise NotifyError(f"settings.yaml: smtp.password_env: the environment variable "
-                                      f"{smtp.password_env} (the password of user {smtp.username!r} on "
-                                      f"{smtp.host}:{smtp.port}) is not set")
+                    raise NotifyError(
+                        f"settings.yaml: smtp.password_env: the environment variable "
+                        f"{smtp.password_env} (the password of user {smtp.username!r} on "
+                        f"{smtp.host}:{smtp.port}) is not set"
+                    )
                 conn.login(smtp.username, password)
             refused = conn.send_message(msg)
     except (smtplib.SMTPException, OSError) as e:

@@ -24,5 +24,17 @@ class Waiting:
 
 
 def outbox(db: Database) -> list[Waiting]:
-    return [Waiting(p.id, p.subscriber, p.channel, p.address or "", p.created, p.attempts or 0, p.last_error,
-                    p.next_attempt, (p.attempts or 0) >= STUCK_AFTER) for p in pending_deliveries(db)]
+    return [
+        Waiting(
+            p.id,
+            p.subscriber,
+            p.channel,
+            p.address or "",
+            p.created,
+            p.attempts or 0,
+            p.last_error,
+            p.next_attempt,
+            (p.attempts or 0) >= STUCK_AFTER,
+        )
+        for p in pending_deliveries(db)
+    ]

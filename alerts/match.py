@@ -175,13 +175,19 @@ def article_document(article: AlertArticle) -> Document:
     """An article as the rules see it: headline and text, its topics, entities, source and relevance."""
     topics = {t["topic"] for t in json.loads(article.topics or "[]")}
     entities = {e["entity"] for e in json.loads(article.entities or "[]")}
-    return Document(f"{article.title or ''}\n{article.text or ''}",
-                    {"topic": topics, "entity": entities, "source": {article.source_id or ""},
-                     "relevant": {"yes"} if article.relevant else set()})
+    return Document(
+        f"{article.title or ''}\n{article.text or ''}",
+        {
+            "topic": topics,
+            "entity": entities,
+            "source": {article.source_id or ""},
+            "relevant": {"yes"} if article.relevant else set(),
+        },
+    )
 
 
 def _surface(doc: Document, hits: tuple) -> list[str]:
-    return sorted({" ".join(doc.surface[h[1]: h[2] + 1]) for h in hits})
+    return sorted({" ".join(doc.surface[h[1] : h[2] + 1]) for h in hits})
 
 
 def matched_terms(article: AlertArticle, rules: tuple[str, ...]) -> list[str]:
@@ -195,8 +201,9 @@ def match_new(db: Database, config: Config, now: datetime | None = None) -> int:
     subs = {s.id: s for s in config.alerts.subscribers}
     if not subs:
         return 0
-    since = ((now or datetime.now().astimezone()) - timedelta(days=config.settings.alert_max_age_days)
-             ).isoformat(timespec="seconds")
+    since = ((now or datetime.now().astimezone()) - timedelta(days=config.settings.alert_max_age_days)).isoformat(
+        timespec="seconds"
+    )
     hi = last_article_rowid(db)
     kept = alert_cursors(db)
     cursors = {}
@@ -219,8 +226,9 @@ def match_new(db: Database, config: Config, now: datetime | None = None) -> int:
             if query is None:
                 index.add(sid, rule)
                 continue
-            for aid in rule_hits(db, query, cursors[sid], hi, relevant_only=not sub.include_irrelevant,
-                                 sources=tuple(sub.sources)):
+            for aid in rule_hits(
+                db, query, cursors[sid], hi, relevant_only=not sub.include_irrelevant, sources=tuple(sub.sources)
+            ):
                 fired[(sid, aid)].append(rule)
     if index.rules:  # the rules FTS5 cannot express: in memory, over the new rows only
         last = min(cursors.values())
@@ -233,12 +241,14 @@ def match_new(db: Database, config: Config, now: datetime | None = None) -> int:
                 for sid, hits in index.match(article_document(row), waiting).items():
                     sub = subs[sid]
                     if (sub.sources and row.source_id not in sub.sources) or not (
-                            row.relevant or sub.include_irrelevant):
+                        row.relevant or sub.include_irrelevant
+                    ):
                         continue
                     fired[(sid, row.article_id)] += [r for r, _ in hits]
             last = rows[-1].rowid
-    save_matches(db, fired, [AlertCursor(sid, rules_key(subs[sid]), max(cursors[sid], hi)) for sid in subs],
-                 utcnow_iso())
+    save_matches(
+        db, fired, [AlertCursor(sid, rules_key(subs[sid]), max(cursors[sid], hi)) for sid in subs], utcnow_iso()
+    )
     return len(fired)
 
 
@@ -272,8 +282,18 @@ def archive_hits(db: Database, query: str, days: int, now: datetime | None = Non
         result = node.evaluate(doc)
         if plan is None and not result.matched:
             continue
-        out.append(ArchiveHit(a.article_id, a.title, a.canonical_url, a.source_id, a.published, a.first_seen,
-                              a.relevant, tuple(_surface(doc, result.hits))))
+        out.append(
+            ArchiveHit(
+                a.article_id,
+                a.title,
+                a.canonical_url,
+                a.source_id,
+                a.published,
+                a.first_seen,
+                a.relevant,
+                tuple(_surface(doc, result.hits)),
+            )
+        )
         if len(out) >= limit:
             break
     return out

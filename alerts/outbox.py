@@ -104,13 +104,32 @@ def _queue(db: Database, config: Config, sub: Subscriber, matches: list[Match], 
     domain = config.settings.smtp.sender.rsplit("@", 1)[-1].strip(" >") or "carewatch.local"
     channels = (["email"] if sub.email else []) + list(sub.channels)
     articles = json.dumps([m.article.article_id for m in matches])
-    why = json.dumps({m.article.article_id: list(m.why) + [f"TERM:{t}" for t in m.terms]
-                      + ([f"EDIT:{m.edit}"] if m.edit else []) for m in matches})
+    why = json.dumps(
+        {
+            m.article.article_id: list(m.why) + [f"TERM:{t}" for t in m.terms] + ([f"EDIT:{m.edit}"] if m.edit else [])
+            for m in matches
+        }
+    )
     created = now.isoformat(timespec="seconds")
-    ids = queue_digest(db, [NewDelivery(sub.id, channel, sub.email if channel == "email" else redact(channel),
-                                        sub.frequency, articles, why, len(matches), created,
-                                        f"<{uuid.uuid4().hex}.{sub.id}@{domain}>") for channel in channels],
-                       sub.id, [(m.article.article_id, m.article.version) for m in matches])
+    ids = queue_digest(
+        db,
+        [
+            NewDelivery(
+                sub.id,
+                channel,
+                sub.email if channel == "email" else redact(channel),
+                sub.frequency,
+                articles,
+                why,
+                len(matches),
+                created,
+                f"<{uuid.uuid4().hex}.{sub.id}@{domain}>",
+            )
+            for channel in channels
+        ],
+        sub.id,
+        [(m.article.article_id, m.article.version) for m in matches],
+    )
     crash_point("after-queue")
     return ids
 
@@ -122,7 +141,11 @@ def next_digest(config: Config, db: Database, sub: Subscriber, now: datetime) ->
 
 
 def send_alerts(
-    config: Config, db: Database, *, now: datetime | None = None, dry_run: bool = False,
+    config: Config,
+    db: Database,
+    *,
+    now: datetime | None = None,
+    dry_run: bool = False,
     subscribers: list[str] | None = None,
 ) -> list[DeliveryResult]:
     """Retry the digests whose retry time has come, then queue and send a digest for every
@@ -146,8 +169,16 @@ def send_alerts(
         if dry_run:
             items = entries(config, matches, aliases_of(db, [m.article.article_id for m in matches]), sub)
             msg = render_message(config, sub, items, now)
-            results.append(DeliveryResult(sub.id, sub.email or ", ".join(map(redact, sub.channels)), None,
-                                          tuple(i.title for i in items), msg["Subject"], "dry-run"))
+            results.append(
+                DeliveryResult(
+                    sub.id,
+                    sub.email or ", ".join(map(redact, sub.channels)),
+                    None,
+                    tuple(i.title for i in items),
+                    msg["Subject"],
+                    "dry-run",
+                )
+            )
             continue
         for delivery_id in _queue(db, config, sub, matches, now):
             results.append(_deliver(config, db, sub, delivery_id, now))

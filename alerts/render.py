@@ -72,8 +72,8 @@ def _snippet(text: str | None, terms: tuple[str, ...], width: int = 220) -> tupl
         piece = piece[: piece.rfind(" ")] if " " in piece else piece
     segments: list[tuple[str, bool]] = [("…", False)] if start else []
     at = 0
-    for hit in (pattern.finditer(piece) if pattern else ()):
-        segments += [(piece[at: hit.start()], False), (hit.group(0), True)]
+    for hit in pattern.finditer(piece) if pattern else ():
+        segments += [(piece[at : hit.start()], False), (hit.group(0), True)]
         at = hit.end()
     segments.append((piece[at:] + ("…" if start + width < len(flat) else ""), False))
     return tuple(x for x in segments if x[0])
@@ -104,13 +104,14 @@ def _by_story(matches: list[Match]) -> list[tuple[Match, list[Match]]]:
         groups.setdefault(key, []).append(m)
     out = []
     for group in groups.values():
-        group.sort(key=lambda m: (m.article.published or m.article.first_seen or ""))
+        group.sort(key=lambda m: m.article.published or m.article.first_seen or "")
         out.append((group[0], group[1:]))
     return out
 
 
-def entries(config: Config, matches: list[Match], aliases: dict[str, list[tuple[str, str]]],
-            sub: Subscriber | None = None) -> list[DigestEntry]:
+def entries(
+    config: Config, matches: list[Match], aliases: dict[str, list[tuple[str, str]]], sub: Subscriber | None = None
+) -> list[DigestEntry]:
     """One entry per story, listed under a topic section: the first of the subscriber's topics the
     article has, else its strongest topic. Sections in the subscriber's order, then by size."""
     names = {s.id: s.name for s in config.sources}
@@ -136,8 +137,14 @@ def entries(config: Config, matches: list[Match], aliases: dict[str, list[tuple[
                 snippet=_snippet(a.text, terms),
                 also_at=_also_at(aliases.get(a.article_id, []), url),
                 edit=m.edit[:1200] if m.edit else None,
-                coverage=tuple((names.get(c.article.source_id, c.article.source_id), c.article.title,
-                                c.article.canonical_url or c.article.url) for c in coverage),
+                coverage=tuple(
+                    (
+                        names.get(c.article.source_id, c.article.source_id),
+                        c.article.title,
+                        c.article.canonical_url or c.article.url,
+                    )
+                    for c in coverage
+                ),
                 section="Edited statements" if m.edit else (labels.get(section_id, "Other") if section_id else "Other"),
             )
         )
@@ -145,8 +152,9 @@ def entries(config: Config, matches: list[Match], aliases: dict[str, list[tuple[
     size = {}
     for e in out:
         size[e.section] = size.get(e.section, 0) + 1
-    out.sort(key=lambda e: (e.section != "Edited statements", order.get(e.section, len(order)), -size[e.section],
-                            e.section))
+    out.sort(
+        key=lambda e: (e.section != "Edited statements", order.get(e.section, len(order)), -size[e.section], e.section)
+    )
     return out
 
 
@@ -182,15 +190,23 @@ def _address(sender: str) -> str:
     return sender.rsplit("<", 1)[-1].strip(" >") if "<" in sender else sender.strip()
 
 
-def render_message(config: Config, sub: Subscriber, items: list[DigestEntry], now: datetime,
-                   message_id: str | None = None) -> EmailMessage:
+def render_message(
+    config: Config, sub: Subscriber, items: list[DigestEntry], now: datetime, message_id: str | None = None
+) -> EmailMessage:
     """The digest as an email (plain text and HTML). ``message_id`` is fixed when the digest is queued,
     so a digest sent twice after a crash carries the same Message-ID."""
     sender = _address(config.settings.smtp.sender)
     unsubscribe = f"mailto:{sender}?subject=unsubscribe%20{sub.id}"
-    context = {"subscriber": sub, "items": items, "sections": sections(items), "count": len(items),
-               "date": now.astimezone(LONDON).strftime("%-d %B %Y"), "frequency": sub.frequency,
-               "rules": _interests(config, sub), "unsubscribe": unsubscribe}
+    context = {
+        "subscriber": sub,
+        "items": items,
+        "sections": sections(items),
+        "count": len(items),
+        "date": now.astimezone(LONDON).strftime("%-d %B %Y"),
+        "frequency": sub.frequency,
+        "rules": _interests(config, sub),
+        "unsubscribe": unsubscribe,
+    }
     msg = EmailMessage()
     msg["Subject"] = subject_for(items)
     msg["From"] = config.settings.smtp.sender

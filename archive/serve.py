@@ -154,8 +154,13 @@ class DatasetteSetup:
 def datasette_setup(db_path: str, public_url: str | None = None) -> DatasetteSetup:
     """``public_url`` (default $CAREWATCH_PUBLIC_URL) is where a reverse proxy publishes it."""
     public_url = public_url if public_url is not None else PUBLIC_URL.value()
-    return DatasetteSetup(str(db_path), metadata_for(db_path), ARCHIVE / "templates", ARCHIVE / "plugins",
-                          {**SETTINGS, **public_url_settings(public_url)})
+    return DatasetteSetup(
+        str(db_path),
+        metadata_for(db_path),
+        ARCHIVE / "templates",
+        ARCHIVE / "plugins",
+        {**SETTINGS, **public_url_settings(public_url)},
+    )
 
 
 def _setting_arg(value: Any) -> str:
@@ -169,11 +174,21 @@ def datasette_command(db_path: str, host: str, port: int, public_url: str | None
     meta_file = Path(tempfile.mkdtemp(prefix="carewatch-serve-")) / "metadata.json"
     meta_file.write_text(json.dumps(setup.metadata, ensure_ascii=False), encoding="utf-8")
     return [
-        sys.executable, "-m", "datasette", "serve", setup.db_path,
-        "--host", host, "--port", str(port),
-        "--metadata", str(meta_file),
-        "--template-dir", str(setup.template_dir),
-        "--plugins-dir", str(setup.plugins_dir),
+        sys.executable,
+        "-m",
+        "datasette",
+        "serve",
+        setup.db_path,
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--metadata",
+        str(meta_file),
+        "--template-dir",
+        str(setup.template_dir),
+        "--plugins-dir",
+        str(setup.plugins_dir),
         "--root",  # prints a one-time link that signs the operator in (to read the private database)
         *(arg for name, value in setup.settings.items() for arg in ("--setting", name, _setting_arg(value))),
     ]
@@ -185,5 +200,10 @@ def datasette_app(db_path: str, public_url: str | None = None) -> Datasette:
     from datasette.app import Datasette
 
     setup = datasette_setup(db_path, public_url)
-    return Datasette([setup.db_path], metadata=setup.metadata, template_dir=str(setup.template_dir),
-                     plugins_dir=str(setup.plugins_dir), settings=setup.settings)
+    return Datasette(
+        [setup.db_path],
+        metadata=setup.metadata,
+        template_dir=str(setup.template_dir),
+        plugins_dir=str(setup.plugins_dir),
+        settings=setup.settings,
+    )

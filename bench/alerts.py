@@ -56,7 +56,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import yaml
@@ -64,8 +64,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from carewatch.alerts.match import article_document, fts_expression, rule_query  # noqa: E402
 from bench.dedup import sentences  # noqa: E402
+from carewatch.alerts.match import article_document, fts_expression, rule_query  # noqa: E402
 from carewatch.config import load_config  # noqa: E402
 from carewatch.config.schema import Alerts, Subscriber  # noqa: E402
 from carewatch.core.items import Article, article_id_for  # noqa: E402
@@ -81,17 +81,27 @@ from carewatch.store.db import open_db  # noqa: E402
 SEED = 20240611
 SET = ROOT / "tests" / "tagging_set"
 DATA = ROOT.parent / "shared" / "data"
-NOW = datetime(2024, 6, 11, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 6, 11, 12, 0, tzinfo=UTC)
 PER_SUBSCRIBER = 10
 BEAT_SHARE, BEAT_SENTENCES = 0.4, 0.6
 # rule kinds and their shares of the rule set
-MIX = [("word", 0.18), ("phrase", 0.14), ("prefix", 0.10), ("A AND B", 0.12), ("A OR B OR C", 0.10),
-       ("A AND NOT B", 0.08), ("(A OR B) AND C", 0.09), ("A NEAR/5 B", 0.09), ("topic:X", 0.03),
-       ("topic:X AND A", 0.07)]
+MIX = [
+    ("word", 0.18),
+    ("phrase", 0.14),
+    ("prefix", 0.10),
+    ("A AND B", 0.12),
+    ("A OR B OR C", 0.10),
+    ("A AND NOT B", 0.08),
+    ("(A OR B) AND C", 0.09),
+    ("A NEAR/5 B", 0.09),
+    ("topic:X", 0.03),
+    ("topic:X AND A", 0.07),
+]
 _TOKEN = re.compile(r"[\w'’-]+")
 
 
 # ---------------------------------------------------------------- articles
+
 
 def corpus(use_real: bool) -> tuple[dict, str]:
     """Sentence and headline pools: beat (the labelled set) and general (real texts)."""
@@ -110,8 +120,12 @@ def corpus(use_real: bool) -> tuple[dict, str]:
         note = f"{stats['kept']} real texts from ../shared/data"
     elif not use_real:
         note = "--no-real: labelled set only"
-    return {"beat": beat, "beat_titles": beat_titles, "general": general or beat,
-            "general_titles": general_titles or beat_titles}, note
+    return {
+        "beat": beat,
+        "beat_titles": beat_titles,
+        "general": general or beat,
+        "general_titles": general_titles or beat_titles,
+    }, note
 
 
 def make_articles(n: int, pools: dict, rng: random.Random, start: int = 0, days: float = 7) -> list[dict]:
@@ -120,13 +134,22 @@ def make_articles(n: int, pools: dict, rng: random.Random, start: int = 0, days:
     for i in range(start, start + n):
         on_beat = rng.random() < BEAT_SHARE
         k = rng.randint(8, 25)
-        s = [rng.choice(pools["beat"] if on_beat and rng.random() < BEAT_SENTENCES else pools["general"])
-             for _ in range(k)]
+        s = [
+            rng.choice(pools["beat"] if on_beat and rng.random() < BEAT_SENTENCES else pools["general"])
+            for _ in range(k)
+        ]
         title = rng.choice(pools["beat_titles"] if on_beat else pools["general_titles"])
         url = f"https://bench{i % 40}.example/news/{i}"
         when = (NOW - timedelta(seconds=int(days * 86400 * (start + n - i) / n))).isoformat(timespec="seconds")
-        out.append({"source_id": f"bench-{i % 40}", "url": url, "title": title, "first_seen": when,
-                    "text": "\n".join(" ".join(s[j: j + 3]) for j in range(0, k, 3))})
+        out.append(
+            {
+                "source_id": f"bench-{i % 40}",
+                "url": url,
+                "title": title,
+                "first_seen": when,
+                "text": "\n".join(" ".join(s[j : j + 3]) for j in range(0, k, 3)),
+            }
+        )
     return out
 
 
@@ -145,25 +168,50 @@ def tag_all(articles: list[dict], tagger: Tagger) -> list[tuple]:
         return list(pool.imap(_tag_worker, articles, chunksize=100))
 
 
-def write(db, articles: list[dict], tags: list[tuple]) -> None:  # noqa: ANN001
+def write(db, articles: list[dict], tags: list[tuple]) -> None:
     """The articles and article_topics rows save_article writes (FTS5 kept by the schema's triggers)."""
     rows, topics = [], []
     for a, (tm, relevance, relevant, why, entities) in zip(articles, tags):
-        art = Article(source_id=a["source_id"], url=a["url"], canonical_url=a["url"], url_key=url_key(a["url"]),
-                      title=a["title"], text=a["text"], fetched_at=a["first_seen"], content_hash=content_hash(a["text"]),
-                      topics=tm, relevance=relevance, relevant=relevant, relevance_evidence=why, entities=entities)
+        art = Article(
+            source_id=a["source_id"],
+            url=a["url"],
+            canonical_url=a["url"],
+            url_key=url_key(a["url"]),
+            title=a["title"],
+            text=a["text"],
+            fetched_at=a["first_seen"],
+            content_hash=content_hash(a["text"]),
+            topics=tm,
+            relevance=relevance,
+            relevant=relevant,
+            relevance_evidence=why,
+            entities=entities,
+        )
         aid = article_id_for(art.url_key)
         a["article_id"] = aid
-        rows.append({"article_id": aid, "url": art.url, "canonical_url": art.canonical_url, "url_key": art.url_key,
-                     "source_id": art.source_id, "first_seen": art.fetched_at, "updated": art.fetched_at,
-                     "version": 1, **_fields(art)})
+        rows.append(
+            {
+                "article_id": aid,
+                "url": art.url,
+                "canonical_url": art.canonical_url,
+                "url_key": art.url_key,
+                "source_id": art.source_id,
+                "first_seen": art.fetched_at,
+                "updated": art.fetched_at,
+                "version": 1,
+                **_fields(art),
+            }
+        )
         topics += [(aid, t.topic, t.score, json.dumps(t.evidence, ensure_ascii=False)) for t in tm]
     with db.atomic():
         db["articles"].insert_all(rows, batch_size=500)
-        db.conn.executemany("INSERT INTO article_topics (article_id, topic, score, evidence) VALUES (?, ?, ?, ?)", topics)
+        db.conn.executemany(
+            "INSERT INTO article_topics (article_id, topic, score, evidence) VALUES (?, ?, ?, ?)", topics
+        )
 
 
 # ---------------------------------------------------------------- rules
+
 
 class RuleMaker:
     def __init__(self, articles: list[dict], pools: dict, topic_ids: list[str], rng: random.Random) -> None:
@@ -198,7 +246,7 @@ class RuleMaker:
                 continue
             n = self.rng.choice([2, 2, 3])
             i = self.rng.randrange(len(toks) - n + 1)
-            got = [t.lower() for t in toks[i: i + n]]
+            got = [t.lower() for t in toks[i : i + n]]
             if any(w in self.vocab for t in got for w in words(t)) and all(words(t) for t in got):
                 return '"' + " ".join(got) + '"'
 
@@ -215,8 +263,9 @@ class RuleMaker:
         for _ in range(1000):
             ws = words(self._sentence())
             idx = [i for i, w in enumerate(ws) if w in self.vocab]
-            pairs = [(i, j) for i in idx for j in idx if i < j and ws[i] != ws[j]
-                     and (near is None or j - i - 1 <= near)]
+            pairs = [
+                (i, j) for i in idx for j in idx if i < j and ws[i] != ws[j] and (near is None or j - i - 1 <= near)
+            ]
             if pairs:
                 i, j = self.rng.choice(pairs)
                 return ws[i], ws[j]
@@ -276,6 +325,7 @@ class RuleMaker:
 
 # ---------------------------------------------------------------- baseline: one FTS5 query per rule
 
+
 def to_fts(rule: str, after: int | None = None) -> tuple[str, list]:
     """SQL and parameters of the baseline's one query for a rule (``after``: only articles past that rowid)."""
     node = parse(rule)
@@ -286,22 +336,28 @@ def to_fts(rule: str, after: int | None = None) -> tuple[str, list]:
     rest = [p for p in parts if not isinstance(p, Field)]
     if not rest:
         sql = "SELECT t0.article_id FROM article_topics t0" + "".join(
-            f" JOIN article_topics t{i} ON t{i}.article_id = t0.article_id" for i in range(1, len(topics)))
+            f" JOIN article_topics t{i} ON t{i}.article_id = t0.article_id" for i in range(1, len(topics))
+        )
         sql += " WHERE " + " AND ".join(f"t{i}.topic = ?" for i in range(len(topics)))
         if after is None:
             return sql, topics
-        return (sql.replace(" WHERE ", " JOIN articles a ON a.article_id = t0.article_id WHERE ", 1)
-                + " AND a.rowid > ?", [*topics, after])
+        return (
+            sql.replace(" WHERE ", " JOIN articles a ON a.article_id = t0.article_id WHERE ", 1) + " AND a.rowid > ?",
+            [*topics, after],
+        )
     expr = fts_expression(rest[0] if len(rest) == 1 else And(tuple(rest)))
-    sql = ("SELECT a.article_id FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid"
-           + "".join(f" JOIN article_topics t{i} ON t{i}.article_id = a.article_id" for i in range(len(topics)))
-           + " WHERE articles_fts MATCH ?" + "".join(f" AND t{i}.topic = ?" for i in range(len(topics))))
+    sql = (
+        "SELECT a.article_id FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid"
+        + "".join(f" JOIN article_topics t{i} ON t{i}.article_id = a.article_id" for i in range(len(topics)))
+        + " WHERE articles_fts MATCH ?"
+        + "".join(f" AND t{i}.topic = ?" for i in range(len(topics)))
+    )
     if after is None:
         return sql, [expr, *topics]
     return sql + " AND articles_fts.rowid > ?", [expr, *topics, after]
 
 
-def baseline(db, rules: list[tuple[str, str]], after: int | None = None) -> tuple[float, set, list]:  # noqa: ANN001
+def baseline(db, rules: list[tuple[str, str]], after: int | None = None) -> tuple[float, set, list]:
     """One FTS5 query per rule: seconds, the (rule, article) pairs, [(seconds, rule)]."""
     per_rule, pairs = [], set()
     t0 = time.perf_counter()
@@ -314,15 +370,19 @@ def baseline(db, rules: list[tuple[str, str]], after: int | None = None) -> tupl
     return time.perf_counter() - t0, pairs, per_rule
 
 
-def carewatch_pairs(db, after: int = 0) -> set:  # noqa: ANN001
+def carewatch_pairs(db, after: int = 0) -> set:
     out = set()
-    for aid, fired in db.execute("SELECT m.article_id, m.rules FROM alert_matches m JOIN articles a "
-                                 "ON a.article_id = m.article_id WHERE a.rowid > ?", [after]):
+    for aid, fired in db.execute(
+        "SELECT m.article_id, m.rules FROM alert_matches m JOIN articles a "
+        "ON a.article_id = m.article_id WHERE a.rowid > ?",
+        [after],
+    ):
         out.update((r, aid) for r in json.loads(fired))
     return out
 
 
 # ---------------------------------------------------------------- run
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -331,8 +391,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--no-real", action="store_true", help="sentences from the labelled set only (fast start)")
     parser.add_argument("--examples", type=int, default=4, help="disagreements shown per side")
-    parser.add_argument("--increment", type=int, default=100,
-                        help="then time this many more new articles on top, both sides incremental (0: skip)")
+    parser.add_argument(
+        "--increment",
+        type=int,
+        default=100,
+        help="then time this many more new articles on top, both sides incremental (0: skip)",
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
     t_all = time.perf_counter()
@@ -340,17 +404,21 @@ def main() -> None:
     print("Build (not compared)")
     t0 = time.perf_counter()
     pools, note = corpus(not args.no_real)
-    print(f"  sentences: {len(pools['beat'])} from the labelled set, {len(pools['general'])} general ({note}) "
-          f"[{time.perf_counter() - t0:.1f}s]")
+    print(
+        f"  sentences: {len(pools['beat'])} from the labelled set, {len(pools['general'])} general ({note}) "
+        f"[{time.perf_counter() - t0:.1f}s]"
+    )
     t0 = time.perf_counter()
     articles = make_articles(args.articles, pools, rng)
     base = load_config(ROOT / "config")
     tags = tag_all(articles, Tagger(base.topics, base.entities))
     t_tag = time.perf_counter() - t0
     tagged = Counter(t.topic for tm in tags for t in tm[0])
-    print(f"  {len(articles)} articles generated and tagged [{t_tag:.1f}s]; "
-          f"{sum(1 for t in tags if t[0])} with a topic, {sum(1 for t in tags if t[2])} relevant; "
-          f"topics: {dict(tagged.most_common())}")
+    print(
+        f"  {len(articles)} articles generated and tagged [{t_tag:.1f}s]; "
+        f"{sum(1 for t in tags if t[0])} with a topic, {sum(1 for t in tags if t[2])} relevant; "
+        f"topics: {dict(tagged.most_common())}"
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "alerts.db"
@@ -359,23 +427,38 @@ def main() -> None:
         write(db, articles, tags)
         db.execute("ANALYZE")
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        print(f"  written to a fresh SQLite file (articles + FTS5 triggers + article_topics) "
-              f"[{time.perf_counter() - t0:.1f}s], {path.stat().st_size / 1e6:.0f} MB")
+        print(
+            f"  written to a fresh SQLite file (articles + FTS5 triggers + article_topics) "
+            f"[{time.perf_counter() - t0:.1f}s], {path.stat().st_size / 1e6:.0f} MB"
+        )
 
         t0 = time.perf_counter()
         maker = RuleMaker(articles, pools, sorted(base.topics.topics), random.Random(args.seed + 1))
         rules = maker.rules(args.rules)
         kind_of = {r: k for k, r in rules}
         n_subs = (len(rules) + PER_SUBSCRIBER - 1) // PER_SUBSCRIBER
-        subs = tuple(Subscriber(id=f"bench-{i:04d}", name=f"Bench subscriber {i}", email=f"bench{i}@example.org",
-                                frequency="immediate", include_irrelevant=True,
-                                rules=tuple(r for _, r in rules[i * PER_SUBSCRIBER: (i + 1) * PER_SUBSCRIBER]))
-                     for i in range(n_subs))
-        config = base.model_copy(update={"alerts": Alerts(subscribers=subs),
-                                         "settings": base.settings.model_copy(update={"alert_max_age_days": 30})})
-        print(f"  {len(rules)} rules ({n_subs} subscribers x {PER_SUBSCRIBER}) from a vocabulary of "
-              f"{len(maker.vocab)} words [{time.perf_counter() - t0:.1f}s]: "
-              + ", ".join(f"{k} {c}" for k, c in Counter(k for k, _ in rules).items()))
+        subs = tuple(
+            Subscriber(
+                id=f"bench-{i:04d}",
+                name=f"Bench subscriber {i}",
+                email=f"bench{i}@example.org",
+                frequency="immediate",
+                include_irrelevant=True,
+                rules=tuple(r for _, r in rules[i * PER_SUBSCRIBER : (i + 1) * PER_SUBSCRIBER]),
+            )
+            for i in range(n_subs)
+        )
+        config = base.model_copy(
+            update={
+                "alerts": Alerts(subscribers=subs),
+                "settings": base.settings.model_copy(update={"alert_max_age_days": 30}),
+            }
+        )
+        print(
+            f"  {len(rules)} rules ({n_subs} subscribers x {PER_SUBSCRIBER}) from a vocabulary of "
+            f"{len(maker.vocab)} words [{time.perf_counter() - t0:.1f}s]: "
+            + ", ".join(f"{k} {c}" for k, c in Counter(k for k, _ in rules).items())
+        )
         print("  e.g. " + " | ".join(r for _, r in rules[:8]))
 
         # (a) carewatch, end to end
@@ -390,24 +473,34 @@ def main() -> None:
         n = len(articles)
         print(f"\nMatching {n} articles against {len(rules)} rules (same SQLite file)")
         print(f"  {'':<44}{'seconds':>9}{'articles/s':>12}{'(rule, article) matches':>25}")
-        print(f"  {'carewatch match_new (end to end)':<44}{t_cw:>9.2f}{n / t_cw:>12.0f}{len(ours):>25}"
-              f"   ({found} alert_matches rows)")
-        print(f"  {f'baseline: {len(rules)} FTS5 queries, one per rule':<44}{t_fts:>9.2f}{n / t_fts:>12.0f}{len(theirs):>25}")
+        print(
+            f"  {'carewatch match_new (end to end)':<44}{t_cw:>9.2f}{n / t_cw:>12.0f}{len(ours):>25}"
+            f"   ({found} alert_matches rows)"
+        )
+        print(
+            f"  {f'baseline: {len(rules)} FTS5 queries, one per rule':<44}{t_fts:>9.2f}{n / t_fts:>12.0f}{len(theirs):>25}"
+        )
         print(f"  ratio baseline/carewatch: {t_fts / t_cw:.2f}  (> 1: carewatch faster)")
-        print(f"  carewatch runs the same kind of FTS5 query per rule ({sum(rule_query(r) is not None for _, r in rules)} of "
-              f"{len(rules)} rules; the rest in memory) over the rows past each subscriber's cursor, then writes "
-              f"{found} alert_matches rows and the cursors: the difference is that bookkeeping")
+        print(
+            f"  carewatch runs the same kind of FTS5 query per rule ({sum(rule_query(r) is not None for _, r in rules)} of "
+            f"{len(rules)} rules; the rest in memory) over the rows past each subscriber's cursor, then writes "
+            f"{found} alert_matches rows and the cursors: the difference is that bookkeeping"
+        )
         with db.atomic():
             t0 = time.perf_counter()
             db.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
             t_idx = time.perf_counter() - t0
-        print(f"  the baseline's index is built at write time (FTS5 triggers), not in its time above: rebuilding "
-              f"articles_fts over the {n} articles takes {t_idx:.2f}s; baseline + index rebuild "
-              f"{t_fts + t_idx:.2f}s, ratio to carewatch {(t_fts + t_idx) / t_cw:.2f}")
+        print(
+            f"  the baseline's index is built at write time (FTS5 triggers), not in its time above: rebuilding "
+            f"articles_fts over the {n} articles takes {t_idx:.2f}s; baseline + index rebuild "
+            f"{t_fts + t_idx:.2f}s, ratio to carewatch {(t_fts + t_idx) / t_cw:.2f}"
+        )
         per_rule.sort(reverse=True)
         ms = sorted(1000 * t for t, _ in per_rule)
-        print(f"  baseline per rule: median {ms[len(ms) // 2]:.2f} ms, p95 {ms[int(0.95 * len(ms))]:.2f} ms, "
-              f"slowest {ms[-1]:.1f} ms ({per_rule[0][1]})")
+        print(
+            f"  baseline per rule: median {ms[len(ms) // 2]:.2f} ms, p95 {ms[int(0.95 * len(ms))]:.2f} ms, "
+            f"slowest {ms[-1]:.1f} ms ({per_rule[0][1]})"
+        )
 
         both = ours & theirs
         by_rule: dict[str, list[set]] = defaultdict(lambda: [set(), set()])
@@ -415,11 +508,15 @@ def main() -> None:
             for r, a in pairs:
                 by_rule[r][side].add(a)
         same = sum(1 for _, r in rules if by_rule[r][0] == by_rule[r][1])
-        print(f"\nAgreement: {len(both)} pairs found by both, {len(ours - theirs)} by carewatch only, "
-              f"{len(theirs - ours)} by the baseline only; Jaccard {len(both) / max(1, len(ours | theirs)):.4f}; "
-              f"rules with identical results {same}"
-              f"/{len(rules)}")
-        print(f"  {'rule kind':<18}{'rules':>6}{'carewatch':>11}{'baseline':>10}{'both':>8}{'cw only':>9}{'fts only':>9}")
+        print(
+            f"\nAgreement: {len(both)} pairs found by both, {len(ours - theirs)} by carewatch only, "
+            f"{len(theirs - ours)} by the baseline only; Jaccard {len(both) / max(1, len(ours | theirs)):.4f}; "
+            f"rules with identical results {same}"
+            f"/{len(rules)}"
+        )
+        print(
+            f"  {'rule kind':<18}{'rules':>6}{'carewatch':>11}{'baseline':>10}{'both':>8}{'cw only':>9}{'fts only':>9}"
+        )
         per = defaultdict(Counter)
         for r, _ in ours:
             per[kind_of[r]]["ours"] += 1
@@ -431,8 +528,10 @@ def main() -> None:
             c = per[kind]
             nk = sum(1 for k, _ in rules if k == kind)
             if nk:
-                print(f"  {kind:<18}{nk:>6}{c['ours']:>11}{c['theirs']:>10}{c['both']:>8}"
-                      f"{c['ours'] - c['both']:>9}{c['theirs'] - c['both']:>9}")
+                print(
+                    f"  {kind:<18}{nk:>6}{c['ours']:>11}{c['theirs']:>10}{c['both']:>8}"
+                    f"{c['ours'] - c['both']:>9}{c['theirs'] - c['both']:>9}"
+                )
 
         rows = {a.article_id: a for a in articles_between(db, 0, 1 << 62, 1 << 62)}
         show(db, rows, sorted(ours - theirs), "carewatch only", args.examples, random.Random(args.seed + 2))
@@ -443,7 +542,7 @@ def main() -> None:
     print(f"\ntotal {time.perf_counter() - t_all:.0f}s")
 
 
-def increment(db, pools: dict, rules: list, config, n: int, args) -> None:  # noqa: ANN001
+def increment(db, pools: dict, rules: list, config, n: int, args) -> None:
     """The steady state: a crawl's few new articles on top of the archive, both sides incremental."""
     base = load_config(ROOT / "config")
     extra = make_articles(args.increment, pools, random.Random(args.seed + 4), start=n, days=0.01)
@@ -456,20 +555,26 @@ def increment(db, pools: dict, rules: list, config, n: int, args) -> None:  # no
     ours = carewatch_pairs(db, last)
     t_fts, theirs, _ = baseline(db, rules, last)
     k = len(extra)
-    print(f"\nIncremental: {k} new articles on top of the {n} (the steady state: a crawl brings a few at a time); "
-          "carewatch matches only past its cursors, the baseline's queries add rowid > the last matched")
+    print(
+        f"\nIncremental: {k} new articles on top of the {n} (the steady state: a crawl brings a few at a time); "
+        "carewatch matches only past its cursors, the baseline's queries add rowid > the last matched"
+    )
     print(f"  {'carewatch match_new (end to end)':<44}{t_cw:>9.3f}{k / t_cw:>12.0f}{len(ours):>25}   ({found} rows)")
-    print(f"  {f'baseline: {len(rules)} FTS5 queries, rowid > last':<44}{t_fts:>9.3f}{k / t_fts:>12.0f}{len(theirs):>25}")
+    print(
+        f"  {f'baseline: {len(rules)} FTS5 queries, rowid > last':<44}{t_fts:>9.3f}{k / t_fts:>12.0f}{len(theirs):>25}"
+    )
     both = ours & theirs
-    print(f"  ratio baseline/carewatch: {t_fts / t_cw:.2f}; pairs found by both {len(both)}, carewatch only "
-          f"{len(ours - theirs)}, baseline only {len(theirs - ours)}")
+    print(
+        f"  ratio baseline/carewatch: {t_fts / t_cw:.2f}; pairs found by both {len(both)}, carewatch only "
+        f"{len(ours - theirs)}, baseline only {len(theirs - ours)}"
+    )
 
 
 def _context(tokens: list[str], a: int, b: int, around: int = 6) -> str:
-    return " ".join(tokens[max(0, a - around): a] + ["["] + tokens[a: b + 1] + ["]"] + tokens[b + 1: b + 1 + around])
+    return " ".join(tokens[max(0, a - around) : a] + ["["] + tokens[a : b + 1] + ["]"] + tokens[b + 1 : b + 1 + around])
 
 
-def show(db, rows: dict, pairs: list, label: str, k: int, rng: random.Random) -> None:  # noqa: ANN001
+def show(db, rows: dict, pairs: list, label: str, k: int, rng: random.Random) -> None:
     if not pairs or not k:
         return
     print(f"\n  e.g. {label}:")
@@ -488,9 +593,15 @@ def show(db, rows: dict, pairs: list, label: str, k: int, rng: random.Random) ->
             why = "carewatch hit: " + _context(doc.surface, h[1], h[2])
         else:
             rowid = db.execute("SELECT rowid FROM articles WHERE article_id = ?", [aid]).fetchone()[0]
-            snip = db.execute("SELECT snippet(articles_fts, -1, '[', ']', '…', 14) FROM articles_fts "
-                              "WHERE articles_fts MATCH ? AND rowid = ?", [params[0], rowid]).fetchone() \
-                if not sql.startswith("SELECT t0") else None
+            snip = (
+                db.execute(
+                    "SELECT snippet(articles_fts, -1, '[', ']', '…', 14) FROM articles_fts "
+                    "WHERE articles_fts MATCH ? AND rowid = ?",
+                    [params[0], rowid],
+                ).fetchone()
+                if not sql.startswith("SELECT t0")
+                else None
+            )
             why = "FTS5 snippet: " + (snip[0].replace("\n", " ") if snip else "-")
         print(f"    {rule!r}  (FTS5 {expr!r}), {len(by_rule[rule])} such articles; {aid}: {why}")
 

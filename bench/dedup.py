@@ -30,9 +30,8 @@ articles stay in it); build time is reported apart.
 from __future__ import annotations
 
 import argparse
-import json
-from datetime import datetime, timedelta, timezone
 import dataclasses
+import json
 import multiprocessing as mp
 import os
 import random
@@ -43,29 +42,34 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.extraction import (  # noqa: E402
-    _read_gz, html_text, load_fundus, load_readability, load_trafilatura,
+from bench.extraction import (
+    _read_gz,
+    html_text,
+    load_fundus,
+    load_readability,
+    load_trafilatura,
 )
-from carewatch.config.schema import Settings  # noqa: E402
-from carewatch.core.items import Article, article_id_for  # noqa: E402
-from carewatch.core.lsh import band_keys  # noqa: E402
-from carewatch.core.urls import url_key  # noqa: E402
-from carewatch.pipelines.dedupe import Deduper, content_hash, normalise_text, signature  # noqa: E402
-from carewatch.store.articles import _fields, save_article  # noqa: E402
-from carewatch.store.db import open_db  # noqa: E402
-from carewatch.store.seen import SqliteSeenIndex  # noqa: E402
-from carewatch.store.stories import story_terms  # noqa: E402
+from carewatch.config.schema import Settings
+from carewatch.core.items import Article, article_id_for
+from carewatch.core.lsh import band_keys
+from carewatch.core.urls import url_key
+from carewatch.pipelines.dedupe import Deduper, content_hash, normalise_text, signature
+from carewatch.store.articles import _fields, save_article
+from carewatch.store.db import open_db
+from carewatch.store.seen import SqliteSeenIndex
+from carewatch.store.stories import story_terms
 
 SEED = 20240607
 MIN_WORDS = 150
 POOL_OVERLAP = 0.30  # drop a real text sharing this share of its shingles with an earlier one
 TARGET_P, TARGET_R = 0.98, 0.95
 QUALITY_DAYS = 60  # the labelled set's articles are spread over this many days (stories look within days)
-ARCHIVE_START = datetime(2021, 1, 1, tzinfo=timezone.utc)
+ARCHIVE_START = datetime(2021, 1, 1, tzinfo=UTC)
 SETTINGS = Settings()  # as shipped, --story-similarity overrides
 PER_DAY = 100  # synthetic archive articles per day (first_seen = published), overridden by --per-day
 
@@ -84,23 +88,74 @@ BOILERPLATE = [
     "Related articles",
 ]
 SYNONYMS = {
-    "said": "stated", "says": "states", "told": "informed", "big": "large", "large": "big", "small": "little",
-    "new": "fresh", "people": "residents", "children": "youngsters", "help": "assist", "show": "reveal",
-    "shows": "reveals", "however": "but", "also": "too", "many": "numerous", "very": "really", "get": "obtain",
-    "make": "create", "made": "created", "need": "require", "use": "employ", "used": "employed", "start": "begin",
-    "started": "began", "end": "finish", "important": "key", "problem": "issue", "problems": "issues",
-    "council": "authority", "government": "administration", "report": "study", "years": "years'", "year": "twelve months",
-    "week": "seven days", "month": "four weeks", "would": "could", "will": "shall", "which": "that", "about": "around",
-    "because": "as", "after": "following", "before": "prior to", "then": "subsequently", "but": "yet",
-    "sagte": "erklärte", "und": "sowie", "auch": "ebenfalls", "neue": "frische", "sehr": "äußerst", "aber": "doch",
+    "said": "stated",
+    "says": "states",
+    "told": "informed",
+    "big": "large",
+    "large": "big",
+    "small": "little",
+    "new": "fresh",
+    "people": "residents",
+    "children": "youngsters",
+    "help": "assist",
+    "show": "reveal",
+    "shows": "reveals",
+    "however": "but",
+    "also": "too",
+    "many": "numerous",
+    "very": "really",
+    "get": "obtain",
+    "make": "create",
+    "made": "created",
+    "need": "require",
+    "use": "employ",
+    "used": "employed",
+    "start": "begin",
+    "started": "began",
+    "end": "finish",
+    "important": "key",
+    "problem": "issue",
+    "problems": "issues",
+    "council": "authority",
+    "government": "administration",
+    "report": "study",
+    "years": "years'",
+    "year": "twelve months",
+    "week": "seven days",
+    "month": "four weeks",
+    "would": "could",
+    "will": "shall",
+    "which": "that",
+    "about": "around",
+    "because": "as",
+    "after": "following",
+    "before": "prior to",
+    "then": "subsequently",
+    "but": "yet",
+    "sagte": "erklärte",
+    "und": "sowie",
+    "auch": "ebenfalls",
+    "neue": "frische",
+    "sehr": "äußerst",
+    "aber": "doch",
 }
-EDITS = ["headline", "para added", "para removed", "reordered", "boilerplate", "truncated", "quotes",
-         "rewording", "combined (2 edits)"]
+EDITS = [
+    "headline",
+    "para added",
+    "para removed",
+    "reordered",
+    "boilerplate",
+    "truncated",
+    "quotes",
+    "rewording",
+    "combined (2 edits)",
+]
 
 
 # ---------------------------------------------------------------- real texts
 
-def _extract_worker(args):  # noqa: ANN001
+
+def _extract_worker(args):
     path, url = args
     from carewatch.pipelines.extract import extract_html
 
@@ -109,7 +164,7 @@ def _extract_worker(args):  # noqa: ANN001
     try:
         r = extract_html(_read_gz(path), url) or {}
         return (r.get("title") or "", r.get("text") or "")
-    except Exception:  # noqa: BLE001 - a page that fails simply gives no text
+    except Exception:
         return ("", "")
     finally:
         signal.alarm(0)
@@ -117,7 +172,7 @@ def _extract_worker(args):  # noqa: ANN001
 
 def _shingles(text: str) -> set[str]:
     w = normalise_text(text).split()
-    return {" ".join(w[i: i + 5]) for i in range(max(1, len(w) - 4))}
+    return {" ".join(w[i : i + 5]) for i in range(max(1, len(w) - 4))}
 
 
 def real_texts() -> tuple[list[dict], dict]:
@@ -127,8 +182,9 @@ def real_texts() -> tuple[list[dict], dict]:
     for p in load_fundus(skips):
         raw.append({"title": p.get("title") or "", "text": p["gold_text"], "origin": "fundus"})
     for p in load_readability(skips):
-        raw.append({"title": p.get("title") or "", "text": html_text(_read_gz(p["gold_html_path"])),
-                    "origin": "readability"})
+        raw.append(
+            {"title": p.get("title") or "", "text": html_text(_read_gz(p["gold_html_path"])), "origin": "readability"}
+        )
     tpages = load_trafilatura(skips)
     with mp.get_context("fork").Pool(max(1, min(2, os.cpu_count() or 1))) as pool:
         for title, text in pool.imap(_extract_worker, [(p["path"], p["url"]) for p in tpages], chunksize=8):
@@ -164,19 +220,22 @@ def real_texts() -> tuple[list[dict], dict]:
 
 # ---------------------------------------------------------------- edits
 
+
 def _paras(text: str, rng: random.Random) -> list[str]:
     ps = [p for p in text.split("\n") if p.strip()]
     if len(ps) >= 4:
         return ps
     sents = re.split(r"(?<=[.!?])\s+", " ".join(ps))  # few paragraphs: group sentences in threes
-    return [" ".join(sents[i: i + 3]) for i in range(0, len(sents), 3)] or ps
+    return [" ".join(sents[i : i + 3]) for i in range(0, len(sents), 3)] or ps
 
 
 def _has_quotes(text: str) -> bool:
     return bool(re.search(r"[\"“„«][^\"“”„«»]{15,}?[\"”“»]", text))
 
 
-def apply_edit(kind: str, title: str, text: str, rng: random.Random, pool: list[dict], vocab: list[str]) -> tuple[str, str]:
+def apply_edit(
+    kind: str, title: str, text: str, rng: random.Random, pool: list[dict], vocab: list[str]
+) -> tuple[str, str]:
     if kind == "headline":
         words = title.split() or ["Story"]
         new = rng.choice(["Breaking:", "Update:", "Revealed:", "Exclusive:", "Watch:"])
@@ -212,7 +271,7 @@ def apply_edit(kind: str, title: str, text: str, rng: random.Random, pool: list[
             w = m.group(2).split()
             for i in rng.sample(range(len(w)), min(len(w), rng.randint(2, 4))):
                 w[i] = SYNONYMS.get(w[i].lower(), rng.choice(vocab))
-            t = t[: m.start(2)] + " ".join(w) + t[m.end(2):]
+            t = t[: m.start(2)] + " ".join(w) + t[m.end(2) :]
         return title, t
     elif kind == "rewording":  # 5% of words replaced by a synonym or another word
         out = []
@@ -239,10 +298,24 @@ def make_copy(title: str, text: str, rng: random.Random, pool: list[dict], vocab
 
 COVERAGE = ["rewrite", "rewrite + quote", "brief", "late lead"]
 FRAMES = ["", "", "Row over", "Questions over", "What next for", "Reaction as", "Analysis:", "Explained:"]
-BEAT = ["Birmingham City Council", "Birmingham Children's Trust", "Ofsted", "Andy Street", "the Department for Education",
-        "UNISON", "West Midlands Police", "Sandwell", "the High Court", "the Local Government Association"]
-BEAT_LINES = ["{a} and {b} were again in the spotlight this week.", "The row involves {a}, {b} and {c}.",
-              "It is the latest in a series of stories about {a} and {b}.", "{a} said it would respond to {b} in due course."]
+BEAT = [
+    "Birmingham City Council",
+    "Birmingham Children's Trust",
+    "Ofsted",
+    "Andy Street",
+    "the Department for Education",
+    "UNISON",
+    "West Midlands Police",
+    "Sandwell",
+    "the High Court",
+    "the Local Government Association",
+]
+BEAT_LINES = [
+    "{a} and {b} were again in the spotlight this week.",
+    "The row involves {a}, {b} and {c}.",
+    "It is the latest in a series of stories about {a} and {b}.",
+    "{a} said it would respond to {b} in due course.",
+]
 
 
 def sentences(text: str) -> list[str]:
@@ -276,7 +349,9 @@ def _paraphrase(sentence: str, rng: random.Random, vocab: list[str]) -> str:
     return s
 
 
-def make_coverage(title: str, text: str, rng: random.Random, background: dict, vocab: list[str]) -> tuple[str, str, str]:
+def make_coverage(
+    title: str, text: str, rng: random.Random, background: dict, vocab: list[str]
+) -> tuple[str, str, str]:
     """Another outlet's own article on the same event: not a copy. Its headline keeps the original's names and
     figures with other words; its body rewords the lead and 2-5 sentences (those naming people, places or
     figures preferred), may keep one quotation verbatim (a press-release quote), and adds 1-3 paragraphs of the
@@ -301,9 +376,9 @@ def make_coverage(title: str, text: str, rng: random.Random, background: dict, v
             body.insert(rng.randrange(len(body) + 1), rng.choice(quoted))
     own = sentences(background["text"])
     start = rng.randrange(max(1, len(own) - 9))
-    own_paras = [" ".join(own[j: j + 3]) for j in range(start, min(len(own), start + 3 * rng.randint(1, 3)), 3)]
+    own_paras = [" ".join(own[j : j + 3]) for j in range(start, min(len(own), start + 3 * rng.randint(1, 3)), 3)]
     lead_para = " ".join(lead)
-    body_paras = [" ".join(body[j: j + 2]) for j in range(0, len(body), 2)]
+    body_paras = [" ".join(body[j : j + 2]) for j in range(0, len(body), 2)]
     if kind == "late lead":
         paras = own_paras[:2] + [lead_para] + body_paras + own_paras[2:]
     else:
@@ -321,13 +396,21 @@ def _beat(text: str, rng: random.Random) -> str:
 
 
 def _article(source_id: str, url: str, title: str, text: str, n: int) -> Article:
-    return Article(source_id=source_id, url=url, canonical_url=url, url_key=url_key(url), title=title, text=text,
-                   fetched_at="2024-01-01T00:00:00+00:00")  # each feed step sets its own time
+    return Article(
+        source_id=source_id,
+        url=url,
+        canonical_url=url,
+        url_key=url_key(url),
+        title=title,
+        text=text,
+        fetched_at="2024-01-01T00:00:00+00:00",
+    )  # each feed step sets its own time
 
 
 # ---------------------------------------------------------------- quality
 
-def labelled_items(pool: list[dict], n_orig: int, n_neg: int, rng: random.Random, beat_share: float):  # noqa: ANN201
+
+def labelled_items(pool: list[dict], n_orig: int, n_neg: int, rng: random.Random, beat_share: float):
     """[(group, role, kind, article, published)] in publication order, and the originals' and negatives' pool
     indexes. role: original, copy (edited copy, must be merged), coverage (another outlet's own article on the
     same event: same story, not merged) or negative (a story of its own, group < 0)."""
@@ -337,8 +420,8 @@ def labelled_items(pool: list[dict], n_orig: int, n_neg: int, rng: random.Random
     if n_orig + n_neg > len(pool):
         n_neg = max(0, len(pool) - n_orig)
         print(f"  (only {len(pool)} usable real texts: negatives cut to {n_neg})")
-    originals, negatives = order[:n_orig], order[n_orig: n_orig + n_neg]
-    background = [pool[i] for i in order[n_orig + n_neg:]] or [pool[i] for i in negatives]
+    originals, negatives = order[:n_orig], order[n_orig : n_orig + n_neg]
+    background = [pool[i] for i in order[n_orig + n_neg :]] or [pool[i] for i in negatives]
     used: dict[int, list[float]] = defaultdict(list)  # background text -> the days it was used (reused weeks apart)
 
     def own_background(day: datetime) -> dict:
@@ -347,29 +430,58 @@ def labelled_items(pool: list[dict], n_orig: int, n_neg: int, rng: random.Random
         i = rng.choice(free or range(len(background)))
         used[i].append(d)
         return background[i]
-    base = datetime(2024, 1, 1, tzinfo=timezone.utc)
+
+    base = datetime(2024, 1, 1, tzinfo=UTC)
     items = []  # (group, role, kind, article, published)
     for gi, idx in enumerate(originals):
         r = pool[idx]
         day = base + timedelta(days=rng.uniform(0, QUALITY_DAYS))
         beat = rng.random() < beat_share
         text = _beat(r["text"], rng) if beat else r["text"]
-        items.append((gi, "original", None, _article(f"publisher-{gi % 40}", f"https://publisher{gi % 40}.example/news/{gi}",
-                                                      r["title"], text, 0), day))
+        items.append(
+            (
+                gi,
+                "original",
+                None,
+                _article(f"publisher-{gi % 40}", f"https://publisher{gi % 40}.example/news/{gi}", r["title"], text, 0),
+                day,
+            )
+        )
         for k in range(rng.randint(1, 2)):
             kind, t, x = make_copy(r["title"], text, rng, [pool[i] for i in negatives] or pool, vocab)
-            items.append((gi, "copy", kind, _article(f"syndicator-{k + 1}", f"https://syndicator{k + 1}.example/story/{gi}-{k}",
-                                                      t, x, 0), day + timedelta(hours=rng.uniform(0.5, 48))))
+            items.append(
+                (
+                    gi,
+                    "copy",
+                    kind,
+                    _article(f"syndicator-{k + 1}", f"https://syndicator{k + 1}.example/story/{gi}-{k}", t, x, 0),
+                    day + timedelta(hours=rng.uniform(0.5, 48)),
+                )
+            )
         for k in range(rng.choices([0, 1, 2, 3], weights=[25, 35, 25, 15])[0]):
             kind, t, x = make_coverage(r["title"], r["text"], rng, own_background(day), vocab)
             x = _beat(x, rng) if beat else x
-            items.append((gi, "coverage", kind, _article(f"outlet-{k + 1}", f"https://outlet{k + 1}.example/{gi}",
-                                                          t, x, 0), day + timedelta(hours=rng.uniform(0.5, 48))))
+            items.append(
+                (
+                    gi,
+                    "coverage",
+                    kind,
+                    _article(f"outlet-{k + 1}", f"https://outlet{k + 1}.example/{gi}", t, x, 0),
+                    day + timedelta(hours=rng.uniform(0.5, 48)),
+                )
+            )
     for ni, idx in enumerate(negatives):
         r = pool[idx]
         text = _beat(r["text"], rng) if rng.random() < beat_share else r["text"]
-        items.append((-1 - ni, "negative", None, _article(f"publisher-{ni % 40}", f"https://publisher{ni % 40}.example/other/{ni}",
-                                                           r["title"], text, 0), base + timedelta(days=rng.uniform(0, QUALITY_DAYS))))
+        items.append(
+            (
+                -1 - ni,
+                "negative",
+                None,
+                _article(f"publisher-{ni % 40}", f"https://publisher{ni % 40}.example/other/{ni}", r["title"], text, 0),
+                base + timedelta(days=rng.uniform(0, QUALITY_DAYS)),
+            )
+        )
     items.sort(key=lambda it: it[4])  # as a crawl sees them: in publication order, each original before its copies
     return items, originals, negatives
 
@@ -414,20 +526,26 @@ def quality(pool: list[dict], n_orig: int, n_neg: int, rng: random.Random, tmp: 
     p = tp / (tp + fp) if tp + fp else 0.0
     r = tp / n_copies if n_copies else 0.0
     f1 = 2 * p * r / (p + r) if p + r else 0.0
-    print(f"  fed {len(items)} articles ({len(originals)} originals, {n_copies} copies, {n_cov} other outlets' own "
-          f"coverage, {len(negatives)} negatives; {beat_share:.0%} of stories and negatives carry a line of shared "
-          f"beat names) over {QUALITY_DAYS} days in {elapsed:.1f}s ({1000 * elapsed / len(items):.1f} ms/article, "
-          "check + save_article)")
+    print(
+        f"  fed {len(items)} articles ({len(originals)} originals, {n_copies} copies, {n_cov} other outlets' own "
+        f"coverage, {len(negatives)} negatives; {beat_share:.0%} of stories and negatives carry a line of shared "
+        f"beat names) over {QUALITY_DAYS} days in {elapsed:.1f}s ({1000 * elapsed / len(items):.1f} ms/article, "
+        "check + save_article)"
+    )
     print("\n  Near-duplicates (a copy must be merged into its original; coverage and negatives must not be merged)")
     print(f"  TP {tp}  FP {fp}  FN {fn}   reasons given: {dict(reasons)}")
     print(f"  precision {p:.3f}  (target >= {TARGET_P})  {'OK' if p >= TARGET_P else 'BELOW TARGET'}")
     print(f"  recall    {r:.3f}  (target >= {TARGET_R})  {'OK' if r >= TARGET_R else 'BELOW TARGET'}")
     print(f"  F1        {f1:.3f}")
-    print(f"\n  {'edit':<20}{'copies':>7}{'found':>7}{'recall':>8}{'mean Jaccard':>14}   (exact 5-shingle Jaccard, copy vs original)")
+    print(
+        f"\n  {'edit':<20}{'copies':>7}{'found':>7}{'recall':>8}{'mean Jaccard':>14}   (exact 5-shingle Jaccard, copy vs original)"
+    )
     for k in EDITS:
         c = per[k]
         if c["copies"]:
-            print(f"  {k:<20}{c['copies']:>7}{c['found']:>7}{c['found'] / c['copies']:>8.3f}{c['jacc'] / c['copies']:>14.2f}")
+            print(
+                f"  {k:<20}{c['copies']:>7}{c['found']:>7}{c['found'] / c['copies']:>8.3f}{c['jacc'] / c['copies']:>14.2f}"
+            )
     for role, kind, reason in fps[:10]:
         print(f"  FP: {role}{' (' + kind + ')' if kind else ''} marked {reason}")
     stories(db, items, group_of)
@@ -438,7 +556,7 @@ def _pairs(n: int) -> int:
     return n * (n - 1) // 2
 
 
-def stories(db, items, group_of: dict) -> None:  # noqa: ANN001
+def stories(db, items, group_of: dict) -> None:
     """Pairwise precision and recall of story grouping over the stored articles (copies merged as aliases are
     not articles; a missed copy is, and belongs to its original's story). Gold: an original, its copies and the
     other outlets' coverage form one story; every negative is a story of its own."""
@@ -453,8 +571,13 @@ def stories(db, items, group_of: dict) -> None:  # noqa: ANN001
     r = tp / gp if gp else 0.0
     f1 = 2 * p * r / (p + r) if p + r else 0.0
     # per coverage kind: is the piece in its original's story?
-    story_of_group = {g: pred[aid] for aid, g in gold.items() if g >= 0 and aid in pred
-                      and any(it[1] == "original" and article_id_for(it[3].url_key) == aid for it in items if it[0] == g)}
+    story_of_group = {
+        g: pred[aid]
+        for aid, g in gold.items()
+        if g >= 0
+        and aid in pred
+        and any(it[1] == "original" and article_id_for(it[3].url_key) == aid for it in items if it[0] == g)
+    }
     per = defaultdict(Counter)
     for g, role, kind, a, _ in items:
         aid = article_id_for(a.url_key)
@@ -462,14 +585,22 @@ def stories(db, items, group_of: dict) -> None:  # noqa: ANN001
             per[kind]["n"] += 1
             per[kind]["joined"] += pred[aid] == story_of_group.get(g)
     merged_wrong = sum(1 for aid, g in gold.items() if g < 0 and sum(1 for x in pred.values() if x == pred[aid]) > 1)
-    exact = sum(1 for s, members in _group(pred).items() if len({gold[m] for m in members}) == 1
-                and len(members) == sum(1 for m in gold.values() if m == gold[members[0]]))
-    print(f"\n  Stories (pairwise over {len(pred)} stored articles, {len(set(gold.values()))} true stories, "
-          f"{len(set(pred.values()))} found)")
+    exact = sum(
+        1
+        for s, members in _group(pred).items()
+        if len({gold[m] for m in members}) == 1
+        and len(members) == sum(1 for m in gold.values() if m == gold[members[0]])
+    )
+    print(
+        f"\n  Stories (pairwise over {len(pred)} stored articles, {len(set(gold.values()))} true stories, "
+        f"{len(set(pred.values()))} found)"
+    )
     print(f"  pairs: true {gp}, found {pp}, right {tp}")
     print(f"  precision {p:.3f}  (target >= {TARGET_P})  {'OK' if p >= TARGET_P else 'BELOW TARGET'}")
     print(f"  recall    {r:.3f}  (target >= {TARGET_R})  {'OK' if r >= TARGET_R else 'BELOW TARGET'}")
-    print(f"  F1        {f1:.3f}   stories found exactly: {exact}; negatives wrongly grouped with something: {merged_wrong}")
+    print(
+        f"  F1        {f1:.3f}   stories found exactly: {exact}; negatives wrongly grouped with something: {merged_wrong}"
+    )
     print(f"\n  {'coverage kind':<20}{'pieces':>7}{'in story':>9}{'recall':>8}")
     for k in COVERAGE:
         c = per[k]
@@ -494,7 +625,7 @@ class CountingSeenIndex(SqliteSeenIndex):
 
     calls = rows = 0
 
-    def near_candidates(self, keys):  # noqa: ANN001, ANN201
+    def near_candidates(self, keys):
         out = super().near_candidates(keys)
         self.calls += 1
         self.rows += len(out)
@@ -504,10 +635,10 @@ class CountingSeenIndex(SqliteSeenIndex):
 def _synth(rng: random.Random) -> str:
     k = rng.randint(12, 25)
     s = [rng.choice(_SENTS) for _ in range(k)]
-    return "\n".join(" ".join(s[i: i + 3]) for i in range(0, k, 3))
+    return "\n".join(" ".join(s[i : i + 3]) for i in range(0, k, 3))
 
 
-def _rows_worker(args):  # noqa: ANN001
+def _rows_worker(args):
     """Articles rows and band rows for synthetic archive articles [start, stop), as save_article writes them."""
     start, stop = args
     arts, bands, df = [], [], Counter()
@@ -517,20 +648,42 @@ def _rows_worker(args):  # noqa: ANN001
         sig, n = signature(text)
         url = f"https://archive{i % 200}.example/a/{i}"
         when = (ARCHIVE_START + timedelta(days=i / PER_DAY)).isoformat(timespec="seconds")
-        a = Article(source_id=f"archive-{i % 200}", url=url, canonical_url=url, url_key=url_key(url),
-                    title=f"Archive story {i}", text=text, fetched_at=when, published=when,
-                    content_hash=content_hash(text), minhash=sig.hashvalues.astype("uint64").tobytes(), shingles=n)
+        a = Article(
+            source_id=f"archive-{i % 200}",
+            url=url,
+            canonical_url=url,
+            url_key=url_key(url),
+            title=f"Archive story {i}",
+            text=text,
+            fetched_at=when,
+            published=when,
+            content_hash=content_hash(text),
+            minhash=sig.hashvalues.astype("uint64").tobytes(),
+            shingles=n,
+        )
         aid = article_id_for(a.url_key)
         terms = story_terms(a.title, a.text)
         df.update(terms)
-        arts.append({"article_id": aid, "url": a.url, "canonical_url": a.canonical_url, "url_key": a.url_key,
-                     "source_id": a.source_id, "first_seen": a.fetched_at, "updated": a.fetched_at, "version": 1,
-                     **_fields(a), "story_id": aid, "story_terms": json.dumps(sorted(terms))})
+        arts.append(
+            {
+                "article_id": aid,
+                "url": a.url,
+                "canonical_url": a.canonical_url,
+                "url_key": a.url_key,
+                "source_id": a.source_id,
+                "first_seen": a.fetched_at,
+                "updated": a.fetched_at,
+                "version": 1,
+                **_fields(a),
+                "story_id": aid,
+                "story_terms": json.dumps(sorted(terms)),
+            }
+        )
         bands += [{"band": b, "key": k, "article_id": aid} for b, k in enumerate(band_keys(a.minhash))]
     return arts, bands, df
 
 
-def grow(db, have: int, want: int, procs: int) -> float:  # noqa: ANN001
+def grow(db, have: int, want: int, procs: int) -> float:
     t0 = time.perf_counter()
     step = 2000
     chunks = [(s, min(s + step, want)) for s in range(have, want, step)]
@@ -538,26 +691,31 @@ def grow(db, have: int, want: int, procs: int) -> float:  # noqa: ANN001
         for arts, bands, df in pool.imap(_rows_worker, chunks):
             db["articles"].insert_all(arts, batch_size=500)
             db["lsh_bands"].insert_all(bands, batch_size=2000, ignore=True)
-            db.conn.executemany("INSERT INTO story_df (term, df) VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET df = df + excluded.df",
-                                list(df.items()))
+            db.conn.executemany(
+                "INSERT INTO story_df (term, df) VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET df = df + excluded.df",
+                list(df.items()),
+            )
     return time.perf_counter() - t0
 
 
 def cost(pool: list[dict], sizes: list[int], rng: random.Random, tmp: Path) -> None:
     global _SENTS
     vocab = sorted({w for r in pool[:200] for w in r["text"].split() if w.isalpha() and len(w) > 3})
-    _SENTS = sorted({s for r in pool for s in sentences(r["text"])
-                     if 6 <= len(s.split()) <= 60})
-    print(f"  synthetic archive: 12-25 sentences each, drawn from {len(_SENTS)} real sentences; "
-          "rows written directly in batched transactions (same columns as save_article, FTS triggers, LSH bands, "
-          f"story terms and story_df counts; story_id = own id, no story matching), {PER_DAY} articles/day "
-          "(published = first_seen); timed articles dated on the archive's newest day")
+    _SENTS = sorted({s for r in pool for s in sentences(r["text"]) if 6 <= len(s.split()) <= 60})
+    print(
+        f"  synthetic archive: 12-25 sentences each, drawn from {len(_SENTS)} real sentences; "
+        "rows written directly in batched transactions (same columns as save_article, FTS triggers, LSH bands, "
+        f"story terms and story_df counts; story_id = own id, no story matching), {PER_DAY} articles/day "
+        "(published = first_seen); timed articles dated on the archive's newest day"
+    )
     path = tmp / "cost.db"
     db = open_db(path)
     procs = max(1, min(2, os.cpu_count() or 1))
     have, results = 0, []
-    print(f"\n  {'archive':>9}{'build s':>9}{'ms/article':>12}{'median':>8}{'p95':>8}{'copy ms':>9}{'new ms':>8}"
-          f"{'check ms':>9}{'cands':>6}{'copies found':>14}{'db MB':>8}")
+    print(
+        f"\n  {'archive':>9}{'build s':>9}{'ms/article':>12}{'median':>8}{'p95':>8}{'copy ms':>9}{'new ms':>8}"
+        f"{'check ms':>9}{'cands':>6}{'copies found':>14}{'db MB':>8}"
+    )
     for si, size in enumerate(sizes):
         build = grow(db, have, size, procs) if size > have else 0.0
         have = max(have, size)  # synthetic articles; earlier sizes' timed articles stay in the file too
@@ -565,8 +723,13 @@ def cost(pool: list[dict], sizes: list[int], rng: random.Random, tmp: Path) -> N
         db.execute("ANALYZE")
         # 100 near-copies of archived articles, 100 new synthetic texts
         ids = rng.sample(range(have), 100)
-        olds = [db.execute("SELECT article_id, title, text FROM articles WHERE url_key = ?",
-                           [url_key(f"https://archive{i % 200}.example/a/{i}")]).fetchone() for i in ids]
+        olds = [
+            db.execute(
+                "SELECT article_id, title, text FROM articles WHERE url_key = ?",
+                [url_key(f"https://archive{i % 200}.example/a/{i}")],
+            ).fetchone()
+            for i in ids
+        ]
         batch = []
         for j, (aid, title, text) in enumerate(olds):
             kind, t, x = make_copy(title, text, rng, pool, vocab)
@@ -593,11 +756,15 @@ def cost(pool: list[dict], sizes: list[int], rng: random.Random, tmp: Path) -> N
         mb = sum(os.path.getsize(p) for p in (path, Path(str(path) + "-wal")) if p.exists()) / 1e6
         mean = statistics.fmean(times)
         results.append((size, mean))
-        print(f"  {stored:>9}{build:>9.1f}{mean:>12.2f}{statistics.median(times):>8.2f}"
-              f"{sorted(times)[int(0.95 * len(times))]:>8.2f}{statistics.fmean(copy_t):>9.2f}{statistics.fmean(new_t):>8.2f}"
-              f"{statistics.fmean(check_t):>9.2f}{seen.rows / max(1, seen.calls):>6.1f}{found:>10}/100{mb:>8.0f}")
-    print("  ms/article = Deduper.check + save_article (one transaction), mean of 200; copy/new ms: means by kind;"
-          " check ms: Deduper.check alone; cands: stored LSH candidates per look-up; db MB: file + WAL after checkpoint")
+        print(
+            f"  {stored:>9}{build:>9.1f}{mean:>12.2f}{statistics.median(times):>8.2f}"
+            f"{sorted(times)[int(0.95 * len(times))]:>8.2f}{statistics.fmean(copy_t):>9.2f}{statistics.fmean(new_t):>8.2f}"
+            f"{statistics.fmean(check_t):>9.2f}{seen.rows / max(1, seen.calls):>6.1f}{found:>10}/100{mb:>8.0f}"
+        )
+    print(
+        "  ms/article = Deduper.check + save_article (one transaction), mean of 200; copy/new ms: means by kind;"
+        " check ms: Deduper.check alone; cands: stored LSH candidates per look-up; db MB: file + WAL after checkpoint"
+    )
     for (s1, c1), (s2, c2) in zip(results, results[1:]):
         print(f"  archive x{s2 / s1:.1f} ({s1} -> {s2}): cost per article x{c2 / c1:.2f}")
     db.close()
@@ -608,8 +775,12 @@ def main() -> None:
     parser.add_argument("--originals", type=int, default=300)
     parser.add_argument("--negatives", type=int, default=600)
     parser.add_argument("--sizes", default="10000,100000")
-    parser.add_argument("--beat-share", type=float, default=0.3,
-                        help="share of stories and negatives given a line of the beat's recurring names")
+    parser.add_argument(
+        "--beat-share",
+        type=float,
+        default=0.3,
+        help="share of stories and negatives given a line of the beat's recurring names",
+    )
     parser.add_argument("--seed", type=int, default=SEED, help="another seed gives another labelled set")
     parser.add_argument("--story-similarity", type=float, default=SETTINGS.story_similarity)
     parser.add_argument("--quality-only", action="store_true", help="skip the cost part")

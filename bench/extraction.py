@@ -42,11 +42,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import lxml.html  # noqa: E402
-import trafilatura  # noqa: E402
-from trafilatura.utils import decode_file  # noqa: E402
+import lxml.html
+import trafilatura
+from trafilatura.utils import decode_file
 
-from carewatch.pipelines.extract import extract_html  # noqa: E402
+from carewatch.pipelines.extract import extract_html
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 DATASETS = ("trafilatura", "readability", "fundus")
@@ -56,13 +56,46 @@ READABILITY_URL = "http://fakehost/test/page.html"
 
 # ---------------------------------------------------------------- loading (not timed)
 
+
 def _read_gz(path: Path) -> str:
     return decode_file(gzip.decompress(path.read_bytes()))
 
 
-BLOCK_TAGS = {"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "br", "hr", "tr", "td",
-              "th", "table", "blockquote", "pre", "section", "article", "figure", "figcaption", "dd",
-              "dt", "dl", "header", "footer", "aside", "main", "nav", "img", "caption"}
+BLOCK_TAGS = {
+    "p",
+    "div",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "br",
+    "hr",
+    "tr",
+    "td",
+    "th",
+    "table",
+    "blockquote",
+    "pre",
+    "section",
+    "article",
+    "figure",
+    "figcaption",
+    "dd",
+    "dt",
+    "dl",
+    "header",
+    "footer",
+    "aside",
+    "main",
+    "nav",
+    "img",
+    "caption",
+}
 
 
 def html_text(html: str) -> str:
@@ -80,7 +113,7 @@ def html_text(html: str) -> str:
     return root.text_content()
 
 
-def fundus_body(body) -> str:  # noqa: ANN001
+def fundus_body(body) -> str:
     """fundus ArticleBody: {"summary": [str], "sections": [{"headline": [str], "paragraphs": [str]}]}."""
     if isinstance(body, str):
         return body
@@ -107,8 +140,9 @@ def load_trafilatura(skips: Counter) -> list[dict]:
         if not g.get("with") and not g.get("without"):
             skips["no snippets"] += 1
             continue
-        pages.append({"id": g["file"], "url": url, "path": path, "with": g.get("with") or [],
-                      "without": g.get("without") or []})
+        pages.append(
+            {"id": g["file"], "url": url, "path": path, "with": g.get("with") or [], "without": g.get("without") or []}
+        )
     return pages
 
 
@@ -122,10 +156,17 @@ def load_readability(skips: Counter) -> list[dict]:
             continue
         meta = json.loads(meta_p.read_text(encoding="utf-8"))
         byline = meta.get("byline")
-        pages.append({"id": case.name, "url": READABILITY_URL, "path": src, "gold_html_path": exp,
-                      "title": meta.get("title") or None,
-                      "authors": [byline] if isinstance(byline, str) and byline.strip() else None,
-                      "date": meta.get("publishedTime") or None})
+        pages.append(
+            {
+                "id": case.name,
+                "url": READABILITY_URL,
+                "path": src,
+                "gold_html_path": exp,
+                "title": meta.get("title") or None,
+                "authors": [byline] if isinstance(byline, str) and byline.strip() else None,
+                "date": meta.get("publishedTime") or None,
+            }
+        )
     return pages
 
 
@@ -146,26 +187,36 @@ def load_fundus(skips: Counter) -> list[dict]:
             skips["version key missing from the gold JSON"] += 1
             continue
         authors = g.get("authors")
-        pages.append({"id": e["html"], "url": e["url"], "path": path,
-                      "gold_text": fundus_body(g.get("body")),
-                      "title": g.get("title") or None,
-                      "authors": authors if isinstance(authors, list) and authors else None,
-                      "date": g.get("publishing_date") or None})
+        pages.append(
+            {
+                "id": e["html"],
+                "url": e["url"],
+                "path": path,
+                "gold_text": fundus_body(g.get("body")),
+                "title": g.get("title") or None,
+                "authors": authors if isinstance(authors, list) and authors else None,
+                "date": g.get("publishing_date") or None,
+            }
+        )
     return pages
 
 
 LOADERS = {"trafilatura": load_trafilatura, "readability": load_readability, "fundus": load_fundus}
-TITLES = {"trafilatura": "trafilatura-eval (snippets)", "readability": "mozilla-readability-test-pages",
-          "fundus": "fundus-news-parser-tests"}
+TITLES = {
+    "trafilatura": "trafilatura-eval (snippets)",
+    "readability": "mozilla-readability-test-pages",
+    "fundus": "fundus-news-parser-tests",
+}
 
 
 # ---------------------------------------------------------------- extractors (timed)
+
 
 class PageTimeout(Exception):
     pass
 
 
-def _alarm(signum, frame):  # noqa: ANN001
+def _alarm(signum, frame):
     raise PageTimeout()
 
 
@@ -189,7 +240,7 @@ def call(name: str, page: dict, timeout: float, stats: dict) -> dict:
     except PageTimeout:
         stats["timeouts"] += 1
         out = {}
-    except Exception as e:  # noqa: BLE001 -- any failure is an empty result, never an abort
+    except Exception as e:
         stats["exceptions"] += 1
         stats["exception_types"][type(e).__name__] += 1
         out = {}
@@ -204,7 +255,8 @@ def call(name: str, page: dict, timeout: float, stats: dict) -> dict:
 
 # ---------------------------------------------------------------- scoring
 
-def collapse(s) -> str:  # noqa: ANN001
+
+def collapse(s) -> str:
     """Whitespace collapsed (used as is for the trafilatura-eval snippets, as its README says)."""
     return " ".join(str(s).split()) if s else ""
 
@@ -212,7 +264,7 @@ def collapse(s) -> str:  # noqa: ANN001
 INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 
 
-def norm(s) -> str:  # noqa: ANN001
+def norm(s) -> str:
     """Titles, authors, body tokens: NFC, soft hyphens and zero-width characters dropped, whitespace collapsed."""
     return collapse(unicodedata.normalize("NFC", str(s)).translate(INVISIBLE)) if s else ""
 
@@ -228,7 +280,7 @@ AUTHOR_SPLIT = re.compile(r"\s*(?:[;,|&]|\band\b|\bund\b)\s*", re.I)
 LEADING_BY = re.compile(r"^by\s+", re.I)
 
 
-def author_set(value) -> frozenset:  # noqa: ANN001
+def author_set(value) -> frozenset:
     items = value if isinstance(value, (list, tuple, set)) else [value]
     names = set()
     for item in items:
@@ -244,7 +296,7 @@ def author_set(value) -> frozenset:  # noqa: ANN001
 _YM = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
 
 
-def parse_date(value):  # noqa: ANN001
+def parse_date(value):
     """-> (calendar date or None, datetime or None, has_time). Handles any ISO precision."""
     if value is None or value == "":
         return None, None, False
@@ -269,7 +321,7 @@ def parse_date(value):  # noqa: ANN001
     return dt.date(), (dt if has_time else None), has_time
 
 
-def date_scores(gold, pred) -> dict:  # noqa: ANN001
+def date_scores(gold, pred) -> dict:
     gday, gdt, gtime = parse_date(gold)
     if gday is None:
         return {}
@@ -279,16 +331,30 @@ def date_scores(gold, pred) -> dict:  # noqa: ANN001
         pday = pdt.astimezone(gdt.tzinfo).date()
     out["same_day"] = pday is not None and pday == gday
     if gtime and gdt is not None and gdt.tzinfo is not None:
-        out["same_instant"] = bool(ptime and pdt is not None and pdt.tzinfo is not None
-                                   and abs(pdt - gdt) < timedelta(seconds=1))
+        out["same_instant"] = bool(
+            ptime and pdt is not None and pdt.tzinfo is not None and abs(pdt - gdt) < timedelta(seconds=1)
+        )
     out["gold_naive_time"] = bool(gtime and gdt is not None and gdt.tzinfo is None)
     return out
 
 
 def new_acc() -> dict:
-    return {"tp": 0, "fp": 0, "fn": 0, "overlap": 0, "pred_tokens": 0, "gold_tokens": 0,
-            "title_n": 0, "title_ok": 0, "author_n": 0, "author_ok": 0,
-            "day_n": 0, "day_ok": 0, "instant_n": 0, "instant_ok": 0}
+    return {
+        "tp": 0,
+        "fp": 0,
+        "fn": 0,
+        "overlap": 0,
+        "pred_tokens": 0,
+        "gold_tokens": 0,
+        "title_n": 0,
+        "title_ok": 0,
+        "author_n": 0,
+        "author_ok": 0,
+        "day_n": 0,
+        "day_ok": 0,
+        "instant_n": 0,
+        "instant_ok": 0,
+    }
 
 
 def score_page(ds: str, page: dict, out: dict, acc: dict) -> dict:
@@ -338,23 +404,38 @@ def _div(a: float, b: float) -> float | None:
 def summarise(ds: str, acc: dict) -> dict:
     if ds == "trafilatura":
         tp, fp, fn = acc["tp"], acc["fp"], acc["fn"]
-        return {"precision": _div(tp, tp + fp), "recall": _div(tp, tp + fn), "f1": _div(2 * tp, 2 * tp + fp + fn),
-                "tp": tp, "fp": fp, "fn": fn}
+        return {
+            "precision": _div(tp, tp + fp),
+            "recall": _div(tp, tp + fn),
+            "f1": _div(2 * tp, 2 * tp + fp + fn),
+            "tp": tp,
+            "fp": fp,
+            "fn": fn,
+        }
     p, r = _div(acc["overlap"], acc["pred_tokens"]), _div(acc["overlap"], acc["gold_tokens"])
-    return {"precision": p, "recall": r, "f1": _div(2 * p * r, p + r) if p is not None and r is not None else None,
-            "title_exact": _div(acc["title_ok"], acc["title_n"]), "title_n": acc["title_n"],
-            "author_exact": _div(acc["author_ok"], acc["author_n"]), "author_n": acc["author_n"],
-            "date_same_day": _div(acc["day_ok"], acc["day_n"]), "date_day_n": acc["day_n"],
-            "date_same_instant": _div(acc["instant_ok"], acc["instant_n"]), "date_instant_n": acc["instant_n"]}
+    return {
+        "precision": p,
+        "recall": r,
+        "f1": _div(2 * p * r, p + r) if p is not None and r is not None else None,
+        "title_exact": _div(acc["title_ok"], acc["title_n"]),
+        "title_n": acc["title_n"],
+        "author_exact": _div(acc["author_ok"], acc["author_n"]),
+        "author_n": acc["author_n"],
+        "date_same_day": _div(acc["day_ok"], acc["day_n"]),
+        "date_day_n": acc["day_n"],
+        "date_same_instant": _div(acc["instant_ok"], acc["instant_n"]),
+        "date_instant_n": acc["instant_n"],
+    }
 
 
 # ---------------------------------------------------------------- output
 
-def fmt(v) -> str:  # noqa: ANN001
+
+def fmt(v) -> str:
     return "n/a" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v))
 
 
-def ratio(a, b) -> str:  # noqa: ANN001
+def ratio(a, b) -> str:
     return f"{a / b:.2f}" if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b else "n/a"
 
 
@@ -367,28 +448,35 @@ def table(rows: list[tuple[str, object, object, bool]], head=("carewatch", "traf
 
 def print_dataset(ds: str, info: dict) -> None:
     s, st = info["scores"], info["stats"]
-    print(f"\n== {TITLES[ds]}: {info['pages']} pages scored, {sum(info['skipped'].values())} skipped"
-          + (" (" + "; ".join(f"{n} {why}" for why, n in info["skipped"].items()) + ")" if info["skipped"] else ""))
+    print(
+        f"\n== {TITLES[ds]}: {info['pages']} pages scored, {sum(info['skipped'].values())} skipped"
+        + (" (" + "; ".join(f"{n} {why}" for why, n in info["skipped"].items()) + ")" if info["skipped"] else "")
+    )
     cw, tf = s["carewatch"], s["trafilatura"]
     if ds == "trafilatura":
         print("  body: snippet scoring (with found = TP, missing = FN; without found = FP; summed over pages)")
-        rows = [("body precision", cw["precision"], tf["precision"], True),
-                ("body recall", cw["recall"], tf["recall"], True),
-                ("body F1", cw["f1"], tf["f1"], True),
-                ("TP / FP / FN", f"{cw['tp']}/{cw['fp']}/{cw['fn']}", f"{tf['tp']}/{tf['fp']}/{tf['fn']}", False)]
+        rows = [
+            ("body precision", cw["precision"], tf["precision"], True),
+            ("body recall", cw["recall"], tf["recall"], True),
+            ("body F1", cw["f1"], tf["f1"], True),
+            ("TP / FP / FN", f"{cw['tp']}/{cw['fp']}/{cw['fn']}", f"{tf['tp']}/{tf['fp']}/{tf['fn']}", False),
+        ]
     else:
         print("  body: token-level P/R/F1, bag of lower-cased \\w+ tokens, micro-averaged over pages")
-        rows = [("body precision", cw["precision"], tf["precision"], True),
-                ("body recall", cw["recall"], tf["recall"], True),
-                ("body F1", cw["f1"], tf["f1"], True),
-                (f"title exact (n={cw['title_n']})", cw["title_exact"], tf["title_exact"], True),
-                (f"author set exact (n={cw['author_n']})", cw["author_exact"], tf["author_exact"], True),
-                (f"date same day (n={cw['date_day_n']})", cw["date_same_day"], tf["date_same_day"], True),
-                (f"date same instant (n={cw['date_instant_n']})", cw["date_same_instant"], tf["date_same_instant"],
-                 True)]
-    rows += [("exceptions", st["carewatch"]["exceptions"], st["trafilatura"]["exceptions"], False),
-             ("timeouts", st["carewatch"]["timeouts"], st["trafilatura"]["timeouts"], False),
-             ("empty text", st["carewatch"]["empty_text"], st["trafilatura"]["empty_text"], False)]
+        rows = [
+            ("body precision", cw["precision"], tf["precision"], True),
+            ("body recall", cw["recall"], tf["recall"], True),
+            ("body F1", cw["f1"], tf["f1"], True),
+            (f"title exact (n={cw['title_n']})", cw["title_exact"], tf["title_exact"], True),
+            (f"author set exact (n={cw['author_n']})", cw["author_exact"], tf["author_exact"], True),
+            (f"date same day (n={cw['date_day_n']})", cw["date_same_day"], tf["date_same_day"], True),
+            (f"date same instant (n={cw['date_instant_n']})", cw["date_same_instant"], tf["date_same_instant"], True),
+        ]
+    rows += [
+        ("exceptions", st["carewatch"]["exceptions"], st["trafilatura"]["exceptions"], False),
+        ("timeouts", st["carewatch"]["timeouts"], st["trafilatura"]["timeouts"], False),
+        ("empty text", st["carewatch"]["empty_text"], st["trafilatura"]["empty_text"], False),
+    ]
     table(rows)
     notes = info.get("notes") or []
     for n in notes:
@@ -416,7 +504,7 @@ def main() -> None:
         skips: Counter = Counter()
         pages = LOADERS[ds](skips)
         if args.limit is not None:
-            pages = pages[:args.limit]
+            pages = pages[: args.limit]
         kept = []
         for p in pages:
             try:
@@ -425,7 +513,7 @@ def main() -> None:
                     p["gold_tokens"] = tokens(html_text(_read_gz(p.pop("gold_html_path"))))
                 elif ds == "fundus":
                     p["gold_tokens"] = tokens(p.pop("gold_text"))
-            except Exception as e:  # noqa: BLE001
+            except Exception as e:
                 skips[f"unreadable ({type(e).__name__})"] += 1
                 continue
             if ds != "trafilatura" and not p["gold_tokens"]:
@@ -435,8 +523,10 @@ def main() -> None:
         data[ds] = {"pages": kept, "skipped": skips}
     load_s = time.perf_counter() - t_load
     total_pages = sum(len(d["pages"]) for d in data.values())
-    print(f"loaded {total_pages} pages in {load_s:.1f}s (read + gunzip + gold, not timed); "
-          f"trafilatura {trafilatura.__version__}")
+    print(
+        f"loaded {total_pages} pages in {load_s:.1f}s (read + gunzip + gold, not timed); "
+        f"trafilatura {trafilatura.__version__}"
+    )
 
     # warm-up (lazy imports, first-call set-up): one call each, not timed, not scored
     first = next((d["pages"][0] for d in data.values() if d["pages"]), None)
@@ -444,7 +534,7 @@ def main() -> None:
         for name in EXTRACTORS:
             try:
                 RUNNERS[name](first["html"], first["url"])
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
 
     # 2. extract and score
@@ -452,8 +542,17 @@ def main() -> None:
     total = {n: {"pages": 0, "seconds": 0.0} for n in EXTRACTORS}
     k = 0
     for ds, d in data.items():
-        stats = {n: {"pages": 0, "seconds": 0.0, "exceptions": 0, "timeouts": 0, "empty_text": 0,
-                     "exception_types": Counter()} for n in EXTRACTORS}
+        stats = {
+            n: {
+                "pages": 0,
+                "seconds": 0.0,
+                "exceptions": 0,
+                "timeouts": 0,
+                "empty_text": 0,
+                "exception_types": Counter(),
+            }
+            for n in EXTRACTORS
+        }
         accs = {n: new_acc() for n in EXTRACTORS}
         per_page = []
         naive_dates = 0
@@ -471,11 +570,17 @@ def main() -> None:
         scores = {n: summarise(ds, accs[n]) for n in EXTRACTORS}
         notes = []
         if naive_dates:
-            notes.append(f"{naive_dates} gold date(s) have a time but no offset: same day only, "
-                         "not counted for same instant")
-        info = {"pages": len(d["pages"]), "skipped": dict(d["skipped"]), "scores": scores,
-                "stats": {n: {**s, "exception_types": dict(s["exception_types"])} for n, s in stats.items()},
-                "notes": notes, "per_page": per_page}
+            notes.append(
+                f"{naive_dates} gold date(s) have a time but no offset: same day only, not counted for same instant"
+            )
+        info = {
+            "pages": len(d["pages"]),
+            "skipped": dict(d["skipped"]),
+            "scores": scores,
+            "stats": {n: {**s, "exception_types": dict(s["exception_types"])} for n, s in stats.items()},
+            "notes": notes,
+            "per_page": per_page,
+        }
         print_dataset(ds, info)
         for n in EXTRACTORS:
             total[n]["pages"] += stats[n]["pages"]
@@ -485,13 +590,21 @@ def main() -> None:
         results["datasets"][ds] = info
 
     # 3. speed
-    speed = {n: {"pages": t["pages"], "seconds": t["seconds"], "pages_per_s": _div(t["pages"], t["seconds"])}
-             for n, t in total.items()}
+    speed = {
+        n: {"pages": t["pages"], "seconds": t["seconds"], "pages_per_s": _div(t["pages"], t["seconds"])}
+        for n, t in total.items()
+    }
     results["speed"] = speed
-    print(f"\n== speed: {total['carewatch']['pages']} pages, extraction calls only (one process, call order "
-          "alternating page by page)")
-    table([("pages/s", speed["carewatch"]["pages_per_s"], speed["trafilatura"]["pages_per_s"], True),
-           ("seconds", speed["carewatch"]["seconds"], speed["trafilatura"]["seconds"], True)])
+    print(
+        f"\n== speed: {total['carewatch']['pages']} pages, extraction calls only (one process, call order "
+        "alternating page by page)"
+    )
+    table(
+        [
+            ("pages/s", speed["carewatch"]["pages_per_s"], speed["trafilatura"]["pages_per_s"], True),
+            ("seconds", speed["carewatch"]["seconds"], speed["trafilatura"]["seconds"], True),
+        ]
+    )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=1, ensure_ascii=False, default=str), encoding="utf-8")

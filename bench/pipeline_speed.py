@@ -22,19 +22,19 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import trafilatura  # noqa: E402
+import trafilatura
 
-from carewatch.ops.crawl import run_crawl  # noqa: E402
-from carewatch.core.items import Article  # noqa: E402
-from carewatch.demo.mailsink import MailSink  # noqa: E402
-from carewatch.demo.run import demo_config  # noqa: E402
-from carewatch.demo.server import DemoServer  # noqa: E402
-from carewatch.ops.database import open_archive  # noqa: E402
-from carewatch.ops.status import archive_counts  # noqa: E402
-from carewatch.pipelines.runner import Stages, run_stages  # noqa: E402
-from carewatch.store.articles import save_article  # noqa: E402
-from carewatch.store.db import open_db  # noqa: E402
-from carewatch.store.seen import SqliteSeenIndex  # noqa: E402
+from carewatch.core.items import Article
+from carewatch.demo.mailsink import MailSink
+from carewatch.demo.run import demo_config
+from carewatch.demo.server import DemoServer
+from carewatch.ops.crawl import run_crawl
+from carewatch.ops.database import open_archive
+from carewatch.ops.status import archive_counts
+from carewatch.pipelines.runner import Stages, run_stages
+from carewatch.store.articles import save_article
+from carewatch.store.db import open_db
+from carewatch.store.seen import SqliteSeenIndex
 
 
 def html_pages(server: DemoServer) -> list[tuple[str, str]]:
@@ -42,8 +42,14 @@ def html_pages(server: DemoServer) -> list[tuple[str, str]]:
     pages = []
     for host, routes in server.sites.hosts.items():
         for path, route in routes.items():
-            if route.status == 200 and route.content_type.startswith("text/html") and path.count("/") >= 2 \
-                    and "category" not in path and path.rstrip("/") not in ("/news",) and not path.endswith(("/news/",)):
+            if (
+                route.status == 200
+                and route.content_type.startswith("text/html")
+                and path.count("/") >= 2
+                and "category" not in path
+                and path.rstrip("/") not in ("/news",)
+                and not path.endswith(("/news/",))
+            ):
                 pages.append((f"http://{host}{path}", route.body.decode("utf-8")))
     seen, unique = set(), []
     for url, html in pages:  # aliases serve the same bytes: count each page once
@@ -75,11 +81,19 @@ def main() -> None:
         rules: dict[str, dict] = {}
         for source in config.sources:
             if source.selectors:
-                rules.setdefault(urlsplit(source.url).hostname, {"selectors": source.selectors.model_dump(exclude_none=True)})
+                rules.setdefault(
+                    urlsplit(source.url).hostname, {"selectors": source.selectors.model_dump(exclude_none=True)}
+                )
 
         def article(url: str, html: str) -> Article:
-            return Article(source_id="bench", url=url, fetched_at="2026-01-01T00:00:00+00:00", html=html,
-                           extra=rules.get(urlsplit(url).hostname, {}))
+            return Article(
+                source_id="bench",
+                url=url,
+                fetched_at="2026-01-01T00:00:00+00:00",
+                html=html,
+                extra=rules.get(urlsplit(url).hostname, {}),
+            )
+
         stage_times, traf_times = [], []
         for url, html in pages_html:  # warm both up once (imports, regex caches, jusText's stoplists)
             trafilatura.bare_extraction(html, url=url, with_metadata=True)
@@ -101,8 +115,10 @@ def main() -> None:
     crawl = statistics.median(crawl_rates)
     stages = n / statistics.median(stage_times)
     traf = n / statistics.median(traf_times)
-    print(f"pages: {pages} fetched by the crawl (HTML + PDF), {n} HTML pages for the in-process runs; "
-          f"median of {args.rounds} rounds")
+    print(
+        f"pages: {pages} fetched by the crawl (HTML + PDF), {n} HTML pages for the in-process runs; "
+        f"median of {args.rounds} rounds"
+    )
     print(f"carewatch crawl (whole path)     {crawl:8.1f} pages/s")
     print(f"carewatch pipeline (in process)  {stages:8.1f} pages/s   extract, dedupe, tag, store")
     print(f"trafilatura alone (baseline)     {traf:8.1f} pages/s   bare_extraction with metadata")

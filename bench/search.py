@@ -57,7 +57,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,36 +65,57 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
+from bench.dedup import sentences  # noqa: E402
 from carewatch.core.items import Article, article_id_for  # noqa: E402
 from carewatch.core.urls import url_key  # noqa: E402
+from carewatch.ops.search import search  # noqa: E402
 from carewatch.pipelines.dedupe import content_hash  # noqa: E402
-from bench.dedup import sentences  # noqa: E402
 from carewatch.store.articles import _fields  # noqa: E402
 from carewatch.store.db import open_db  # noqa: E402
-from carewatch.ops.search import search  # noqa: E402
 
 SEED = 20240611
 TARGET_MS = 200.0
-START = datetime(2013, 1, 1, tzinfo=timezone.utc)
+START = datetime(2013, 1, 1, tzinfo=UTC)
 MINUTES_APART = 50
 BATCH = 5000
 SOURCES = [f"source-{i:02d}" for i in range(24)]
 
 CAMPAIGN = [  # (kind, query) as campaigners type them
-    ("word", "ofsted"), ("word", "safeguarding"), ("word", "inadequate"), ("word", "privatisation"),
-    ("word", "commissioner"), ("word", "fostering"), ("word", "unison"), ("word", "redundancies"),
-    ("word", "councillor"), ("word", "Birmingham"), ("word", "children"), ("word", "agency"),
-    ("word", "scrutiny"), ("word", "caseloads"),
-    ("phrase", '"child protection"'), ("phrase", '"serious case review"'), ("phrase", "\"children's trust\""),
-    ("phrase", '"social workers"'), ("phrase", '"section 114"'), ("phrase", '"equal pay"'),
-    ("phrase", '"care leavers"'), ("phrase", '"improvement notice"'),
-    ("and", "ofsted inadequate"), ("and", "trust budget"), ("and", "social caseloads"), ("and", "council cuts"),
-    ("and", "birmingham ofsted"), ("and", "fostering shortage"), ("and", "strike unison"),
+    ("word", "ofsted"),
+    ("word", "safeguarding"),
+    ("word", "inadequate"),
+    ("word", "privatisation"),
+    ("word", "commissioner"),
+    ("word", "fostering"),
+    ("word", "unison"),
+    ("word", "redundancies"),
+    ("word", "councillor"),
+    ("word", "Birmingham"),
+    ("word", "children"),
+    ("word", "agency"),
+    ("word", "scrutiny"),
+    ("word", "caseloads"),
+    ("phrase", '"child protection"'),
+    ("phrase", '"serious case review"'),
+    ("phrase", '"children\'s trust"'),
+    ("phrase", '"social workers"'),
+    ("phrase", '"section 114"'),
+    ("phrase", '"equal pay"'),
+    ("phrase", '"care leavers"'),
+    ("phrase", '"improvement notice"'),
+    ("and", "ofsted inadequate"),
+    ("and", "trust budget"),
+    ("and", "social caseloads"),
+    ("and", "council cuts"),
+    ("and", "birmingham ofsted"),
+    ("and", "fostering shortage"),
+    ("and", "strike unison"),
     ("and", "commissioner report"),
 ]
 
 
 # ---------------------------------------------------------------- the archive
+
 
 def _words(text: str) -> list[str]:
     return re.findall(r"[a-z]+", text.lower())
@@ -118,8 +139,10 @@ def _news_texts(all_texts: bool) -> tuple[list[dict], str]:
 
     skips: Counter = Counter()
     pool = [{"title": p.get("title") or "", "text": p["gold_text"]} for p in load_fundus(skips)]
-    pool += [{"title": p.get("title") or "", "text": html_text(_read_gz(p["gold_html_path"]))}
-             for p in load_readability(skips)]
+    pool += [
+        {"title": p.get("title") or "", "text": html_text(_read_gz(p["gold_html_path"]))}
+        for p in load_readability(skips)
+    ]
     return pool, f"{len(pool)} real news texts (fundus, Mozilla Readability)"
 
 
@@ -150,19 +173,38 @@ def _row(i: int, rng: random.Random, pools: tuple) -> dict:
     is_beat = rng.random() < 0.3
     k = rng.randint(12, 25)
     sents = [rng.choice(beat if is_beat and rng.random() < 0.5 else news) for _ in range(k)]
-    text = "\n".join(" ".join(sents[j: j + 3]) for j in range(0, k, 3))
+    text = "\n".join(" ".join(sents[j : j + 3]) for j in range(0, k, 3))
     title = rng.choice(beat_titles if is_beat else titles)
     seen = START + timedelta(minutes=MINUTES_APART * i)
     published = (seen - timedelta(minutes=rng.randint(0, 2880))).isoformat(timespec="seconds")
     source = SOURCES[i % len(SOURCES)]
     url = f"https://{source}.example/news/{i}"
-    a = Article(source_id=source, url=url, canonical_url=url, url_key=url_key(url), title=title, text=text,
-                fetched_at=seen.isoformat(timespec="seconds"), published=published,
-                kind="pdf" if i % 50 == 0 else "html", content_hash=content_hash(text),
-                relevant=is_beat, relevance=2.0 if is_beat else 0.0)
-    return {"article_id": article_id_for(a.url_key), "url": a.url, "canonical_url": a.canonical_url,
-            "url_key": a.url_key, "source_id": a.source_id, "first_seen": a.fetched_at, "updated": a.fetched_at,
-            "version": 1, **_fields(a), "story_id": article_id_for(a.url_key)}
+    a = Article(
+        source_id=source,
+        url=url,
+        canonical_url=url,
+        url_key=url_key(url),
+        title=title,
+        text=text,
+        fetched_at=seen.isoformat(timespec="seconds"),
+        published=published,
+        kind="pdf" if i % 50 == 0 else "html",
+        content_hash=content_hash(text),
+        relevant=is_beat,
+        relevance=2.0 if is_beat else 0.0,
+    )
+    return {
+        "article_id": article_id_for(a.url_key),
+        "url": a.url,
+        "canonical_url": a.canonical_url,
+        "url_key": a.url_key,
+        "source_id": a.source_id,
+        "first_seen": a.fetched_at,
+        "updated": a.fetched_at,
+        "version": 1,
+        **_fields(a),
+        "story_id": article_id_for(a.url_key),
+    }
 
 
 _POOLS: tuple = ()
@@ -193,11 +235,15 @@ def build(path: Path, n: int, pools: tuple) -> float:
 
 # ---------------------------------------------------------------- the queries
 
-def queries(db, n: int, rng: random.Random, english: set[str]) -> list[tuple[str, str, str | None]]:  # noqa: ANN001
+
+def queries(db, n: int, rng: random.Random, english: set[str]) -> list[tuple[str, str, str | None]]:
     """[(kind, query, since)]: the campaigners' words, then English words picked by document frequency."""
     db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_vocab USING fts5vocab(main, articles_fts, row)")
-    vocab = [(t, d) for t, d in db.execute("SELECT term, doc FROM temp.search_vocab").fetchall()
-             if t.isalpha() and t.isascii() and len(t) >= 4 and t in english]
+    vocab = [
+        (t, d)
+        for t, d in db.execute("SELECT term, doc FROM temp.search_vocab").fetchall()
+        if t.isalpha() and t.isascii() and len(t) >= 4 and t in english
+    ]
 
     def pick(lo: float, hi: float, k: int) -> list[str]:
         terms = sorted(t for t, d in vocab if lo <= d <= hi)
@@ -221,7 +267,7 @@ def queries(db, n: int, rng: random.Random, english: set[str]) -> list[tuple[str
     return out
 
 
-def hits(db, q: str, since: str | None) -> int:  # noqa: ANN001
+def hits(db, q: str, since: str | None) -> int:
     sql = "SELECT count(*) FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid WHERE articles_fts MATCH ?"
     args = [db.quote_fts(q)]
     if since:
@@ -232,6 +278,7 @@ def hits(db, q: str, since: str | None) -> int:  # noqa: ANN001
 
 # ---------------------------------------------------------------- the paths
 
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -241,8 +288,7 @@ def _free_port() -> int:
 def _launch(cmd: list[str], base: str) -> tuple[subprocess.Popen | None, str]:
     """Start a server; (the process once it answers, or None and the last line it printed)."""
     log = tempfile.TemporaryFile()  # not a pipe: a server that logs must never block on it
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -273,9 +319,13 @@ def start_datasette(path: Path, serve: bool) -> tuple[subprocess.Popen | None, s
         from carewatch.archive.serve import datasette_command
 
         proc, why = _launch(datasette_command(str(path), "127.0.0.1", port), base)
-    except Exception as e:  # noqa: BLE001 - the serve module is not usable as it is now
+    except Exception as e:
         proc, why = None, f"{type(e).__name__}: {e}"
-    return proc, base, "carewatch.archive.serve.datasette_command" if proc else f"carewatch serve's Datasette did not start: {why}"
+    return (
+        proc,
+        base,
+        "carewatch.archive.serve.datasette_command" if proc else f"carewatch serve's Datasette did not start: {why}",
+    )
 
 
 def _get(url: str) -> tuple[float, int, bytes]:
@@ -296,7 +346,7 @@ def datasette_url(base: str, dbname: str, q: str, since: str | None, json_form: 
     return f"{base}/{dbname}/articles{'.json' if json_form else ''}?{urllib.parse.urlencode(params)}"
 
 
-def time_path(fn, qs: list, repeat: int) -> list[float]:  # noqa: ANN001
+def time_path(fn, qs: list, repeat: int) -> list[float]:
     return [statistics.median(fn(q, since) for _ in range(repeat)) for _, q, since in qs]
 
 
@@ -315,26 +365,41 @@ def like_sql(q: str, since: str | None, newest: bool = True) -> tuple[str, list[
     if since:
         where += " AND (published >= ? OR first_seen >= ?)"
         args += [since, since]
-    return ("SELECT article_id, title, published, source_id, canonical_url FROM articles WHERE " + where
-            + (" ORDER BY first_seen DESC LIMIT 20" if newest else ""), args)
+    return (
+        "SELECT article_id, title, published, source_id, canonical_url FROM articles WHERE "
+        + where
+        + (" ORDER BY first_seen DESC LIMIT 20" if newest else ""),
+        args,
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=5, help="runs of each query by `carewatch search` (its median counts)")
+    parser.add_argument(
+        "--repeat", type=int, default=5, help="runs of each query by `carewatch search` (its median counts)"
+    )
     parser.add_argument("--http-repeat", type=int, default=1, help="runs of each query per Datasette path")
-    parser.add_argument("--all-texts", action="store_true", help="draw sentences from bench/dedup.py real_texts() "
-                        "too (trafilatura's evaluation pages, extracted: a minute more)")
-    parser.add_argument("--keep", metavar="FILE", help="build the archive here and keep it, or reuse it if it exists "
-                        "(default: a temporary file)")
+    parser.add_argument(
+        "--all-texts",
+        action="store_true",
+        help="draw sentences from bench/dedup.py real_texts() "
+        "too (trafilatura's evaluation pages, extracted: a minute more)",
+    )
+    parser.add_argument(
+        "--keep",
+        metavar="FILE",
+        help="build the archive here and keep it, or reuse it if it exists (default: a temporary file)",
+    )
     args = parser.parse_args()
     t_all = time.perf_counter()
     print("Sentences")
     t0 = time.perf_counter()
     pools = sentence_pools(args.all_texts)
-    print(f"  news: {len(pools[0])} sentences, {len(pools[1])} titles from {pools[4]}; beat: {len(pools[2])} "
-          f"sentences, {len(pools[3])} titles from tests/tagging_set  ({time.perf_counter() - t0:.0f}s)")
+    print(
+        f"  news: {len(pools[0])} sentences, {len(pools[1])} titles from {pools[4]}; beat: {len(pools[2])} "
+        f"sentences, {len(pools[3])} titles from tests/tagging_set  ({time.perf_counter() - t0:.0f}s)"
+    )
     spent: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(args.keep) if args.keep else Path(tmp) / "archive.db"
@@ -343,9 +408,15 @@ def main() -> None:
         db = open_db(path)
         n = db.execute("SELECT count(*) FROM articles").fetchone()[0]
         words = db.execute("SELECT sum(length(text) - length(replace(text, ' ', '')) + 1) FROM articles").fetchone()[0]
-        print(f"\nArchive: {n} articles ({words / n:.0f} words each on average), "
-              + (f"reused {path}" if reused else f"written in {build_s:.0f}s (rows + FTS5 triggers, {BATCH} per "
-                 "transaction)") + f"; {path.stat().st_size / 1e6:.0f} MB")
+        print(
+            f"\nArchive: {n} articles ({words / n:.0f} words each on average), "
+            + (
+                f"reused {path}"
+                if reused
+                else f"written in {build_s:.0f}s (rows + FTS5 triggers, {BATCH} per transaction)"
+            )
+            + f"; {path.stat().st_size / 1e6:.0f} MB"
+        )
         qs = queries(db, n, random.Random(SEED + 1), pools[5])
         counts = [hits(db, q, since) for _, q, since in qs]
         results: dict[str, list[float]] = {}
@@ -371,12 +442,16 @@ def main() -> None:
             if proc is None:
                 continue
             try:
-                def ds(json_form: bool, base: str = base):  # noqa: ANN202
+
+                def ds(json_form: bool, base: str = base):
                     def one(q: str, since: str | None) -> float:
                         ms, status, body = _get(datasette_url(base, dbname, q, since, json_form))
                         if status != 200 and len(errors) < 5:
-                            errors.append(f"HTTP {status} for {q!r} ({'json' if json_form else 'html'}): {body[:200]!r}")
+                            errors.append(
+                                f"HTTP {status} for {q!r} ({'json' if json_form else 'html'}): {body[:200]!r}"
+                            )
                         return ms
+
                     return one
 
                 for _, q, since in qs[:3]:  # warm-up
@@ -392,12 +467,13 @@ def main() -> None:
                 os.killpg(proc.pid, signal.SIGTERM)
                 proc.wait(timeout=10)
 
-        def like(newest: bool):  # noqa: ANN202
+        def like(newest: bool):
             def one(q: str, since: str | None) -> float:
                 sql, params = like_sql(q, since, newest)
                 t0 = time.perf_counter()
                 db.execute(sql, params).fetchall()
                 return 1000 * (time.perf_counter() - t0)
+
             return one
 
         t0 = time.perf_counter()
@@ -413,24 +489,35 @@ def main() -> None:
     for e in errors:
         print(f"  ! {e}")
     cols = [c for c in ("carewatch", "ds html", "ds json", "serve html", "serve json", "LIKE") if c in results]
-    print(f"\n{len(qs)} queries; ms per query (its median of {args.repeat} runs for carewatch, {args.http_repeat} per "
-          "Datasette path, 1 for LIKE); hits = FTS matches")
-    print("  ds = plain `datasette serve FILE`; serve = Datasette as `carewatch serve` runs it; html/json = "
-          "/db/articles?_search=Q&_sort_desc=first_seen and its .json")
+    print(
+        f"\n{len(qs)} queries; ms per query (its median of {args.repeat} runs for carewatch, {args.http_repeat} per "
+        "Datasette path, 1 for LIKE); hits = FTS matches"
+    )
+    print(
+        "  ds = plain `datasette serve FILE`; serve = Datasette as `carewatch serve` runs it; html/json = "
+        "/db/articles?_search=Q&_sort_desc=first_seen and its .json"
+    )
     print(f"  {'kind':<11}{'query':<28}{'hits':>7}" + "".join(f"{c:>11}" for c in cols))
     for i, ((kind, q, since), c) in enumerate(zip(qs, counts)):
         label = q + (f" --since {since}" if since else "")
         print(f"  {kind:<11}{label[:27]:<28}{c:>7}" + "".join(f"{results[col][i]:>11.1f}" for col in cols))
 
-    print(f"\n  baseline, every match: the same LIKE scan without ORDER BY/LIMIT, on {len(all_qs)} of the queries "
-          "(every 4th), ms")
+    print(
+        f"\n  baseline, every match: the same LIKE scan without ORDER BY/LIMIT, on {len(all_qs)} of the queries "
+        "(every 4th), ms"
+    )
     for (kind, q, since), t in zip(all_qs, like_all):
         label = q + (f" --since {since}" if since else "")
         print(f"  {kind:<11}{label[:27]:<28}{t:>11.1f}")
 
-    names = {"carewatch": "carewatch search (ops.search, in process)", "ds html": "Datasette HTML page (plain)",
-             "ds json": "Datasette JSON (plain)", "serve html": "Datasette HTML page (carewatch serve)",
-             "serve json": "Datasette JSON (carewatch serve)", "LIKE": "baseline: LIKE scan, newest 20"}
+    names = {
+        "carewatch": "carewatch search (ops.search, in process)",
+        "ds html": "Datasette HTML page (plain)",
+        "ds json": "Datasette JSON (plain)",
+        "serve html": "Datasette HTML page (carewatch serve)",
+        "serve json": "Datasette JSON (carewatch serve)",
+        "LIKE": "baseline: LIKE scan, newest 20",
+    }
     like_med = statistics.median(results["LIKE"])
     print(f"\nSummary: {len(qs)} queries on {n} articles; claim: median under {TARGET_MS:.0f} ms")
     print(f"  {'path':<44}{'median':>8}{'p95':>8}{'max':>8}   verdict")
@@ -439,14 +526,21 @@ def main() -> None:
         med = statistics.median(xs)
         verdict = "" if col == "LIKE" else ("OK" if med < TARGET_MS else "OVER TARGET")
         print(f"  {names[col]:<44}{med:>8.1f}{_p95(xs):>8.1f}{max(xs):>8.1f}   {verdict}")
-    print(f"  {'baseline: LIKE scan, every match (' + str(len(all_qs)) + ' q.)':<44}{statistics.median(like_all):>8.1f}"
-          f"{_p95(like_all):>8.1f}{max(like_all):>8.1f}")
+    print(
+        f"  {'baseline: LIKE scan, every match (' + str(len(all_qs)) + ' q.)':<44}{statistics.median(like_all):>8.1f}"
+        f"{_p95(like_all):>8.1f}{max(like_all):>8.1f}"
+    )
     cw = results["carewatch"]
-    print(f"  carewatch search beside the LIKE scans on the same queries (median of per-query ratios): newest 20 "
-          f"x{statistics.median(b / a for a, b in zip(cw, results['LIKE'])):.2f}, every match "
-          f"x{statistics.median(b / a for a, b in zip(cw[::4], like_all)):.1f} (above 1: carewatch faster)")
-    print("\n  time spent: " + ", ".join(f"{k} {v:.0f}s" for k, v in spent.items())
-          + f"; total {time.perf_counter() - t_all:.0f}s")
+    print(
+        f"  carewatch search beside the LIKE scans on the same queries (median of per-query ratios): newest 20 "
+        f"x{statistics.median(b / a for a, b in zip(cw, results['LIKE'])):.2f}, every match "
+        f"x{statistics.median(b / a for a, b in zip(cw[::4], like_all)):.1f} (above 1: carewatch faster)"
+    )
+    print(
+        "\n  time spent: "
+        + ", ".join(f"{k} {v:.0f}s" for k, v in spent.items())
+        + f"; total {time.perf_counter() - t_all:.0f}s"
+    )
 
 
 if __name__ == "__main__":

@@ -36,9 +36,8 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -60,9 +59,14 @@ def start_daemon(cfg: Path, db: Path, out: Path) -> subprocess.Popen:
     exe = Path(sys.executable).with_name("carewatch")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-c", "from carewatch.cli.main import cli; cli()"]
     with open(out, "wb") as f:  # a file, never a pipe nobody reads: the daemon logs to stderr too
-        return subprocess.Popen([*cmd, "--config", str(cfg), "--db", str(db), "run"], cwd=ROOT,
-                                stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        return subprocess.Popen(
+            [*cmd, "--config", str(cfg), "--db", str(db), "run"],
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=f,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 # -- /proc ---------------------------------------------------------------------------------------------
@@ -159,13 +163,17 @@ class Sample:
     db: float  # MB
 
 
-HEADER = (f"{'t':>6} {'RSS MB':>7} {'fds':>4} {'thr':>4} {'crawls':>6} {'crawl MB':>8} "
-          f"{'runs':>5} {'errors':>6} {'articles':>8} {'db MB':>6}")
+HEADER = (
+    f"{'t':>6} {'RSS MB':>7} {'fds':>4} {'thr':>4} {'crawls':>6} {'crawl MB':>8} "
+    f"{'runs':>5} {'errors':>6} {'articles':>8} {'db MB':>6}"
+)
 
 
 def row(s: Sample) -> str:
-    return (f"{s.t:5.0f}s {s.rss:7.1f} {s.fds:4d} {s.threads:4d} {s.children:6d} {s.children_rss:8.1f} "
-            f"{s.runs:5d} {s.errors:6d} {s.articles:8d} {s.db:6.1f}")
+    return (
+        f"{s.t:5.0f}s {s.rss:7.1f} {s.fds:4d} {s.threads:4d} {s.children:6d} {s.children_rss:8.1f} "
+        f"{s.runs:5d} {s.errors:6d} {s.articles:8d} {s.db:6.1f}"
+    )
 
 
 def slope_per_hour(points: list[tuple[float, float]]) -> float:
@@ -205,14 +213,19 @@ def summary(samples: list[Sample], duration: float, child_peak: float, db: Path)
     slope = slope_per_hour([(s.t, s.rss) for s in warm])
     print()
     print("summary")
-    print(f"  daemon RSS MB: first {first.rss:.1f}, last {last.rss:.1f}, max {rss_max:.1f} "
-          f"(peak VmHWM {last.hwm:.1f})")
-    print(f"  daemon RSS slope over the second half ({len(warm)} samples from t={warm[0].t:.0f}s): "
-          f"{slope:+.1f} MB/h (RSS {warm[0].rss:.1f} -> {warm[-1].rss:.1f} MB in {warm[-1].t - warm[0].t:.0f}s)")
-    print(f"  daemon fds: first {first.fds}, last {last.fds}, max {fds_max}; "
-          f"threads first {first.threads}, last {last.threads}, max {max(s.threads for s in samples)}")
-    print(f"  crawl children: at most {max(s.children for s in samples)} at once, largest peak RSS "
-          f"{child_peak:.1f} MB, largest total at a sample {max(s.children_rss for s in samples):.1f} MB")
+    print(f"  daemon RSS MB: first {first.rss:.1f}, last {last.rss:.1f}, max {rss_max:.1f} (peak VmHWM {last.hwm:.1f})")
+    print(
+        f"  daemon RSS slope over the second half ({len(warm)} samples from t={warm[0].t:.0f}s): "
+        f"{slope:+.1f} MB/h (RSS {warm[0].rss:.1f} -> {warm[-1].rss:.1f} MB in {warm[-1].t - warm[0].t:.0f}s)"
+    )
+    print(
+        f"  daemon fds: first {first.fds}, last {last.fds}, max {fds_max}; "
+        f"threads first {first.threads}, last {last.threads}, max {max(s.threads for s in samples)}"
+    )
+    print(
+        f"  crawl children: at most {max(s.children for s in samples)} at once, largest peak RSS "
+        f"{child_peak:.1f} MB, largest total at a sample {max(s.children_rss for s in samples):.1f} MB"
+    )
     print(f"  crawl runs completed: {last.runs}; articles stored: {last.articles}; database {last.db:.1f} MB")
     by_job = errors_by_job(db)
     print(f"  errors seen (job_runs status='error'): {sum(n for _, n, _ in by_job)}")
@@ -223,10 +236,11 @@ def summary(samples: list[Sample], duration: float, child_peak: float, db: Path)
     fds_ok = last.fds <= first.fds + FD_SLACK
     print()
     print(f"RSS under {RSS_LIMIT_MB:.0f} MB: {'yes' if under else 'no'} (max {rss_max:.1f} MB)")
-    print(f"RSS growth after warm-up: {slope:+.1f} MB/h ({'flat' if flat else 'GROWING'}; "
-          f"flat if < {FLAT_MB_PER_HOUR:.0f} MB/h)")
-    print(f"fds stable: {'yes' if fds_ok else 'no'} (first {first.fds}, last {last.fds}; "
-          f"last <= first + {FD_SLACK})")
+    print(
+        f"RSS growth after warm-up: {slope:+.1f} MB/h ({'flat' if flat else 'GROWING'}; "
+        f"flat if < {FLAT_MB_PER_HOUR:.0f} MB/h)"
+    )
+    print(f"fds stable: {'yes' if fds_ok else 'no'} (first {first.fds}, last {last.fds}; last <= first + {FD_SLACK})")
     return under and flat and fds_ok
 
 
@@ -266,8 +280,11 @@ def main() -> int:
             sources = enable_sources(cfg, None, f"every {args.every}")
             proc = start_daemon(cfg, db, work / "daemon.out")
             started = time.monotonic()
-            print(f"daemon pid {proc.pid}: {len(sources)} sources every {args.every}, max_parallel_crawls 2, "
-                  f"{args.minutes:g} min, a sample every {args.sample:g}s", flush=True)
+            print(
+                f"daemon pid {proc.pid}: {len(sources)} sources every {args.every}, max_parallel_crawls 2, "
+                f"{args.minutes:g} min, a sample every {args.sample:g}s",
+                flush=True,
+            )
             print(f"work folder {work} (health http://127.0.0.1:{health_port}/health)", flush=True)
             print(HEADER, flush=True)
             try:
@@ -276,8 +293,10 @@ def main() -> int:
                     time.sleep(max(0.0, started + k * args.sample - time.monotonic()))
                     k += 1
                     if proc.poll() is not None:
-                        print(f"the daemon exited early with code {proc.returncode}; see {work / 'daemon.out'}",
-                              flush=True)
+                        print(
+                            f"the daemon exited early with code {proc.returncode}; see {work / 'daemon.out'}",
+                            flush=True,
+                        )
                         break
                     st = proc_status(proc.pid)
                     kids = crawl_children(proc.pid)
@@ -285,11 +304,19 @@ def main() -> int:
                     kid_status = [proc_status(c) for c in kids]
                     child_peak = max([child_peak, *(kb_to_mb(c.get("VmHWM")) for c in kid_status)])
                     runs, errors, articles = db_counts(db)
-                    s = Sample(t=time.monotonic() - started, rss=kb_to_mb(st.get("VmRSS")),
-                               hwm=kb_to_mb(st.get("VmHWM")), fds=open_fds(proc.pid),
-                               threads=int(st.get("Threads", "0")), children=len(kids),
-                               children_rss=sum(kb_to_mb(c.get("VmRSS")) for c in kid_status),
-                               runs=runs, errors=errors, articles=articles, db=db_mb(db))
+                    s = Sample(
+                        t=time.monotonic() - started,
+                        rss=kb_to_mb(st.get("VmRSS")),
+                        hwm=kb_to_mb(st.get("VmHWM")),
+                        fds=open_fds(proc.pid),
+                        threads=int(st.get("Threads", "0")),
+                        children=len(kids),
+                        children_rss=sum(kb_to_mb(c.get("VmRSS")) for c in kid_status),
+                        runs=runs,
+                        errors=errors,
+                        articles=articles,
+                        db=db_mb(db),
+                    )
                     samples.append(s)
                     print(row(s), flush=True)
             except KeyboardInterrupt:
@@ -298,7 +325,7 @@ def main() -> int:
             finally:
                 print("sending SIGTERM to the daemon ...", flush=True)
                 t = time.monotonic()
-                stop_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+                stop_at = datetime.now(UTC).isoformat(timespec="seconds")
                 try:
                     code = stop_daemon(proc)
                 except KeyboardInterrupt:

@@ -39,23 +39,48 @@ from carewatch.config import load_config  # noqa: E402
 from carewatch.pipelines.tag import Tagger  # noqa: E402
 
 SET = ROOT / "tests" / "tagging_set"
-TOPICS = ["privatisation", "ofsted", "funding", "child_deaths", "workforce", "leadership", "send", "campaigns",
-          "council_finances"]
+TOPICS = [
+    "privatisation",
+    "ofsted",
+    "funding",
+    "child_deaths",
+    "workforce",
+    "leadership",
+    "send",
+    "campaigns",
+    "council_finances",
+]
 TARGET_F1, TARGET_P, TARGET_R = 0.85, 0.95, 0.95
 # Outlets whose scope is Birmingham's own services: in config/sources.yaml their sources say `local: true`.
-LOCAL = {"Birmingham Against the Cuts", "Birmingham Children's Trust", "Birmingham City Council",
-         "Birmingham City Council e-petitions", "Birmingham Parent Carer Forum", "Birmingham SEND Voice",
-         "Birmingham Socialist Party", "Chamberlain Files", "The Chamberlain Files", "UNISON Birmingham Branch",
-         "UNISON Birmingham branch"}
+LOCAL = {
+    "Birmingham Against the Cuts",
+    "Birmingham Children's Trust",
+    "Birmingham City Council",
+    "Birmingham City Council e-petitions",
+    "Birmingham Parent Carer Forum",
+    "Birmingham SEND Voice",
+    "Birmingham Socialist Party",
+    "Chamberlain Files",
+    "The Chamberlain Files",
+    "UNISON Birmingham Branch",
+    "UNISON Birmingham branch",
+}
 
 BASELINE_SUBJECTS = re.compile(
     r"children['’]?s services|children['’]?s social care|children['’]?s trust|child protection|looked[- ]after|"
-    r"in care|care leavers?|foster|social workers?", re.I)
+    r"in care|care leavers?|foster|social workers?",
+    re.I,
+)
 BASELINE_TOPICS = {
-    "privatisation": r"privati[sz]", "ofsted": r"ofsted", "funding": r"\bcuts?\b|budget|funding",
-    "child_deaths": r"death|serious case review", "workforce": r"social workers?|staff", "leadership":
-    r"director|chief executive|commissioner|leader", "send": r"\bSEND\b|special educational needs",
-    "campaigns": r"campaign|protest|petition", "council_finances": r"section 114|equal pay|council tax",
+    "privatisation": r"privati[sz]",
+    "ofsted": r"ofsted",
+    "funding": r"\bcuts?\b|budget|funding",
+    "child_deaths": r"death|serious case review",
+    "workforce": r"social workers?|staff",
+    "leadership": r"director|chief executive|commissioner|leader",
+    "send": r"\bSEND\b|special educational needs",
+    "campaigns": r"campaign|protest|petition",
+    "council_finances": r"section 114|equal pay|council tax",
 }
 
 
@@ -76,7 +101,7 @@ def baseline(item: dict) -> tuple[set[str], bool]:
     return {t for t, pat in BASELINE_TOPICS.items() if re.search(pat, text, re.I)}, relevant
 
 
-def score(items: list[dict], predict) -> dict:  # noqa: ANN001
+def score(items: list[dict], predict) -> dict:
     per = {t: Counter() for t in TOPICS}
     rel = Counter()
     for it in items:
@@ -102,15 +127,21 @@ def quality(show_errors: bool) -> None:
     tagger = Tagger(config.topics, config.entities)
 
     def ours(it: dict) -> tuple[set[str], bool]:
-        topics, _, relevant, _, _ = tagger.tag(it["title"], it["text"], str(it.get("published") or ""),
-                                                it["source"] in LOCAL)
+        topics, _, relevant, _, _ = tagger.tag(
+            it["title"], it["text"], str(it.get("published") or ""), it["source"] in LOCAL
+        )
         return {m.topic for m in topics}, relevant
 
     items = load_set()
-    parts = {"development": [i for i in items if not held_out(i)], "held-out": [i for i in items if held_out(i)],
-             "all": items}
-    print(f"labelled set: {len(items)} articles ({sum(i['relevant'] for i in items)} relevant), "
-          f"{len(parts['development'])} development, {len(parts['held-out'])} held-out")
+    parts = {
+        "development": [i for i in items if not held_out(i)],
+        "held-out": [i for i in items if held_out(i)],
+        "all": items,
+    }
+    print(
+        f"labelled set: {len(items)} articles ({sum(i['relevant'] for i in items)} relevant), "
+        f"{len(parts['development'])} development, {len(parts['held-out'])} held-out"
+    )
     for name, part in parts.items():
         a, b = score(part, ours), score(part, baseline)
         print(f"\n== {name} ({len(part)} articles)")
@@ -119,21 +150,27 @@ def quality(show_errors: bool) -> None:
             pa, ra, fa, n = a[t]
             pb, rb, fb, _ = b[t]
             print(f"  {t:<18}{n:>4}  {pa:>6.2f} {ra:>6.2f} {fa:>6.2f}  {pb:>6.2f} {rb:>6.2f} {fb:>6.2f}")
-        print(f"  {'macro-F1':<22}{a['macro_f1']:>20.3f}{b['macro_f1']:>22.3f}   (target >= {TARGET_F1}) "
-              f"{'OK' if a['macro_f1'] >= TARGET_F1 else 'BELOW TARGET'}   ratio {a['macro_f1'] / max(b['macro_f1'], 1e-9):.2f}")
+        print(
+            f"  {'macro-F1':<22}{a['macro_f1']:>20.3f}{b['macro_f1']:>22.3f}   (target >= {TARGET_F1}) "
+            f"{'OK' if a['macro_f1'] >= TARGET_F1 else 'BELOW TARGET'}   ratio {a['macro_f1'] / max(b['macro_f1'], 1e-9):.2f}"
+        )
         (pa, ra, ca), (pb, rb, cb) = a["relevance"], b["relevance"]
         ok = pa >= TARGET_P and ra >= TARGET_R
-        print(f"  relevance precision {pa:.3f} recall {ra:.3f}  (tp {ca['tp']} fp {ca['fp']} fn {ca['fn']})   "
-              f"baseline precision {pb:.3f} recall {rb:.3f}  (tp {cb['tp']} fp {cb['fp']} fn {cb['fn']})   "
-              f"(target P >= {TARGET_P} at R >= {TARGET_R}) {'OK' if ok else 'BELOW TARGET'}")
+        print(
+            f"  relevance precision {pa:.3f} recall {ra:.3f}  (tp {ca['tp']} fp {ca['fp']} fn {ca['fn']})   "
+            f"baseline precision {pb:.3f} recall {rb:.3f}  (tp {cb['tp']} fp {cb['fp']} fn {cb['fn']})   "
+            f"(target P >= {TARGET_P} at R >= {TARGET_R}) {'OK' if ok else 'BELOW TARGET'}"
+        )
     if show_errors:
         print("\n== development errors")
         for it in parts["development"]:
             topics, relevant = ours(it)
             gold = set(it.get("topics") or [])
             if topics != gold or relevant != it["relevant"]:
-                print(f"  {it['id']} rel {it['relevant']}->{relevant} missing {sorted(gold - topics)} extra {sorted(topics - gold)}"
-                      f"  {it['title'][:60]!r}")
+                print(
+                    f"  {it['id']} rel {it['relevant']}->{relevant} missing {sorted(gold - topics)} extra {sorted(topics - gold)}"
+                    f"  {it['title'][:60]!r}"
+                )
 
 
 def retag_speed(n: int) -> None:
@@ -155,10 +192,21 @@ def retag_speed(n: int) -> None:
             url = f"https://archive{i % 50}.example/a/{i}"
             k = url_key(url)
             text = "\n".join(rng.choice(sents) for _ in range(rng.randint(12, 25)))
-            rows.append({"article_id": article_id_for(k), "url": url, "canonical_url": url, "url_key": k,
-                         "source_id": f"archive-{i % 50}", "title": f"Archive story {i}", "text": text,
-                         "published": f"20{10 + i % 15:02d}-0{1 + i % 9}-1{i % 10}", "first_seen": "2024-01-01",
-                         "updated": "2024-01-01", "version": 1})
+            rows.append(
+                {
+                    "article_id": article_id_for(k),
+                    "url": url,
+                    "canonical_url": url,
+                    "url_key": k,
+                    "source_id": f"archive-{i % 50}",
+                    "title": f"Archive story {i}",
+                    "text": text,
+                    "published": f"20{10 + i % 15:02d}-0{1 + i % 9}-1{i % 10}",
+                    "first_seen": "2024-01-01",
+                    "updated": "2024-01-01",
+                    "version": 1,
+                }
+            )
             if len(rows) == 5000:
                 db["articles"].insert_all(rows, batch_size=1000)
                 rows = []
@@ -167,13 +215,26 @@ def retag_speed(n: int) -> None:
         db.close()
         print(f"\narchive of {n} generated articles written in {time.perf_counter() - t0:.1f}s")
         t0 = time.perf_counter()
-        proc = subprocess.run([str(Path(sys.executable).parent / "carewatch"), "--config", str(ROOT / "config"),
-                               "--db", str(path), "tag", "--retag"], capture_output=True, text=True)
+        proc = subprocess.run(
+            [
+                str(Path(sys.executable).parent / "carewatch"),
+                "--config",
+                str(ROOT / "config"),
+                "--db",
+                str(path),
+                "tag",
+                "--retag",
+            ],
+            capture_output=True,
+            text=True,
+        )
         elapsed = time.perf_counter() - t0
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else proc.stderr[-500:])
-        print(f"carewatch tag --retag: {n} articles in {elapsed:.1f}s = {n / elapsed:.0f} articles/s; "
-              f"peak resident memory of the process {peak:.0f} MB (exit {proc.returncode})")
+        print(
+            f"carewatch tag --retag: {n} articles in {elapsed:.1f}s = {n / elapsed:.0f} articles/s; "
+            f"peak resident memory of the process {peak:.0f} MB (exit {proc.returncode})"
+        )
 
 
 def main() -> None:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import click
 
-from carewatch.core.items import explain as explain_evidence
 from carewatch.core.errors import CarewatchError, ConfigError
+from carewatch.core.items import explain as explain_evidence
 
 
 class _State:
@@ -26,7 +26,7 @@ class _State:
         self._config = None
 
     @property
-    def config(self):  # noqa: ANN201
+    def config(self):
         if self._config is None:
             from carewatch.config import load_config
 
@@ -40,7 +40,7 @@ class _State:
         """--db, else the settings' database ($CAREWATCH_DB over settings.yaml: config.environment)."""
         return self.db_option or self.config.settings.database
 
-    def db(self):  # noqa: ANN201
+    def db(self):
         from carewatch.ops.database import open_archive
 
         return open_archive(self.db_path())
@@ -52,7 +52,7 @@ class _Fail(click.ClickException):
         self.exit_code = code
 
 
-def _run(fn, *args, **kwargs):  # noqa: ANN001, ANN202
+def _run(fn, *args, **kwargs):
     """Call into the API, turning our errors into clean messages (never a traceback)."""
     try:
         return fn(*args, **kwargs)
@@ -62,13 +62,12 @@ def _run(fn, *args, **kwargs):  # noqa: ANN001, ANN202
         raise _Fail(str(e)) from e
 
 
-def _echo_json(data) -> None:  # noqa: ANN001
+def _echo_json(data) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_dir", metavar="DIR",
-              help="Config folder (default: ./config, or $CAREWATCH_CONFIG).")
+@click.option("--config", "config_dir", metavar="DIR", help="Config folder (default: ./config, or $CAREWATCH_CONFIG).")
 @click.option("--db", metavar="PATH", help="SQLite archive (default: settings.yaml 'database', or $CAREWATCH_DB).")
 @click.version_option(package_name="carewatch")
 @click.pass_context
@@ -80,8 +79,12 @@ def cli(ctx: click.Context, config_dir: str | None, db: str | None) -> None:
 
 # -- demo ------------------------------------------------------------------------------------
 @cli.command()
-@click.option("--out", "out_dir", metavar="DIR", help="Where the local mail sink saves .eml files "
-              "(default: demo-mail/ beside the database).")
+@click.option(
+    "--out",
+    "out_dir",
+    metavar="DIR",
+    help="Where the local mail sink saves .eml files (default: demo-mail/ beside the database).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_obj
 def demo(state: _State, out_dir: str | None, as_json: bool) -> None:
@@ -99,21 +102,29 @@ def demo(state: _State, out_dir: str | None, as_json: bool) -> None:
     sent = [d for d in summary.deliveries if d.status == "sent"]
     click.echo("carewatch demo: the bundled demo sites, crawled, stored and alerted\n")
     broken = [f for f in summary.failing if f["role"] == "index"]
-    click.echo(f"Sources crawled:     {summary.sources} ({len(broken)} failing, "
-               f"{len(summary.failing) - len(broken)} with failed pages; all recorded in 'fetches')")
+    click.echo(
+        f"Sources crawled:     {summary.sources} ({len(broken)} failing, "
+        f"{len(summary.failing) - len(broken)} with failed pages; all recorded in 'fetches')"
+    )
     for f in summary.failing:
         what = "failing" if f["role"] == "index" else "page failed"
         click.echo(f"  ! {f['source_id']} ({what}): {f['error']}\n      {f['url']}")
     click.echo(f"Pages fetched:       {counts.get('fetches', 0)} ({counts.get('fetch_errors', 0)} failed)")
-    click.echo(f"Articles stored:     {counts.get('new', 0)} new, {counts.get('updated', 0)} updated, "
-               f"{counts.get('unchanged', 0)} unchanged; {summary.articles_total} in the archive")
-    click.echo(f"Duplicates dropped:  {counts.get('alias', 0)} copies or edited versions of stored articles "
-               f"(kept as aliases), {counts.get('unchanged', 0)} pages already stored")
+    click.echo(
+        f"Articles stored:     {counts.get('new', 0)} new, {counts.get('updated', 0)} updated, "
+        f"{counts.get('unchanged', 0)} unchanged; {summary.articles_total} in the archive"
+    )
+    click.echo(
+        f"Duplicates dropped:  {counts.get('alias', 0)} copies or edited versions of stored articles "
+        f"(kept as aliases), {counts.get('unchanged', 0)} pages already stored"
+    )
     click.echo("Articles per topic:  " + (", ".join(f"{t} {n}" for t, n in summary.topics.items()) or "none"))
     click.echo(f"Digests delivered:   {len(sent)}")
     for d in summary.deliveries:
-        click.echo(f"  {d.status:7} {d.address}: {len(d.articles)} article(s) — {d.subject}"
-                   + (f" [{d.error}]" if d.error else ""))
+        click.echo(
+            f"  {d.status:7} {d.address}: {len(d.articles)} article(s) — {d.subject}"
+            + (f" [{d.error}]" if d.error else "")
+        )
     click.echo(f"\nDatabase:    {Path(summary.db_path).resolve()}")
     click.echo(f"Mail (.eml): {Path(summary.mail_dir).resolve()} ({len(summary.eml_files)} new file(s))")
     click.echo(f"Browse it:   carewatch --db {summary.db_path} serve")
@@ -124,8 +135,12 @@ def demo(state: _State, out_dir: str | None, as_json: bool) -> None:
 @cli.command()
 @click.argument("sources", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@click.option("--since", metavar="DATE", help="Back-fill: walk the sources' archives back to DATE (YYYY-MM-DD); "
-              "an interrupted back-fill to the same date resumes where it stopped.")
+@click.option(
+    "--since",
+    metavar="DATE",
+    help="Back-fill: walk the sources' archives back to DATE (YYYY-MM-DD); "
+    "an interrupted back-fill to the same date resumes where it stopped.",
+)
 @click.option("--log-level", default="WARNING", show_default=True, help="Scrapy's log level.")
 @click.pass_obj
 def crawl(state: _State, sources: tuple[str, ...], as_json: bool, since: str | None, log_level: str) -> None:
@@ -140,20 +155,22 @@ def crawl(state: _State, sources: tuple[str, ...], as_json: bool, since: str | N
             since = datetime.strptime(since, "%Y-%m-%d").date().isoformat()
         except ValueError as e:
             raise _Fail(f"--since {since!r}: expected a date as YYYY-MM-DD", code=2) from e
-    report = _run(run_crawl, state.config, state.db_path(), list(sources) or None, since=since,
-                  log_level=log_level)
+    report = _run(run_crawl, state.config, state.db_path(), list(sources) or None, since=since, log_level=log_level)
     if as_json:
         _echo_json(asdict(report))
     else:
         c = report.counts
-        click.echo(f"{len(report.sources)} source(s): {c.get('new', 0)} new, {c.get('updated', 0)} updated, "
-                   f"{c.get('unchanged', 0)} unchanged, {c.get('alias', 0)} duplicate(s); "
-                   f"{c.get('fetches', 0)} fetches, {len(report.errors)} failed")
+        click.echo(
+            f"{len(report.sources)} source(s): {c.get('new', 0)} new, {c.get('updated', 0)} updated, "
+            f"{c.get('unchanged', 0)} unchanged, {c.get('alias', 0)} duplicate(s); "
+            f"{c.get('fetches', 0)} fetches, {len(report.errors)} failed"
+        )
         for e in report.errors:
             click.echo(f"  ! {e['source_id']}: {e['error']} ({e['url']})", err=True)
         if c.get("store_errors"):
-            click.echo(f"  ! {c['store_errors']} write(s) to the database failed (disk full? see the errors above)",
-                       err=True)
+            click.echo(
+                f"  ! {c['store_errors']} write(s) to the database failed (disk full? see the errors above)", err=True
+            )
     if not report.ok:
         sys.exit(1)
 
@@ -181,7 +198,9 @@ def inspect(state: _State, target: str, source_id: str | None, as_json: bool) ->
     for key, value in (item.get("report") or {}).items():
         click.echo(f"{key:14} {value}   [from the Ofsted report]")
     if item["duplicate_of"]:
-        click.echo(f"{'copy of':14} {item['duplicate_of']}   [{item['duplicate_reason']}: a crawl would keep it as an alias]")
+        click.echo(
+            f"{'copy of':14} {item['duplicate_of']}   [{item['duplicate_reason']}: a crawl would keep it as an alias]"
+        )
     for t in item["topics"]:
         click.echo(f"{'topic':14} {t['topic']} ({t['score']:g}) because: {explain_evidence(t['evidence'])}")
     click.echo("\n" + item["text"][:1500])
@@ -209,13 +228,15 @@ def alerts_send(state: _State, dry_run: bool, subscribers: tuple[str, ...], as_j
         if not results:
             click.echo("No digest is due: nothing new matches any subscriber.")
         for r in results:
-            click.echo(f"{r.status:8} {r.address}: {len(r.articles)} article(s) — {r.subject}"
-                       + (f" [{r.error}]" if r.error else ""))
+            click.echo(
+                f"{r.status:8} {r.address}: {len(r.articles)} article(s) — {r.subject}"
+                + (f" [{r.error}]" if r.error else "")
+            )
     if any(r.status == "pending" for r in results):
         sys.exit(1)
 
 
-def _subscriber(state: _State, sid: str):  # noqa: ANN202
+def _subscriber(state: _State, sid: str):
     from carewatch.ops.alerts import find_subscriber
 
     return _run(find_subscriber, state.config, sid)
@@ -223,8 +244,13 @@ def _subscriber(state: _State, sid: str):  # noqa: ANN202
 
 @alerts.command("preview")
 @click.argument("subscriber")
-@click.option("--out", "out_file", metavar="FILE", help="Write the digest here (default: SUBSCRIBER-preview.html); "
-              "a .txt name writes the plain-text part, .eml the whole message.")
+@click.option(
+    "--out",
+    "out_file",
+    metavar="FILE",
+    help="Write the digest here (default: SUBSCRIBER-preview.html); "
+    "a .txt name writes the plain-text part, .eml the whole message.",
+)
 @click.pass_obj
 def alerts_preview(state: _State, subscriber: str, out_file: str | None) -> None:
     """Render the subscriber's next digest to a file without sending or recording it."""
@@ -261,8 +287,15 @@ def alerts_test(state: _State, query: str, days: int, limit: int, as_json: bool)
     except QueryError as e:
         raise _Fail(f"bad query {query!r}: {e}", code=2) from None
     if as_json:
-        _echo_json([{k: getattr(h, k) for k in ("article_id", "title", "canonical_url", "source_id", "published",
-                                                "relevant", "terms")} for h in hits])
+        _echo_json(
+            [
+                {
+                    k: getattr(h, k)
+                    for k in ("article_id", "title", "canonical_url", "source_id", "published", "relevant", "terms")
+                }
+                for h in hits
+            ]
+        )
         return
     click.echo(f"{len(hits)} article(s) in the last {days} days match {query}")
     for h in hits:
@@ -300,8 +333,10 @@ def alerts_list(state: _State, limit: int, as_json: bool) -> None:
         _echo_json([asdict(r) for r in rows])
         return
     for r in rows:
-        click.echo(f"{r.id:4} {r.created} {r.status:8} {r.address}: {r.article_count} article(s)"
-                   + (f" [{r.last_error}]" if r.last_error else ""))
+        click.echo(
+            f"{r.id:4} {r.created} {r.status:8} {r.address}: {r.article_count} article(s)"
+            + (f" [{r.last_error}]" if r.last_error else "")
+        )
 
 
 # -- dedup -----------------------------------------------------------------------------------
@@ -325,13 +360,18 @@ def dedup_explain(state: _State, first: str, second: str | None) -> None:
 # -- tag -------------------------------------------------------------------------------------
 @cli.command("tag")
 @click.option("--explain", "explain_id", metavar="ID_OR_URL", help="Show the evidence behind one article's tags.")
-@click.option("--retag", is_flag=True, help="Re-tag the whole archive with the current topics.yaml and entities.yaml "
-              "(in batches; an interrupted run resumes).")
+@click.option(
+    "--retag",
+    is_flag=True,
+    help="Re-tag the whole archive with the current topics.yaml and entities.yaml "
+    "(in batches; an interrupted run resumes).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_obj
 def tag_command(state: _State, explain_id: str | None, retag: bool, as_json: bool) -> None:
     """Topic, entity and relevance tags: explain one article's, or re-tag the archive."""
-    from carewatch.ops.retag import explain, retag as run_retag
+    from carewatch.ops.retag import explain
+    from carewatch.ops.retag import retag as run_retag
 
     if not explain_id and not retag:
         raise click.UsageError("give --explain ID or --retag")
@@ -342,8 +382,10 @@ def tag_command(state: _State, explain_id: str | None, retag: bool, as_json: boo
             return
         click.echo(f"{info['article_id']}  {info['title']}  [{info['source_id']}]")
         verdict = "RELEVANT" if info["relevant"] else "NOT RELEVANT (stored, never alerted)"
-        click.echo(f"relevance: {verdict}, subject score {info['relevance']:g}"
-                   + (" (local source: the place counts as named)" if info["local_source"] else ""))
+        click.echo(
+            f"relevance: {verdict}, subject score {info['relevance']:g}"
+            + (" (local source: the place counts as named)" if info["local_source"] else "")
+        )
         click.echo("  because: " + explain_evidence(info["relevance_evidence"]))
         for t in info["topics"]:
             click.echo(f"topic {t['topic']} ({t['label']}), score {t['score']:g}: {explain_evidence(t['evidence'])}")
@@ -351,10 +393,16 @@ def tag_command(state: _State, explain_id: str | None, retag: bool, as_json: boo
             click.echo("no topic reached its min_score")
         for e in info["entities"]:
             click.echo(f"entity {e['name']} ×{e['count']}: {explain_evidence(e['evidence'])}")
-        if sorted(t["topic"] for t in info["topics"]) != info["stored_topics"] or info["relevant"] != info["stored_relevant"]:
-            click.echo(f"stored tags differ (topics {info['stored_topics']}, relevant {info['stored_relevant']}): "
-                       "run `carewatch tag --retag`")
+        if (
+            sorted(t["topic"] for t in info["topics"]) != info["stored_topics"]
+            or info["relevant"] != info["stored_relevant"]
+        ):
+            click.echo(
+                f"stored tags differ (topics {info['stored_topics']}, relevant {info['stored_relevant']}): "
+                "run `carewatch tag --retag`"
+            )
     if retag:
+
         def progress(done: int, total: int) -> None:
             if not as_json:
                 click.echo(f"  re-tagged {done}/{total}", err=True)
@@ -363,8 +411,11 @@ def tag_command(state: _State, explain_id: str | None, retag: bool, as_json: boo
         if as_json:
             _echo_json(dataclasses.asdict(result))
             return
-        click.echo(f"Re-tagged {result.articles} articles ({result.changed} changed tags"
-                   + (f"; resumed after row {result.resumed_from}" if result.resumed_from else "") + ")")
+        click.echo(
+            f"Re-tagged {result.articles} articles ({result.changed} changed tags"
+            + (f"; resumed after row {result.resumed_from}" if result.resumed_from else "")
+            + ")"
+        )
 
 
 # -- search ----------------------------------------------------------------------------------
@@ -407,7 +458,9 @@ def status(state: _State, as_json: bool) -> None:
         click.echo(f"{h.source_id:28} {h.state:8} {h.articles:>8}  {h.last_fetch or 'never'}")
         if h.state in ("failing", "erroring"):
             retry = f"; next try {h.next_retry}" if h.next_retry else ""
-            click.echo(f"{'':28} {'':8} {'':>8}  ! {h.last_error} ({h.consecutive_failures} failure(s) in a row{retry})")
+            click.echo(
+                f"{'':28} {'':8} {'':>8}  ! {h.last_error} ({h.consecutive_failures} failure(s) in a row{retry})"
+            )
         elif h.state == "silent":
             click.echo(f"{'':28} {'':8} {'':>8}  ! {h.last_error}")
         elif h.state == "warning":
@@ -415,15 +468,19 @@ def status(state: _State, as_json: bool) -> None:
     click.echo(f"\nDatabase: {report.db_path} ({report.database_bytes / 1e6:.1f} MB)")
     if report.jobs:
         running = [j.job for j in report.jobs if j.status == "running"]
-        click.echo(f"Daemon runs: {len(report.jobs)} job(s), last {max(j.last_started for j in report.jobs)}"
-                   + (f"; running now: {', '.join(running)}" if running else ""))
+        click.echo(
+            f"Daemon runs: {len(report.jobs)} job(s), last {max(j.last_started for j in report.jobs)}"
+            + (f"; running now: {', '.join(running)}" if running else "")
+        )
     if report.outbox:
         click.echo(f"\nDigests waiting to be delivered: {len(report.outbox)}")
         for w in report.outbox:
             flag = "STUCK " if w.stuck else ""
-            click.echo(f"  {flag}#{w.delivery_id} {w.subscriber} via {w.address} (queued {w.created}, "
-                       f"{w.attempts} attempt(s){'; next try ' + w.next_attempt if w.next_attempt else ''})"
-                       + (f"\n    ! {w.last_error}" if w.last_error else ""))
+            click.echo(
+                f"  {flag}#{w.delivery_id} {w.subscriber} via {w.address} (queued {w.created}, "
+                f"{w.attempts} attempt(s){'; next try ' + w.next_attempt if w.next_attempt else ''})"
+                + (f"\n    ! {w.last_error}" if w.last_error else "")
+            )
     else:
         click.echo("\nDigests waiting to be delivered: none")
     if not report.healthy:
@@ -457,17 +514,22 @@ def restore(state: _State, backup_file: str, yes: bool) -> None:
     if not yes:
         click.confirm(f"Replace {state.db_path()} with {backup_file}?", abort=True)
     result = _run(do_restore, backup_file, state.db_path())
-    click.echo(f"Restored {result.articles} articles into {result.restored}"
-               + (f"; the previous database is kept as {result.previous}" if result.previous else ""))
+    click.echo(
+        f"Restored {result.articles} articles into {result.restored}"
+        + (f"; the previous database is kept as {result.previous}" if result.previous else "")
+    )
 
 
 # -- serve -----------------------------------------------------------------------------------
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8001, show_default=True)
-@click.option("--public-url", metavar="URL",
-              help="Where a reverse proxy publishes the archive (e.g. https://example.org/archive/; default: "
-              "$CAREWATCH_PUBLIC_URL); see docs/archive.md.")
+@click.option(
+    "--public-url",
+    metavar="URL",
+    help="Where a reverse proxy publishes the archive (e.g. https://example.org/archive/; default: "
+    "$CAREWATCH_PUBLIC_URL); see docs/archive.md.",
+)
 @click.pass_obj
 def serve(state: _State, host: str, port: int, public_url: str | None) -> None:
     """Browse and search the archive in Datasette: read-only, subscribers' data private (docs/archive.md)."""
@@ -505,8 +567,10 @@ def config_group() -> None:
 def config_check(state: _State) -> None:
     """Validate every config file; name the file, line and field of any error."""
     c = state.config
-    click.echo(f"{c.directory}: ok — {len(c.sources)} sources, {len(c.topics.topics)} topics, "
-               f"{len(c.alerts.subscribers)} subscribers")
+    click.echo(
+        f"{c.directory}: ok — {len(c.sources)} sources, {len(c.topics.topics)} topics, "
+        f"{len(c.alerts.subscribers)} subscribers"
+    )
 
 
 def main() -> None:  # pragma: no cover

@@ -120,21 +120,25 @@ def _read(path: Path, model: type[BaseModel]) -> tuple[BaseModel, yaml.Node | No
         line = raw.count(b"\n", 0, e.start) + 1
         column = e.start - raw.rfind(b"\n", 0, e.start)
         key = _key_near(raw.decode("utf-8", "replace"), line)
-        raise ConfigError(f"{path}:{line}: not UTF-8 text{key}: byte {raw[e.start]:#04x} at column {column} "
-                          "(save the file as UTF-8)") from e
+        raise ConfigError(
+            f"{path}:{line}: not UTF-8 text{key}: byte {raw[e.start]:#04x} at column {column} (save the file as UTF-8)"
+        ) from e
     try:
         node, data = _parse(text)
     except yaml.YAMLError as e:
         raise _yaml_error(path, text, e) from e
     if dup := _duplicate_key(node):
         loc, line, first = dup
-        raise ConfigError(f"{path}:{line}: {'.'.join(map(str, loc))}: duplicate key {loc[-1]!r} (first on line "
-                          f"{first}; only one may be given)")
+        raise ConfigError(
+            f"{path}:{line}: {'.'.join(map(str, loc))}: duplicate key {loc[-1]!r} (first on line "
+            f"{first}; only one may be given)"
+        )
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}:1: (top level): expected a mapping of settings at the top level, "
-                          f"not a {type(data).__name__}")
+        raise ConfigError(
+            f"{path}:1: (top level): expected a mapping of settings at the top level, not a {type(data).__name__}"
+        )
     try:
         return model.model_validate(data), node
     except ValidationError as e:
@@ -172,7 +176,12 @@ def load_config(directory: str | os.PathLike[str] | None = None) -> Config:
     _check_topic_references(topics_file, topics_node, topics)
     _check_cross_references(alerts_file, alerts_node, topics, alerts, sources)
     return Config(
-        directory=str(d), settings=with_environment(settings), sources=sources.sources, topics=topics, alerts=alerts, entities=entities
+        directory=str(d),
+        settings=with_environment(settings),
+        sources=sources.sources,
+        topics=topics,
+        alerts=alerts,
+        entities=entities,
     )
 
 
@@ -186,8 +195,13 @@ def _check_unique_sources(path: Path, node: yaml.Node | None, sources: Sources) 
             key = value.strip().casefold() if field == "name" else value
             if key in first:
                 j = first[key]
-                raise _error(path, node, ("sources", i, field), f"duplicate {what} {value!r} "
-                             f"(also sources.{j}.{field}, line {_line_of(node, ('sources', j, field))})")
+                raise _error(
+                    path,
+                    node,
+                    ("sources", i, field),
+                    f"duplicate {what} {value!r} "
+                    f"(also sources.{j}.{field}, line {_line_of(node, ('sources', j, field))})",
+                )
             first[key] = i
 
 
@@ -198,7 +212,9 @@ def _check_topic_references(path: Path, node: yaml.Node | None, topics: Topics) 
     known = ", ".join(sorted(topics.topics))
     uses: dict[str, set[str]] = {}
     for tid, topic in topics.topics.items():
-        spots = [("rules", i, r.query) for i, r in enumerate(topic.rules)] + [("exclude", i, q) for i, q in enumerate(topic.exclude)]
+        spots = [("rules", i, r.query) for i, r in enumerate(topic.rules)] + [
+            ("exclude", i, q) for i, q in enumerate(topic.exclude)
+        ]
         for key, i, query in spots:
             for name, value in parse(query).fields():
                 if name != "topic":
@@ -224,8 +240,9 @@ def _check_topic_references(path: Path, node: yaml.Node | None, topics: Topics) 
         visit(tid, ())
 
 
-def _check_cross_references(path: Path, node: yaml.Node | None, topics: Topics, alerts: Alerts,
-                            sources: Sources) -> None:
+def _check_cross_references(
+    path: Path, node: yaml.Node | None, topics: Topics, alerts: Alerts, sources: Sources
+) -> None:
     """Subscribers: unique ids, and the topics and sources they name (also in their rules) exist."""
     from carewatch.core.query import parse
 
@@ -240,14 +257,23 @@ def _check_cross_references(path: Path, node: yaml.Node | None, topics: Topics, 
                 if name == "topic" and value not in topics.topics:
                     raise _error(path, node, ("subscribers", i, "rules", j), f"unknown topic {value!r} in {rule!r}")
                 if name == "source" and value not in source_ids:
-                    raise _error(path, node, ("subscribers", i, "rules", j),
-                                 f"unknown source {value!r} in {rule!r} (not an id in sources.yaml)")
+                    raise _error(
+                        path,
+                        node,
+                        ("subscribers", i, "rules", j),
+                        f"unknown source {value!r} in {rule!r} (not an id in sources.yaml)",
+                    )
         for j, source in enumerate(sub.sources):
             if source not in source_ids:
-                raise _error(path, node, ("subscribers", i, "sources", j),
-                             f"unknown source {source!r} (not an id in sources.yaml)")
+                raise _error(
+                    path,
+                    node,
+                    ("subscribers", i, "sources", j),
+                    f"unknown source {source!r} (not an id in sources.yaml)",
+                )
         for j, topic in enumerate(sub.topics):
             if topic not in topics.topics:
                 known = ", ".join(sorted(topics.topics))
-                raise _error(path, node, ("subscribers", i, "topics", j),
-                             f"unknown topic {topic!r} (topics.yaml has: {known})")
+                raise _error(
+                    path, node, ("subscribers", i, "topics", j), f"unknown topic {topic!r} (topics.yaml has: {known})"
+                )

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
-
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -36,8 +34,10 @@ class Smtp(_Model):
     @classmethod
     def _no_secret_in_yaml(cls, v: str | None) -> None:
         if v:
-            raise ValueError("passwords are never read from YAML: put it in the environment variable named by "
-                             "password_env (CAREWATCH_SMTP_PASSWORD unless set)")
+            raise ValueError(
+                "passwords are never read from YAML: put it in the environment variable named by "
+                "password_env (CAREWATCH_SMTP_PASSWORD unless set)"
+            )
         return None
 
 
@@ -58,44 +58,74 @@ class Settings(_Model):
     retry_times: int = Field(2, ge=0, le=10)
     retry_backoff: float = Field(2.0, ge=0, description="seconds before the first retry; doubled each time")
     max_response_bytes: int = Field(10 * 1024 * 1024, ge=1024)
-    max_links_per_page: int = Field(500, ge=1, description="new links followed from one page of a source (feed, "
-                                    "listing, sitemap, search results); more are left for later crawls, with a "
-                                    "warning in the fetch log")
+    max_links_per_page: int = Field(
+        500,
+        ge=1,
+        description="new links followed from one page of a source (feed, "
+        "listing, sitemap, search results); more are left for later crawls, with a "
+        "warning in the fetch log",
+    )
     obey_robots: bool = True
     autothrottle: bool = True
     crawl_timeout: float = Field(1800.0, gt=0, description="seconds a whole crawl may take")
-    near_duplicate_similarity: float = Field(0.6, gt=0, le=1, description="Jaccard similarity of word "
-                                             "3-shingles at which a text is a near copy of another")
-    near_duplicate_overlap: float = Field(0.8, gt=0, le=1, description="...or the share of the shorter text's "
-                                          "3-shingles found in the longer")
-    revisit_days: int = Field(2, ge=0, description="pages first seen this many days ago or less are asked "
-                              "again (conditionally) on every crawl, to catch edits; 0: never")
-    edit_alert_share: float = Field(0.05, gt=0, le=1, description="share of words changed that makes an edit "
-                                    "of an article alertable")
+    near_duplicate_similarity: float = Field(
+        0.6, gt=0, le=1, description="Jaccard similarity of word 3-shingles at which a text is a near copy of another"
+    )
+    near_duplicate_overlap: float = Field(
+        0.8, gt=0, le=1, description="...or the share of the shorter text's 3-shingles found in the longer"
+    )
+    revisit_days: int = Field(
+        2,
+        ge=0,
+        description="pages first seen this many days ago or less are asked "
+        "again (conditionally) on every crawl, to catch edits; 0: never",
+    )
+    edit_alert_share: float = Field(
+        0.05, gt=0, le=1, description="share of words changed that makes an edit of an article alertable"
+    )
     story_window_days: int = Field(3, ge=0, description="coverage of one story is published within this many days")
-    story_similarity: float = Field(0.085, gt=0, le=1, description="similarity (IDF-weighted cosine of the "
-                                    "names, figures and words of headline and opening) that makes two articles one story")
+    story_similarity: float = Field(
+        0.085,
+        gt=0,
+        le=1,
+        description="similarity (IDF-weighted cosine of the "
+        "names, figures and words of headline and opening) that makes two articles one story",
+    )
     failing_after: int = Field(3, ge=1, description="failed crawls in a row before a source is 'failing'")
-    retry_failing_max_hours: float = Field(24, gt=0, description="cap of the backoff between retries of a failing source")
+    retry_failing_max_hours: float = Field(
+        24, gt=0, description="cap of the backoff between retries of a failing source"
+    )
     crawl_interval_minutes: int = Field(60, ge=5, description="the daemon crawls every source this often")
-    block_private_addresses: bool = Field(True, description="refuse to fetch from loopback, private, link-local "
-                                          "and other non-public addresses (also after a redirect) and from "
-                                          "schemes other than http(s); the demo and tests turn it off")
+    block_private_addresses: bool = Field(
+        True,
+        description="refuse to fetch from loopback, private, link-local "
+        "and other non-public addresses (also after a redirect) and from "
+        "schemes other than http(s); the demo and tests turn it off",
+    )
     schedule_jitter_seconds: float = Field(30, ge=0, description="random delay added to each scheduled crawl")
     alerts_check_seconds: float = Field(60, gt=0, description="how often the daemon looks for due digests")
     max_parallel_crawls: int = Field(2, ge=1, description="crawls (child processes) the daemon runs at once")
     crawl_memory_mb: int = Field(4096, ge=256, description="address-space limit of a crawl's child process")
-    health_port: int | None = Field(8765, ge=0, le=65535, description="the daemon's health endpoint on 127.0.0.1 "
-                                    "(GET /health); 0 picks a free port, null turns it off")
+    health_port: int | None = Field(
+        8765,
+        ge=0,
+        le=65535,
+        description="the daemon's health endpoint on 127.0.0.1 (GET /health); 0 picks a free port, null turns it off",
+    )
     log_file: str | None = Field(None, description="JSON-lines log (rotated); default: standard error only")
     log_max_mb: float = Field(10, gt=0)
     log_backups: int = Field(5, ge=0)
-    fetch_retention_days: int = Field(180, ge=1, description="fetch log rows older than this are deleted daily "
-                                      "(the latest of each source is kept)")
-    operator: "Operator | None" = Field(None, description="who hears when a source has failed for a day or digests "
-                                        "are stuck")
-    raw_dir: str | None = Field(None, description="where raw responses are kept as WARC files, so any article can be "
-                                "re-extracted later (carewatch reprocess); default: beside the database, <db>-raw/")
+    fetch_retention_days: int = Field(
+        180, ge=1, description="fetch log rows older than this are deleted daily (the latest of each source is kept)"
+    )
+    operator: Operator | None = Field(
+        None, description="who hears when a source has failed for a day or digests are stuck"
+    )
+    raw_dir: str | None = Field(
+        None,
+        description="where raw responses are kept as WARC files, so any article can be "
+        "re-extracted later (carewatch reprocess); default: beside the database, <db>-raw/",
+    )
     alert_max_age_days: int = Field(30, ge=1, description="never alert articles first seen longer ago")
     smtp: Smtp = Smtp()
 
@@ -141,13 +171,19 @@ class Source(_Model):
     selectors: Selectors | None = None
     follow: bool = Field(True, description="feed: fetch each entry's page for the full text")
     include_keywords: tuple[str, ...] = Field((), description="keep only items mentioning one of these")
-    local: bool = Field(False, description="the source publishes only about Birmingham: its articles count as naming "
-                        "the place (relevance) even when they do not say 'Birmingham'")
+    local: bool = Field(
+        False,
+        description="the source publishes only about Birmingham: its articles count as naming "
+        "the place (relevance) even when they do not say 'Birmingham'",
+    )
     url_pattern: str | None = Field(None, description="keep only article URLs matching this regular expression")
     cadence: str = Field("30d", description="how often this source normally publishes; longer silence is flagged")
     enabled: bool = True
-    schedule: str | None = Field(None, description="when the daemon crawls it: 'every 15m' (s, m, h, d) or a cron line "
-                                 "('0 7 * * 1-5', Europe/London); default: every crawl_interval_minutes")
+    schedule: str | None = Field(
+        None,
+        description="when the daemon crawls it: 'every 15m' (s, m, h, d) or a cron line "
+        "('0 7 * * 1-5', Europe/London); default: every crawl_interval_minutes",
+    )
     notes: str | None = None
 
     @field_validator("url")
@@ -189,7 +225,7 @@ class Source(_Model):
         return v
 
     @model_validator(mode="after")
-    def _links_needed(self) -> "Source":
+    def _links_needed(self) -> Source:
         if self.kind in ("listing", "pdf_links") and not self.links:
             raise ValueError(f"a {self.kind} source needs 'links': the CSS selector of its article links")
         return self
@@ -218,7 +254,6 @@ class Evidence(_Model):
     cap: int = Field(3, ge=1, description="hits counted at most")
 
 
-
 def _evidence_list(value: object) -> object:
     """A list entry may be a bare query string (weight 1) or {query, weight, cap}."""
     if isinstance(value, (list, tuple)):
@@ -230,18 +265,21 @@ class Topic(_Model):
     label: str
     description: str | None = None
     terms: tuple[Evidence, ...] = Field(
-        (), description="words, word stems (stem*) and \"phrases\": each hit adds its weight (1 unless given)")
+        (), description='words, word stems (stem*) and "phrases": each hit adds its weight (1 unless given)'
+    )
     rules: tuple[Evidence, ...] = Field(
-        (), description="boolean rules (AND, OR, NOT, brackets, NEAR/n, topic:ID): each that holds adds its weight once")
+        (), description="boolean rules (AND, OR, NOT, brackets, NEAR/n, topic:ID): each that holds adds its weight once"
+    )
     not_counting: tuple[Query, ...] = Field(
-        (), description="phrases whose words are not evidence (e.g. \"Birmingham Children's Hospital\")")
+        (), description='phrases whose words are not evidence (e.g. "Birmingham Children\'s Hospital")'
+    )
     exclude: tuple[Query, ...] = Field((), description="rules that, when they hold, veto the topic")
     min_score: float = Field(3.0, gt=0, description="evidence needed before the topic is given")
 
     _lists = field_validator("terms", "rules", mode="before")(_evidence_list)
 
     @model_validator(mode="after")
-    def _something(self) -> "Topic":
+    def _something(self) -> Topic:
         if not self.terms and not self.rules:
             raise ValueError("a topic needs 'terms' or 'rules'")
         return self
@@ -253,16 +291,25 @@ class Relevance(_Model):
     must reach ``min_score``."""
 
     places: tuple[Query, ...] = Field(("birmingham",), description="the place: one must be named")
-    not_places: tuple[Query, ...] = Field((), description="phrases naming the place that are not it (\"Birmingham, Alabama\")")
-    other_places: tuple[Query, ...] = Field((), description="other places: when named more often than ours, not relevant")
+    not_places: tuple[Query, ...] = Field(
+        (), description='phrases naming the place that are not it ("Birmingham, Alabama")'
+    )
+    other_places: tuple[Query, ...] = Field(
+        (), description="other places: when named more often than ours, not relevant"
+    )
     subjects: tuple[Evidence, ...] = Field(
-        ("children's services", "children's social care"), description="subject evidence, weighted like topic terms")
+        ("children's services", "children's social care"), description="subject evidence, weighted like topic terms"
+    )
     rules: tuple[Evidence, ...] = ()
     not_counting: tuple[Query, ...] = Field((), description="phrases whose words are not subject evidence")
     exclude: tuple[Query, ...] = Field((), description="rules that, when they hold, make an article irrelevant")
     min_score: float = Field(3.0, gt=0)
-    opening_words: int = Field(60, ge=0, description="a single mention of the place counts only within the headline "
-                               "and this many words (or from a local source)")
+    opening_words: int = Field(
+        60,
+        ge=0,
+        description="a single mention of the place counts only within the headline "
+        "and this many words (or from a local source)",
+    )
 
     _lists = field_validator("subjects", "rules", mode="before")(_evidence_list)
 
@@ -306,13 +353,19 @@ class Subscriber(_Model):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     name: str
     email: str | None = Field(None, pattern=r"^[^@\s]+@[^@\s]+$", description="digests by email (the smtp settings)")
-    channels: tuple[str, ...] = Field((), description="other channels as apprise URLs (slack://, tgram://, matrix://, "
-                                      "discord://, json:// webhooks, ...); write secrets as ${ENV_VAR}")
+    channels: tuple[str, ...] = Field(
+        (),
+        description="other channels as apprise URLs (slack://, tgram://, matrix://, "
+        "discord://, json:// webhooks, ...); write secrets as ${ENV_VAR}",
+    )
     frequency: Literal["immediate", "daily", "weekly"] = "daily"
     at: str = Field("08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="daily/weekly: the time, Europe/London")
     day: Literal[DAYS] = Field("monday", description="weekly: the day")  # type: ignore[valid-type]
-    rules: tuple[Query, ...] = Field((), description="queries (words, \"phrases\", AND/OR/NOT, brackets, prefix*, NEAR/n, "
-                                   "topic:, source:, entity:); an article matching any one is selected")
+    rules: tuple[Query, ...] = Field(
+        (),
+        description='queries (words, "phrases", AND/OR/NOT, brackets, prefix*, NEAR/n, '
+        "topic:, source:, entity:); an article matching any one is selected",
+    )
     keywords: tuple[str, ...] = Field((), description="shorthand: each is a word or phrase rule")
     topics: tuple[str, ...] = Field((), description="shorthand: each is a topic:ID rule")
     sources: tuple[str, ...] = Field((), description="only articles from these sources (all when empty)")
@@ -327,7 +380,7 @@ class Subscriber(_Model):
         return v
 
     @model_validator(mode="after")
-    def _some_rule(self) -> "Subscriber":
+    def _some_rule(self) -> Subscriber:
         if not self.rules and not self.keywords and not self.topics:
             raise ValueError("a subscriber needs 'rules', 'keywords' or 'topics'")
         if not self.email and not self.channels:
@@ -336,6 +389,7 @@ class Subscriber(_Model):
 
     def all_rules(self) -> tuple[str, ...]:
         """Every rule as a query: the rules, then keywords as phrases, then topics."""
+
         def phrase(k: str) -> str:
             k = k.strip()
             return k if (" " not in k and '"' not in k) else '"' + k.replace('"', "") + '"'

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Protocol
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def utcnow_iso() -> str:
@@ -25,7 +25,7 @@ def parse_timestamp(value: str) -> datetime:
     """An ISO-8601 date or timestamp as an aware datetime in UTC: a ``Z`` suffix or any offset is
     accepted, a time without one is taken to be UTC. Raises ValueError when it is not ISO-8601."""
     dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
 def article_id_for(url_key: str) -> str:

@@ -24,7 +24,8 @@ def band_keys(signature: bytes) -> list[int]:
     if len(signature) != BANDS * step:
         return []
     return [
-        int.from_bytes(hashlib.blake2b(signature[i : i + step], digest_size=8, person=bytes([band])).digest(),
-                       "big", signed=True)
+        int.from_bytes(
+            hashlib.blake2b(signature[i : i + step], digest_size=8, person=bytes([band])).digest(), "big", signed=True
+        )
         for band, i in enumerate(range(0, len(signature), step))
     ]

@@ -67,6 +67,7 @@ class Document:
 
     def where(self, parts: tuple[str, ...]) -> list[int]:
         """Start positions of a sequence of words (a trailing * on a word: any ending)."""
+
         def at(part: str) -> list[int]:
             if part.endswith("*"):
                 return sorted(p for w in self.prefixed(part[:-1]) for p in self.positions[w])
@@ -110,7 +111,6 @@ class Term(Node):
         return Result(bool(hits), hits)
 
 
-
 @dataclass(frozen=True)
 class Field(Node):
     name: str
@@ -150,7 +150,6 @@ class And(Node):
             hits.extend(r.hits)
         return Result(True, tuple(hits))
 
-
     def fields(self) -> list[tuple[str, str]]:
         return [f for c in self.children for f in c.fields()]
 
@@ -185,7 +184,6 @@ class Near(Node):
                     hits.update((x, y))
         return Result(bool(hits), tuple(sorted(hits, key=lambda h: h[1])))
 
-
     def fields(self) -> list[tuple[str, str]]:
         return self.left.fields() + self.right.fields()
 
@@ -212,9 +210,11 @@ def _grammar() -> pp.ParserElement:
             parts = parts[:-1] + (parts[-1] + "*",)
         return Term(raw, parts)
 
-    operand = (field_op.copy().set_parse_action(lambda t: Field(t[0].split(":")[0].lower(), t[0].split(":", 1)[1].lower()))
-               | quoted.copy().set_parse_action(lambda s, loc, t: term(s, loc, [f"{t[0]}"]))
-               | word.copy().set_parse_action(term))
+    operand = (
+        field_op.copy().set_parse_action(lambda t: Field(t[0].split(":")[0].lower(), t[0].split(":", 1)[1].lower()))
+        | quoted.copy().set_parse_action(lambda s, loc, t: term(s, loc, [f"{t[0]}"]))
+        | word.copy().set_parse_action(term)
+    )
 
     def near_action(toks: pp.ParseResults) -> Node:
         items = toks[0]
@@ -224,12 +224,20 @@ def _grammar() -> pp.ParserElement:
             node = Near(node, items[i + 1], int(m.group(1)) if m and m.group(1) else 10)
         return node
 
-    return pp.infix_notation(operand, [
-        (NOT, 1, pp.OpAssoc.RIGHT, lambda t: Not(t[0][1])),
-        (near, 2, pp.OpAssoc.LEFT, near_action),
-        (AND | (pp.Empty() + ~OR + ~near + ~pp.Literal(")") + ~pp.StringEnd()), 2, pp.OpAssoc.LEFT, lambda t: And(tuple(x for x in t[0] if isinstance(x, Node)))),
-        (OR, 2, pp.OpAssoc.LEFT, lambda t: Or(tuple(x for x in t[0] if isinstance(x, Node)))),
-    ])
+    return pp.infix_notation(
+        operand,
+        [
+            (NOT, 1, pp.OpAssoc.RIGHT, lambda t: Not(t[0][1])),
+            (near, 2, pp.OpAssoc.LEFT, near_action),
+            (
+                AND | (pp.Empty() + ~OR + ~near + ~pp.Literal(")") + ~pp.StringEnd()),
+                2,
+                pp.OpAssoc.LEFT,
+                lambda t: And(tuple(x for x in t[0] if isinstance(x, Node))),
+            ),
+            (OR, 2, pp.OpAssoc.LEFT, lambda t: Or(tuple(x for x in t[0] if isinstance(x, Node)))),
+        ],
+    )
 
 
 _PARSER = _grammar()
@@ -247,7 +255,9 @@ def parse(query: str) -> Node:
     try:
         return _PARSER.parse_string(query, parse_all=True)[0]
     except pp.ParseBaseException as e:
-        raise QueryError(f"cannot read the query at column {e.col}: {e.msg} (near {query[e.loc:e.loc + 20]!r})") from None
+        raise QueryError(
+            f"cannot read the query at column {e.col}: {e.msg} (near {query[e.loc : e.loc + 20]!r})"
+        ) from None
 
 
 def matches(query: str, doc: Document) -> Result:

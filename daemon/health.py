@@ -16,13 +16,15 @@ if TYPE_CHECKING:
     from carewatch.daemon.service import Daemon
 
 
-def health_report(daemon: "Daemon") -> tuple[int, dict]:
+def health_report(daemon: Daemon) -> tuple[int, dict]:
     check = health_check(daemon.config, daemon.db_path)
     report = {
         "status": "ok" if check.ok else "needs attention",
         "problems": check.problems,
-        "sources": {h.source_id: {"state": h.state, "last_fetch": h.last_fetch, "last_error": h.last_error}
-                    for h in check.sources},
+        "sources": {
+            h.source_id: {"state": h.state, "last_fetch": h.last_fetch, "last_error": h.last_error}
+            for h in check.sources
+        },
         "outbox": [asdict(w) for w in check.outbox],
         "running": check.running,
         "database_bytes": check.database_bytes,
@@ -32,19 +34,19 @@ def health_report(daemon: "Daemon") -> tuple[int, dict]:
 
 
 class HealthServer:
-    def __init__(self, daemon: "Daemon", port: int) -> None:
+    def __init__(self, daemon: Daemon, port: int) -> None:
         self.daemon = daemon
         self.config = daemon.config
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 if self.path.split("?")[0] not in ("/health", "/"):
                     self.send_error(404)
                     return
                 try:
                     code, report = health_report(outer.daemon)
-                except Exception as e:  # noqa: BLE001 - the endpoint must answer even when the archive does not
+                except Exception as e:
                     code, report = 500, {"status": "error", "error": repr(e)}
                 body = json.dumps(report, indent=2, default=str).encode()
                 self.send_response(code)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import logging.handlers
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from carewatch.config.schema import Settings
 
@@ -15,8 +15,11 @@ log = logging.getLogger("carewatch")
 
 class JsonLines(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        entry = {"time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
-                 "level": record.levelname.lower(), "event": record.getMessage()}
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "event": record.getMessage(),
+        }
         entry.update(getattr(record, "fields", {}))
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)
@@ -32,9 +35,14 @@ def setup_logging(settings: Settings) -> None:
         h.close()
     handlers: list[logging.Handler] = [logging.StreamHandler()]
     if settings.log_file:
-        handlers.append(logging.handlers.RotatingFileHandler(
-            settings.log_file, maxBytes=int(settings.log_max_mb * 2**20), backupCount=settings.log_backups,
-            encoding="utf-8"))
+        handlers.append(
+            logging.handlers.RotatingFileHandler(
+                settings.log_file,
+                maxBytes=int(settings.log_max_mb * 2**20),
+                backupCount=settings.log_backups,
+                encoding="utf-8",
+            )
+        )
     for h in handlers:
         h.setFormatter(JsonLines())
         root.addHandler(h)

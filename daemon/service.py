@@ -26,7 +26,7 @@ import logging
 import random
 import signal
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -46,12 +46,12 @@ from carewatch.ops.jobs import crawl_source, last_started, mark_interrupted_runs
 LONDON = ZoneInfo("Europe/London")  # cron schedules are UK time, as the digests' due times are
 
 
-def trigger_for(source: Source, config: Config):  # noqa: ANN201
+def trigger_for(source: Source, config: Config):
     jitter = config.settings.schedule_jitter_seconds or None
     if source.schedule and not source.schedule.startswith("every "):
         return CronTrigger.from_crontab(source.schedule, timezone=LONDON), None
     seconds = duration_seconds(source.schedule[6:]) if source.schedule else config.settings.crawl_interval_minutes * 60
-    return IntervalTrigger(seconds=seconds, jitter=jitter, timezone=timezone.utc), seconds
+    return IntervalTrigger(seconds=seconds, jitter=jitter, timezone=UTC), seconds
 
 
 class Daemon:
@@ -61,10 +61,13 @@ class Daemon:
         self.stop_event = threading.Event()
         self.reload_event = threading.Event()
         self.scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(config.settings.max_parallel_crawls),
-                       "light": ThreadPoolExecutor(2)},
+            executors={
+                "default": ThreadPoolExecutor(config.settings.max_parallel_crawls),
+                "light": ThreadPoolExecutor(2),
+            },
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
-            timezone=timezone.utc)
+            timezone=UTC,
+        )
         self.health: HealthServer | None = None
 
     # -- jobs ---------------------------------------------------------------------------------
@@ -76,7 +79,7 @@ class Daemon:
         return max(now, datetime.fromisoformat(last) + timedelta(seconds=seconds))
 
     def build_jobs(self) -> None:
-        config, now = self.config, datetime.now(timezone.utc)
+        config, now = self.config, datetime.now(UTC)
         self.scheduler.remove_all_jobs()
         for source in config.sources:
             if not source.enabled:
@@ -84,18 +87,43 @@ class Daemon:
             trigger, seconds = trigger_for(source, config)
             job = f"crawl:{source.id}"
             kwargs = {"next_run_time": self._first_run(job, seconds, now)} if seconds else {}
-            self.scheduler.add_job(crawl_source, trigger, args=[config, self.db_path, source.id],
-                                   kwargs={"log": event}, id=job, name=job, replace_existing=True, **kwargs)
-        self.scheduler.add_job(send_digests, IntervalTrigger(seconds=config.settings.alerts_check_seconds),
-                               args=[config, self.db_path], kwargs={"log": event}, id="digests", name="digests",
-                               executor="light", next_run_time=now + timedelta(seconds=1), replace_existing=True)
-        self.scheduler.add_job(housekeeping, IntervalTrigger(hours=1), args=[config, self.db_path],
-                               kwargs={"log": event}, id="housekeeping", name="housekeeping", executor="light",
-                               next_run_time=now + timedelta(seconds=30), replace_existing=True)
+            self.scheduler.add_job(
+                crawl_source,
+                trigger,
+                args=[config, self.db_path, source.id],
+                kwargs={"log": event},
+                id=job,
+                name=job,
+                replace_existing=True,
+                **kwargs,
+            )
+        self.scheduler.add_job(
+            send_digests,
+            IntervalTrigger(seconds=config.settings.alerts_check_seconds),
+            args=[config, self.db_path],
+            kwargs={"log": event},
+            id="digests",
+            name="digests",
+            executor="light",
+            next_run_time=now + timedelta(seconds=1),
+            replace_existing=True,
+        )
+        self.scheduler.add_job(
+            housekeeping,
+            IntervalTrigger(hours=1),
+            args=[config, self.db_path],
+            kwargs={"log": event},
+            id="housekeeping",
+            name="housekeeping",
+            executor="light",
+            next_run_time=now + timedelta(seconds=30),
+            replace_existing=True,
+        )
 
     def next_runs(self) -> dict[str, str]:
-        return {j.id: j.next_run_time.isoformat(timespec="seconds") for j in self.scheduler.get_jobs()
-                if j.next_run_time}
+        return {
+            j.id: j.next_run_time.isoformat(timespec="seconds") for j in self.scheduler.get_jobs() if j.next_run_time
+        }
 
     # -- life cycle ---------------------------------------------------------------------------
     def reload(self) -> bool:
@@ -124,8 +152,12 @@ class Daemon:
         self.scheduler.start()
         if interrupted:
             event("interrupted runs", logging.WARNING, runs=interrupted)
-        event("daemon started", sources=sum(s.enabled for s in self.config.sources), database=self.db_path,
-              health=f"http://127.0.0.1:{self.health.port}/health" if self.health else None)
+        event(
+            "daemon started",
+            sources=sum(s.enabled for s in self.config.sources),
+            database=self.db_path,
+            health=f"http://127.0.0.1:{self.health.port}/health" if self.health else None,
+        )
         while not self.stop_event.is_set():
             if self.reload_event.wait(timeout=0.5):
                 self.reload_event.clear()

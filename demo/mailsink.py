@@ -25,7 +25,7 @@ class _Handler:
         self.envelopes: list[tuple[str, list[str]]] = []
         self.files: list[Path] = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001 - aiosmtpd hook
+    async def handle_DATA(self, server, session, envelope):
         if self.mode == "refuse":
             return "554 5.7.1 Message refused"
         if self.mode == "tempfail":
@@ -63,13 +63,22 @@ class MailSink:
 
         user, password = self.credentials
 
-        def check(server, session, envelope, mechanism, auth_data):  # noqa: ANN001, ANN202
-            ok = isinstance(auth_data, LoginPassword) and auth_data.login.decode() == user \
+        def check(server, session, envelope, mechanism, auth_data):
+            ok = (
+                isinstance(auth_data, LoginPassword)
+                and auth_data.login.decode() == user
                 and auth_data.password.decode() == password
+            )
             return AuthResult(success=ok, handled=False)
 
-        return Controller(self.handler, hostname="127.0.0.1", port=self.port, authenticator=check,
-                          auth_required=True, auth_require_tls=False)
+        return Controller(
+            self.handler,
+            hostname="127.0.0.1",
+            port=self.port,
+            authenticator=check,
+            auth_required=True,
+            auth_require_tls=False,
+        )
 
     @property
     def mode(self) -> str:
@@ -91,7 +100,7 @@ class MailSink:
     def files(self) -> list[Path]:
         return self.handler.files
 
-    def __enter__(self) -> "MailSink":
+    def __enter__(self) -> MailSink:
         self.controller.start()
         return self
 

@@ -55,25 +55,43 @@ _OFSTED_FOOTER_ADDRESS = "Ofsted, Piccadilly Gate, Store Street, Manchester M1 2
 
 # --------------------------------------------------------------------------- styles
 
+
 def _styles() -> dict[str, ParagraphStyle]:
-    base = ParagraphStyle("body", fontName="Helvetica", fontSize=11, leading=15,
-                          spaceAfter=8, alignment=TA_LEFT)
+    base = ParagraphStyle("body", fontName="Helvetica", fontSize=11, leading=15, spaceAfter=8, alignment=TA_LEFT)
     return {
         "body": base,
         "small": ParagraphStyle("small", parent=base, fontSize=9, leading=12, spaceAfter=4),
-        "council": ParagraphStyle("council", parent=base, fontName="Helvetica-Bold", fontSize=13,
-                                  leading=17, spaceAfter=4),
-        "title": ParagraphStyle("title", parent=base, fontName="Helvetica-Bold", fontSize=18,
-                                leading=23, spaceAfter=10),
-        "h2": ParagraphStyle("h2", parent=base, fontName="Helvetica-Bold", keepWithNext=1, fontSize=13,
-                             leading=17, spaceBefore=8, spaceAfter=6),
-        "h3": ParagraphStyle("h3", parent=base, fontName="Helvetica-Bold", keepWithNext=1, fontSize=11,
-                             leading=15, spaceBefore=4, spaceAfter=4),
+        "council": ParagraphStyle(
+            "council", parent=base, fontName="Helvetica-Bold", fontSize=13, leading=17, spaceAfter=4
+        ),
+        "title": ParagraphStyle(
+            "title", parent=base, fontName="Helvetica-Bold", fontSize=18, leading=23, spaceAfter=10
+        ),
+        "h2": ParagraphStyle(
+            "h2",
+            parent=base,
+            fontName="Helvetica-Bold",
+            keepWithNext=1,
+            fontSize=13,
+            leading=17,
+            spaceBefore=8,
+            spaceAfter=6,
+        ),
+        "h3": ParagraphStyle(
+            "h3",
+            parent=base,
+            fontName="Helvetica-Bold",
+            keepWithNext=1,
+            fontSize=11,
+            leading=15,
+            spaceBefore=4,
+            spaceAfter=4,
+        ),
         "cell": ParagraphStyle("cell", parent=base, fontSize=10.5, leading=13, spaceAfter=0),
-        "cellb": ParagraphStyle("cellb", parent=base, fontName="Helvetica-Bold", fontSize=10.5,
-                                leading=13, spaceAfter=0),
-        "letterhead": ParagraphStyle("letterhead", parent=base, fontSize=9, leading=11.5,
-                                     spaceAfter=0),
+        "cellb": ParagraphStyle(
+            "cellb", parent=base, fontName="Helvetica-Bold", fontSize=10.5, leading=13, spaceAfter=0
+        ),
+        "letterhead": ParagraphStyle("letterhead", parent=base, fontSize=9, leading=11.5, spaceAfter=0),
     }
 
 
@@ -85,11 +103,19 @@ def _footer(text: str):
         canvas.drawString(20 * mm, 12 * mm, text)
         canvas.drawRightString(A4[0] - 20 * mm, 12 * mm, str(doc.page))
         canvas.restoreState()
+
     return draw
 
 
-def _build(story, *, title: str, subject: str, footer: str, author: str = "Ofsted",
-           keywords: str = "Ofsted, Birmingham, children's services, URN 80429") -> bytes:
+def _build(
+    story,
+    *,
+    title: str,
+    subject: str,
+    footer: str,
+    author: str = "Ofsted",
+    keywords: str = "Ofsted, Birmingham, children's services, URN 80429",
+) -> bytes:
     buf = io.BytesIO()
     doc = SimpleDocTemplate(
         buf,
@@ -114,7 +140,10 @@ def _build(story, *, title: str, subject: str, footer: str, author: str = "Ofste
 def _bullets(items, st):
     return ListFlowable(
         [ListItem(Paragraph(t, st["body"]), leftIndent=12) for t in items],
-        bulletType="bullet", start="\u2022", leftIndent=12, bulletFontSize=9,
+        bulletType="bullet",
+        start="\u2022",
+        leftIndent=12,
+        bulletFontSize=9,
     )
 
 
@@ -155,8 +184,7 @@ _ILACS_IMPROVE = [
     "with young people and are updated when their circumstances change.",
     "The range and availability of suitable accommodation for care leavers, including those "
     "aged 18 to 21 who are not yet ready to live independently.",
-    "Management oversight of assessments for children in need when their cases transfer "
-    "between teams.",
+    "Management oversight of assessments for children in need when their cases transfer between teams.",
     "The consistency with which information from return home interviews is used to inform "
     "safety planning for children who go missing.",
 ]
@@ -270,7 +298,7 @@ _ILACS_CLOSING = [
 ]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def ofsted_ilacs_2023() -> bytes:
     """3\u20134 page ILACS-style report published 18 April 2023 (grades: overall Good)."""
     st = _styles()
@@ -278,13 +306,17 @@ def ofsted_ilacs_2023() -> bytes:
     for judgement, grade in _ILACS_JUDGEMENTS:
         table_rows.append([Paragraph(judgement, st["cell"]), Paragraph(grade, st["cell"])])
     table = Table(table_rows, colWidths=[120 * mm, 44 * mm], hAlign="LEFT")
-    table.setStyle(TableStyle([
-        ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#7f7f7f")),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6e6e6")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("TOPPADDING", (0, 0), (-1, -1), 4),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
-    ]))
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#7f7f7f")),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6e6e6")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("TOPPADDING", (0, 0), (-1, -1), 4),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+            ]
+        )
+    )
 
     story = [
         Paragraph("Birmingham City Council", st["council"]),
@@ -298,16 +330,13 @@ def ofsted_ilacs_2023() -> bytes:
     story += _paras(_ILACS_INTRO, st)
     story.append(Paragraph("What needs to improve?", st["h2"]))
     story.append(_bullets(_ILACS_IMPROVE, st))
-    story.append(Paragraph("The experiences and progress of children who need help and "
-                           "protection: good", st["h2"]))
+    story.append(Paragraph("The experiences and progress of children who need help and protection: good", st["h2"]))
     story += _paras(_ILACS_HELP, st)
     story.append(Paragraph("The experiences and progress of children in care: good", st["h2"]))
     story += _paras(_ILACS_CARE, st)
-    story.append(Paragraph("The experiences and progress of care leavers: requires improvement "
-                           "to be good", st["h2"]))
+    story.append(Paragraph("The experiences and progress of care leavers: requires improvement to be good", st["h2"]))
     story += _paras(_ILACS_LEAVERS, st)
-    story.append(Paragraph("The impact of leaders on social work practice with children and "
-                           "families: good", st["h2"]))
+    story.append(Paragraph("The impact of leaders on social work practice with children and families: good", st["h2"]))
     story += _paras(_ILACS_LEADERS, st)
     story.append(Paragraph("Next steps", st["h2"]))
     story += _paras(_ILACS_NEXT, st)
@@ -318,7 +347,7 @@ def ofsted_ilacs_2023() -> bytes:
         title=_ILACS_TITLE,
         subject="Inspection dates: 20 February to 3 March 2023. Published 18 April 2023. URN 80429.",
         footer="Inspection of Birmingham City Council local authority children\u2019s services  "
-               "20 February to 3 March 2023",
+        "20 February to 3 March 2023",
     )
 
 
@@ -327,51 +356,83 @@ def ofsted_ilacs_2023() -> bytes:
 _FV_TITLE = "Focused visit to Birmingham children\u2019s services"
 
 _FV_BODY = [
-    ("p", "This letter summarises the findings of the focused visit to Birmingham children\u2019s "
-          "services on 2 and 3 November 2021. Her Majesty\u2019s Inspectors for this visit were "
-          "Catherine Ashworth and Imran Qureshi."),
-    ("p", "Inspectors looked at the local authority\u2019s arrangements for children in need and "
-          "children who are subject to a child protection plan. Children\u2019s services in "
-          "Birmingham are delivered by Birmingham Children\u2019s Trust on behalf of the council."),
-    ("p", "This visit was carried out in line with the inspection of local authority "
-          "children\u2019s services (ILACS) framework. Inspectors used a range of methods, "
-          "including discussions with social workers and managers, and looked at "
-          "children\u2019s case records."),
+    (
+        "p",
+        "This letter summarises the findings of the focused visit to Birmingham children\u2019s "
+        "services on 2 and 3 November 2021. Her Majesty\u2019s Inspectors for this visit were "
+        "Catherine Ashworth and Imran Qureshi.",
+    ),
+    (
+        "p",
+        "Inspectors looked at the local authority\u2019s arrangements for children in need and "
+        "children who are subject to a child protection plan. Children\u2019s services in "
+        "Birmingham are delivered by Birmingham Children\u2019s Trust on behalf of the council.",
+    ),
+    (
+        "p",
+        "This visit was carried out in line with the inspection of local authority "
+        "children\u2019s services (ILACS) framework. Inspectors used a range of methods, "
+        "including discussions with social workers and managers, and looked at "
+        "children\u2019s case records.",
+    ),
     ("h", "Headline findings"),
-    ("p", "Most children in need of help and protection in Birmingham receive a timely "
-          "response. Social workers know their children well, visit them regularly and see "
-          "them alone when it is appropriate. The trust has maintained a stable workforce "
-          "through the COVID-19 (coronavirus) pandemic, and staff say that they feel well "
-          "supported by their managers."),
-    ("p", "The quality of plans and of management oversight is not yet consistent. Some "
-          "child-in-need and child protection plans do not set out clearly what needs to "
-          "change for the child, or by when, and this contributes to drift for a small "
-          "number of children."),
+    (
+        "p",
+        "Most children in need of help and protection in Birmingham receive a timely "
+        "response. Social workers know their children well, visit them regularly and see "
+        "them alone when it is appropriate. The trust has maintained a stable workforce "
+        "through the COVID-19 (coronavirus) pandemic, and staff say that they feel well "
+        "supported by their managers.",
+    ),
+    (
+        "p",
+        "The quality of plans and of management oversight is not yet consistent. Some "
+        "child-in-need and child protection plans do not set out clearly what needs to "
+        "change for the child, or by when, and this contributes to drift for a small "
+        "number of children.",
+    ),
     ("h", "What needs to improve in this area of social work practice?"),
-    ("ul", [
-        "The quality of child-in-need and child protection plans, so that they are specific, "
-        "measurable and written in a way that families understand.",
-        "Management oversight and supervision, so that drift and delay are identified and "
-        "addressed promptly.",
-        "The timeliness of transfers between the assessment teams and the long-term teams.",
-    ]),
+    (
+        "ul",
+        [
+            "The quality of child-in-need and child protection plans, so that they are specific, "
+            "measurable and written in a way that families understand.",
+            "Management oversight and supervision, so that drift and delay are identified and addressed promptly.",
+            "The timeliness of transfers between the assessment teams and the long-term teams.",
+        ],
+    ),
     ("h", "Main findings"),
-    ("p", "Child protection enquiries are timely, and thresholds are applied appropriately. "
-          "Strategy discussions are well attended by police and health colleagues, and "
-          "decisions are clearly recorded."),
-    ("p", "Most assessments are thorough and consider the child\u2019s history and the "
-          "family\u2019s strengths. Direct work with children is a strength, and the "
-          "child\u2019s voice is evident in most records."),
-    ("p", "Core groups and child-in-need meetings take place regularly, but they do not "
-          "always review progress against the plan. When plans are not working, managers "
-          "do not always step in quickly enough."),
-    ("p", "Leaders have an accurate understanding of the strengths and weaknesses of practice, "
-          "and their plans for improvement are well founded. Ofsted will take the findings "
-          "from this focused visit into account when planning your next inspection or visit."),
+    (
+        "p",
+        "Child protection enquiries are timely, and thresholds are applied appropriately. "
+        "Strategy discussions are well attended by police and health colleagues, and "
+        "decisions are clearly recorded.",
+    ),
+    (
+        "p",
+        "Most assessments are thorough and consider the child\u2019s history and the "
+        "family\u2019s strengths. Direct work with children is a strength, and the "
+        "child\u2019s voice is evident in most records.",
+    ),
+    (
+        "p",
+        "Core groups and child-in-need meetings take place regularly, but they do not "
+        "always review progress against the plan. When plans are not working, managers "
+        "do not always step in quickly enough.",
+    ),
+    (
+        "p",
+        "Leaders have an accurate understanding of the strengths and weaknesses of practice, "
+        "and their plans for improvement are well founded. Ofsted will take the findings "
+        "from this focused visit into account when planning your next inspection or visit.",
+    ),
     ("p", "Yours sincerely"),
     ("p", "Catherine Ashworth<br/>Her Majesty\u2019s Inspector"),
-    ("small", "This letter is written for a demonstration of the carewatch tool. Its findings "
-              "are invented and do not describe a real visit. \u00a9 Crown copyright 2021"),
+    (
+        "small",
+        "This letter is written for a demonstration of the carewatch tool. Its findings "
+        "are invented and do not describe a real visit. \u00a9 Crown copyright 2021",
+    ),
 ]
 
 
@@ -403,15 +464,21 @@ def _letter_body(st, items):
     return story
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def ofsted_focused_visit_2021() -> bytes:
     """2-page focused visit letter, visit 2 and 3 November 2021, published 07 December 2021."""
     st = _styles()
     story = _letter(
         st,
         "7 December 2021",
-        ["Andrew Kershaw", "Chief Executive", "Birmingham Children\u2019s Trust",
-         "1 Lancaster Circus", "Birmingham", "B4 7DJ"],
+        [
+            "Andrew Kershaw",
+            "Chief Executive",
+            "Birmingham Children\u2019s Trust",
+            "1 Lancaster Circus",
+            "Birmingham",
+            "B4 7DJ",
+        ],
         "Dear Andrew",
         _FV_TITLE,
     )
@@ -429,47 +496,74 @@ def ofsted_focused_visit_2021() -> bytes:
 _MV_TITLE = "Monitoring visit of Birmingham local authority children\u2019s services"
 
 _MV_BODY = [
-    ("p", "This letter summarises the findings of the fourth monitoring visit to Birmingham "
-          "children\u2019s services since the local authority was judged inadequate in "
-          "November 2016. The visit was carried out on 30 and 31 January 2018 by Her "
-          "Majesty\u2019s Inspectors Graham Pell and Catherine Ashworth."),
-    ("p", "Inspectors reviewed the progress made in the quality of planning for children in "
-          "care, with a particular focus on permanence planning for children who have been "
-          "in care for more than 12 months."),
+    (
+        "p",
+        "This letter summarises the findings of the fourth monitoring visit to Birmingham "
+        "children\u2019s services since the local authority was judged inadequate in "
+        "November 2016. The visit was carried out on 30 and 31 January 2018 by Her "
+        "Majesty\u2019s Inspectors Graham Pell and Catherine Ashworth.",
+    ),
+    (
+        "p",
+        "Inspectors reviewed the progress made in the quality of planning for children in "
+        "care, with a particular focus on permanence planning for children who have been "
+        "in care for more than 12 months.",
+    ),
     ("h", "Overview"),
-    ("p", "The local authority is making steady progress in improving services for children in "
-          "care. Senior managers have a realistic understanding of the remaining weaknesses, "
-          "and the arrangements for the transfer of services to the new children\u2019s trust "
-          "in April 2018 have not distracted from the focus on practice."),
-    ("p", "Most children in care are visited regularly and their needs are understood. "
-          "Permanence is now considered at the second review for most children, and the "
-          "number of children waiting too long for a permanent home has reduced. However, "
-          "the quality of care plans remains variable, and independent reviewing officers "
-          "do not always escalate concerns when plans drift."),
+    (
+        "p",
+        "The local authority is making steady progress in improving services for children in "
+        "care. Senior managers have a realistic understanding of the remaining weaknesses, "
+        "and the arrangements for the transfer of services to the new children\u2019s trust "
+        "in April 2018 have not distracted from the focus on practice.",
+    ),
+    (
+        "p",
+        "Most children in care are visited regularly and their needs are understood. "
+        "Permanence is now considered at the second review for most children, and the "
+        "number of children waiting too long for a permanent home has reduced. However, "
+        "the quality of care plans remains variable, and independent reviewing officers "
+        "do not always escalate concerns when plans drift.",
+    ),
     ("h", "Areas for continued focus"),
-    ("ul", [
-        "The quality and specificity of care plans.",
-        "The effectiveness of challenge by independent reviewing officers.",
-        "The sufficiency of local foster placements for older children and sibling groups.",
-    ]),
-    ("p", "I am copying this letter to the Department for Education. This letter will be "
-          "published on the Ofsted website."),
+    (
+        "ul",
+        [
+            "The quality and specificity of care plans.",
+            "The effectiveness of challenge by independent reviewing officers.",
+            "The sufficiency of local foster placements for older children and sibling groups.",
+        ],
+    ),
+    (
+        "p",
+        "I am copying this letter to the Department for Education. This letter will be "
+        "published on the Ofsted website.",
+    ),
     ("p", "Yours sincerely"),
     ("p", "Graham Pell<br/>Her Majesty\u2019s Inspector"),
-    ("small", "This letter is written for a demonstration of the carewatch tool. Its findings "
-              "are invented and do not describe a real visit. \u00a9 Crown copyright 2018"),
+    (
+        "small",
+        "This letter is written for a demonstration of the carewatch tool. Its findings "
+        "are invented and do not describe a real visit. \u00a9 Crown copyright 2018",
+    ),
 ]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def ofsted_monitoring_visit_2018() -> bytes:
     """1\u20132 page monitoring visit letter, visit 30 and 31 January 2018, published 06 March 2018."""
     st = _styles()
     story = _letter(
         st,
         "6 March 2018",
-        ["Director of Children\u2019s Services", "Birmingham City Council", "Council House",
-         "Victoria Square", "Birmingham", "B1 1BB"],
+        [
+            "Director of Children\u2019s Services",
+            "Birmingham City Council",
+            "Council House",
+            "Victoria Square",
+            "Birmingham",
+            "B1 1BB",
+        ],
         "Dear Director",
         _MV_TITLE,
     )
@@ -478,8 +572,7 @@ def ofsted_monitoring_visit_2018() -> bytes:
         story,
         title=_MV_TITLE,
         subject="Monitoring visit 30 and 31 January 2018. Published 6 March 2018. URN 80429.",
-        footer="Monitoring visit of Birmingham local authority children\u2019s services  "
-               "30 and 31 January 2018",
+        footer="Monitoring visit of Birmingham local authority children\u2019s services  30 and 31 January 2018",
     )
 
 
@@ -507,37 +600,44 @@ _BSCP_CHILD_A = {
         "views are reflected in this summary.",
     ],
     "learning": [
-        ("Seeing the men in the household",
-         "Mother\u2019s partner was present at several midwifery and health visiting contacts, but "
-         "no agency asked who he was, checked whether he was known to services or spoke to him about "
-         "his role in caring for the baby. Information held by the police and by adult services "
-         "about him was never requested. Practitioners should find out who lives in, and regularly "
-         "visits, the household, and should include fathers and male carers in assessments."),
-        ("Pre-birth assessment when a parent is a care leaver",
-         "Mother had a personal adviser from Birmingham Children\u2019s Trust until shortly before "
-         "the pregnancy. Her history was known to children\u2019s services, but no pre-birth "
-         "referral was made because agencies assumed that support was already in place. Being a "
-         "care leaver is not in itself a reason for a referral, but practitioners should consider "
-         "what support a young parent has and should ask, rather than assume."),
-        ("Bruising in babies who are not yet mobile",
-         "At five weeks, a small bruise on Child A\u2019s cheek was noted by a health professional "
-         "and accepted as caused by a dummy clip. The partnership\u2019s protocol for bruising in "
-         "non-mobile babies was not followed. Any bruise on a baby who is not yet mobile must lead "
-         "to a referral to children\u2019s social care and a paediatric assessment, whatever "
-         "explanation is given."),
-        ("Sharing information between midwifery, health visiting and general practice",
-         "Each health service held part of the picture, including Mother\u2019s low mood after the "
-         "birth and two missed appointments, but the information was not brought together. The new "
-         "maternity and health visiting handover form, introduced in 2023, is intended to address "
-         "this."),
+        (
+            "Seeing the men in the household",
+            "Mother\u2019s partner was present at several midwifery and health visiting contacts, but "
+            "no agency asked who he was, checked whether he was known to services or spoke to him about "
+            "his role in caring for the baby. Information held by the police and by adult services "
+            "about him was never requested. Practitioners should find out who lives in, and regularly "
+            "visits, the household, and should include fathers and male carers in assessments.",
+        ),
+        (
+            "Pre-birth assessment when a parent is a care leaver",
+            "Mother had a personal adviser from Birmingham Children\u2019s Trust until shortly before "
+            "the pregnancy. Her history was known to children\u2019s services, but no pre-birth "
+            "referral was made because agencies assumed that support was already in place. Being a "
+            "care leaver is not in itself a reason for a referral, but practitioners should consider "
+            "what support a young parent has and should ask, rather than assume.",
+        ),
+        (
+            "Bruising in babies who are not yet mobile",
+            "At five weeks, a small bruise on Child A\u2019s cheek was noted by a health professional "
+            "and accepted as caused by a dummy clip. The partnership\u2019s protocol for bruising in "
+            "non-mobile babies was not followed. Any bruise on a baby who is not yet mobile must lead "
+            "to a referral to children\u2019s social care and a paediatric assessment, whatever "
+            "explanation is given.",
+        ),
+        (
+            "Sharing information between midwifery, health visiting and general practice",
+            "Each health service held part of the picture, including Mother\u2019s low mood after the "
+            "birth and two missed appointments, but the information was not brought together. The new "
+            "maternity and health visiting handover form, introduced in 2023, is intended to address "
+            "this.",
+        ),
     ],
     "actions": [
         "A briefing on the bruising protocol has been issued to all health visitors, midwives and "
         "GP practices in Birmingham, and compliance will be audited in 2024.",
         "Birmingham Children\u2019s Trust has reviewed its guidance for personal advisers on "
         "supporting care leavers who become parents.",
-        "The partnership\u2019s multi-agency training now includes a module on working with fathers "
-        "and male carers.",
+        "The partnership\u2019s multi-agency training now includes a module on working with fathers and male carers.",
     ],
     "questions": [
         "Do you know who the adults are in the households you work with?",
@@ -562,29 +662,36 @@ _BSCP_CHILD_D = {
         "alternative provision. He was reported missing from home 11 times in the following year.",
     ],
     "learning": [
-        ("Exclusion from school as a moment of risk",
-         "Child D\u2019s exclusion removed him from the adults who knew him best and from a daily "
-         "routine. His attendance at the alternative provision was low from the start. Schools and "
-         "partners should treat a permanent exclusion as a safeguarding risk point and should "
-         "consider a multi-agency meeting before, not after, the decision is taken."),
-        ("Making return home interviews count",
-         "Child D was offered a return home interview after most missing episodes, but he took part "
-         "in only three. The information he gave, including the names of older young people he "
-         "spent time with, was not consistently shared with the police or added to his safety "
-         "plan."),
-        ("Listening to parents who ask for help",
-         "Child D\u2019s mother contacted children\u2019s services twice to say that she was "
-         "frightened for her son. On both occasions the contact was closed with advice. Parents "
-         "are often the first to recognise exploitation, and their concerns should be treated as "
-         "evidence."),
-        ("Seeing exploitation, not choices",
-         "Some records described Child D as \u201cputting himself at risk\u201d and \u201cchoosing\u201d "
-         "to go missing. This language can hide exploitation and shift responsibility on to the "
-         "child. Practitioners should describe what is happening to the child."),
+        (
+            "Exclusion from school as a moment of risk",
+            "Child D\u2019s exclusion removed him from the adults who knew him best and from a daily "
+            "routine. His attendance at the alternative provision was low from the start. Schools and "
+            "partners should treat a permanent exclusion as a safeguarding risk point and should "
+            "consider a multi-agency meeting before, not after, the decision is taken.",
+        ),
+        (
+            "Making return home interviews count",
+            "Child D was offered a return home interview after most missing episodes, but he took part "
+            "in only three. The information he gave, including the names of older young people he "
+            "spent time with, was not consistently shared with the police or added to his safety "
+            "plan.",
+        ),
+        (
+            "Listening to parents who ask for help",
+            "Child D\u2019s mother contacted children\u2019s services twice to say that she was "
+            "frightened for her son. On both occasions the contact was closed with advice. Parents "
+            "are often the first to recognise exploitation, and their concerns should be treated as "
+            "evidence.",
+        ),
+        (
+            "Seeing exploitation, not choices",
+            "Some records described Child D as \u201cputting himself at risk\u201d and \u201cchoosing\u201d "
+            "to go missing. This language can hide exploitation and shift responsibility on to the "
+            "child. Practitioners should describe what is happening to the child.",
+        ),
     ],
     "actions": [
-        "The partnership has published guidance on the language used to describe children at risk "
-        "of exploitation.",
+        "The partnership has published guidance on the language used to describe children at risk of exploitation.",
         "Return home interview information is now shared with the exploitation hub within 72 hours.",
         "Head teachers have agreed a protocol for multi-agency discussion before a permanent "
         "exclusion of a child known to children\u2019s social care.",
@@ -599,18 +706,25 @@ _BSCP_CHILD_D = {
 
 def _bscp_summary(case: dict) -> bytes:
     st = _styles()
-    title = (f"Child Safeguarding Practice Review: {case['child']} ({case['ref']}) \u2013 "
-             "Learning Summary")
-    meta = Table([
-        [Paragraph("Review reference", st["cellb"]), Paragraph(case["ref"], st["cell"])],
-        [Paragraph("Published", st["cellb"]), Paragraph(case["published"], st["cell"])],
-        [Paragraph("Reviewer", st["cellb"]), Paragraph(case["reviewer"], st["cell"])],
-    ], colWidths=[45 * mm, 119 * mm], hAlign="LEFT")
-    meta.setStyle(TableStyle([
-        ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#7f7f7f")),
-        ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#e6e6e6")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-    ]))
+    title = f"Child Safeguarding Practice Review: {case['child']} ({case['ref']}) \u2013 Learning Summary"
+    meta = Table(
+        [
+            [Paragraph("Review reference", st["cellb"]), Paragraph(case["ref"], st["cell"])],
+            [Paragraph("Published", st["cellb"]), Paragraph(case["published"], st["cell"])],
+            [Paragraph("Reviewer", st["cellb"]), Paragraph(case["reviewer"], st["cell"])],
+        ],
+        colWidths=[45 * mm, 119 * mm],
+        hAlign="LEFT",
+    )
+    meta.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#7f7f7f")),
+                ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#e6e6e6")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
     story = [
         Paragraph(_BSCP, st["council"]),
         Paragraph(f"Child Safeguarding Practice Review<br/>{case['child']}: Learning Summary", st["title"]),
@@ -628,9 +742,13 @@ def _bscp_summary(case: dict) -> bytes:
     story.append(Paragraph("Questions for practitioners and managers", st["h2"]))
     story.append(_bullets(case["questions"], st))
     story.append(Spacer(1, 4 * mm))
-    story.append(Paragraph(
-        "This learning summary was written for a demonstration of the carewatch tool. The child, "
-        "the family, the events and the reviewer are invented.", st["small"]))
+    story.append(
+        Paragraph(
+            "This learning summary was written for a demonstration of the carewatch tool. The child, "
+            "the family, the events and the reviewer are invented.",
+            st["small"],
+        )
+    )
     return _build(
         story,
         title=title,
@@ -641,13 +759,13 @@ def _bscp_summary(case: dict) -> bytes:
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def bscp_child_a_2022_23_04() -> bytes:
     """2-page BSCP learning summary for Child A (BSCP 2022-23/04), published 14 March 2024."""
     return _bscp_summary(_BSCP_CHILD_A)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def bscp_child_d_2021_22_02() -> bytes:
     """2-page BSCP learning summary for Child D (BSCP 2021-22/02), published 7 November 2022."""
     return _bscp_summary(_BSCP_CHILD_D)
@@ -659,59 +777,96 @@ _SCF = "Schools, Children and Families Overview and Scrutiny Committee"
 _CMIS_KEYWORDS = "Birmingham City Council, overview and scrutiny, schools, children and families"
 
 _SCF_AGENDA_ITEMS = [
-    ("1", "NOTICE OF RECORDING/WEBCAST",
-     "The Chair to advise/meeting to note that this meeting will be webcast for live or subsequent "
-     "broadcast via the Council\u2019s meeting YouTube site and that members of the press/public "
-     "may record and take photographs except where there are confidential or exempt items.", ""),
+    (
+        "1",
+        "NOTICE OF RECORDING/WEBCAST",
+        "The Chair to advise/meeting to note that this meeting will be webcast for live or subsequent "
+        "broadcast via the Council\u2019s meeting YouTube site and that members of the press/public "
+        "may record and take photographs except where there are confidential or exempt items.",
+        "",
+    ),
     ("2", "APOLOGIES", "To receive any apologies.", ""),
-    ("3", "DECLARATIONS OF INTERESTS",
-     "Members are reminded that they must declare all relevant pecuniary and other registrable "
-     "interests arising from any business to be discussed at this meeting.", ""),
+    (
+        "3",
+        "DECLARATIONS OF INTERESTS",
+        "Members are reminded that they must declare all relevant pecuniary and other registrable "
+        "interests arising from any business to be discussed at this meeting.",
+        "",
+    ),
     ("4", "ACTION NOTES", "To confirm the action notes of the meeting held on 24 January 2024.", "3 - 8"),
-    ("5", "BIRMINGHAM CHILDREN\u2019S TRUST: PERFORMANCE AND BUDGET UPDATE 2023/24",
-     "Rachel Whitmore, Chief Executive, Birmingham Children\u2019s Trust, and Cllr Sophie Ellington, "
-     "Cabinet Member for Children, Young People and Families, in attendance.", "9 - 24"),
-    ("6", "HOME TO SCHOOL TRAVEL ASSISTANCE: PROPOSED CHANGES",
-     "Director of Children and Families in attendance.", "25 - 40"),
+    (
+        "5",
+        "BIRMINGHAM CHILDREN\u2019S TRUST: PERFORMANCE AND BUDGET UPDATE 2023/24",
+        "Rachel Whitmore, Chief Executive, Birmingham Children\u2019s Trust, and Cllr Sophie Ellington, "
+        "Cabinet Member for Children, Young People and Families, in attendance.",
+        "9 - 24",
+    ),
+    (
+        "6",
+        "HOME TO SCHOOL TRAVEL ASSISTANCE: PROPOSED CHANGES",
+        "Director of Children and Families in attendance.",
+        "25 - 40",
+    ),
     ("7", "WORK PROGRAMME 2023/24", "For discussion.", "41 - 48"),
-    ("8", "REQUEST(S) TO CALL IN A CABINET DECISION",
-     "To consider any request to call in a Cabinet decision.", ""),
-    ("9", "OTHER URGENT BUSINESS",
-     "To consider any items of business by reason of special circumstances (to be specified) that "
-     "in the opinion of the Chair are matters of urgency.", ""),
-    ("10", "AUTHORITY TO CHAIR AND OFFICERS",
-     "Chair to move:- \u2018In an urgent situation between meetings, the Chair jointly with the "
-     "relevant Chief Officer has authority to act on behalf of the Committee\u2019.", ""),
+    ("8", "REQUEST(S) TO CALL IN A CABINET DECISION", "To consider any request to call in a Cabinet decision.", ""),
+    (
+        "9",
+        "OTHER URGENT BUSINESS",
+        "To consider any items of business by reason of special circumstances (to be specified) that "
+        "in the opinion of the Chair are matters of urgency.",
+        "",
+    ),
+    (
+        "10",
+        "AUTHORITY TO CHAIR AND OFFICERS",
+        "Chair to move:- \u2018In an urgent situation between meetings, the Chair jointly with the "
+        "relevant Chief Officer has authority to act on behalf of the Committee\u2019.",
+        "",
+    ),
 ]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def cmis_scf_agenda_2024_03_13() -> bytes:
     """1-2 page CMIS agenda frontsheet, Schools, Children and Families O&S Committee, 13 March 2024."""
     st = _styles()
     rows = []
     for num, head, text, pages in _SCF_AGENDA_ITEMS:
-        rows.append([Paragraph(num, st["cellb"]),
-                     Paragraph(f"<b>{head}</b><br/>{text}", st["cell"]),
-                     Paragraph(pages, st["cell"])])
+        rows.append(
+            [
+                Paragraph(num, st["cellb"]),
+                Paragraph(f"<b>{head}</b><br/>{text}", st["cell"]),
+                Paragraph(pages, st["cell"]),
+            ]
+        )
     table = Table(rows, colWidths=[12 * mm, 130 * mm, 22 * mm], hAlign="LEFT")
-    table.setStyle(TableStyle([
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
-    ]))
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
+            ]
+        )
+    )
     story = [
         Paragraph("BIRMINGHAM CITY COUNCIL", st["title"]),
         Paragraph("SCHOOLS, CHILDREN AND FAMILIES OVERVIEW AND SCRUTINY COMMITTEE", st["council"]),
         Spacer(1, 3 * mm),
-        Paragraph("WEDNESDAY, 13 MARCH 2024 AT 10:00 HOURS IN COMMITTEE ROOMS 3 &amp; 4, COUNCIL "
-                  "HOUSE, VICTORIA SQUARE, BIRMINGHAM, B1 1BB", st["body"]),
+        Paragraph(
+            "WEDNESDAY, 13 MARCH 2024 AT 10:00 HOURS IN COMMITTEE ROOMS 3 &amp; 4, COUNCIL "
+            "HOUSE, VICTORIA SQUARE, BIRMINGHAM, B1 1BB",
+            st["body"],
+        ),
         Spacer(1, 3 * mm),
         Paragraph("A G E N D A", st["title"]),
         table,
         Spacer(1, 6 * mm),
         Paragraph("Published: 5 March 2024. Contact: Scrutiny Office, Council House, Birmingham.", st["small"]),
-        Paragraph("This agenda was written for a demonstration of the carewatch tool; the items are "
-                  "modelled on real agendas but the meeting is invented.", st["small"]),
+        Paragraph(
+            "This agenda was written for a demonstration of the carewatch tool; the items are "
+            "modelled on real agendas but the meeting is invented.",
+            st["small"],
+        ),
     ]
     return _build(
         story,
@@ -779,41 +934,60 @@ _TRUST_REPORT = {
         "6.1 The main risks are continued growth in demand, further increases in placement costs, "
         "and the loss of experienced staff. These risks are recorded on the trust\u2019s and the "
         "Council\u2019s corporate risk registers.",
-        "7.1 Equality impact assessments have been completed for each savings proposal and are "
-        "available on request.",
+        "7.1 Equality impact assessments have been completed for each savings proposal and are available on request.",
     ],
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def cmis_scf_trust_report_2024_03_13() -> bytes:
     """2-3 page report: Birmingham Children's Trust performance and budget update, O&S Committee 13 March 2024."""
     st = _styles()
-    header = Table([
-        [Paragraph("Report to:", st["cellb"]), Paragraph(_SCF, st["cell"])],
-        [Paragraph("Date:", st["cellb"]), Paragraph("13 March 2024", st["cell"])],
-        [Paragraph("Title:", st["cellb"]), Paragraph("Birmingham Children\u2019s Trust: Performance and "
-                                                    "Budget Update 2023/24", st["cell"])],
-        [Paragraph("Report of:", st["cellb"]), Paragraph("Rachel Whitmore, Chief Executive, Birmingham "
-                                                        "Children\u2019s Trust", st["cell"])],
-        [Paragraph("Relevant Cabinet Member:", st["cellb"]), Paragraph("Cllr Sophie Ellington, Children, "
-                                                                      "Young People and Families", st["cell"])],
-        [Paragraph("Is this a key decision?", st["cellb"]), Paragraph("No", st["cell"])],
-        [Paragraph("Does the report contain confidential or exempt information?", st["cellb"]),
-         Paragraph("No", st["cell"])],
-    ], colWidths=[58 * mm, 106 * mm], hAlign="LEFT")
-    header.setStyle(TableStyle([
-        ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#7f7f7f")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-    ]))
+    header = Table(
+        [
+            [Paragraph("Report to:", st["cellb"]), Paragraph(_SCF, st["cell"])],
+            [Paragraph("Date:", st["cellb"]), Paragraph("13 March 2024", st["cell"])],
+            [
+                Paragraph("Title:", st["cellb"]),
+                Paragraph("Birmingham Children\u2019s Trust: Performance and Budget Update 2023/24", st["cell"]),
+            ],
+            [
+                Paragraph("Report of:", st["cellb"]),
+                Paragraph("Rachel Whitmore, Chief Executive, Birmingham Children\u2019s Trust", st["cell"]),
+            ],
+            [
+                Paragraph("Relevant Cabinet Member:", st["cellb"]),
+                Paragraph("Cllr Sophie Ellington, Children, Young People and Families", st["cell"]),
+            ],
+            [Paragraph("Is this a key decision?", st["cellb"]), Paragraph("No", st["cell"])],
+            [
+                Paragraph("Does the report contain confidential or exempt information?", st["cellb"]),
+                Paragraph("No", st["cell"]),
+            ],
+        ],
+        colWidths=[58 * mm, 106 * mm],
+        hAlign="LEFT",
+    )
+    header.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#7f7f7f")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
     kpi_rows = [[Paragraph(h, st["cellb"]) for h in ("Indicator", "Mar 2023", "Dec 2023", "Target")]]
     kpi_rows += [[Paragraph(c, st["cell"]) for c in row] for row in _TRUST_KPIS]
     kpis = Table(kpi_rows, colWidths=[94 * mm, 24 * mm, 24 * mm, 22 * mm], hAlign="LEFT")
-    kpis.setStyle(TableStyle([
-        ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#7f7f7f")),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6e6e6")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-    ]))
+    kpis.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#7f7f7f")),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6e6e6")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
     r = _TRUST_REPORT
     story = [
         Paragraph("Birmingham City Council", st["council"]),
@@ -836,8 +1010,11 @@ def cmis_scf_trust_report_2024_03_13() -> bytes:
     story.append(Paragraph("6 Risks and 7 Public Sector Equality Duty", st["h2"]))
     story += _paras(r["risks"], st)
     story.append(Spacer(1, 4 * mm))
-    story.append(Paragraph("This report was written for a demonstration of the carewatch tool. Its "
-                           "figures are invented.", st["small"]))
+    story.append(
+        Paragraph(
+            "This report was written for a demonstration of the carewatch tool. Its figures are invented.", st["small"]
+        )
+    )
     return _build(
         story,
         title="Birmingham Children\u2019s Trust: Performance and Budget Update 2023/24",

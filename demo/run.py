@@ -72,8 +72,9 @@ def run_demo(db_path: str | Path, mail_dir: str | Path, config_dir: Path = DEMO_
         )
 
 
-def write_daemon_config(folder: Path, proxy_url: str, smtp_port: int, health_port: int, every: str,
-                        enabled: list[str] | None = None) -> Path:
+def write_daemon_config(
+    folder: Path, proxy_url: str, smtp_port: int, health_port: int, every: str, enabled: list[str] | None = None
+) -> Path:
     """A config folder for `carewatch run` against the demo site (the daemon tests and bench/soak.py):
     the demo config, with the proxy, the mail sink, short waits and a log file in ``folder``, and the
     ``enabled`` sources (all when None) crawled ``every`` (e.g. "every 6s")."""
@@ -83,9 +84,15 @@ def write_daemon_config(folder: Path, proxy_url: str, smtp_port: int, health_por
     shutil.copytree(DEMO_CONFIG, cfg)
     enable_sources(cfg, enabled, every)
     settings = yaml.safe_load((cfg / "settings.yaml").read_text()) or {}
-    settings.update(http_proxy=proxy_url, smtp={"host": "127.0.0.1", "port": smtp_port, "timeout": 5},
-                    schedule_jitter_seconds=0.5, alerts_check_seconds=2, health_port=health_port,
-                    max_parallel_crawls=2, log_file=str(folder / "carewatch.log"))
+    settings.update(
+        http_proxy=proxy_url,
+        smtp={"host": "127.0.0.1", "port": smtp_port, "timeout": 5},
+        schedule_jitter_seconds=0.5,
+        alerts_check_seconds=2,
+        health_port=health_port,
+        max_parallel_crawls=2,
+        log_file=str(folder / "carewatch.log"),
+    )
     (cfg / "settings.yaml").write_text(yaml.safe_dump(settings))
     return cfg
 

@@ -25,8 +25,13 @@ from urllib.parse import urlsplit
 import yaml
 
 SITE_DIR = Path(__file__).parent / "site"
-_TYPES = {".html": "text/html; charset=utf-8", ".xml": "application/xml", ".json": "application/json",
-          ".txt": "text/plain; charset=utf-8", ".pdf": "application/pdf"}
+_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".xml": "application/xml",
+    ".json": "application/json",
+    ".txt": "text/plain; charset=utf-8",
+    ".pdf": "application/pdf",
+}
 LAST_MODIFIED = formatdate(1700000000, usegmt=True)
 
 
@@ -58,7 +63,7 @@ class DemoSites:
     handlers: dict[str, list[tuple[str, Any]]] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, manifest: Path = SITE_DIR / "manifest.yaml") -> "DemoSites":
+    def load(cls, manifest: Path = SITE_DIR / "manifest.yaml") -> DemoSites:
         data = yaml.safe_load(manifest.read_text(encoding="utf-8"))
         pdfs = importlib.import_module("carewatch.demo.pdfs")
         sites = cls()
@@ -112,7 +117,7 @@ class DemoSites:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: "_Server"
+    server: _Server
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
@@ -134,19 +139,28 @@ class _Handler(BaseHTTPRequestHandler):
     def _respond(self, head: bool) -> None:
         host, pq = self._target()
         route = self.server.sites.find(host, pq)
-        if route is None and pq.split("?")[0] == "/robots.txt" and host.split(":")[0].lower() in self.server.sites.hosts:
+        if (
+            route is None
+            and pq.split("?")[0] == "/robots.txt"
+            and host.split(":")[0].lower() in self.server.sites.hosts
+        ):
             route = Route(200, "text/plain; charset=utf-8", b"User-agent: *\nAllow: /\n", '"robots"')
         status = route.status if route else 404
         body = route.body if route else b"<html><body><h1>Not found</h1></body></html>"
         ctype = route.content_type if route else "text/html; charset=utf-8"
         etag = route.etag if route else None
-        if route and status == 200 and (
-            (etag and self.headers.get("If-None-Match") == etag)
-            or (not self.headers.get("If-None-Match") and self.headers.get("If-Modified-Since") == LAST_MODIFIED)
+        if (
+            route
+            and status == 200
+            and (
+                (etag and self.headers.get("If-None-Match") == etag)
+                or (not self.headers.get("If-None-Match") and self.headers.get("If-Modified-Since") == LAST_MODIFIED)
+            )
         ):
             status, body = 304, b""
-        self.server.log.append(LoggedRequest(self.command, host, pq, dict(self.headers.items()), status,
-                                             time.monotonic()))
+        self.server.log.append(
+            LoggedRequest(self.command, host, pq, dict(self.headers.items()), status, time.monotonic())
+        )
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
@@ -186,7 +200,7 @@ class DemoServer:
     def requests(self) -> list[LoggedRequest]:
         return self._server.log
 
-    def start(self) -> "DemoServer":
+    def start(self) -> DemoServer:
         self._thread.start()
         return self
 
@@ -194,7 +208,7 @@ class DemoServer:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> "DemoServer":
+    def __enter__(self) -> DemoServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

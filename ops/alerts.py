@@ -30,8 +30,14 @@ def match_new(db: Database, config: Config, now: datetime | None = None) -> int:
     return _match.match_new(db, config, now)
 
 
-def send_alerts(config: Config, db: Database, *, dry_run: bool = False, subscribers: list[str] | None = None,
-                now: datetime | None = None) -> list[DeliveryResult]:
+def send_alerts(
+    config: Config,
+    db: Database,
+    *,
+    dry_run: bool = False,
+    subscribers: list[str] | None = None,
+    now: datetime | None = None,
+) -> list[DeliveryResult]:
     """Retry the digests whose retry time has come, then queue and send a digest for every
     subscriber that is due and has new matching articles (alerts.outbox). With dry_run, say what
     would be sent and change nothing but the match cache."""

@@ -28,20 +28,30 @@ def guard_connection(conn: Any, hidden_tables: frozenset[str] | None) -> None:
     queries.guard_connection(conn, hidden_tables)
 
 
-def facet_query(kind: str, column: str, size: int, *, table: str | None = None, via: str | None = None,
-                key: str | None = None, label_column: str | None = None) -> FacetQuery:
+def facet_query(
+    kind: str,
+    column: str,
+    size: int,
+    *,
+    table: str | None = None,
+    via: str | None = None,
+    key: str | None = None,
+    label_column: str | None = None,
+) -> FacetQuery:
     """A facet's counting query: see store.archive_queries.FacetQuery."""
     return FacetQuery(kind, column, size, table=table, via=via, key=key, label_column=label_column)
 
 
-async def count_facet(datasette: Any, database: str, query: FacetQuery, rows_sql: str, params: dict,
-                      time_limit_ms: int) -> list[FacetCount]:
+async def count_facet(
+    datasette: Any, database: str, query: FacetQuery, rows_sql: str, params: dict, time_limit_ms: int
+) -> list[FacetCount]:
     """One facet's values over the rows ``rows_sql`` selects (QueryInterrupted past the time limit)."""
     return await queries.count_facet(datasette, database, query, rows_sql, params, time_limit_ms)
 
 
-async def count_facets_together(datasette: Any, database: str, facets: list[FacetQuery], rows_sql: str,
-                                params: dict, time_limit_ms: int) -> list[list[FacetCount]]:
+async def count_facets_together(
+    datasette: Any, database: str, facets: list[FacetQuery], rows_sql: str, params: dict, time_limit_ms: int
+) -> list[list[FacetCount]]:
     """Several facets' values, the rows ``rows_sql`` selects found once."""
     return await queries.count_facets_together(datasette, database, facets, rows_sql, params, time_limit_ms)
 

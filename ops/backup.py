@@ -61,5 +61,6 @@ def restore(backup_path: str | os.PathLike[str], db_path: str | os.PathLike[str]
     tmp = target.with_name(target.name + ".restoring")
     shutil.copyfile(src_path, tmp)
     os.replace(tmp, target)
-    return RestoreResult(restored=str(target), backup=str(src_path), articles=check.articles,
-                         previous=str(kept) if kept else None)
+    return RestoreResult(
+        restored=str(target), backup=str(src_path), articles=check.articles, previous=str(kept) if kept else None
+    )

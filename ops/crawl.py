@@ -24,9 +24,10 @@ RUNNING: set[subprocess.Popen] = set()  # crawl processes of this process, for s
 STOPPING = threading.Event()
 
 
-def _child_limits(memory_mb: int):  # noqa: ANN202
+def _child_limits(memory_mb: int):
     """In the child before it runs: die with the parent (Linux), and cap its address space, so a crawl
     that hangs or blows up cannot outlive or take down the daemon."""
+
     def limit() -> None:
         try:
             import ctypes
@@ -83,8 +84,13 @@ def select_sources(config: Config, source_ids: list[str] | tuple[str, ...] | Non
 
 
 def run_crawl(
-    config: Config, db_path: str | os.PathLike[str], source_ids: list[str] | None = None, *,
-    since: str | None = None, log_level: str = "WARNING", max_pages: int | None = None,
+    config: Config,
+    db_path: str | os.PathLike[str],
+    source_ids: list[str] | None = None,
+    *,
+    since: str | None = None,
+    log_level: str = "WARNING",
+    max_pages: int | None = None,
 ) -> CrawlReport:
     """Crawl the sources (all enabled ones by default) through the pipelines into the database.
 
@@ -99,16 +105,30 @@ def run_crawl(
         stats = Path(tmp) / "stats.json"
         snapshot = Path(tmp) / "config.json"  # the child uses exactly this config, whatever the YAML says now
         snapshot.write_text(config.model_dump_json(), encoding="utf-8")
-        job.write_text(json.dumps({"config": str(snapshot), "db": str(db_path), "sources": ids,
-                                   "stats": str(stats), "log_level": log_level,
-                                   "since": since, "max_pages": max_pages}))
+        job.write_text(
+            json.dumps(
+                {
+                    "config": str(snapshot),
+                    "db": str(db_path),
+                    "sources": ids,
+                    "stats": str(stats),
+                    "log_level": log_level,
+                    "since": since,
+                    "max_pages": max_pages,
+                }
+            )
+        )
         env = dict(os.environ)
         if config.settings.http_proxy:
             env.update(http_proxy=config.settings.http_proxy, https_proxy=config.settings.http_proxy)
             env.pop("no_proxy", None)
             env.pop("NO_PROXY", None)
-        proc = subprocess.Popen([sys.executable, "-m", "carewatch.ops.crawl_process", str(job)], env=env,
-                                stdin=subprocess.DEVNULL, preexec_fn=_child_limits(config.settings.crawl_memory_mb))
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "carewatch.ops.crawl_process", str(job)],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=_child_limits(config.settings.crawl_memory_mb),
+        )
         RUNNING.add(proc)
         timed_out = False
         try:
@@ -118,8 +138,17 @@ def run_crawl(
             proc.wait()
             returncode, timed_out = -9, True
             for sid in ids:
-                record_fetch(db, Fetch(sid, config.source(sid).url, started, "error", error_kind="timeout",
-                                       error=f"crawl exceeded {config.settings.crawl_timeout:.0f}s and was stopped"))
+                record_fetch(
+                    db,
+                    Fetch(
+                        sid,
+                        config.source(sid).url,
+                        started,
+                        "error",
+                        error_kind="timeout",
+                        error=f"crawl exceeded {config.settings.crawl_timeout:.0f}s and was stopped",
+                    ),
+                )
         finally:
             RUNNING.discard(proc)
         counts = json.loads(stats.read_text()) if stats.exists() else {}
@@ -127,10 +156,27 @@ def run_crawl(
     if returncode != 0 and not stopped and not timed_out:  # a crash, kill -9, the OOM killer
         how = " (killed)" if returncode == -9 else ""
         for sid in ids:
-            record_fetch(db, Fetch(sid, config.source(sid).url, started, "error", error_kind="crash",
-                                   error=f"crawl process exited with code {returncode}{how}"))
-    errors = [{"source_id": f.source_id, "role": f.role, "url": f.url, "http_status": f.http_status,
-               "error_kind": f.error_kind, "error": f.error}
-              for f in fetches_after(db, first_id, ids, errors_only=True)]  # not a parallel crawl's errors
+            record_fetch(
+                db,
+                Fetch(
+                    sid,
+                    config.source(sid).url,
+                    started,
+                    "error",
+                    error_kind="crash",
+                    error=f"crawl process exited with code {returncode}{how}",
+                ),
+            )
+    errors = [
+        {
+            "source_id": f.source_id,
+            "role": f.role,
+            "url": f.url,
+            "http_status": f.http_status,
+            "error_kind": f.error_kind,
+            "error": f.error,
+        }
+        for f in fetches_after(db, first_id, ids, errors_only=True)
+    ]  # not a parallel crawl's errors
     db.close()
     return CrawlReport(sources=ids, counts=counts, errors=errors, returncode=returncode)

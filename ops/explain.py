@@ -15,12 +15,15 @@ def explain(config: Config, db: Database, first: str, second: str | None = None)
     if second is None:
         lines = [f"{a.article_id}: {a.title} ({a.canonical_url})"]
         if found.via == "copy":
-            lines.insert(0, f"{first} is not stored as an article of its own: {found.alias_reason}; "
-                            "it is recorded as a copy of:")
+            lines.insert(
+                0, f"{first} is not stored as an article of its own: {found.alias_reason}; it is recorded as a copy of:"
+            )
         lines += [f"  also at {c.url}: {c.reason}" for c in article_copies(db, a.article_id)]
-        lines += [f"  version {v.version} replaced on {v.seen[:10]}"
-                  + (f": {v.changed:.0%} of words changed" if v.changed is not None else "")
-                  for v in replaced_versions(db, a.article_id)]
+        lines += [
+            f"  version {v.version} replaced on {v.seen[:10]}"
+            + (f": {v.changed:.0%} of words changed" if v.changed is not None else "")
+            for v in replaced_versions(db, a.article_id)
+        ]
         return lines
     b = stored_article(db, find_article(db, second).article_id)
     if a.article_id == b.article_id:
@@ -34,9 +37,11 @@ def explain(config: Config, db: Database, first: str, second: str | None = None)
         lines.append(f"kept apart: a text under {MIN_SHINGLES} word shingles is compared exactly only")
         return lines
     j, overlap = exact_similarity(a.text, b.text)
-    lines.append(f"similarity {j:.2f} (threshold {s.near_duplicate_similarity:.2f}), "
-                 f"share of the shorter text in the longer {overlap:.2f} (threshold {s.near_duplicate_overlap:.2f}), "
-                 "on word 3-shingles")
+    lines.append(
+        f"similarity {j:.2f} (threshold {s.near_duplicate_similarity:.2f}), "
+        f"share of the shorter text in the longer {overlap:.2f} (threshold {s.near_duplicate_overlap:.2f}), "
+        "on word 3-shingles"
+    )
     if is_near_copy(s, j, overlap):
         kind = "an edited version" if a.source_id == b.source_id else "a near copy"
         lines.append(f"would be merged: the later one is {kind} of the earlier")

@@ -56,13 +56,22 @@ def operator_problems(config: Config, db: Database, now: datetime) -> list[Opera
             continue
         first_fail = failing_since(db, h.source_id)
         if first_fail and datetime.fromisoformat(first_fail) <= now - timedelta(hours=op.source_failing_hours):
-            out.append(OperatorProblem(f"source:{h.source_id}:{first_fail}",
-                                       f"Source {h.source_id} has failed since {first_fail}: {h.last_error}"))
+            out.append(
+                OperatorProblem(
+                    f"source:{h.source_id}:{first_fail}",
+                    f"Source {h.source_id} has failed since {first_fail}: {h.last_error}",
+                )
+            )
     for w in outbox(db):
         if w.attempts and datetime.fromisoformat(w.created) <= now - timedelta(hours=op.digest_stuck_hours):
-            out.append(OperatorProblem(f"digest:{w.delivery_id}", f"Digest #{w.delivery_id} for {w.subscriber} via "
-                                       f"{w.address} is undelivered since {w.created} after {w.attempts} attempt(s): "
-                                       f"{w.last_error}"))
+            out.append(
+                OperatorProblem(
+                    f"digest:{w.delivery_id}",
+                    f"Digest #{w.delivery_id} for {w.subscriber} via "
+                    f"{w.address} is undelivered since {w.created} after {w.attempts} attempt(s): "
+                    f"{w.last_error}",
+                )
+            )
     return out
 
 
@@ -72,8 +81,11 @@ def notify_operator(config: Config, db: Database, now: datetime, log: EventLog =
     new = [p for p in operator_problems(config, db, now) if not notice_sent(db, p.key)]
     if not new or op is None:
         return 0
-    body = "carewatch needs a person:\n\n" + "\n".join(f"- {p.message}" for p in new) + \
-        "\n\nRun `carewatch status` on the server for details."
+    body = (
+        "carewatch needs a person:\n\n"
+        + "\n".join(f"- {p.message}" for p in new)
+        + "\n\nRun `carewatch status` on the server for details."
+    )
     title = f"carewatch: {len(new)} problem(s) need attention"
     try:
         if op.email:
@@ -91,8 +103,7 @@ def notify_operator(config: Config, db: Database, now: datetime, log: EventLog =
     return len(new)
 
 
-def housekeeping(config: Config, db_path: str, now: datetime | None = None,
-                 log: EventLog = quiet) -> JobOutcome | None:
+def housekeeping(config: Config, db_path: str, now: datetime | None = None, log: EventLog = quiet) -> JobOutcome | None:
     """The housekeeping job, recorded in job_runs: retention, then the operator told what is new."""
     now = now or utcnow()
     with recorded_run(db_path, "housekeeping", log, "housekeeping failed") as run:

@@ -39,8 +39,9 @@ def _fetch(config: Config, url: str) -> tuple[str, bytes, str]:
         raise CarewatchError(f"{url}: cannot fetch: {e}") from e
 
 
-def inspect_target(config: Config, target: str, source_id: str | None = None,
-                   db_path: str | os.PathLike[str] | None = None) -> dict:
+def inspect_target(
+    config: Config, target: str, source_id: str | None = None, db_path: str | os.PathLike[str] | None = None
+) -> dict:
     """The item a crawl would make of the page (as a dict, the page itself left out); ``db_path``:
     the archive to de-duplicate against, if it exists (it is never created or written)."""
     selectors: dict = {}
@@ -58,8 +59,12 @@ def inspect_target(config: Config, target: str, source_id: str | None = None,
         if not path.is_file():
             raise CarewatchError(f"{target}: no such file or URL")
         url, body, charset = path.resolve().as_uri(), path.read_bytes(), ""
-    article = Article(source_id=source_id or "inspect", url=url, fetched_at=utcnow_iso(),
-                      extra={"selectors": selectors} if selectors else {})
+    article = Article(
+        source_id=source_id or "inspect",
+        url=url,
+        fetched_at=utcnow_iso(),
+        extra={"selectors": selectors} if selectors else {},
+    )
     if is_pdf(body):
         article = dataclasses.replace(article, body=body)
     else:

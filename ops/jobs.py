@@ -67,7 +67,7 @@ def recorded_run(db_path: str, job: str, log: EventLog, failed_event: str, **fie
     run = RecordedRun(db, job)
     try:
         yield run
-    except Exception as e:  # noqa: BLE001 - a job never takes the daemon down
+    except Exception as e:
         run.finish("error", repr(e))
         log(failed_event, logging.ERROR, **fields, error=repr(e))
     finally:
@@ -83,8 +83,17 @@ def crawl_source(config: Config, db_path: str, source_id: str, log: EventLog = q
         first_fetch, first_article = last_fetch_id(run.db), last_article_mark(run.db)
         report = run_crawl(config, db_path, [source_id])
         for f in fetches_after(run.db, first_fetch, [source_id]):
-            log("fetch", logging.WARNING if f.status == "error" else logging.INFO, source=source_id, role=f.role,
-                url=f.url, status=f.status, http_status=f.http_status, error_kind=f.error_kind, error=f.error)
+            log(
+                "fetch",
+                logging.WARNING if f.status == "error" else logging.INFO,
+                source=source_id,
+                role=f.role,
+                url=f.url,
+                status=f.status,
+                http_status=f.http_status,
+                error_kind=f.error_kind,
+                error=f.error,
+            )
         for a in articles_stored_after(run.db, first_article, source_id):
             log("stored", source=source_id, article_id=a.article_id, url=a.url, title=a.title)
         stopped = STOPPING.is_set() and report.returncode != 0
@@ -102,9 +111,17 @@ def send_digests(config: Config, db_path: str, log: EventLog = quiet) -> JobOutc
     with recorded_run(db_path, "digests", log, "digests failed") as run:
         results = send_alerts(config, run.db)
         for r in results:
-            log("delivery", logging.WARNING if r.status != "sent" else logging.INFO, subscriber=r.subscriber,
-                address=r.address, delivery_id=r.delivery_id, status=r.status, stories=len(r.articles),
-                subject=r.subject, error=r.error)
+            log(
+                "delivery",
+                logging.WARNING if r.status != "sent" else logging.INFO,
+                subscriber=r.subscriber,
+                address=r.address,
+                delivery_id=r.delivery_id,
+                status=r.status,
+                stories=len(r.articles),
+                subject=r.subject,
+                error=r.error,
+            )
         run.finish("ok" if all(r.status == "sent" for r in results) else "error", f"{len(results)} digest(s)")
     return run.outcome
 
@@ -123,8 +140,9 @@ def mark_interrupted_runs(db_path: str) -> int:
     marked interrupted (one daemon per database); how many."""
     db = open_db(db_path)
     try:
-        return job_runs.mark_interrupted(db, "the daemon stopped before this run finished (killed or crashed); "
-                                             f"found at the start at {utcnow_iso()}")
+        return job_runs.mark_interrupted(
+            db, f"the daemon stopped before this run finished (killed or crashed); found at the start at {utcnow_iso()}"
+        )
     finally:
         db.close()
 

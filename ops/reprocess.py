@@ -70,11 +70,16 @@ def read_capture(raw_dir: Path, stored: StoredCapture) -> Capture:
     c = read_and_check(raw_dir, dataclasses.asdict(stored), 1)
     if c.problem:
         raise CaptureError(c.problem)
-    return Capture(url=c.target_uri or stored.url, status=c.http_status or stored.status, headers=c.http_headers,
-                   body=c.payload, info=c.metadata)
+    return Capture(
+        url=c.target_uri or stored.url,
+        status=c.http_status or stored.status,
+        headers=c.http_headers,
+        body=c.payload,
+        info=c.metadata,
+    )
 
 
-def rebuild_article(spider: Any, capture: Capture, row: ArticleCapture):  # noqa: ANN201
+def rebuild_article(spider: Any, capture: Capture, row: ArticleCapture):
     """The Article the spider makes from this response, as in the crawl (None if it makes none)."""
     from scrapy import Request
     from scrapy.http import Headers
@@ -101,13 +106,17 @@ def rebuild_article(spider: Any, capture: Capture, row: ArticleCapture):  # noqa
         callback = spider._index_request(spider.sources[source_id], capture.url, page=1).callback
     articles = [item for item in (callback(response) or ()) if isinstance(item, Article)]
     if len(articles) > 1:  # a feed's entries: the one this article is
-        articles = ([a for a in articles if a.url == row.url]
-                    or [a for a in articles if url_key(a.url) == row.url_key])
+        articles = [a for a in articles if a.url == row.url] or [a for a in articles if url_key(a.url) == row.url_key]
     return articles[0] if articles else None
 
 
-def reprocess_archive(config: Any, db: Any, raw_dir: Path, source_id: str | None = None,
-                      progress: Callable[[ReprocessResult], None] | None = None) -> ReprocessResult:
+def reprocess_archive(
+    config: Any,
+    db: Any,
+    raw_dir: Path,
+    source_id: str | None = None,
+    progress: Callable[[ReprocessResult], None] | None = None,
+) -> ReprocessResult:
     """Re-extract every stored article (of ``source_id``) from its latest capture; see the module."""
     from scrapy.exceptions import DropItem
 
@@ -153,7 +162,7 @@ def reprocess_archive(config: Any, db: Any, raw_dir: Path, source_id: str | None
             except (CaptureError, DropItem) as e:
                 fail(row, str(e))
                 continue
-            except Exception as e:  # noqa: BLE001 - one bad page must not stop the run
+            except Exception as e:
                 fail(row, f"{type(e).__name__}: {e}")
                 continue
             done.append((row.article_id, row.capture.id, article))
@@ -174,8 +183,12 @@ def reprocess_archive(config: Any, db: Any, raw_dir: Path, source_id: str | None
     return result
 
 
-def reprocess(config: Config, db_path: str | os.PathLike[str], source_id: str | None = None,
-              progress: Callable[[ReprocessResult], None] | None = None) -> ReprocessResult:
+def reprocess(
+    config: Config,
+    db_path: str | os.PathLike[str],
+    source_id: str | None = None,
+    progress: Callable[[ReprocessResult], None] | None = None,
+) -> ReprocessResult:
     """``carewatch reprocess``: re-extract the archive at ``db_path`` (the articles of ``source_id``)
     from the WARC files under the ``raw_dir`` setting, else ``<database>-raw`` beside it."""
     from carewatch.scrapers.warc import raw_dir_for

@@ -31,8 +31,14 @@ BATCH = 500
 
 def taxonomy_key(config: Config) -> str:
     """Identifies the rules: a run is resumed only under the same topics, entities and local sources."""
-    blob = json.dumps([config.topics.model_dump(mode="json"), config.entities.model_dump(mode="json"),
-                       sorted(s.id for s in config.sources if s.local)], sort_keys=True)
+    blob = json.dumps(
+        [
+            config.topics.model_dump(mode="json"),
+            config.entities.model_dump(mode="json"),
+            sorted(s.id for s in config.sources if s.local),
+        ],
+        sort_keys=True,
+    )
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -58,8 +64,16 @@ def retag(db: Database, config: Config, progress: Callable[[int, int], None] | N
             break
         with db.atomic():
             for row in rows:
-                a = tagging.stored(Article(source_id=row.source_id, url="", fetched_at="", title=row.title or "",
-                                           text=row.text or "", published=row.published))
+                a = tagging.stored(
+                    Article(
+                        source_id=row.source_id,
+                        url="",
+                        fetched_at="",
+                        title=row.title or "",
+                        text=row.text or "",
+                        published=row.published,
+                    )
+                )
                 before = sorted(t["topic"] for t in json.loads(row.topics or "[]"))
                 if before != sorted(t.topic for t in a.topics) or bool(row.relevant) != a.relevant:
                     result.changed += 1
@@ -79,16 +93,31 @@ def explain(db: Database, config: Config, ref: str) -> dict:
     beside the stored ones."""
     row = stored_article(db, find_article(db, ref).article_id)
     tagging = Tagging.from_config(config)
-    a = tagging.stored(Article(source_id=row.source_id, url="", fetched_at="", title=row.title or "",
-                               text=row.text or "", published=row.published))
+    a = tagging.stored(
+        Article(
+            source_id=row.source_id,
+            url="",
+            fetched_at="",
+            title=row.title or "",
+            text=row.text or "",
+            published=row.published,
+        )
+    )
     return {
-        "article_id": row.article_id, "title": row.title, "source_id": row.source_id,
+        "article_id": row.article_id,
+        "title": row.title,
+        "source_id": row.source_id,
         "local_source": row.source_id in tagging.local,
-        "relevant": a.relevant, "relevance": a.relevance, "relevance_evidence": [list(e) for e in a.relevance_evidence],
+        "relevant": a.relevant,
+        "relevance": a.relevance,
+        "relevance_evidence": [list(e) for e in a.relevance_evidence],
         "topics": [dataclasses.asdict(t) for t in a.topics],
         "entities": [dataclasses.asdict(e) for e in a.entities],
         "stored_topics": sorted(t["topic"] for t in json.loads(row.topics or "[]")),
         "stored_relevant": bool(row.relevant),
-        "near_misses": [{"topic": tid, "label": t.label, "min_score": t.min_score}
-                        for tid, t in config.topics.topics.items() if tid not in {m.topic for m in a.topics}],
+        "near_misses": [
+            {"topic": tid, "label": t.label, "min_score": t.min_score}
+            for tid, t in config.topics.topics.items()
+            if tid not in {m.topic for m in a.topics}
+        ],
     }

@@ -30,14 +30,20 @@ class StatusReport:
     @property
     def healthy(self) -> bool:
         """No source failing or erroring, no waiting digest that has been tried and failed."""
-        return not any(h.state in ("failing", "erroring") for h in self.sources) \
-            and not any(w.attempts for w in self.outbox)
+        return not any(h.state in ("failing", "erroring") for h in self.sources) and not any(
+            w.attempts for w in self.outbox
+        )
 
 
 def status(config: Config, db: Database, db_path: str | os.PathLike[str]) -> StatusReport:
     """The health of every source, the outbox, the daemon's runs and the size of the database at ``db_path``."""
-    return StatusReport(sources=source_health(db, config), outbox=outbox(db), jobs=latest_runs(db),
-                        db_path=os.fspath(db_path), database_bytes=database_size(db_path))
+    return StatusReport(
+        sources=source_health(db, config),
+        outbox=outbox(db),
+        jobs=latest_runs(db),
+        db_path=os.fspath(db_path),
+        database_bytes=database_size(db_path),
+    )
 
 
 @dataclass(frozen=True)

@@ -20,5 +20,5 @@ class CanonicalPipeline:
     def from_config(cls, config: Config, seen: SeenIndex | None = None) -> CanonicalPipeline:
         return cls()
 
-    def process_item(self, item, spider=None):  # noqa: ANN001
+    def process_item(self, item, spider=None):
         return canonicalise(item) if isinstance(item, Article) else item

@@ -136,7 +136,8 @@ class Deduper:
             if near and near.article_id != own_id and is_near_copy(self.settings, near.jaccard, near.containment):
                 kind = "edited version" if near.source_id == article.source_id else "near copy"
                 return dataclasses.replace(
-                    article, duplicate_of=near.article_id,
+                    article,
+                    duplicate_of=near.article_id,
                     duplicate_reason=f"{kind} (similarity {near.jaccard:.2f}, overlap {min(near.containment, 1):.2f})",
                 )
             self._add(own_id, article.source_id, article.text, keys)
@@ -153,11 +154,12 @@ class DedupePipeline:
         return cls(Deduper(seen, config.settings))
 
     @classmethod
-    def from_crawler(cls, crawler):  # noqa: ANN001
+    def from_crawler(cls, crawler):
         factory = crawler.settings.get("CAREWATCH_SEEN_INDEX")
         db_path = crawler.settings.get("CAREWATCH_DB")
-        return cls.from_config(crawler.settings["CAREWATCH_CONFIG"],
-                               load_object(factory)(db_path) if factory and db_path else None)
+        return cls.from_config(
+            crawler.settings["CAREWATCH_CONFIG"], load_object(factory)(db_path) if factory and db_path else None
+        )
 
-    def process_item(self, item, spider=None):  # noqa: ANN001
+    def process_item(self, item, spider=None):
         return self.deduper.check(item) if isinstance(item, Article) else item

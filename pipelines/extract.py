@@ -33,8 +33,11 @@ _PARSER_UTF8 = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, defau
 log = logging.getLogger(__name__)
 
 # Lines that blogging platforms put inside the post body itself.
-_BOILERPLATE_LINE = re.compile(r"^(Enhanced by Zemanta|Share this:?|Like this:?|Like Loading\.*|Related|"
-                               r"Click to share on .*|Posted in .*|Filed under .*|Leave a comment)$", re.I)
+_BOILERPLATE_LINE = re.compile(
+    r"^(Enhanced by Zemanta|Share this:?|Like this:?|Like Loading\.*|Related|"
+    r"Click to share on .*|Posted in .*|Filed under .*|Leave a comment)$",
+    re.I,
+)
 # Blocks that sit inside article pages but are not the article: "Similar Articles" teasers,
 # newsletter boxes, related links. trafilatura drops most boilerplate by itself; these are the
 # ones seen slipping through on the sites we watch (matched as whole class names).
@@ -117,6 +120,7 @@ def _pdf_title(meta_title: str, text: str) -> str:
 def _without_running_heads(pages: list[str]) -> list[str]:
     """Drop the lines a document repeats at the top or bottom of its pages (running headers and
     footers) and bare page numbers."""
+
     def edges(lines: list[str]) -> list[str]:
         return lines[:3] + lines[-3:]
 
@@ -132,7 +136,9 @@ def _without_running_heads(pages: list[str]) -> list[str]:
         keep = []
         for i, ln in enumerate(lines):
             at_edge = i < 3 or i >= len(lines) - 3
-            if at_edge and (re.sub(r"\d+", "#", ln) in repeated or re.fullmatch(r"(page\s*)?\d+(\s*of\s*\d+)?", ln, re.I)):
+            if at_edge and (
+                re.sub(r"\d+", "#", ln) in repeated or re.fullmatch(r"(page\s*)?\d+(\s*of\s*\d+)?", ln, re.I)
+            ):
                 continue
             keep.append(ln)
         out.append("\n".join(keep))
@@ -215,8 +221,14 @@ def extract_html(html: str | bytes, url: str, selectors: dict[str, str] | None =
     if tree is None:
         return {"title": "", "author": None, "authors": [], "date": None, "text": "", "canonical": None, "paths": {}}
     meta = page_metadata(tree, url)
-    found = {"title": meta["title"] or "", "authors": meta["authors"], "date": meta["date"], "text": "",
-             "canonical": (tree.xpath('//link[@rel="canonical"]/@href') or [None])[0], "paths": dict(meta["paths"])}
+    found = {
+        "title": meta["title"] or "",
+        "authors": meta["authors"],
+        "date": meta["date"],
+        "text": "",
+        "canonical": (tree.xpath('//link[@rel="canonical"]/@href') or [None])[0],
+        "paths": dict(meta["paths"]),
+    }
     if any(c in raw for c in _PRUNE_CLASSES):  # boilerplate blocks, removed once on the shared tree
         _prune(tree)
     if selectors:
@@ -253,9 +265,13 @@ def apply_selectors(tree: HtmlElement, selectors: dict[str, str], found: dict) -
             out["date"] = parsed.date().isoformat() if not parsed.hour and not parsed.minute else parsed.isoformat()
             paths["date"] = "selectors"
     if selectors.get("body"):
-        blocks = [" ".join(b.text_content().split()) for el in tree.cssselect(selectors["body"])
-                  for b in el.xpath("self::p|self::li|self::h2|self::h3|self::blockquote"
-                                    "|.//p|.//li|.//h2|.//h3|.//blockquote")]
+        blocks = [
+            " ".join(b.text_content().split())
+            for el in tree.cssselect(selectors["body"])
+            for b in el.xpath(
+                "self::p|self::li|self::h2|self::h3|self::blockquote|.//p|.//li|.//h2|.//h3|.//blockquote"
+            )
+        ]
         body = "\n".join(b for b in blocks if b and not _BOILERPLATE_LINE.match(b)) or text_of(selectors["body"])
         if body:
             out["text"], paths["text"] = body, "selectors"
@@ -361,5 +377,5 @@ class ExtractPipeline:
     def from_config(cls, config: Config, seen: SeenIndex | None = None) -> ExtractPipeline:
         return cls()
 
-    def process_item(self, item, spider=None):  # noqa: ANN001
+    def process_item(self, item, spider=None):
         return extract(item) if isinstance(item, Article) else item

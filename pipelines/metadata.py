@@ -19,15 +19,39 @@ from lxml.html import HtmlElement
 from carewatch.core.items import parse_timestamp
 
 _DATE_META = (
-    "article:published_time", "og:published_time", "published_time", "datepublished", "parsely-pub-date",
-    "sailthru.date", "dc.date.issued", "dcterms.issued", "dc.date", "dcterms.created", "date", "pubdate",
-    "publishdate", "publish-date", "govuk:first-published-at", "article.published", "cxenseparse:recs:publishtime",
+    "article:published_time",
+    "og:published_time",
+    "published_time",
+    "datepublished",
+    "parsely-pub-date",
+    "sailthru.date",
+    "dc.date.issued",
+    "dcterms.issued",
+    "dc.date",
+    "dcterms.created",
+    "date",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "govuk:first-published-at",
+    "article.published",
+    "cxenseparse:recs:publishtime",
 )
 _AUTHOR_META = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "byl", "twitter:creator")
 _VISIBLE_TEXT = ".//text()[not(ancestor::script) and not(ancestor::style)]"  # a heading's words, not its scripts
 _TITLE_META = ("og:title", "twitter:title", "parsely-title", "sailthru.title")
-_ARTICLE_TYPES = {"newsarticle", "article", "blogposting", "reportagenewsarticle", "analysisnewsarticle",
-                  "opinionnewsarticle", "report", "webpage", "liveblogposting", "socialmediaposting"}
+_ARTICLE_TYPES = {
+    "newsarticle",
+    "article",
+    "blogposting",
+    "reportagenewsarticle",
+    "analysisnewsarticle",
+    "opinionnewsarticle",
+    "report",
+    "webpage",
+    "liveblogposting",
+    "socialmediaposting",
+}
 
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 _MON = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
@@ -36,16 +60,29 @@ _VISIBLE = [
     (re.compile(r"\U0001F554\s*(\d{1,2})\.(" + _MON + r")[a-z]*\s+(\d{4})"), "%d %b %Y"),  # 🕔24.May 2016
     (re.compile(r"Published:?\s*(\d{1,2})(?:st|nd|rd|th)?\s+(" + _MON + r")[a-z]*\s+(\d{4})"), "%d %b %Y"),
     (re.compile(r"Published\s+(\d{1,2})\s+(" + _MONTHS + r")\s+(\d{4})"), "%d %B %Y"),  # GOV.UK
-    (re.compile(r"\b(" + _MONTHS + r")\s+(\d{1,2}),\s+(\d{4})\s*·\s*(\d{1,2}:\d{2}\s*[ap]m)", re.I),
-     "%B %d %Y %I:%M %p"),  # WordPress.com: October 22, 2014 · 8:18 pm
+    (
+        re.compile(r"\b(" + _MONTHS + r")\s+(\d{1,2}),\s+(\d{4})\s*·\s*(\d{1,2}:\d{2}\s*[ap]m)", re.I),
+        "%B %d %Y %I:%M %p",
+    ),  # WordPress.com: October 22, 2014 · 8:18 pm
     (re.compile(r"\bBy\s.{0,40}?\bon\s+(\d{2})/(\d{2})/(\d{4})"), "%d %m %Y"),  # By X on 23/05/2014
 ]
 # A plain-text byline: "Posted on 25 May 2016 by Birmingham Socialist Party in Privatisation".
 _POSTED_BY = re.compile(r"\bPosted (?:on [\w ,/.-]{3,30}? )?by ([A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*){0,4})")
 _URL_DATE = re.compile(r"/((?:19|20)\d{2})/(\d{1,2}|[a-z]{3})/(\d{1,2})/")
 _BYLINE_NOISE = re.compile(r"^(by|written by|words by|posted by)\s+", re.I)
-_NOT_AUTHORS = {"staff reporter", "staff", "admin", "editor", "reporter", "news desk", "newsdesk", "press office",
-                "press release", "web team", "bbc news"}
+_NOT_AUTHORS = {
+    "staff reporter",
+    "staff",
+    "admin",
+    "editor",
+    "reporter",
+    "news desk",
+    "newsdesk",
+    "press office",
+    "press release",
+    "web team",
+    "bbc news",
+}
 
 
 def _norm_date(value: str | None) -> str | None:

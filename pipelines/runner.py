@@ -19,8 +19,10 @@ STORE_ORDER = 900  # the store's pipeline comes after every stage
 def item_pipelines(store: str) -> dict[str, int]:
     """Scrapy's ITEM_PIPELINES: the stages in order (100, 200, ...), then ``store``, the dotted name
     of the pipeline that writes the articles (named by the caller: pipelines never import the store)."""
-    return {**{f"{stage.__module__}.{stage.__qualname__}": 100 * (i + 1) for i, stage in enumerate(STAGES)},
-            store: STORE_ORDER}
+    return {
+        **{f"{stage.__module__}.{stage.__qualname__}": 100 * (i + 1) for i, stage in enumerate(STAGES)},
+        store: STORE_ORDER,
+    }
 
 
 class Stages:

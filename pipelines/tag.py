@@ -35,8 +35,13 @@ def _inside(hit: Hit, spans: list[tuple[int, int]]) -> bool:
     return any(a <= hit[1] and hit[2] <= b for a, b in spans)
 
 
-def _score(doc: Document, headline: int, terms: tuple[Weighted, ...], rules: tuple[Weighted, ...],
-           blocked: list[tuple[int, int]]) -> tuple[float, list[Evidence]]:
+def _score(
+    doc: Document,
+    headline: int,
+    terms: tuple[Weighted, ...],
+    rules: tuple[Weighted, ...],
+    blocked: list[tuple[int, int]],
+) -> tuple[float, list[Evidence]]:
     """Points and evidence of weighted terms and rules (hits inside blocked spans do not count)."""
     score, evidence = 0.0, []
     seen: dict[str, list[int]] = {}  # the words as the article has them -> their positions
@@ -48,7 +53,7 @@ def _score(doc: Document, headline: int, terms: tuple[Weighted, ...], rules: tup
         counted = hits[: t.cap]
         score += sum(t.weight * (2 if h[1] < headline else 1) for h in counted)
         for h in hits:
-            seen.setdefault(" ".join(doc.surface[h[1]: h[2] + 1]).lower().replace("’", "'"), []).append(h[1])
+            seen.setdefault(" ".join(doc.surface[h[1] : h[2] + 1]).lower().replace("’", "'"), []).append(h[1])
     evidence += [(words_, len(pos), tuple(sorted(pos)[:3])) for words_, pos in seen.items()]
     for r in rules:
         result = parse(r.query).evaluate(doc)
@@ -81,8 +86,9 @@ class Tagger:
             visit(tid)
         object.__setattr__(self, "_order", tuple(order))
 
-    def tag(self, title: str, text: str, published: str | None = None, local: bool = False
-            ) -> tuple[tuple[TopicMatch, ...], float, bool, tuple[Evidence, ...], tuple[EntityMatch, ...]]:
+    def tag(
+        self, title: str, text: str, published: str | None = None, local: bool = False
+    ) -> tuple[tuple[TopicMatch, ...], float, bool, tuple[Evidence, ...], tuple[EntityMatch, ...]]:
         """(topics, relevance score, relevant, relevance evidence, entities) of one article; ``local``: its
         source publishes only about the place, so the place counts as named once."""
         doc = Document(f"{title}\n{text}", {"topic": set(), "entity": set()})
@@ -93,8 +99,9 @@ class Tagger:
             evidence: list[Evidence] = []
             for alias in e.aliases:
                 query = alias if isinstance(alias, str) else alias.query
-                if not isinstance(alias, str) and (not day or (alias.start and day < alias.start)
-                                                   or (alias.end and day > alias.end)):
+                if not isinstance(alias, str) and (
+                    not day or (alias.start and day < alias.start) or (alias.end and day > alias.end)
+                ):
                     continue  # "the council leader" names a person only while they held the post
                 hits = parse(query).evaluate(doc).hits
                 if hits:
@@ -132,8 +139,10 @@ class Tagger:
         # local source or in the headline and opening.
         prominent = local or len(place) >= 2 or any(h[1] < headline + rel.opening_words for h in place)
         relevant = named > 0 and 2 * named >= len(other) and prominent and subject >= rel.min_score and not vetoes
-        evidence = [("place" + (" (local source)" if local else ""), named, tuple(h[1] for h in place[:3])),
-                    ("other places", len(other), tuple(h[1] for h in other[:3]))]
+        evidence = [
+            ("place" + (" (local source)" if local else ""), named, tuple(h[1] for h in place[:3])),
+            ("other places", len(other), tuple(h[1] for h in other[:3])),
+        ]
         evidence += [("subject score", int(subject), ())] + why[:8] + [("excluded by " + q, 1, ()) for q in vetoes]
         return subject if named else 0.0, relevant, tuple(evidence)
 
@@ -142,11 +151,11 @@ def tag(article: Article, tagger: Tagger, include_keywords: tuple[str, ...] = ()
     if include_keywords:
         pat = any_pattern(include_keywords)
         if pat and not pat.search(f"{article.title}\n{article.text}"):
-            raise DropItem(f"filtered: {article.url} mentions none of the source's include_keywords",
-                           log_level="DEBUG")
+            raise DropItem(f"filtered: {article.url} mentions none of the source's include_keywords", log_level="DEBUG")
     topics, relevance, relevant, why, entities = tagger.tag(article.title, article.text, article.published, local)
-    return dataclasses.replace(article, topics=topics, relevance=relevance, relevant=relevant,
-                               relevance_evidence=why, entities=entities)
+    return dataclasses.replace(
+        article, topics=topics, relevance=relevance, relevant=relevant, relevance_evidence=why, entities=entities
+    )
 
 
 @dataclass(frozen=True)
@@ -160,8 +169,11 @@ class Tagging:
 
     @classmethod
     def from_config(cls, config: Config) -> Tagging:
-        return cls(Tagger(config.topics, config.entities), {s.id: s.include_keywords for s in config.sources},
-                   frozenset(s.id for s in config.sources if s.local))
+        return cls(
+            Tagger(config.topics, config.entities),
+            {s.id: s.include_keywords for s in config.sources},
+            frozenset(s.id for s in config.sources if s.local),
+        )
 
     def crawled(self, article: Article) -> Article:
         """A crawled article filtered by its source's include_keywords (DropItem) and tagged."""
@@ -182,8 +194,8 @@ class TagPipeline:
         return cls(Tagging.from_config(config))
 
     @classmethod
-    def from_crawler(cls, crawler):  # noqa: ANN001
+    def from_crawler(cls, crawler):
         return cls.from_config(crawler.settings["CAREWATCH_CONFIG"])
 
-    def process_item(self, item, spider=None):  # noqa: ANN001
+    def process_item(self, item, spider=None):
         return self.tagging.crawled(item) if isinstance(item, Article) else item

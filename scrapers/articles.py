@@ -28,16 +28,21 @@ def binary_content(response: Response) -> str | None:
         return None  # UTF-16 and UTF-32 text is full of NULs
     controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
     if controls * 20 > len(head):
-        return (f"binary data served as {ctype} ({len(response.body):,} bytes, "
-                f"{controls * 100 // len(head)}% control bytes)")
+        return (
+            f"binary data served as {ctype} ({len(response.body):,} bytes, "
+            f"{controls * 100 // len(head)}% control bytes)"
+        )
     return None
 
 
 def _declares_charset(response: TextResponse) -> bool:
     """Whether the HTTP header, a byte-order mark or the page itself (<meta>) names a charset."""
     content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
-    return bool(http_content_type_encoding(content_type) or read_bom(response.body)[0]
-                or html_body_declared_encoding(response.body))
+    return bool(
+        http_content_type_encoding(content_type)
+        or read_bom(response.body)[0]
+        or html_body_declared_encoding(response.body)
+    )
 
 
 def decode_page(response: TextResponse) -> str:
@@ -77,8 +82,9 @@ class ArticlePages(SpiderBase):
             # An image, an archive, random bytes: stored, it would be an empty or garbage article that
             # is never fetched again. Failed instead (so the feed is read in full next time and the
             # page tried again), and what the feed said is kept, as when a fetch fails.
-            yield self._fetch(response, status="error", kind="not-html",
-                              error=f"expected an HTML page or a PDF, got {binary}")
+            yield self._fetch(
+                response, status="error", kind="not-html", error=f"expected an HTML page or a PDF, got {binary}"
+            )
             if data.get("summary"):
                 yield self._article(response.meta["source_id"], response.url, data)
             return
@@ -87,7 +93,9 @@ class ArticlePages(SpiderBase):
             return
         yield self._fetch(response, found=1, new=1)
         yield self._article(
-            response.meta["source_id"], response.url, data,
+            response.meta["source_id"],
+            response.url,
+            data,
             html=decode_page(response) if is_text else "",
             body=b"" if is_text else response.body,
             content_type=(response.headers.get("Content-Type") or b"").decode("latin-1"),

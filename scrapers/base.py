@@ -70,25 +70,32 @@ def classify_failure(failure: Failure, max_bytes: int = 0) -> tuple[str, str, in
         return "too-large", f"too large, not downloaded: {exc}", None
     received = getattr(failure, "request", None) and failure.request.meta.get("body_bytes", 0)
     if name == "DownloadCancelledError" and max_bytes and (received or 0) > max_bytes:
-        return "too-large", (f"too large, not downloaded: more than {max_bytes:,} bytes (max_response_bytes) "
-                             f"and still coming, cut off"), None
+        return (
+            "too-large",
+            (
+                f"too large, not downloaded: more than {max_bytes:,} bytes (max_response_bytes) "
+                f"and still coming, cut off"
+            ),
+            None,
+        )
     detail = str(exc)
     if name == "ResponseDataLossError":  # Scrapy gives no message; Twisted's reasons say how it ended
         reasons = getattr(exc.__cause__, "reasons", None) or []
-        how = "; ".join(filter(None, (r.getErrorMessage() for r in reasons
-                                                if type(r.value).__name__ != "_DataLoss")))
+        how = "; ".join(filter(None, (r.getErrorMessage() for r in reasons if type(r.value).__name__ != "_DataLoss")))
         detail = "the connection ended before the body's Content-Length was reached" + (f" ({how})" if how else "")
     return name, f"{name}: {detail}".strip(), None
 
 
 def index_page(parse: Callable[..., Iterator[Any]]) -> Callable[[Any, Response], Iterator[Any]]:
     """A source's own page: a 304 is recorded as not modified; otherwise parse it with its source."""
+
     @functools.wraps(parse)
     def wrapper(self: SpiderBase, response: Response) -> Iterator[Any]:
         if response.status == 304:
             yield self._fetch(response, status="not_modified")
             return
         yield from parse(self, response, self.sources[response.meta["source_id"]])
+
     return wrapper
 
 
@@ -96,6 +103,7 @@ def article_page(parse: Callable[..., Iterator[Any]]) -> Callable[[Any, Response
     """A page an index page led to (or a revisit): it completes its back-fill page; a 304 (a
     revisited page, unchanged) is recorded as not modified; otherwise its validators are kept and it
     is parsed with its source and what the index page said of it."""
+
     @functools.wraps(parse)
     def wrapper(self: SpiderBase, response: Response) -> Iterator[Any]:
         self.backfills.article_done(response.meta)
@@ -104,6 +112,7 @@ def article_page(parse: Callable[..., Iterator[Any]]) -> Callable[[Any, Response
             return
         self._remember_validators(response)
         yield from parse(self, response, self.sources[response.meta["source_id"]], response.meta.get("entry") or {})
+
     return wrapper
 
 
@@ -112,8 +121,9 @@ class SpiderBase(scrapy.Spider):
     callback reads each kind's own page (``index_callback``) and which reads an article page
     (``parse_article``)."""
 
-    def __init__(self, sources: list[dict[str, Any]], since: str | None = None,
-                 state: CrawlState | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, sources: list[dict[str, Any]], since: str | None = None, state: CrawlState | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.sources = {s["id"]: s for s in sources}
         self.since = since
@@ -151,8 +161,13 @@ class SpiderBase(scrapy.Spider):
         from other cancelled downloads (classify_failure)."""
         request.meta["body_bytes"] = request.meta.get("body_bytes", 0) + len(data)
 
-    def item_failed(self, item: object, response: Response | None = None, spider: scrapy.Spider | None = None,
-                    failure: Failure | None = None) -> None:
+    def item_failed(
+        self,
+        item: object,
+        response: Response | None = None,
+        spider: scrapy.Spider | None = None,
+        failure: Failure | None = None,
+    ) -> None:
         """An article a pipeline stage could not process or store (disk full, say): its source
         counts as failed for this run, as when the page's fetch fails, so none of the source's HTTP
         validators are kept; otherwise the next crawl's feed request is answered 304 and the
@@ -181,19 +196,37 @@ class SpiderBase(scrapy.Spider):
         conditional = not self.since and page == 1  # conditional GET of the source's own page
         headers = self._conditional_headers(url) if conditional else {}
         return scrapy.Request(
-            url, callback=self.index_callback(source["kind"]), errback=self.on_error, headers=headers,
+            url,
+            callback=self.index_callback(source["kind"]),
+            errback=self.on_error,
+            headers=headers,
             dont_filter=True,
-            meta={"source_id": source["id"], "role": "index", "page": page, "started": utcnow_iso(),
-                  "conditional": conditional, "handle_httpstatus_list": [304] + ([404] if page > 1 else [])},
+            meta={
+                "source_id": source["id"],
+                "role": "index",
+                "page": page,
+                "started": utcnow_iso(),
+                "conditional": conditional,
+                "handle_httpstatus_list": [304] + ([404] if page > 1 else []),
+            },
         )
 
     def _article_request(self, source_id: str, url: str, entry: dict, page: Page | None) -> scrapy.Request:
         if page:
             page.outstanding += 1
         return scrapy.Request(
-            url, callback=self.parse_article, errback=self.on_error, priority=ARTICLE_PRIORITY,
-            meta={"source_id": source_id, "role": "article", "entry": entry, "started": utcnow_iso(),
-                  "conditional": True, "page_ref": (source_id, page.number) if page else None},
+            url,
+            callback=self.parse_article,
+            errback=self.on_error,
+            priority=ARTICLE_PRIORITY,
+            meta={
+                "source_id": source_id,
+                "role": "article",
+                "entry": entry,
+                "started": utcnow_iso(),
+                "conditional": True,
+                "page_ref": (source_id, page.number) if page else None,
+            },
         )
 
     def _conditional_headers(self, url: str) -> dict[str, str]:
@@ -203,15 +236,33 @@ class SpiderBase(scrapy.Spider):
 
     def _revisit_request(self, source_id: str, url: str) -> scrapy.Request:
         return scrapy.Request(
-            url, callback=self.parse_article, errback=self.on_error, headers=self._conditional_headers(url),
+            url,
+            callback=self.parse_article,
+            errback=self.on_error,
+            headers=self._conditional_headers(url),
             priority=ARTICLE_PRIORITY,
-            meta={"source_id": source_id, "role": "article", "entry": {}, "started": utcnow_iso(),
-                  "conditional": True, "revisit": True, "handle_httpstatus_list": [304]},
+            meta={
+                "source_id": source_id,
+                "role": "article",
+                "entry": {},
+                "started": utcnow_iso(),
+                "conditional": True,
+                "revisit": True,
+                "handle_httpstatus_list": [304],
+            },
         )
 
     # -- what is recorded --------------------------------------------------------------------
-    def _fetch(self, response: Response, *, found: int = 0, new: int = 0, status: str = "ok",
-               kind: str | None = None, error: str | None = None) -> Fetch:
+    def _fetch(
+        self,
+        response: Response,
+        *,
+        found: int = 0,
+        new: int = 0,
+        status: str = "ok",
+        kind: str | None = None,
+        error: str | None = None,
+    ) -> Fetch:
         if status == "error":
             self.failed.add(response.meta["source_id"])
         latency = response.meta.get("download_latency") or 0.0
@@ -252,7 +303,8 @@ class SpiderBase(scrapy.Spider):
         modified = response.headers.get("Last-Modified")
         if etag or modified:
             self.fresh_validators[response.url] = (
-                response.meta["source_id"], etag.decode("latin-1") if etag else None,
+                response.meta["source_id"],
+                etag.decode("latin-1") if etag else None,
                 modified.decode("latin-1") if modified else None,
             )
 
@@ -265,8 +317,16 @@ class SpiderBase(scrapy.Spider):
                 self.state.save_validators(url, etag, modified)
 
     # -- links to articles, and the next page of a back-fill --------------------------------
-    def _follow(self, response: Response, source: dict, links: list[tuple[str, dict]],
-                next_url: str | None, *, fetch_pages: bool = True, **fetch: Any) -> Iterator[Any]:
+    def _follow(
+        self,
+        response: Response,
+        source: dict,
+        links: list[tuple[str, dict]],
+        next_url: str | None,
+        *,
+        fetch_pages: bool = True,
+        **fetch: Any,
+    ) -> Iterator[Any]:
         """Yield the fetch record, article requests for new links (or, ``fetch_pages`` false, the
         articles as the index page gave them), and the next archive page."""
         pattern = re.compile(source["url_pattern"]) if source.get("url_pattern") else None
@@ -284,8 +344,10 @@ class SpiderBase(scrapy.Spider):
             # A page that lists more new links than any news page does (a broken or hostile site):
             # follow the first ones, say so in the fetch log, and keep no validators for the source,
             # so the next crawl reads the page in full and goes on with the links not yet stored.
-            note = (f"{len(wanted):,} new links on the page; only the first {cap:,} followed "
-                    f"(max_links_per_page), the rest are left for later crawls")
+            note = (
+                f"{len(wanted):,} new links on the page; only the first {cap:,} followed "
+                f"(max_links_per_page), the rest are left for later crawls"
+            )
             wanted = wanted[:cap]
             self.failed.add(source["id"])
             if fetch.get("status") in ("error", "warning"):

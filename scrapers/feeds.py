@@ -49,7 +49,7 @@ def entity_expansion(body: bytes) -> int:
         return sizes[name]
 
     end = body.find(b"]>", body.find(b"<!ENTITY"))
-    return sum(size(r) for r in _ENTITY_REF.findall(body[end if end >= 0 else 0:]) if r in values)
+    return sum(size(r) for r in _ENTITY_REF.findall(body[end if end >= 0 else 0 :]) if r in values)
 
 
 def _iso(struct: time.struct_time | None) -> str | None:
@@ -68,9 +68,15 @@ class FeedPages(SpiderBase):
             return
         expansion = entity_expansion(response.body)
         if expansion > MAX_ENTITY_EXPANSION:  # refused before any parser sees it
-            yield self._fetch(response, status="error", kind="feed", error=(
-                f"refused: the feed declares XML entities that would expand to {expansion:,} characters "
-                f"(limit {MAX_ENTITY_EXPANSION:,}; an entity-expansion attack such as 'billion laughs'); not parsed"))
+            yield self._fetch(
+                response,
+                status="error",
+                kind="feed",
+                error=(
+                    f"refused: the feed declares XML entities that would expand to {expansion:,} characters "
+                    f"(limit {MAX_ENTITY_EXPANSION:,}; an entity-expansion attack such as 'billion laughs'); not parsed"
+                ),
+            )
             return
         headers = {k.decode().lower(): v[0].decode("latin-1") for k, v in response.headers.items() if v}
         parsed = feedparser.parse(response.body, response_headers=headers)
@@ -90,21 +96,29 @@ class FeedPages(SpiderBase):
         if parsed.bozo:  # entries are still kept; the feed's fault is recorded
             exc = parsed.bozo_exception
             minor = isinstance(exc, feedparser.CharacterEncodingOverride)
-            problem = {"status": "warning" if minor else "error", "kind": "bozo",
-                       "error": f"feed parsed with errors: {type(exc).__name__}: {exc}"}
+            problem = {
+                "status": "warning" if minor else "error",
+                "kind": "bozo",
+                "error": f"feed parsed with errors: {type(exc).__name__}: {exc}",
+            }
         links = []
         for entry in entries:
             link = entry.get("link")
             if not link:
                 continue
             content = entry.get("content") or []
-            links.append((response.urljoin(link), {
-                "title": clean(entry.get("title")),
-                "author": clean(entry.get("author")) or None,
-                "published": _iso(entry.get("published_parsed") or entry.get("updated_parsed")),
-                "summary": (content[0].get("value") if content else None) or entry.get("summary"),
-                "guid": entry.get("id"),
-            }))
+            links.append(
+                (
+                    response.urljoin(link),
+                    {
+                        "title": clean(entry.get("title")),
+                        "author": clean(entry.get("author")) or None,
+                        "published": _iso(entry.get("published_parsed") or entry.get("updated_parsed")),
+                        "summary": (content[0].get("value") if content else None) or entry.get("summary"),
+                        "guid": entry.get("id"),
+                    },
+                )
+            )
         self._remember_validators(response)
         next_url = None
         if source["kind"] == "wordpress" and entries and self.backfills.older([e["published"] for _, e in links]):

@@ -29,8 +29,17 @@ class GovukSearchPages(SpiderBase):
             if not r.get("link", "").startswith("/"):
                 continue
             api = urlunsplit(urlsplit(response.url)._replace(path="/api/content" + r["link"], query=""))
-            links.append((api, {"title": r.get("title"), "published": r.get("public_timestamp"),
-                                "summary": r.get("description"), "page_url": response.urljoin(r["link"])}))
+            links.append(
+                (
+                    api,
+                    {
+                        "title": r.get("title"),
+                        "published": r.get("public_timestamp"),
+                        "summary": r.get("description"),
+                        "page_url": response.urljoin(r["link"]),
+                    },
+                )
+            )
         self._remember_validators(response)
         next_url = None
         if results and self.backfills.older([e["published"] for _, e in links]):
@@ -51,10 +60,14 @@ class GovukSearchPages(SpiderBase):
         yield self._fetch(response, found=1, new=1)
         notice = item.get("withdrawn_notice") or {}
         if notice:
-            body = (f"<p>This was withdrawn on {notice.get('withdrawn_at', '')[:10]}: "
-                    f"{notice.get('explanation', '')}</p>") + body
+            body = (
+                f"<p>This was withdrawn on {notice.get('withdrawn_at', '')[:10]}: {notice.get('explanation', '')}</p>"
+            ) + body
         html = f"<html><head><title>{item.get('title', '')}</title></head><body><article>{body}</article></body></html>"
-        entry = {**data, "title": item.get("title") or data.get("title"),
-                 "published": item.get("first_published_at") or data.get("published"),
-                 "summary": item.get("description") or data.get("summary")}
+        entry = {
+            **data,
+            "title": item.get("title") or data.get("title"),
+            "published": item.get("first_published_at") or data.get("published"),
+            "summary": item.get("description") or data.get("summary"),
+        }
         yield self._article(response.meta["source_id"], data["page_url"], entry, html=html)

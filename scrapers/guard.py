@@ -28,7 +28,7 @@ class BlockedAddress(IgnoreRequest):
     """A request refused by the guard: says what was refused and why."""
 
 
-def check_url(url: str, resolve=socket.getaddrinfo) -> None:  # noqa: ANN001
+def check_url(url: str, resolve=socket.getaddrinfo) -> None:
     """Raise BlockedAddress unless the URL is http(s) to a host whose every address is global."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
@@ -71,10 +71,10 @@ class PublicAddressMiddleware:
         return found
 
     @classmethod
-    def from_crawler(cls, crawler):  # noqa: ANN001, ANN206
+    def from_crawler(cls, crawler):
         return cls(crawler.settings.getbool("CAREWATCH_BLOCK_PRIVATE", True))
 
-    async def process_request(self, request, spider=None):  # noqa: ANN001, ANN201
+    async def process_request(self, request, spider=None):
         if self.enabled:
             # The name is resolved on a worker thread: a slow DNS answer (a resolver that times out
             # after 5 s) delays this request only, rather than freezing the reactor, and with it

@@ -57,10 +57,10 @@ class ResponseChecksMiddleware:
         self.max_bytes = max_bytes
 
     @classmethod
-    def from_crawler(cls, crawler):  # noqa: ANN001, ANN206
+    def from_crawler(cls, crawler):
         return cls(crawler.settings.getint("DOWNLOAD_MAXSIZE", 0))
 
-    def process_response(self, request, response, spider=None):  # noqa: ANN001, ANN201
+    def process_response(self, request, response, spider=None):
         if response.status in REDIRECTS and response.headers.get("Location"):
             location = safe_url_string(response.headers["Location"].decode("latin-1"))
             target = urldefrag(urljoin(request.url, location))[0]
@@ -70,6 +70,8 @@ class ResponseChecksMiddleware:
         elif 200 <= response.status < 300 and request.method != "HEAD" and response.body:
             encodings = [e.strip().lower() for v in response.headers.getlist("Content-Encoding") for e in v.split(b",")]
             if encodings and encodings[-1] in (b"gzip", b"x-gzip") and not gzip_complete(response.body, self.max_bytes):
-                raise TruncatedBody(f"truncated gzip body: the compressed stream stops before its end "
-                                    f"({len(response.body):,} bytes received, Content-Encoding: gzip); not stored")
+                raise TruncatedBody(
+                    f"truncated gzip body: the compressed stream stops before its end "
+                    f"({len(response.body):,} bytes received, Content-Encoding: gzip); not stored"
+                )
         return response

@@ -33,8 +33,9 @@ class ListingPages(SpiderBase):
             links.append((response.urljoin(href.strip()), entry_for(text)))
         if not links:
             self.failed.add(source["id"])
-            yield self._fetch(response, status="error", kind="listing",
-                              error=f"no links matched the selector {source['links']!r}")
+            yield self._fetch(
+                response, status="error", kind="listing", error=f"no links matched the selector {source['links']!r}"
+            )
             return
         self._remember_validators(response)
         next_url = None

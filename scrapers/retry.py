@@ -21,20 +21,21 @@ def backoff_delay(base: float, attempt: int, retry_after: str | None = None) -> 
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
-    def __init__(self, settings) -> None:  # noqa: ANN001
+    def __init__(self, settings) -> None:
         super().__init__(settings)
         self.base = settings.getfloat("CAREWATCH_RETRY_BACKOFF", 2.0)
 
-    async def _wait(self, result, response: Response | None = None):  # noqa: ANN001, ANN202
+    async def _wait(self, result, response: Response | None = None):
         if isinstance(result, Request) and self.base > 0:
             retry_after = response.headers.get("Retry-After") if response is not None else None
-            delay = backoff_delay(self.base, result.meta.get("retry_times", 1),
-                                  retry_after.decode("latin-1") if retry_after else None)
+            delay = backoff_delay(
+                self.base, result.meta.get("retry_times", 1), retry_after.decode("latin-1") if retry_after else None
+            )
             await asyncio.sleep(delay)
         return result
 
-    async def process_response(self, request, response, spider=None):  # noqa: ANN001, ANN201
+    async def process_response(self, request, response, spider=None):
         return await self._wait(super().process_response(request, response), response)
 
-    async def process_exception(self, request, exception, spider=None):  # noqa: ANN001, ANN201
+    async def process_exception(self, request, exception, spider=None):
         return await self._wait(super().process_exception(request, exception))

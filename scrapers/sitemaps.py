@@ -30,9 +30,13 @@ class SitemapPages(SpiderBase):
             for loc in children:  # each child sitemap is an index page of its own, fetched conditionally
                 yield self._index_request(source, response.urljoin(loc.strip()), page=1)
             return
-        links = [(response.urljoin(u.xpath("loc/text()").get("").strip()),
-                  {"published": (u.xpath("lastmod/text()").get() or "").strip() or None})
-                 for u in sel.xpath("//urlset/url")]
+        links = [
+            (
+                response.urljoin(u.xpath("loc/text()").get("").strip()),
+                {"published": (u.xpath("lastmod/text()").get() or "").strip() or None},
+            )
+            for u in sel.xpath("//urlset/url")
+        ]
         if not links:
             yield self._fetch(response, status="error", kind="sitemap", error="no <url> or <sitemap> entries")
             return

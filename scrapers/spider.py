@@ -26,9 +26,14 @@ class SourceSpider(FeedPages, PdfLinkPages, SitemapPages, GovukSearchPages, Arti
     name = "carewatch"
 
     def index_callback(self, kind: str) -> Callable[[Response], Iterator[Any]]:
-        return {"feed": self.parse_feed, "wordpress": self.parse_feed, "listing": self.parse_listing,
-                "pdf_links": self.parse_pdf_links, "sitemap": self.parse_sitemap,
-                "govuk_search": self.parse_govuk_search}[kind]
+        return {
+            "feed": self.parse_feed,
+            "wordpress": self.parse_feed,
+            "listing": self.parse_listing,
+            "pdf_links": self.parse_pdf_links,
+            "sitemap": self.parse_sitemap,
+            "govuk_search": self.parse_govuk_search,
+        }[kind]
 
     def parse_article(self, response: Response) -> Iterator[Any]:
         """A GOV.UK Content API item (its entry names the page it stands for), else a page or a PDF."""

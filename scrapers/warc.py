@@ -100,17 +100,22 @@ class WarcArchive:
         while True:  # exclusive creation: a file is never rewritten, nor shared by two processes
             rel = f"{folder}/{self.stamp}-{os.getpid()}{f'-{n}' if n else ''}.warc.gz"
             try:
-                fh = open(self.raw_dir / rel, "xb")  # noqa: SIM115 - closed in close()
+                fh = open(self.raw_dir / rel, "xb")
                 break
             except FileExistsError:
                 n += 1
         writer = WARCWriter(fh, gzip=True, warc_version="1.1")
-        writer.write_record(writer.create_warcinfo_record(Path(rel).name, {
-            "software": "carewatch (scrapers/warc.py) with warcio",
-            "format": "WARC File Format 1.1",
-            "isPartOf": source_id,
-            "description": "raw responses of one crawl of one source; see scrapers/warc.py",
-        }))
+        writer.write_record(
+            writer.create_warcinfo_record(
+                Path(rel).name,
+                {
+                    "software": "carewatch (scrapers/warc.py) with warcio",
+                    "format": "WARC File Format 1.1",
+                    "isPartOf": source_id,
+                    "description": "raw responses of one crawl of one source; see scrapers/warc.py",
+                },
+            )
+        )
         fh.flush()
         self._files[source_id] = (fh, writer, rel)
         return self._files[source_id]
@@ -131,7 +136,11 @@ class WarcArchive:
         protocol = response.protocol if (response.protocol or "").startswith("HTTP/1.") else "HTTP/1.1"
         http = StatusAndHeaders(f"{response.status} {reason}".strip(), headers, protocol=protocol)
         record = writer.create_warc_record(
-            response.url, "response", payload=io.BytesIO(body), length=len(body), http_headers=http,
+            response.url,
+            "response",
+            payload=io.BytesIO(body),
+            length=len(body),
+            http_headers=http,
             warc_headers_dict={"WARC-Payload-Digest": sha_warc},
         )
         record_id = record.rec_headers.get_header("WARC-Record-ID")
@@ -142,21 +151,46 @@ class WarcArchive:
 
         parts = urlsplit(request.url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        request_http = StatusAndHeaders(f"{request.method} {target} HTTP/1.1",
-                                        _text_headers(request.headers, _SECRET_HEADERS), is_http_request=True)
+        request_http = StatusAndHeaders(
+            f"{request.method} {target} HTTP/1.1", _text_headers(request.headers, _SECRET_HEADERS), is_http_request=True
+        )
         concurrent = {"WARC-Concurrent-To": record_id, "WARC-Date": date}
-        writer.write_record(writer.create_warc_record(response.url, "request", http_headers=request_http,
-                                                      warc_headers_dict=dict(concurrent)))
-        info = json.dumps({"format": FORMAT, "source_id": meta["source_id"], "role": meta.get("role"),
-                           "entry": meta.get("entry") or {}, "request_url": request.url},
-                          ensure_ascii=False, default=str).encode("utf-8")
-        writer.write_record(writer.create_warc_record(
-            response.url, "metadata", payload=io.BytesIO(info), length=len(info),
-            warc_content_type="application/json", warc_headers_dict=dict(concurrent)))
+        writer.write_record(
+            writer.create_warc_record(
+                response.url, "request", http_headers=request_http, warc_headers_dict=dict(concurrent)
+            )
+        )
+        info = json.dumps(
+            {
+                "format": FORMAT,
+                "source_id": meta["source_id"],
+                "role": meta.get("role"),
+                "entry": meta.get("entry") or {},
+                "request_url": request.url,
+            },
+            ensure_ascii=False,
+            default=str,
+        ).encode("utf-8")
+        writer.write_record(
+            writer.create_warc_record(
+                response.url,
+                "metadata",
+                payload=io.BytesIO(info),
+                length=len(info),
+                warc_content_type="application/json",
+                warc_headers_dict=dict(concurrent),
+            )
+        )
         fh.flush()  # the store records this location next: the bytes must be in the file first
         return {
-            "warc_file": rel, "offset": offset, "length": length, "sha256": sha_hex, "record_id": record_id,
-            "fetched": date, "url": response.url, "status": response.status,
+            "warc_file": rel,
+            "offset": offset,
+            "length": length,
+            "sha256": sha_hex,
+            "record_id": record_id,
+            "fetched": date,
+            "url": response.url,
+            "status": response.status,
             "content_type": (response.headers.get("Content-Type") or b"").decode("latin-1"),
         }
 
@@ -179,7 +213,7 @@ class WarcMiddleware:
         self.stats = stats
 
     @classmethod
-    def from_crawler(cls, crawler):  # noqa: ANN001, ANN206 - Scrapy's hook
+    def from_crawler(cls, crawler):
         raw_dir = raw_dir_for(crawler.settings.get("CAREWATCH_RAW_DIR"), crawler.settings.get("CAREWATCH_DB"))
         if raw_dir is None:
             raise NotConfigured("no CAREWATCH_RAW_DIR nor CAREWATCH_DB: raw responses are not kept")

@@ -36,8 +36,10 @@ class AlertArticle:
     version: int | None
 
 
-_ARTICLE = ("a.rowid, a.article_id, a.source_id, a.url, a.canonical_url, a.title, a.text, a.published, a.first_seen, "
-            "a.topics, a.entities, a.relevant, a.story_id, a.version")
+_ARTICLE = (
+    "a.rowid, a.article_id, a.source_id, a.url, a.canonical_url, a.title, a.text, a.published, a.first_seen, "
+    "a.topics, a.entities, a.relevant, a.story_id, a.version"
+)
 _WIDTH = 14  # the columns of _ARTICLE
 
 
@@ -84,8 +86,10 @@ def _rule_sql(query: RuleQuery) -> tuple[str, tuple]:
     if query.fts is None:
         sql, params = "SELECT a.article_id FROM articles a WHERE 1", []
     else:
-        sql = ("SELECT a.article_id FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
-               "WHERE articles_fts MATCH ?")
+        sql = (
+            "SELECT a.article_id FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
+            "WHERE articles_fts MATCH ?"
+        )
         params = [query.fts]
     for f in query.filters:
         cond, p = _filter_sql(f)
@@ -94,8 +98,9 @@ def _rule_sql(query: RuleQuery) -> tuple[str, tuple]:
     return sql + " AND a.rowid > ? AND a.rowid <= ?", tuple(params)
 
 
-def rule_hits(db: Database, query: RuleQuery, after: int, upto: int, *, relevant_only: bool = False,
-              sources: tuple[str, ...] = ()) -> Iterator[str]:
+def rule_hits(
+    db: Database, query: RuleQuery, after: int, upto: int, *, relevant_only: bool = False, sources: tuple[str, ...] = ()
+) -> Iterator[str]:
     """The article_ids with rowid in (after, upto] the query matches (only relevant ones, only
     from these sources, when asked), read as they are taken."""
     sql, params = _rule_sql(query)
@@ -118,28 +123,46 @@ def first_rowid_since(db: Database, since: str) -> int | None:
 
 def articles_between(db: Database, after: int, upto: int, limit: int) -> list[AlertArticle]:
     """Up to ``limit`` articles with rowid in (after, upto], in rowid order."""
-    return list(_articles(db.execute(
-        f"SELECT {_ARTICLE} FROM articles a WHERE a.rowid > ? AND a.rowid <= ? ORDER BY a.rowid LIMIT ?",
-        [after, upto, limit])))
+    return list(
+        _articles(
+            db.execute(
+                f"SELECT {_ARTICLE} FROM articles a WHERE a.rowid > ? AND a.rowid <= ? ORDER BY a.rowid LIMIT ?",
+                [after, upto, limit],
+            )
+        )
+    )
 
 
 def articles_seen_since(db: Database, since: str, article_ids: list[str] | None = None) -> Iterator[AlertArticle]:
     """The articles first seen at or after ``since`` (only these, when ``article_ids`` is given),
     newest first, read as they are taken."""
     if article_ids is None:
-        return _articles(db.execute(f"SELECT {_ARTICLE} FROM articles a WHERE a.first_seen >= ? "
-                                    "ORDER BY coalesce(a.published, a.first_seen) DESC", [since]))
+        return _articles(
+            db.execute(
+                f"SELECT {_ARTICLE} FROM articles a WHERE a.first_seen >= ? "
+                "ORDER BY coalesce(a.published, a.first_seen) DESC",
+                [since],
+            )
+        )
     marks = ",".join("?" * len(article_ids)) or "''"
-    return _articles(db.execute(f"SELECT {_ARTICLE} FROM articles a WHERE a.article_id IN ({marks}) "
-                                "AND a.first_seen >= ? ORDER BY coalesce(a.published, a.first_seen) DESC",
-                                [*article_ids, since]))
+    return _articles(
+        db.execute(
+            f"SELECT {_ARTICLE} FROM articles a WHERE a.article_id IN ({marks}) "
+            "AND a.first_seen >= ? ORDER BY coalesce(a.published, a.first_seen) DESC",
+            [*article_ids, since],
+        )
+    )
 
 
 def articles_by_id(db: Database, article_ids: list[str]) -> dict[str, AlertArticle]:
     """These articles, by article_id (the ones no longer stored left out)."""
     marks = ",".join("?" * len(article_ids))
-    return {a.article_id: a for a in _articles(db.execute(
-        f"SELECT {_ARTICLE} FROM articles a WHERE a.article_id IN ({marks})", article_ids))}
+    return {
+        a.article_id: a
+        for a in _articles(
+            db.execute(f"SELECT {_ARTICLE} FROM articles a WHERE a.article_id IN ({marks})", article_ids)
+        )
+    }
 
 
 def aliases_of(db: Database, article_ids: list[str]) -> dict[str, list[tuple[str, str]]]:
@@ -167,27 +190,36 @@ class AlertCursor:
 
 def alert_cursors(db: Database) -> dict[str, AlertCursor]:
     """Every subscriber's cursor, by subscriber id."""
-    return {c.subscriber: c for c in fetch_all(
-        db.execute("SELECT subscriber, rules, last_rowid FROM alert_cursor"), AlertCursor)}
+    return {
+        c.subscriber: c
+        for c in fetch_all(db.execute("SELECT subscriber, rules, last_rowid FROM alert_cursor"), AlertCursor)
+    }
 
 
 def forget_unsent_matches(db: Database, subscriber: str) -> None:
     """Drop the subscriber's matches not yet alerted (its rules changed: they are matched again)."""
-    db.execute("DELETE FROM alert_matches WHERE subscriber = ? AND article_id NOT IN "
-               "(SELECT article_id FROM alerted WHERE subscriber = ?)", [subscriber, subscriber])
+    db.execute(
+        "DELETE FROM alert_matches WHERE subscriber = ? AND article_id NOT IN "
+        "(SELECT article_id FROM alerted WHERE subscriber = ?)",
+        [subscriber, subscriber],
+    )
 
 
-def save_matches(db: Database, matches: Mapping[tuple[str, str], list[str]], cursors: list[AlertCursor],
-                 matched: str) -> None:
+def save_matches(
+    db: Database, matches: Mapping[tuple[str, str], list[str]], cursors: list[AlertCursor], matched: str
+) -> None:
     """In one transaction: the new matches, (subscriber, article_id) -> the rules that fired (a
     pair already kept stays as it is), stamped ``matched``, and the subscribers' cursors."""
     with db.atomic():
         db.conn.executemany(
             "INSERT OR IGNORE INTO alert_matches (subscriber, article_id, matched, rules, terms) "
             "VALUES (?, ?, ?, ?, NULL)",
-            [(sid, aid, matched, json.dumps(rules)) for (sid, aid), rules in matches.items()])
-        db.conn.executemany("INSERT OR REPLACE INTO alert_cursor (subscriber, rules, last_rowid) VALUES (?, ?, ?)",
-                            [(c.subscriber, c.rules, c.last_rowid) for c in cursors])
+            [(sid, aid, matched, json.dumps(rules)) for (sid, aid), rules in matches.items()],
+        )
+        db.conn.executemany(
+            "INSERT OR REPLACE INTO alert_cursor (subscriber, rules, last_rowid) VALUES (?, ?, ?)",
+            [(c.subscriber, c.rules, c.last_rowid) for c in cursors],
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,8 +240,14 @@ def unalerted_matches(db: Database, subscriber: str, since: str) -> list[Matched
         "ORDER BY coalesce(a.published, a.first_seen) DESC",
         [subscriber, since, subscriber],
     ).fetchall()
-    return [MatchedArticle(AlertArticle(*r[:_WIDTH]), tuple(json.loads(r[_WIDTH] or "[]")),
-                           tuple(json.loads(r[_WIDTH + 1])) if r[_WIDTH + 1] else None) for r in rows]
+    return [
+        MatchedArticle(
+            AlertArticle(*r[:_WIDTH]),
+            tuple(json.loads(r[_WIDTH] or "[]")),
+            tuple(json.loads(r[_WIDTH + 1])) if r[_WIDTH + 1] else None,
+        )
+        for r in rows
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,9 +271,14 @@ def edited_since_sent(db: Database, subscriber: str) -> list[EditedArticle]:
 
 def edit_diffs(db: Database, article_id: str, from_version: int) -> list[str]:
     """The diffs of the substantive changes since ``from_version``, in order (empty ones left out)."""
-    return [d for (d,) in db.execute(
-        "SELECT diff FROM article_versions WHERE article_id = ? AND version >= ? AND changed > 0 ORDER BY version",
-        [article_id, from_version]).fetchall() if d]
+    return [
+        d
+        for (d,) in db.execute(
+            "SELECT diff FROM article_versions WHERE article_id = ? AND version >= ? AND changed > 0 ORDER BY version",
+            [article_id, from_version],
+        ).fetchall()
+        if d
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,9 +299,12 @@ class FeedArticle:
 
 def feed_articles(db: Database, subscriber: str, limit: int) -> list[FeedArticle]:
     """The subscriber's latest ``limit`` matches, newest first."""
-    return fetch_all(db.execute(
-        "SELECT a.article_id, a.title, a.canonical_url, a.url, a.source_id, a.published, a.first_seen, a.text, "
-        "a.updated, m.terms FROM alert_matches m JOIN articles a ON a.article_id = m.article_id "
-        "WHERE m.subscriber = ? ORDER BY coalesce(a.published, a.first_seen) DESC LIMIT ?", [subscriber, limit]),
-        FeedArticle)
-
+    return fetch_all(
+        db.execute(
+            "SELECT a.article_id, a.title, a.canonical_url, a.url, a.source_id, a.published, a.first_seen, a.text, "
+            "a.updated, m.terms FROM alert_matches m JOIN articles a ON a.article_id = m.article_id "
+            "WHERE m.subscriber = ? ORDER BY coalesce(a.published, a.first_seen) DESC LIMIT ?",
+            [subscriber, limit],
+        ),
+        FeedArticle,
+    )

@@ -85,32 +85,42 @@ class FacetQuery:
         col = escape_sqlite(self.column)
         if self.kind == "through":
             label = f"max({escape_sqlite(self.label_column)})" if self.label_column else "null"
-            return (f"select {col} as value, {label} as label, count(*) as count "
-                    f"from {escape_sqlite(self.table or '')} where {escape_sqlite(self.via or '')} in "
-                    f"(select {escape_sqlite(self.key or '')} from {src}) "
-                    f"group by value order by count desc, value limit {self.size}")
+            return (
+                f"select {col} as value, {label} as label, count(*) as count "
+                f"from {escape_sqlite(self.table or '')} where {escape_sqlite(self.via or '')} in "
+                f"(select {escape_sqlite(self.key or '')} from {src}) "
+                f"group by value order by count desc, value limit {self.size}"
+            )
         if self.kind == "year":
-            return (f"select substr({col}, 1, 4) as value, null as label, count(*) as count from {src} "
-                    f"where {col} glob '[0-9][0-9][0-9][0-9]*' group by value order by value desc limit {self.size}")
-        return (f"select {col} as value, null as label, count(*) as count from {src} "
-                f"where {col} is not null group by value order by count desc, value limit {self.size}")
+            return (
+                f"select substr({col}, 1, 4) as value, null as label, count(*) as count from {src} "
+                f"where {col} glob '[0-9][0-9][0-9][0-9]*' group by value order by value desc limit {self.size}"
+            )
+        return (
+            f"select {col} as value, null as label, count(*) as count from {src} "
+            f"where {col} is not null group by value order by count desc, value limit {self.size}"
+        )
 
 
-async def count_facet(datasette: Any, database: str, query: FacetQuery, rows_sql: str, params: dict,
-                      time_limit_ms: int) -> list[FacetCount]:
+async def count_facet(
+    datasette: Any, database: str, query: FacetQuery, rows_sql: str, params: dict, time_limit_ms: int
+) -> list[FacetCount]:
     """One facet counted over the rows ``rows_sql`` selects."""
-    results = await datasette.execute(database, query.sql(f"({rows_sql})"), params, truncate=False,
-                                      custom_time_limit=time_limit_ms)
+    results = await datasette.execute(
+        database, query.sql(f"({rows_sql})"), params, truncate=False, custom_time_limit=time_limit_ms
+    )
     return [FacetCount(r["value"], r["label"], r["count"]) for r in results.rows]
 
 
-async def count_facets_together(datasette: Any, database: str, queries: list[FacetQuery], rows_sql: str,
-                                params: dict, time_limit_ms: int) -> list[list[FacetCount]]:
+async def count_facets_together(
+    datasette: Any, database: str, queries: list[FacetQuery], rows_sql: str, params: dict, time_limit_ms: int
+) -> list[list[FacetCount]]:
     """Several facets counted by one query: the rows ``rows_sql`` selects (a search, say) are found
     once, their needed columns materialised in a CTE, instead of once per facet."""
     needs = ", ".join(dict.fromkeys(q.needs for q in queries))
-    sql = (f"with m as materialized (select {needs} from ({rows_sql})) "
-           + " union all ".join(f"select {i} as part, * from ({q.sql('m')})" for i, q in enumerate(queries)))
+    sql = f"with m as materialized (select {needs} from ({rows_sql})) " + " union all ".join(
+        f"select {i} as part, * from ({q.sql('m')})" for i, q in enumerate(queries)
+    )
     results = await datasette.execute(database, sql, params, truncate=False, custom_time_limit=time_limit_ms)
     counts: list[list[FacetCount]] = [[] for _ in queries]
     for r in results.rows:
@@ -153,7 +163,9 @@ async def article_cards(db: Any, ids: list[str]) -> dict[str, ArticleCard]:
     results = await db.execute(
         "select article_id, title, source_id, published, first_seen, author, url, topics, relevant, "
         "story_id, version, judgement, substr(text, 1, 2000) as opening from articles "
-        "where article_id in (select value from json_each(:ids))", {"ids": json.dumps(ids)})
+        "where article_id in (select value from json_each(:ids))",
+        {"ids": json.dumps(ids)},
+    )
     return {r["article_id"]: ArticleCard(**dict(r)) for r in results.rows}
 
 
@@ -168,7 +180,8 @@ async def search_snippets(db: Any, ids: list[str], search: str, raw: bool) -> di
         "from articles a cross join articles_fts on articles_fts.rowid = a.rowid "
         "where a.article_id in (select value from json_each(:ids)) "
         f"and articles_fts match {':q' if raw else 'escape_fts(:q)'}",
-        {"q": search, "ids": json.dumps(ids)})
+        {"q": search, "ids": json.dumps(ids)},
+    )
     return {r["article_id"]: Snippet(**dict(r)) for r in results.rows}
 
 
@@ -225,23 +238,31 @@ _ARTICLE_PAGE_COLUMNS = ", ".join(ArticlePageRow.__dataclass_fields__)
 
 
 async def article_page_row(db: Any, article_id: str) -> ArticlePageRow | None:
-    row = (await db.execute(f"select {_ARTICLE_PAGE_COLUMNS} from articles where article_id = :id",
-                            {"id": article_id})).first()
+    row = (
+        await db.execute(f"select {_ARTICLE_PAGE_COLUMNS} from articles where article_id = :id", {"id": article_id})
+    ).first()
     return ArticlePageRow(**dict(row)) if row is not None else None
 
 
 async def article_counts(db: Any, article_id: str, story_id: str | None) -> ArticleCounts:
-    row = (await db.execute(
-        "select (select count(*) from article_versions where article_id = :id) as versions, "
-        "(select count(*) from article_aliases where article_id = :id) as aliases, "
-        "(select count(*) from articles where story_id = :story and :story != '') as story, "
-        "(select count(*) from captures where article_id = :id) as captures",
-        {"id": article_id, "story": story_id or ""})).first()
+    row = (
+        await db.execute(
+            "select (select count(*) from article_versions where article_id = :id) as versions, "
+            "(select count(*) from article_aliases where article_id = :id) as aliases, "
+            "(select count(*) from articles where story_id = :story and :story != '') as story, "
+            "(select count(*) from captures where article_id = :id) as captures",
+            {"id": article_id, "story": story_id or ""},
+        )
+    ).first()
     return ArticleCounts(**dict(row))
 
 
 async def latest_capture(db: Any, article_id: str) -> CaptureRef | None:
-    row = (await db.execute(
-        "select id, warc_file, offset, length, sha256, fetched, content_type, status from captures "
-        "where article_id = :id order by id desc limit 1", {"id": article_id})).first()
+    row = (
+        await db.execute(
+            "select id, warc_file, offset, length, sha256, fetched, content_type, status from captures "
+            "where article_id = :id order by id desc limit 1",
+            {"id": article_id},
+        )
+    ).first()
     return CaptureRef(**dict(row)) if row is not None else None

@@ -54,15 +54,24 @@ def _keep_version(db: Database, article_id: str, row: dict, seen: str, diff: tup
     """Keep a text of the article that is not (or no longer) its current one, with what changed."""
     n = db.execute("SELECT count(*) FROM article_versions WHERE article_id = ?", [article_id]).fetchone()[0]
     db["article_versions"].insert(
-        {"article_id": article_id, "version": n + 1, "url": row.get("canonical_url") or row.get("url"),
-         "title": row["title"], "published": row.get("published"), "text": row["text"],
-         "content_hash": row["content_hash"], "seen": seen,
-         "changed": diff[0] if diff else None, "diff": diff[1] if diff else None}
+        {
+            "article_id": article_id,
+            "version": n + 1,
+            "url": row.get("canonical_url") or row.get("url"),
+            "title": row["title"],
+            "published": row.get("published"),
+            "text": row["text"],
+            "content_hash": row["content_hash"],
+            "seen": seen,
+            "changed": diff[0] if diff else None,
+            "diff": diff[1] if diff else None,
+        }
     )
 
 
-def _replace_current(db: Database, article_id: str, current: dict, article: Article, url: str | None,
-                     edit_alert_share: float) -> None:
+def _replace_current(
+    db: Database, article_id: str, current: dict, article: Article, url: str | None, edit_alert_share: float
+) -> None:
     diff = word_diff(f"{current['title']}\n{current['text']}", f"{article.title}\n{article.text}")
     _keep_version(db, article_id, current, article.fetched_at, diff)
     update = {**_fields(article), "updated": article.fetched_at, "version": current["version"] + 1}
@@ -79,20 +88,24 @@ def _replace_current(db: Database, article_id: str, current: dict, article: Arti
 def _index_bands(db: Database, article_id: str, article: Article) -> None:
     """The article's LSH band keys, so later near-copies find it (core.lsh)."""
     db.execute("DELETE FROM lsh_bands WHERE article_id = ?", [article_id])
-    db.conn.executemany("INSERT OR IGNORE INTO lsh_bands (band, key, article_id) VALUES (?, ?, ?)",
-                        [(b, k, article_id) for b, k in enumerate(band_keys(article.minhash))])
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO lsh_bands (band, key, article_id) VALUES (?, ?, ?)",
+        [(b, k, article_id) for b, k in enumerate(band_keys(article.minhash))],
+    )
 
 
 def _insert_topics(db: Database, article_id: str, article: Article) -> None:
     """The article's topics and entities, each with its evidence (replacing any earlier ones)."""
     db.execute("DELETE FROM article_topics WHERE article_id = ?", [article_id])
     db.execute("DELETE FROM article_entities WHERE article_id = ?", [article_id])
-    db.conn.executemany("INSERT INTO article_topics (article_id, topic, score, evidence) VALUES (?, ?, ?, ?)",
-                        [(article_id, t.topic, t.score, json.dumps(t.evidence, ensure_ascii=False))
-                         for t in article.topics])
-    db.conn.executemany("INSERT INTO article_entities (article_id, entity, name, count, evidence) VALUES (?, ?, ?, ?, ?)",
-                        [(article_id, e.entity, e.name, e.count, json.dumps(e.evidence, ensure_ascii=False))
-                         for e in article.entities])
+    db.conn.executemany(
+        "INSERT INTO article_topics (article_id, topic, score, evidence) VALUES (?, ?, ?, ?)",
+        [(article_id, t.topic, t.score, json.dumps(t.evidence, ensure_ascii=False)) for t in article.topics],
+    )
+    db.conn.executemany(
+        "INSERT INTO article_entities (article_id, entity, name, count, evidence) VALUES (?, ?, ?, ?, ?)",
+        [(article_id, e.entity, e.name, e.count, json.dumps(e.evidence, ensure_ascii=False)) for e in article.entities],
+    )
 
 
 def save_article(db: Database, article: Article, settings: Settings | None = None) -> Outcome:
@@ -107,32 +120,53 @@ def save_article(db: Database, article: Article, settings: Settings | None = Non
             if db.execute("SELECT 1 FROM article_aliases WHERE url_key = ?", [article.url_key]).fetchone():
                 return "unchanged"
             db["article_aliases"].insert(
-                {"url_key": article.url_key, "url": article.canonical_url or article.url,
-                 "article_id": article.duplicate_of, "source_id": article.source_id,
-                 "reason": article.duplicate_reason, "seen": now}
+                {
+                    "url_key": article.url_key,
+                    "url": article.canonical_url or article.url,
+                    "article_id": article.duplicate_of,
+                    "source_id": article.source_id,
+                    "reason": article.duplicate_reason,
+                    "seen": now,
+                }
             )
             if (article.duplicate_reason or "").startswith("edited version"):
                 current = db["articles"].get(article.duplicate_of)
                 if (article.published or now) >= (current["published"] or ""):  # the newer edition leads
                     _replace_current(db, article.duplicate_of, current, article, article.url, edit_alert_share)
                 else:  # an older edition reached late: keep it, change nothing current
-                    _keep_version(db, article.duplicate_of, {**_fields(article), "canonical_url": article.canonical_url}, now)
+                    _keep_version(
+                        db, article.duplicate_of, {**_fields(article), "canonical_url": article.canonical_url}, now
+                    )
             return "alias"
         row = db.execute("SELECT article_id FROM articles WHERE url_key = ?", [article.url_key]).fetchone()
         if row is None:
             article_id = article_id_for(article.url_key)
             db["articles"].insert(
-                {"article_id": article_id, "url": article.url, "canonical_url": article.canonical_url,
-                 "url_key": article.url_key, "source_id": article.source_id, "first_seen": now,
-                 "updated": now, "version": 1, **_fields(article)}
+                {
+                    "article_id": article_id,
+                    "url": article.url,
+                    "canonical_url": article.canonical_url,
+                    "url_key": article.url_key,
+                    "source_id": article.source_id,
+                    "first_seen": now,
+                    "updated": now,
+                    "version": 1,
+                    **_fields(article),
+                }
             )
             crash_point("mid-article-write")  # the row (and its FTS entry) written, the rest not: all or nothing
             _insert_topics(db, article_id, article)
             _index_bands(db, article_id, article)
             record_capture(db, article_id, article)
-            assign_story(db, article_id, article.source_id, article.published or now,
-                         story_terms(article.title, article.text), settings.story_window_days,
-                         settings.story_similarity)
+            assign_story(
+                db,
+                article_id,
+                article.source_id,
+                article.published or now,
+                story_terms(article.title, article.text),
+                settings.story_window_days,
+                settings.story_similarity,
+            )
             return "new"
         current = db["articles"].get(row[0])
         known = db.execute(
@@ -169,15 +203,21 @@ def save_reextracted(db: Database, article_id: str, article: Article) -> Literal
 
 def save_tags(db: Database, article_id: str, article: Article) -> None:
     """Replace a stored article's topics, entities and relevance (re-tagging after the taxonomy changed)."""
-    db["articles"].update(article_id, {
-        "topics": _topics_json(article), "relevance": article.relevance, "relevant": int(article.relevant),
-        "relevance_evidence": json.dumps(article.relevance_evidence, ensure_ascii=False),
-        "entities": json.dumps([asdict(e) for e in article.entities], ensure_ascii=False),
-    })
+    db["articles"].update(
+        article_id,
+        {
+            "topics": _topics_json(article),
+            "relevance": article.relevance,
+            "relevant": int(article.relevant),
+            "relevance_evidence": json.dumps(article.relevance_evidence, ensure_ascii=False),
+            "entities": json.dumps([asdict(e) for e in article.entities], ensure_ascii=False),
+        },
+    )
     _insert_topics(db, article_id, article)
 
 
 # -- finding and reading one article ---------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class FoundArticle:
@@ -203,8 +243,9 @@ def find_article(db: Database, ref: str) -> FoundArticle:
     if alias:
         return FoundArticle(alias[0], "copy", alias[1])
     if is_url:
-        for article_id, url in db.execute("SELECT article_id, url FROM captures WHERE url = ? OR url LIKE ?",
-                                          [ref, f"%{key.split('/', 1)[-1]}"]).fetchall():
+        for article_id, url in db.execute(
+            "SELECT article_id, url FROM captures WHERE url = ? OR url LIKE ?", [ref, f"%{key.split('/', 1)[-1]}"]
+        ).fetchall():
             if url_key(url) == key:
                 return FoundArticle(article_id, "capture")
     raise CarewatchError(f"{ref}: no stored article or copy has this id or URL")
@@ -228,9 +269,14 @@ class StoredArticle:
 
 def stored_article(db: Database, article_id: str) -> StoredArticle:
     """One stored article (``article_id`` as :func:`find_article` gives it)."""
-    row = fetch_one(db.execute("SELECT article_id, source_id, title, canonical_url, published, text, content_hash, "
-                               "shingles, topics, relevant FROM articles WHERE article_id = ?", [article_id]),
-                    StoredArticle)
+    row = fetch_one(
+        db.execute(
+            "SELECT article_id, source_id, title, canonical_url, published, text, content_hash, "
+            "shingles, topics, relevant FROM articles WHERE article_id = ?",
+            [article_id],
+        ),
+        StoredArticle,
+    )
     if row is None:
         raise CarewatchError(f"{article_id}: no stored article or copy has this id or URL")
     return row
@@ -245,8 +291,9 @@ class ArticleCopy:
 
 
 def article_copies(db: Database, article_id: str) -> list[ArticleCopy]:
-    return fetch_all(db.execute("SELECT url, reason FROM article_aliases WHERE article_id = ?", [article_id]),
-                     ArticleCopy)
+    return fetch_all(
+        db.execute("SELECT url, reason FROM article_aliases WHERE article_id = ?", [article_id]), ArticleCopy
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,5 +306,9 @@ class ReplacedVersion:
 
 
 def replaced_versions(db: Database, article_id: str) -> list[ReplacedVersion]:
-    return fetch_all(db.execute("SELECT version, changed, seen FROM article_versions WHERE article_id = ? "
-                                "ORDER BY version", [article_id]), ReplacedVersion)
+    return fetch_all(
+        db.execute(
+            "SELECT version, changed, seen FROM article_versions WHERE article_id = ? ORDER BY version", [article_id]
+        ),
+        ReplacedVersion,
+    )

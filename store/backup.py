@@ -20,8 +20,10 @@ class CheckedCopy:
 
 
 def _check(conn: sqlite3.Connection) -> CheckedCopy:
-    return CheckedCopy(conn.execute("PRAGMA integrity_check").fetchone()[0],
-                       conn.execute("SELECT count(*) FROM articles").fetchone()[0])
+    return CheckedCopy(
+        conn.execute("PRAGMA integrity_check").fetchone()[0],
+        conn.execute("SELECT count(*) FROM articles").fetchone()[0],
+    )
 
 
 def online_copy(db_path: str | os.PathLike[str], dest: str | os.PathLike[str]) -> CheckedCopy:

@@ -22,8 +22,12 @@ def record_capture(db: Database, article_id: str, article: Article) -> None:
 
 
 def latest_capture(db: Database, article_id: str) -> dict | None:
-    return fetch_one(db.execute("SELECT id, " + ", ".join(COLUMNS)
-                                + " FROM captures WHERE article_id = ? ORDER BY id DESC LIMIT 1", [article_id]))
+    return fetch_one(
+        db.execute(
+            "SELECT id, " + ", ".join(COLUMNS) + " FROM captures WHERE article_id = ? ORDER BY id DESC LIMIT 1",
+            [article_id],
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -54,19 +58,26 @@ class ArticleCapture:
     capture: StoredCapture | None
 
 
-def articles_with_captures(db: Database, after_rowid: int, limit: int,
-                           source_id: str | None = None) -> list[ArticleCapture]:
+def articles_with_captures(
+    db: Database, after_rowid: int, limit: int, source_id: str | None = None
+) -> list[ArticleCapture]:
     """The next ``limit`` articles (of ``source_id``) after rowid ``after_rowid``, in rowid order, each
     with its latest capture."""
-    sql = ("SELECT a.rowid, a.article_id, a.source_id, a.url, a.url_key, c.id, " + ", ".join(f"c.{c}" for c in COLUMNS)
-           + " FROM articles a LEFT JOIN captures c ON c.id = "
-             "(SELECT max(id) FROM captures WHERE article_id = a.article_id) "
-             "WHERE a.rowid > ?" + (" AND a.source_id = ?" if source_id else "") + " ORDER BY a.rowid LIMIT ?")
+    sql = (
+        "SELECT a.rowid, a.article_id, a.source_id, a.url, a.url_key, c.id, "
+        + ", ".join(f"c.{c}" for c in COLUMNS)
+        + " FROM articles a LEFT JOIN captures c ON c.id = "
+        "(SELECT max(id) FROM captures WHERE article_id = a.article_id) "
+        "WHERE a.rowid > ?" + (" AND a.source_id = ?" if source_id else "") + " ORDER BY a.rowid LIMIT ?"
+    )
     out = []
     for row in db.execute(sql, [after_rowid, *([source_id] if source_id else []), limit]).fetchall():
         capture = StoredCapture(*row[5:]) if row[5] is not None else None
-        out.append(ArticleCapture(rowid=row[0], article_id=row[1], source_id=row[2], url=row[3], url_key=row[4],
-                                  capture=capture))
+        out.append(
+            ArticleCapture(
+                rowid=row[0], article_id=row[1], source_id=row[2], url=row[3], url_key=row[4], capture=capture
+            )
+        )
     return out
 
 

@@ -3,7 +3,7 @@ for conditional requests, and how far each back-fill has got."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlite_utils import Database
 
@@ -23,10 +23,14 @@ class SqliteCrawlState:
     def recent_pages(self, source_id: str, days: int) -> list[str]:
         if days <= 0:
             return []
-        since = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat(timespec="seconds")
-        return [u for (u,) in self.db.execute(
-            "SELECT url FROM articles WHERE source_id = ? AND first_seen >= ? AND kind != 'feed-entry' ORDER BY first_seen",
-            [source_id, since])]
+        since = (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="seconds")
+        return [
+            u
+            for (u,) in self.db.execute(
+                "SELECT url FROM articles WHERE source_id = ? AND first_seen >= ? AND kind != 'feed-entry' ORDER BY first_seen",
+                [source_id, since],
+            )
+        ]
 
     def validators(self, url: str) -> tuple[str | None, str | None]:
         row = self.db.execute("SELECT etag, last_modified FROM http_validators WHERE url = ?", [url]).fetchone()
@@ -49,8 +53,14 @@ class SqliteCrawlState:
         ).fetchone()
         before = row[0] if row and not row[1] else 0  # a finished back-fill run again starts afresh
         self.db["backfills"].upsert(
-            {"source_id": source_id, "since": since, "next_url": next_url, "pages": before + pages,
-             "finished": int(next_url is None), "updated": utcnow_iso()},
+            {
+                "source_id": source_id,
+                "since": since,
+                "next_url": next_url,
+                "pages": before + pages,
+                "finished": int(next_url is None),
+                "updated": utcnow_iso(),
+            },
             pk=("source_id", "since"),
         )
 

@@ -25,7 +25,7 @@ class Database(sqlite_utils.Database):
     and Datasette readers share the file safely."""
 
     @contextlib.contextmanager
-    def atomic(self) -> Iterator["Database"]:
+    def atomic(self) -> Iterator[Database]:
         if self.conn.in_transaction:
             with super().atomic():
                 yield self

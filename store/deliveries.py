@@ -10,8 +10,10 @@ from sqlite_utils import Database
 
 from carewatch.store.db import fetch_all, fetch_one
 
-_COLUMNS = ("id, subscriber, channel, address, frequency, articles, why, article_count, subject, status, attempts, "
-            "last_error, created, sent, message_id, next_attempt")
+_COLUMNS = (
+    "id, subscriber, channel, address, frequency, articles, why, article_count, subject, status, attempts, "
+    "last_error, created, sent, message_id, next_attempt"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,24 +53,41 @@ class NewDelivery:
     message_id: str
 
 
-def queue_digest(db: Database, deliveries: list[NewDelivery], subscriber: str,
-                 alerted: list[tuple[str, int | None]]) -> list[int]:
+def queue_digest(
+    db: Database, deliveries: list[NewDelivery], subscriber: str, alerted: list[tuple[str, int | None]]
+) -> list[int]:
     """In one transaction: a pending ``deliveries`` row for each channel, and the digest's
     (article_id, version) pairs marked alerted to the subscriber (under the first row's id).
     Returns the new rows' ids."""
     ids: list[int] = []
     with db.atomic():
         for d in deliveries:
-            ids.append(cast(int, db.execute(
-                "INSERT INTO deliveries (subscriber, channel, address, frequency, articles, why, article_count, "
-                "status, attempts, created, message_id) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
-                [d.subscriber, d.channel, d.address, d.frequency, d.articles, d.why, d.article_count, d.created,
-                 d.message_id]).lastrowid))
+            ids.append(
+                cast(
+                    int,
+                    db.execute(
+                        "INSERT INTO deliveries (subscriber, channel, address, frequency, articles, why, article_count, "
+                        "status, attempts, created, message_id) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
+                        [
+                            d.subscriber,
+                            d.channel,
+                            d.address,
+                            d.frequency,
+                            d.articles,
+                            d.why,
+                            d.article_count,
+                            d.created,
+                            d.message_id,
+                        ],
+                    ).lastrowid,
+                )
+            )
         db.conn.executemany(
             "INSERT INTO alerted (subscriber, article_id, delivery_id, version) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (subscriber, article_id) DO UPDATE SET delivery_id = excluded.delivery_id, "
             "version = excluded.version",
-            [(subscriber, aid, ids[0], version) for aid, version in alerted])
+            [(subscriber, aid, ids[0], version) for aid, version in alerted],
+        )
     return ids
 
 
@@ -86,9 +105,14 @@ def recent_deliveries(db: Database, limit: int) -> list[Delivery]:
 
 def retries_due(db: Database, subscriber: str, at: str) -> list[int]:
     """The ids of the subscriber's pending deliveries whose retry time has come by ``at``, oldest first."""
-    return [i for (i,) in db.execute(
-        "SELECT id FROM deliveries WHERE subscriber = ? AND status = 'pending' "
-        "AND (next_attempt IS NULL OR next_attempt <= ?) ORDER BY id", [subscriber, at]).fetchall()]
+    return [
+        i
+        for (i,) in db.execute(
+            "SELECT id FROM deliveries WHERE subscriber = ? AND status = 'pending' "
+            "AND (next_attempt IS NULL OR next_attempt <= ?) ORDER BY id",
+            [subscriber, at],
+        ).fetchall()
+    ]
 
 
 def last_queued(db: Database, subscriber: str) -> str | None:
@@ -99,15 +123,20 @@ def last_queued(db: Database, subscriber: str) -> str | None:
 def record_failure(db: Database, delivery_id: int, attempts: int, error: str, next_attempt: str) -> None:
     """A send failed: the delivery stays pending, to be retried at ``next_attempt``."""
     with db.atomic():
-        db.execute("UPDATE deliveries SET attempts = ?, last_error = ?, next_attempt = ? WHERE id = ?",
-                   [attempts, error, next_attempt, delivery_id])
+        db.execute(
+            "UPDATE deliveries SET attempts = ?, last_error = ?, next_attempt = ? WHERE id = ?",
+            [attempts, error, next_attempt, delivery_id],
+        )
 
 
 def record_sent(db: Database, delivery_id: int, attempts: int, sent: str, subject: str) -> None:
     """The delivery went: marked sent, its error and retry time cleared."""
     with db.atomic():
-        db.execute("UPDATE deliveries SET status = 'sent', attempts = ?, sent = ?, subject = ?, last_error = NULL, "
-                   "next_attempt = NULL WHERE id = ?", [attempts, sent, subject, delivery_id])
+        db.execute(
+            "UPDATE deliveries SET status = 'sent', attempts = ?, sent = ?, subject = ?, last_error = NULL, "
+            "next_attempt = NULL WHERE id = ?",
+            [attempts, sent, subject, delivery_id],
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +155,10 @@ class PendingDelivery:
 
 def pending_deliveries(db: Database) -> list[PendingDelivery]:
     """Every pending delivery, the most tried first."""
-    return fetch_all(db.execute(
-        "SELECT id, subscriber, channel, address, created, attempts, last_error, next_attempt FROM deliveries "
-        "WHERE status = 'pending' ORDER BY attempts DESC, id"), PendingDelivery)
+    return fetch_all(
+        db.execute(
+            "SELECT id, subscriber, channel, address, created, attempts, last_error, next_attempt FROM deliveries "
+            "WHERE status = 'pending' ORDER BY attempts DESC, id"
+        ),
+        PendingDelivery,
+    )

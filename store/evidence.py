@@ -26,7 +26,7 @@ import io
 import json
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -40,8 +40,24 @@ from carewatch.store.db import fetch_all, fetch_one
 from carewatch.store.versions import _words, word_diff
 
 GONE = (404, 410, 451)  # Not Found, Gone, Unavailable For Legal Reasons
-ARTICLE_FIELDS = ("article_id", "title", "url", "canonical_url", "url_key", "source_id", "author", "published",
-                  "first_seen", "updated", "edited", "kind", "version", "content_hash", "relevant", "story_id")
+ARTICLE_FIELDS = (
+    "article_id",
+    "title",
+    "url",
+    "canonical_url",
+    "url_key",
+    "source_id",
+    "author",
+    "published",
+    "first_seen",
+    "updated",
+    "edited",
+    "kind",
+    "version",
+    "content_hash",
+    "relevant",
+    "story_id",
+)
 
 
 @dataclass
@@ -110,17 +126,26 @@ class Removal:
 
     def sentence(self) -> str:
         if self.state == "removed":
-            again = (f"; confirmed by {self.confirmations} later fetch(es), the last at {self.last_checked}"
-                     if self.confirmations else "")
-            return (f"{self.url} was taken down: it answered HTTP {self.gone_status} at {self.gone_at}, after it was "
-                    f"last seen online at {self.last_seen_online}{again}.")
+            again = (
+                f"; confirmed by {self.confirmations} later fetch(es), the last at {self.last_checked}"
+                if self.confirmations
+                else ""
+            )
+            return (
+                f"{self.url} was taken down: it answered HTTP {self.gone_status} at {self.gone_at}, after it was "
+                f"last seen online at {self.last_seen_online}{again}."
+            )
         if self.state == "restored":
-            return (f"{self.url} answered HTTP {self.gone_status} at {self.gone_at} but was online again at "
-                    f"{self.last_seen_online}: no sign of removal now.")
+            return (
+                f"{self.url} answered HTTP {self.gone_status} at {self.gone_at} but was online again at "
+                f"{self.last_seen_online}: no sign of removal now."
+            )
         if self.state == "never fetched":
             return f"{self.url}: no fetch of this URL is in the fetch log: no sign of removal."
-        return (f"{self.url}: no sign of removal (last fetched at {self.last_checked}, {self.last_status}; "
-                f"last seen online at {self.last_seen_online}).")
+        return (
+            f"{self.url}: no sign of removal (last fetched at {self.last_checked}, {self.last_status}; "
+            f"last seen online at {self.last_seen_online})."
+        )
 
 
 @dataclass
@@ -146,6 +171,7 @@ class Evidence:
 
 
 # -- versions and diffs ------------------------------------------------------------------------------
+
 
 def _ops(old: str, new: str) -> tuple[list[str], list[str], list[tuple]]:
     """The word-level matching word_diff uses (store.versions): words and their opcodes."""
@@ -185,37 +211,63 @@ def full_diff(old: str, new: str, context: int = 8) -> tuple[float, str, str, st
 
 
 def _versions(db: Database, article: dict) -> list[Version]:
-    kept = fetch_all(db.execute("SELECT * FROM article_versions WHERE article_id = ? ORDER BY version",
-                                [article["article_id"]]))
+    kept = fetch_all(
+        db.execute("SELECT * FROM article_versions WHERE article_id = ? ORDER BY version", [article["article_id"]])
+    )
     out: list[Version] = []
     start = article["first_seen"]
     for n, r in enumerate(kept, 1):
         replaced = r.get("diff") is not None or r.get("changed") is not None
-        v = Version(label=f"kept {n}", stored_version=r["version"], current=False, title=r["title"] or "",
-                    text=r["text"] or "", url=r["url"], published=r["published"], content_hash=r["content_hash"],
-                    seen_from=start if replaced else None, replaced_at=r["seen"] if replaced else None,
-                    recorded_changed=r.get("changed"))
+        v = Version(
+            label=f"kept {n}",
+            stored_version=r["version"],
+            current=False,
+            title=r["title"] or "",
+            text=r["text"] or "",
+            url=r["url"],
+            published=r["published"],
+            content_hash=r["content_hash"],
+            seen_from=start if replaced else None,
+            replaced_at=r["seen"] if replaced else None,
+            recorded_changed=r.get("changed"),
+        )
         if replaced:
             start = r["seen"]
         else:
-            v.note = (f"kept at {r['seen']} with no diff recorded: an older edition that reached carewatch after a "
-                      "newer one (never the current text), or a version kept before diffs were recorded")
+            v.note = (
+                f"kept at {r['seen']} with no diff recorded: an older edition that reached carewatch after a "
+                "newer one (never the current text), or a version kept before diffs were recorded"
+            )
         out.append(v)
-    out.append(Version(label="current", stored_version=article["version"], current=True, title=article["title"] or "",
-                       text=article["text"] or "", url=article["canonical_url"] or article["url"],
-                       published=article["published"], content_hash=article["content_hash"],
-                       seen_from=start, replaced_at=None, recorded_changed=None))
+    out.append(
+        Version(
+            label="current",
+            stored_version=article["version"],
+            current=True,
+            title=article["title"] or "",
+            text=article["text"] or "",
+            url=article["canonical_url"] or article["url"],
+            published=article["published"],
+            content_hash=article["content_hash"],
+            seen_from=start,
+            replaced_at=None,
+            recorded_changed=None,
+        )
+    )
     # each text that was replaced, against the text that replaced it (the next one that was current)
     chain = [v for v in out if v.replaced_at or v.current]
     for v, nxt in zip(chain, chain[1:]):
         v.next_label = nxt.label
-        v.changed, v.diff_lines, v.diff_inline, v.diff_html = full_diff(f"{v.title}\n{v.text}", f"{nxt.title}\n{nxt.text}")
+        v.changed, v.diff_lines, v.diff_inline, v.diff_html = full_diff(
+            f"{v.title}\n{v.text}", f"{nxt.title}\n{nxt.text}"
+        )
     return out
 
 
 # -- captures ------------------------------------------------------------------------------------------
 
-def _gzip_member(f, pos: int, limit: int = 64 * 2**20) -> bytes:  # noqa: ANN001
+
+def _gzip_member(f, pos: int, limit: int = 64 * 2**20) -> bytes:
     """The gzip member (one WARC record) starting at ``pos``, as bytes; b'' at the end of the file."""
     f.seek(pos)
     d = zlib.decompressobj(16 + zlib.MAX_WBITS)
@@ -278,7 +330,7 @@ def read_capture(raw_dir: Path, row: dict, number: int) -> Capture:
     except OSError as e:
         c.problem = f"{path}: {e.strerror or e}"
         return c
-    except Exception as e:  # noqa: BLE001 - a corrupt gzip member or record
+    except Exception as e:
         c.problem = f"{row['warc_file']}@{row['offset']}: unreadable record: {type(e).__name__}: {e}"
         return c
     c.payload_sha256, warc_form = sha256_digest(c.payload)
@@ -292,7 +344,7 @@ def read_capture(raw_dir: Path, row: dict, number: int) -> Capture:
     return c
 
 
-def _parsed(member: bytes):  # noqa: ANN202
+def _parsed(member: bytes):
     from warcio.archiveiterator import ArchiveIterator
 
     for rec in ArchiveIterator(io.BytesIO(member)):
@@ -300,6 +352,7 @@ def _parsed(member: bytes):  # noqa: ANN202
 
 
 # -- fetches and removal ---------------------------------------------------------------------------------
+
 
 def _when(s: str | None) -> datetime | None:
     if not s:
@@ -315,21 +368,25 @@ def _fetches(db: Database, keys: set[str]) -> list[dict]:
     rows: dict[int, dict] = {}
     for key in keys:
         path = "/" + key.split("/", 1)[1] if "/" in key else key
-        for row in fetch_all(db.execute("SELECT * FROM fetches WHERE instr(url, ?) > 0",
-                                        [path if path != "/" else key.split("/")[0]])):
+        for row in fetch_all(
+            db.execute("SELECT * FROM fetches WHERE instr(url, ?) > 0", [path if path != "/" else key.split("/")[0]])
+        ):
             try:
                 k = url_key(row["url"])
             except ValueError:
                 continue
             if k in keys:
                 rows[row["id"]] = {**row, "url_key": k}
-    return sorted(rows.values(), key=lambda r: (_when(r["started"]) or datetime.min.replace(tzinfo=timezone.utc), r["id"]))
+    return sorted(rows.values(), key=lambda r: (_when(r["started"]) or datetime.min.replace(tzinfo=UTC), r["id"]))
 
 
 def _removal(url: str, key: str, fetches: list[dict], sightings: list[str | None]) -> Removal:
     mine = [f for f in fetches if f["url_key"] == key]
-    ok = [f["started"] for f in mine if f["status"] in ("ok", "not_modified")
-          and (f["http_status"] is None or f["http_status"] < 400)]
+    ok = [
+        f["started"]
+        for f in mine
+        if f["status"] in ("ok", "not_modified") and (f["http_status"] is None or f["http_status"] < 400)
+    ]
     seen = [s for s in [*ok, *sightings] if _when(s)]
     last_online = max(seen, key=_when) if seen else None
     gone = [f for f in mine if f["http_status"] in GONE]
@@ -337,7 +394,8 @@ def _removal(url: str, key: str, fetches: list[dict], sightings: list[str | None
     if mine:
         r.last_checked = mine[-1]["started"]
         r.last_status = (f"HTTP {mine[-1]['http_status']}" if mine[-1]["http_status"] else mine[-1]["status"]) + (
-            f" ({mine[-1]['error_kind']})" if mine[-1]["error_kind"] else "")
+            f" ({mine[-1]['error_kind']})" if mine[-1]["error_kind"] else ""
+        )
     else:
         r.state = "never fetched"
     after = [f for f in gone if not last_online or _when(f["started"]) > _when(last_online)]
@@ -352,12 +410,17 @@ def _removal(url: str, key: str, fetches: list[dict], sightings: list[str | None
 
 # -- all of it -------------------------------------------------------------------------------------------
 
+
 def gather(db: Database, ref: str, raw_dir: Path | None, sources: dict[str, dict] | None = None) -> Evidence:
     """Everything the archive holds about the article ``ref`` (id or URL); see the module."""
     found = find_article(db, ref)
     row = fetch_one(db.execute("SELECT * FROM articles WHERE article_id = ?", [found.article_id]))
-    note = (f"{ref.strip()} is not stored as an article of its own ({found.alias_reason}): this is the article it "
-            "was kept as" if found.via == "copy" else None)
+    note = (
+        f"{ref.strip()} is not stored as an article of its own ({found.alias_reason}): this is the article it "
+        "was kept as"
+        if found.via == "copy"
+        else None
+    )
     aid = row["article_id"]
     article = {k: row.get(k) for k in ARTICLE_FIELDS}
     try:
@@ -368,8 +431,9 @@ def gather(db: Database, ref: str, raw_dir: Path | None, sources: dict[str, dict
 
     urls: list[dict] = []
 
-    def add(url: str | None, role: str, source_id: str | None = None, reason: str | None = None,
-            seen: str | None = None) -> None:
+    def add(
+        url: str | None, role: str, source_id: str | None = None, reason: str | None = None, seen: str | None = None
+    ) -> None:
         if not url:
             return
         try:
@@ -382,14 +446,18 @@ def gather(db: Database, ref: str, raw_dir: Path | None, sources: dict[str, dict
 
     add(row["canonical_url"], "canonical URL", row["source_id"], seen=row["first_seen"])
     add(row["url"], "URL as fetched", row["source_id"], seen=row["first_seen"])
-    for a in db.execute("SELECT url, source_id, reason, seen FROM article_aliases WHERE article_id = ? ORDER BY seen",
-                        [aid]).fetchall():
+    for a in db.execute(
+        "SELECT url, source_id, reason, seen FROM article_aliases WHERE article_id = ? ORDER BY seen", [aid]
+    ).fetchall():
         add(a[0], "alias", a[1], a[2], a[3])
     versions = _versions(db, row)
     for v in versions:
         add(v.url, f"URL of version {v.label}")
-    capture_rows = fetch_all(db.execute("SELECT id, " + ", ".join(CAPTURE_COLUMNS)
-                                        + " FROM captures WHERE article_id = ? ORDER BY id", [aid]))
+    capture_rows = fetch_all(
+        db.execute(
+            "SELECT id, " + ", ".join(CAPTURE_COLUMNS) + " FROM captures WHERE article_id = ? ORDER BY id", [aid]
+        )
+    )
     for c in capture_rows:
         add(c["url"], "capture")
     captures = []
@@ -411,5 +479,14 @@ def gather(db: Database, ref: str, raw_dir: Path | None, sources: dict[str, dict
         if key == row["url_key"]:
             sightings += [row["first_seen"], row["updated"]]
         removals.append(_removal(first["url"], key, fetches, sightings))
-    return Evidence(article=article, source=source, urls=urls, versions=versions, captures=captures,
-                    fetches=fetches, removals=removals, topics=topics, alias_note=note)
+    return Evidence(
+        article=article,
+        source=source,
+        urls=urls,
+        versions=versions,
+        captures=captures,
+        fetches=fetches,
+        removals=removals,
+        topics=topics,
+        alias_note=note,
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlite_utils import Database
 
@@ -52,7 +52,7 @@ def source_health(db: Database, config: Config, now: datetime | None = None) -> 
       selector looks like a quiet week otherwise);
     - warning: it works, but some pages it linked to failed in the last run.
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     out = []
     for source in config.sources:
         sid = source.id
@@ -81,7 +81,8 @@ def source_health(db: Database, config: Config, now: datetime | None = None) -> 
             ).fetchall()
         quiet_since = last_new or first_fetch
         silent = bool(quiet_since) and now - datetime.fromisoformat(quiet_since) > timedelta(
-            seconds=duration_seconds(source.cadence))
+            seconds=duration_seconds(source.cadence)
+        )
         next_retry = None
         if not index:
             state, last_error = "never", None
@@ -89,24 +90,31 @@ def source_health(db: Database, config: Config, now: datetime | None = None) -> 
             state = "failing" if failures >= config.settings.failing_after else "erroring"
             last_error = f"{index[0][3]}: {index[0][4]}"
             next_retry = (datetime.fromisoformat(index[0][1]) + retry_after(config, failures)).isoformat(
-                timespec="seconds")
+                timespec="seconds"
+            )
         elif silent:
             state, last_error = "silent", f"nothing new since {quiet_since[:10]} (cadence {source.cadence})"
         elif page_errors:
             state, last_error = "warning", f"{page_errors[0][0]}: {page_errors[0][1]}"
         else:
             state, last_error = "ok", None
-        out.append(SourceHealth(sid, state, last_fetch, last_error, failures, len(page_errors), total,
-                                articles, last_new, next_retry))
+        out.append(
+            SourceHealth(
+                sid, state, last_fetch, last_error, failures, len(page_errors), total, articles, last_new, next_retry
+            )
+        )
     return sorted(out, key=lambda h: (_ORDER[h.state], h.source_id))
 
 
 def due_sources(db: Database, config: Config, now: datetime | None = None) -> list[str]:
     """Enabled sources the daemon should crawl now: all but failing ones still backing off."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     health = {h.source_id: h for h in source_health(db, config, now)}
-    return [s.id for s in config.sources if s.enabled and not (
-        health[s.id].next_retry and datetime.fromisoformat(health[s.id].next_retry) > now)]
+    return [
+        s.id
+        for s in config.sources
+        if s.enabled and not (health[s.id].next_retry and datetime.fromisoformat(health[s.id].next_retry) > now)
+    ]
 
 
 @dataclass(frozen=True)
@@ -128,28 +136,39 @@ def last_fetch_id(db: Database) -> int:
     return db.execute("SELECT coalesce(max(id), 0) FROM fetches").fetchone()[0]
 
 
-def fetches_after(db: Database, after_id: int, source_ids: list[str], *,
-                  errors_only: bool = False) -> list[LoggedFetch]:
+def fetches_after(
+    db: Database, after_id: int, source_ids: list[str], *, errors_only: bool = False
+) -> list[LoggedFetch]:
     """The fetches of these sources logged after row ``after_id`` (only the failed ones with
     ``errors_only``), oldest first: not a parallel crawl's of other sources."""
-    return fetch_all(db.execute(
-        "SELECT id, source_id, role, url, status, http_status, error_kind, error FROM fetches WHERE id > ? "
-        + ("AND status = 'error' " if errors_only else "")
-        + f"AND source_id IN ({','.join('?' * len(source_ids))}) ORDER BY id", [after_id, *source_ids]), LoggedFetch)
+    return fetch_all(
+        db.execute(
+            "SELECT id, source_id, role, url, status, http_status, error_kind, error FROM fetches WHERE id > ? "
+            + ("AND status = 'error' " if errors_only else "")
+            + f"AND source_id IN ({','.join('?' * len(source_ids))}) ORDER BY id",
+            [after_id, *source_ids],
+        ),
+        LoggedFetch,
+    )
 
 
 def failing_since(db: Database, source_id: str) -> str | None:
     """When the source's own feed or listing first failed after its last success (None: it is not failing)."""
-    ok = db.execute("SELECT max(started) FROM fetches WHERE source_id = ? AND role = 'index' AND status != 'error'",
-                    [source_id]).fetchone()[0]
-    return db.execute("SELECT min(started) FROM fetches WHERE source_id = ? AND role = 'index' "
-                      "AND status = 'error' AND started > coalesce(?, '')", [source_id, ok]).fetchone()[0]
+    ok = db.execute(
+        "SELECT max(started) FROM fetches WHERE source_id = ? AND role = 'index' AND status != 'error'", [source_id]
+    ).fetchone()[0]
+    return db.execute(
+        "SELECT min(started) FROM fetches WHERE source_id = ? AND role = 'index' "
+        "AND status = 'error' AND started > coalesce(?, '')",
+        [source_id, ok],
+    ).fetchone()[0]
 
 
 def delete_fetches_before(db: Database, cutoff: str) -> int:
     """Delete the fetch-log rows started before ``cutoff``, keeping each source's latest; how many."""
-    return db.execute("DELETE FROM fetches WHERE started < ? "
-                      "AND id NOT IN (SELECT max(id) FROM fetches GROUP BY source_id)", [cutoff]).rowcount
+    return db.execute(
+        "DELETE FROM fetches WHERE started < ? AND id NOT IN (SELECT max(id) FROM fetches GROUP BY source_id)", [cutoff]
+    ).rowcount
 
 
 def count_fetches(db: Database, role: str, status: str) -> int:

@@ -54,8 +54,9 @@ def last_started(db: Database, job: str) -> str | None:
 def mark_interrupted(db: Database, detail: str) -> int:
     """Mark the runs still ``running`` (a killed daemon's: one daemon per database) as interrupted; how many."""
     with db.atomic():
-        return db.execute("UPDATE job_runs SET status = 'interrupted', detail = ? WHERE status = 'running'",
-                          [detail]).rowcount
+        return db.execute(
+            "UPDATE job_runs SET status = 'interrupted', detail = ? WHERE status = 'running'", [detail]
+        ).rowcount
 
 
 def running_jobs(db: Database) -> list[str]:
@@ -64,8 +65,10 @@ def running_jobs(db: Database) -> list[str]:
 
 def latest_runs(db: Database) -> list[JobSummary]:
     """Each job's latest run, by job name."""
-    return fetch_all(db.execute("SELECT job, max(started) AS last_started, status FROM job_runs GROUP BY job "
-                                "ORDER BY job"), JobSummary)
+    return fetch_all(
+        db.execute("SELECT job, max(started) AS last_started, status FROM job_runs GROUP BY job ORDER BY job"),
+        JobSummary,
+    )
 
 
 def delete_runs_before(db: Database, cutoff: str) -> int:
@@ -74,16 +77,22 @@ def delete_runs_before(db: Database, cutoff: str) -> int:
 
 
 def run_counts(db: Database) -> RunCounts:
-    finished = db.execute("SELECT count(*) FROM job_runs WHERE finished IS NOT NULL "
-                          "AND job LIKE 'crawl:%'").fetchone()[0]
+    finished = db.execute("SELECT count(*) FROM job_runs WHERE finished IS NOT NULL AND job LIKE 'crawl:%'").fetchone()[
+        0
+    ]
     errors = db.execute("SELECT count(*) FROM job_runs WHERE status = 'error'").fetchone()[0]
     return RunCounts(finished, errors)
 
 
 def errors_by_job(db: Database) -> list[JobErrors]:
     """The failed runs per job, most first."""
-    return fetch_all(db.execute("SELECT job, count(*) AS errors, max(detail) AS detail FROM job_runs "
-                                "WHERE status = 'error' GROUP BY job ORDER BY count(*) DESC"), JobErrors)
+    return fetch_all(
+        db.execute(
+            "SELECT job, count(*) AS errors, max(detail) AS detail FROM job_runs "
+            "WHERE status = 'error' GROUP BY job ORDER BY count(*) DESC"
+        ),
+        JobErrors,
+    )
 
 
 def crawls_started_since(db: Database, since: str) -> int:

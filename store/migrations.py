@@ -48,8 +48,16 @@ def m001_initial(db: Database) -> None:
     )
     db["article_topics"].create_index(["topic"])
     db["article_versions"].create(
-        {"article_id": str, "version": int, "url": str, "title": str, "published": str, "text": str,
-         "content_hash": str, "seen": str},
+        {
+            "article_id": str,
+            "version": int,
+            "url": str,
+            "title": str,
+            "published": str,
+            "text": str,
+            "content_hash": str,
+            "seen": str,
+        },
         pk=("article_id", "version"),
         foreign_keys=[("article_id", "articles", "article_id")],
     )
@@ -108,9 +116,7 @@ def m001_initial(db: Database) -> None:
 
 @migrations()
 def m002_crawl_state(db: Database) -> None:
-    db["http_validators"].create(
-        {"url": str, "etag": str, "last_modified": str, "saved": str}, pk="url"
-    )
+    db["http_validators"].create({"url": str, "etag": str, "last_modified": str, "saved": str}, pk="url")
     db["backfills"].create(
         {"source_id": str, "since": str, "next_url": str, "pages": int, "finished": int, "updated": str},
         pk=("source_id", "since"),
@@ -135,7 +141,9 @@ def m004_lsh_bands(db: Database) -> None:
 
     db["lsh_bands"].create({"band": int, "key": int, "article_id": str}, pk=("band", "key", "article_id"))
     db.execute("CREATE INDEX IF NOT EXISTS lsh_bands_article ON lsh_bands(article_id)")
-    for article_id, minhash in db.execute("SELECT article_id, minhash FROM articles WHERE minhash IS NOT NULL").fetchall():
+    for article_id, minhash in db.execute(
+        "SELECT article_id, minhash FROM articles WHERE minhash IS NOT NULL"
+    ).fetchall():
         db["lsh_bands"].insert_all(
             ({"band": b, "key": k, "article_id": article_id} for b, k in enumerate(band_keys(minhash))), ignore=True
         )
@@ -188,8 +196,9 @@ def m008_alert_matching(db: Database) -> None:
 @migrations()
 def m010_job_runs(db: Database) -> None:
     """The daemon's runs: when each job last ran (schedules survive a restart) and that none overlap."""
-    db["job_runs"].create({"id": int, "job": str, "started": str, "finished": str, "status": str, "detail": str},
-                          pk="id")
+    db["job_runs"].create(
+        {"id": int, "job": str, "started": str, "finished": str, "status": str, "detail": str}, pk="id"
+    )
     db["job_runs"].create_index(["job", "started"])
     db["operator_notices"].create({"key": str, "sent": str, "message": str}, pk="key")
 
@@ -199,8 +208,19 @@ def m009_captures(db: Database) -> None:
     """Where the raw response behind each article's current text is kept (scrapers.warc): a WARC
     record, by file (relative to raw_dir), offset and length; ``carewatch reprocess`` reads it back."""
     db["captures"].create(
-        {"id": int, "article_id": str, "url": str, "warc_file": str, "offset": int, "length": int, "sha256": str,
-         "record_id": str, "fetched": str, "content_type": str, "status": int},
+        {
+            "id": int,
+            "article_id": str,
+            "url": str,
+            "warc_file": str,
+            "offset": int,
+            "length": int,
+            "sha256": str,
+            "record_id": str,
+            "fetched": str,
+            "content_type": str,
+            "status": int,
+        },
         pk="id",
         not_null={"article_id", "warc_file", "offset", "length"},
         foreign_keys=[("article_id", "articles", "article_id")],
@@ -224,7 +244,7 @@ def m011_search_order(db: Database) -> None:
     db.execute(
         'CREATE TRIGGER "articles_au" AFTER UPDATE OF "title", "text" ON "articles" BEGIN\n'
         '  INSERT INTO "articles_fts" ("articles_fts", rowid, "title", "text") '
-        "VALUES('delete', old.rowid, old.\"title\", old.\"text\");\n"
+        'VALUES(\'delete\', old.rowid, old."title", old."text");\n'
         '  INSERT INTO "articles_fts" (rowid, "title", "text") VALUES (new.rowid, new."title", new."text");\n'
         "END"
     )
@@ -239,4 +259,6 @@ def m011_search_order(db: Database) -> None:
     db.execute("DROP INDEX IF EXISTS idx_articles_first_seen")
     db["articles"].create_index(["published", "seq"])
     db["articles"].create_index(["first_seen", "seq"])
-    db["articles"].create_index(["article_id", "source_id", "relevant", "published", "seq"], index_name="idx_articles_facets")
+    db["articles"].create_index(
+        ["article_id", "source_id", "relevant", "published", "seq"], index_name="idx_articles_facets"
+    )

@@ -35,14 +35,17 @@ class StorePipeline:
         self.db = None
 
     @classmethod
-    def from_crawler(cls, crawler):  # noqa: ANN001 - Scrapy's hook
-        pipeline = cls(crawler.settings.get("CAREWATCH_DB"), crawler.settings.get("CAREWATCH_STATS_FILE"),
-                       crawler.settings["CAREWATCH_CONFIG"].settings)
+    def from_crawler(cls, crawler):
+        pipeline = cls(
+            crawler.settings.get("CAREWATCH_DB"),
+            crawler.settings.get("CAREWATCH_STATS_FILE"),
+            crawler.settings["CAREWATCH_CONFIG"].settings,
+        )
         crawler.signals.connect(pipeline.item_failed, signal=signals.item_error)
         crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
         return pipeline
 
-    def item_failed(self, item, response=None, spider=None, failure=None) -> None:  # noqa: ANN001
+    def item_failed(self, item, response=None, spider=None, failure=None) -> None:
         """A pipeline stage raised: the article is not stored, so the failure is, in the fetch log
         (the spider marks its source failed: scrapers.spider.SourceSpider.item_failed). A write the
         database refused (disk full, I/O error) is counted as ``store_errors``, for the parent to
@@ -52,27 +55,47 @@ class StorePipeline:
             self.counts["store_errors"] += 1
         if isinstance(item, Article) and self.db is not None:
             try:
-                record_fetch(self.db, Fetch(item.source_id, item.url, item.fetched_at, "error", role="article",
-                                            error_kind="pipeline", error=f"{type(exc).__name__}: {exc}"))
+                record_fetch(
+                    self.db,
+                    Fetch(
+                        item.source_id,
+                        item.url,
+                        item.fetched_at,
+                        "error",
+                        role="article",
+                        error_kind="pipeline",
+                        error=f"{type(exc).__name__}: {exc}",
+                    ),
+                )
             except sqlite3.Error as e:  # the same full disk: the count above and the log still tell
                 logger.error("could not record the failure of %s: %s", item.url, e)
             self.counts["fetch_errors"] += 1
 
-    def item_dropped(self, item, response=None, exception=None, spider=None) -> None:  # noqa: ANN001
+    def item_dropped(self, item, response=None, exception=None, spider=None) -> None:
         """Extraction found nothing usable: recorded as a warning (the fetch worked, the page was
         empty); other drops (filters) are counted."""
         if isinstance(item, Article) and self.db is not None:
             if getattr(exception, "record_as_error", False):
-                record_fetch(self.db, Fetch(item.source_id, item.url, item.fetched_at, "warning", role="article",
-                                            error_kind="extract", error=str(exception)))
+                record_fetch(
+                    self.db,
+                    Fetch(
+                        item.source_id,
+                        item.url,
+                        item.fetched_at,
+                        "warning",
+                        role="article",
+                        error_kind="extract",
+                        error=str(exception),
+                    ),
+                )
                 self.counts["empty"] += 1
             else:
                 self.counts["filtered"] += 1
 
-    def open_spider(self, spider=None) -> None:  # noqa: ANN001
+    def open_spider(self, spider=None) -> None:
         self.db = open_db(self.db_path)
 
-    def close_spider(self, spider=None) -> None:  # noqa: ANN001
+    def close_spider(self, spider=None) -> None:
         if self.stats_file:
             path = Path(self.stats_file)
             previous = json.loads(path.read_text()) if path.exists() else {}
@@ -81,7 +104,7 @@ class StorePipeline:
         if self.db is not None:
             self.db.close()
 
-    def process_item(self, item, spider=None):  # noqa: ANN001
+    def process_item(self, item, spider=None):
         if isinstance(item, Fetch):
             record_fetch(self.db, item)
             self.counts["fetches"] += 1

@@ -20,8 +20,10 @@ def retag_resume_point(db: Database, taxonomy: str) -> int:
 
 
 def start_retag(db: Database, taxonomy: str, last_rowid: int, started: str) -> None:
-    db.execute("INSERT OR REPLACE INTO retag_progress (taxonomy, last_rowid, done, started) VALUES (?, ?, 0, ?)",
-               [taxonomy, last_rowid, started])
+    db.execute(
+        "INSERT OR REPLACE INTO retag_progress (taxonomy, last_rowid, done, started) VALUES (?, ?, 0, ?)",
+        [taxonomy, last_rowid, started],
+    )
 
 
 def retag_reached(db: Database, taxonomy: str, last_rowid: int) -> None:
@@ -48,5 +50,11 @@ class TaggedText:
 
 def articles_after(db: Database, rowid: int, limit: int) -> list[TaggedText]:
     """The next ``limit`` articles in rowid order after ``rowid``."""
-    return fetch_all(db.execute("SELECT rowid, article_id, source_id, title, text, published, topics, relevant "
-                                "FROM articles WHERE rowid > ? ORDER BY rowid LIMIT ?", [rowid, limit]), TaggedText)
+    return fetch_all(
+        db.execute(
+            "SELECT rowid, article_id, source_id, title, text, published, topics, relevant "
+            "FROM articles WHERE rowid > ? ORDER BY rowid LIMIT ?",
+            [rowid, limit],
+        ),
+        TaggedText,
+    )

@@ -10,9 +10,7 @@ class SqliteSeenIndex:
         self.db = db
 
     def article_for_url(self, url_key: str) -> tuple[str, str] | None:
-        row = self.db.execute(
-            "SELECT article_id, content_hash FROM articles WHERE url_key = ?", [url_key]
-        ).fetchone()
+        row = self.db.execute("SELECT article_id, content_hash FROM articles WHERE url_key = ?", [url_key]).fetchone()
         if row:
             return row[0], row[1]
         alias = self.db.execute(

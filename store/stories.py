@@ -24,10 +24,12 @@ from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
-_STOP = set("the a an and of in on for to at by with from this that it its is was are were be as but or not "
-            "he she they we you our their his her mr mrs ms dr sir cllr said says new has have had will would "
-            "been being which who what when where there here than then them these those into over also more "
-            "after before about could should just only other some such very most many much your".split())
+_STOP = set(
+    "the a an and of in on for to at by with from this that it its is was are were be as but or not "
+    "he she they we you our their his her mr mrs ms dr sir cllr said says new has have had will would "
+    "been being which who what when where there here than then them these those into over also more "
+    "after before about could should just only other some such very most many much your".split()
+)
 _TERM = re.compile(r"\b([A-Z][a-z’']+(?:\s+[A-Z][a-z’']+)*|[A-Z]{2,}|£?\d[\d,.]*(?:m|bn|%)?)")
 _WORD = re.compile(r"[^\W\d_][\w’'-]{3,}")
 OPENING = 1500  # characters of the text read after the headline
@@ -81,12 +83,15 @@ def similarity(a: set[str], b: set[str], weight: dict[str, float]) -> float:
     return shared / math.sqrt(sum(weight[t] ** 2 for t in a) * sum(weight[t] ** 2 for t in b))
 
 
-def assign_story(db: Database, article_id: str, source_id: str, when: str | None, terms: set[str],
-                 window_days: int, threshold: float) -> str:
+def assign_story(
+    db: Database, article_id: str, source_id: str, when: str | None, terms: set[str], window_days: int, threshold: float
+) -> str:
     """The story this new article belongs to (its own id when none), and record its terms."""
     cache = _cached(db)
-    db.conn.executemany("INSERT INTO story_df (term, df) VALUES (?, 1) ON CONFLICT(term) DO UPDATE SET df = df + 1",
-                        [(t,) for t in terms])
+    db.conn.executemany(
+        "INSERT INTO story_df (term, df) VALUES (?, 1) ON CONFLICT(term) DO UPDATE SET df = df + 1",
+        [(t,) for t in terms],
+    )
     for t in terms:
         if t in cache.df:
             cache.df[t] += 1
@@ -113,7 +118,8 @@ def assign_story(db: Database, article_id: str, source_id: str, when: str | None
                 chunk = unread[i : i + 500]
                 marks = ",".join("?" * len(chunk))
                 for other_id, other_terms in db.execute(
-                        f"SELECT article_id, story_terms FROM articles WHERE article_id IN ({marks})", chunk):
+                    f"SELECT article_id, story_terms FROM articles WHERE article_id IN ({marks})", chunk
+                ):
                     cache.terms[other_id] = frozenset(json.loads(other_terms))
             candidates = [(other_id, other_story, cache.terms[other_id]) for other_id, other_story in rows]
             df = _document_frequencies(db, set().union(terms, *(c[2] for c in candidates)))
@@ -129,8 +135,10 @@ def assign_story(db: Database, article_id: str, source_id: str, when: str | None
                 if others:
                     marks = ",".join("?" * len(others))
                     db.execute(f"UPDATE articles SET story_id = ? WHERE story_id IN ({marks})", [story, *others])
-    db.execute("UPDATE articles SET story_id = ?, story_terms = ? WHERE article_id = ?",
-               [story, json.dumps(sorted(terms)), article_id])
+    db.execute(
+        "UPDATE articles SET story_id = ?, story_terms = ? WHERE article_id = ?",
+        [story, json.dumps(sorted(terms)), article_id],
+    )
     cache.terms[article_id] = frozenset(terms)
     if len(cache.terms) > 50_000:
         cache.terms.clear()

@@ -23,8 +23,9 @@ def article_count(db: Database) -> int:
 
 def topic_counts(db: Database) -> dict[str, int]:
     """Articles per topic, the most first."""
-    return dict(db.execute("SELECT topic, count(*) FROM article_topics GROUP BY topic "
-                           "ORDER BY count(*) DESC").fetchall())
+    return dict(
+        db.execute("SELECT topic, count(*) FROM article_topics GROUP BY topic ORDER BY count(*) DESC").fetchall()
+    )
 
 
 def last_article_mark(db: Database) -> int:
@@ -34,5 +35,7 @@ def last_article_mark(db: Database) -> int:
 
 def articles_stored_after(db: Database, mark: int, source_id: str) -> list[StoredArticle]:
     """The source's articles stored after ``mark`` (see :func:`last_article_mark`)."""
-    return fetch_all(db.execute("SELECT article_id, url, title FROM articles WHERE rowid > ? AND source_id = ?",
-                                [mark, source_id]), StoredArticle)
+    return fetch_all(
+        db.execute("SELECT article_id, url, title FROM articles WHERE rowid > ? AND source_id = ?", [mark, source_id]),
+        StoredArticle,
+    )

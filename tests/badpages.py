@@ -8,25 +8,30 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.pdfencrypt import StandardEncryption
 from reportlab.pdfgen import canvas
 
-ARTICLE = ("<html><head><meta charset='{charset}'><title>{title}</title></head><body><article><h1>{title}</h1>"
-           "<p>{body}</p></article></body></html>")
-TEXT = ("Birmingham Children’s Trust said the £9m overspend on children’s social care would be met from "
-        "reserves, and that social workers’ caseloads had fallen for the third month running. ")
+ARTICLE = (
+    "<html><head><meta charset='{charset}'><title>{title}</title></head><body><article><h1>{title}</h1>"
+    "<p>{body}</p></article></body></html>"
+)
+TEXT = (
+    "Birmingham Children’s Trust said the £9m overspend on children’s social care would be met from "
+    "reserves, and that social workers’ caseloads had fallen for the third month running. "
+)
 # Three different stories, so that de-duplication keeps all three.
 STORIES = {
     "good": TEXT + "The chief executive thanked foster carers across the city for opening their homes this winter, "
-                   "and said recruitment of new carers was ahead of plan for the first time since 2019.",
+    "and said recruitment of new carers was ahead of plan for the first time since 2019.",
     "latin1": TEXT + "Councillors on the scrutiny committee asked why agency spending had risen in the north of "
-                     "the city while vacancies fell elsewhere, and requested a report by the spring.",
+    "the city while vacancies fell elsewhere, and requested a report by the spring.",
     "cp1252": TEXT + "Unison’s branch secretary welcomed the news but warned that weekend duty rotas remained "
-                     "thin, with two teams relying on locum managers until at least March.",
+    "thin, with two teams relying on locum managers until at least March.",
 }
 
 
 def _pdf(encrypt: bool = False, text: bool = True) -> bytes:
     buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=A4, invariant=1,
-                      encrypt=StandardEncryption("secret", canPrint=0) if encrypt else None)
+    c = canvas.Canvas(
+        buf, pagesize=A4, invariant=1, encrypt=StandardEncryption("secret", canPrint=0) if encrypt else None
+    )
     if text:
         c.drawString(72, 760, "Inspection of Birmingham children's services: a protected report")
     else:  # a scan: a picture of a page, no text layer
@@ -36,11 +41,13 @@ def _pdf(encrypt: bool = False, text: bool = True) -> bytes:
     return buf.getvalue()
 
 
-def serve(path: str):  # noqa: ANN201 - demo.server handler
+def serve(path: str):
     html = "text/html; charset=utf-8"
     if path == "/bad/":
-        links = "".join(f'<li><a href="/bad/{p}">{p}</a></li>' for p in
-                        ("good", "huge", "empty", "latin1-declared", "cp1252-as-utf8", "scan.pdf", "locked.pdf"))
+        links = "".join(
+            f'<li><a href="/bad/{p}">{p}</a></li>'
+            for p in ("good", "huge", "empty", "latin1-declared", "cp1252-as-utf8", "scan.pdf", "locked.pdf")
+        )
         return 200, html, f"<html><body><ul class='bad'>{links}</ul></body></html>".encode()
     if path == "/bad/good":
         return 200, html, ARTICLE.format(charset="utf-8", title="A good page", body=STORIES["good"]).encode()

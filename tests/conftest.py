@@ -47,8 +47,13 @@ def carewatch(*args: str, env: dict | None = None, timeout: float = 300) -> subp
     exe = Path(sys.executable).with_name("carewatch")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-c", "from carewatch.cli.main import cli; cli()"]
     return subprocess.run(
-        [*cmd, *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT,
-        env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL,
+        [*cmd, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        stdin=subprocess.DEVNULL,
     )
 
 
@@ -63,7 +68,7 @@ def fault_ledger():
     return LEDGER
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
     from tests.faults.ledger import LEDGER
 
     if LEDGER.rows:

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterable, NamedTuple
+from typing import NamedTuple
 from urllib.parse import quote, unquote, urlsplit
 
 log = logging.getLogger(__name__)
@@ -31,12 +32,12 @@ class Logged(NamedTuple):
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: "_Server"
+    server: _Server
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         self._serve(body=True)
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self._serve(body=False)
 
     def _serve(self, body: bool) -> None:
@@ -64,12 +65,12 @@ class _Handler(BaseHTTPRequestHandler):
         if body:
             self.wfile.write(data)
 
-    def log_request(self, code="-", size="-") -> None:  # noqa: ANN001 - http.server's signature
+    def log_request(self, code="-", size="-") -> None:
         status = int(code) if str(code).isdigit() else 0
         self.server.requests.append(Logged(self.command or "", self.path, status))
         log.debug("%s %s -> %s", self.command, self.path, code)
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002, ANN002 - quiet on stderr
+    def log_message(self, format: str, *args) -> None:
         log.debug(format, *args)
 
 
@@ -91,7 +92,7 @@ class CorpusServer:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
-    def __enter__(self) -> "CorpusServer":
+    def __enter__(self) -> CorpusServer:
         self._server = _Server(self.files)
         self._thread = threading.Thread(target=self._server.serve_forever, name="corpus-server", daemon=True)
         self._thread.start()

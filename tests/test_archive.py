@@ -87,8 +87,14 @@ class Served:
         self.stderr = log_dir / "serve.err"
         env = {k: v for k, v in os.environ.items() if k != "CAREWATCH_PUBLIC_URL"}
         with open(self.stdout, "wb") as out, open(self.stderr, "wb") as err:
-            self.proc = subprocess.Popen([*cmd, "--db", str(db), "serve", "--port", str(self.port)], cwd=ROOT,
-                                         stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env)
+            self.proc = subprocess.Popen(
+                [*cmd, "--db", str(db), "serve", "--port", str(self.port)],
+                cwd=ROOT,
+                stdout=out,
+                stderr=err,
+                stdin=subprocess.DEVNULL,
+                env=env,
+            )
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -116,8 +122,9 @@ class Served:
         return json.loads(body)
 
     def send(self, method: str, path: str, data: bytes = b"") -> tuple[int, str]:
-        req = urllib.request.Request(self.url(path), data=data, method=method,
-                                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+        req = urllib.request.Request(
+            self.url(path), data=data, method=method, headers={"Content-Type": "application/x-www-form-urlencoded"}
+        )
         try:
             with urllib.request.urlopen(req, timeout=10) as r:
                 return r.status, r.read().decode("utf-8")
@@ -164,8 +171,11 @@ class InProcess:
         return json.loads(body)
 
     def send(self, method: str, path: str, data: bytes = b"") -> tuple[int, str]:
-        response = asyncio.run(self.ds.client.request(
-            method, path, content=data, headers={"Content-Type": "application/x-www-form-urlencoded"}))
+        response = asyncio.run(
+            self.ds.client.request(
+                method, path, content=data, headers={"Content-Type": "application/x-www-form-urlencoded"}
+            )
+        )
         return response.status_code, response.text
 
 
@@ -203,8 +213,10 @@ def served(tmp_path_factory):
 # -- the shipped metadata -----------------------------------------------------------------------
 def test_every_table_and_column_is_described(tmp_path):
     db = open_db(tmp_path / "fresh.db")  # every migration applied
-    schema = {name: [r[1] for r in db.execute(f"PRAGMA table_info([{name}])")]
-              for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+    schema = {
+        name: [r[1] for r in db.execute(f"PRAGMA table_info([{name}])")]
+        for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")
+    }
     db.close()
     meta = metadata_for(str(tmp_path / "fresh.db"))
     assert meta["title"] and meta["description_html"]
@@ -310,8 +322,9 @@ def test_full_text_search_with_facets_newest_first_and_exports(served):
 
     # The year facet selects with published__startswith.
     year = facets["published"]["results"][0]
-    in_year = served.json(f"/{db}/articles.json?_shape=objects&_search=voluntary+trust"
-                          f"&published__startswith={year['value']}")
+    in_year = served.json(
+        f"/{db}/articles.json?_shape=objects&_search=voluntary+trust&published__startswith={year['value']}"
+    )
     assert in_year["filtered_table_rows_count"] == year["count"]
     assert all(r["published"].startswith(year["value"]) for r in in_year["rows"])
 
@@ -339,8 +352,13 @@ def test_a_search_reads_one_page_of_rows_newest_first(served):
     conn = sqlite3.connect(f"file:{served.db}?mode=ro", uri=True)
     try:
         assert conn.execute("SELECT count(*) FROM articles WHERE seq IS NOT rowid").fetchone()[0] == 0
-        plan = " | ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + data["query"]["sql"].replace(
-            "escape_fts(:search)", ":search"), data["query"]["params"]))
+        plan = " | ".join(
+            r[3]
+            for r in conn.execute(
+                "EXPLAIN QUERY PLAN " + data["query"]["sql"].replace("escape_fts(:search)", ":search"),
+                data["query"]["params"],
+            )
+        )
     finally:
         conn.close()
     assert "USING INDEX idx_articles_published_seq" in plan and "TEMP B-TREE FOR ORDER BY" not in plan, plan
@@ -381,7 +399,7 @@ def test_canned_queries(served):
     health = served.json(f"/{db}/source_health.json?_shape=array")
     failing = {r["source_id"] for r in health if r["last_index_fetch"] == "error"}
     assert {"birmingham-live-midlands", "birmingham-against-the-cuts-news"} <= failing
-    assert {r["source_id"] for r in health[:len(failing)]} == failing  # the failing sources first
+    assert {r["source_id"] for r in health[: len(failing)]} == failing  # the failing sources first
 
 
 def test_article_page_links_to_versions_story_source_and_capture(served):
@@ -403,9 +421,16 @@ def test_article_page_links_to_versions_story_source_and_capture(served):
 def test_a_visitor_cannot_read_subscribers_or_what_they_were_sent(served):
     db, private = served.public, served.private
     attempts = [f"/{db}/{t}{fmt}" for t in PRIVATE_TABLES for fmt in ("", ".json", ".csv")]
-    attempts += [f"/{private}", f"/{private}.json", f"/{private}/deliveries.json", f"/{private}/alerted.json",
-                 f"/{private}/subscriber_deliveries", f"/{private}/subscriber_deliveries.json",
-                 f"/{private}/subscriber_deliveries.csv", f"/{private}.json?{q('select address from deliveries')}"]
+    attempts += [
+        f"/{private}",
+        f"/{private}.json",
+        f"/{private}/deliveries.json",
+        f"/{private}/alerted.json",
+        f"/{private}/subscriber_deliveries",
+        f"/{private}/subscriber_deliveries.json",
+        f"/{private}/subscriber_deliveries.csv",
+        f"/{private}.json?{q('select address from deliveries')}",
+    ]
     for path in attempts:
         status, body = served.get(path)
         assert status == 403, (path, status)
@@ -435,8 +460,15 @@ def test_a_visitor_cannot_read_subscribers_or_what_they_were_sent(served):
     data = served.json(f"/{db}/articles.json?{urllib.parse.urlencode({'_facet_through': facet})}")
     assert "subscriber" not in data["facet_results"] and "organisers" not in json.dumps(data["facet_results"])
     # Nothing a visitor can reach names a subscriber or lists the private tables.
-    for path in ["/", f"/{db}", "/-/databases.json", f"/{db}/articles?_search=trust", "/-/search?q=organisers",
-                 f"/{db}.json?{q('select name from sqlite_master')}", "/-/metadata.json"]:
+    for path in [
+        "/",
+        f"/{db}",
+        "/-/databases.json",
+        f"/{db}/articles?_search=trust",
+        "/-/search?q=organisers",
+        f"/{db}.json?{q('select name from sqlite_master')}",
+        "/-/metadata.json",
+    ]:
         status, body = served.get(path)
         assert not any(a in body for a in ADDRESSES), path
     index = served.json(f"/{db}.json")
@@ -462,10 +494,17 @@ def test_a_visitor_cannot_write_anything(served):
     for sql in writes:
         status, body = served.get(f"/{db}.json?{q(sql)}")
         assert status in (400, 403), (sql, status, body[:300])
-    for method, path in [("POST", f"/{db}/this_week"), ("POST", f"/{db}/statement_versions"),
-                         ("POST", f"/{db}.json"), ("POST", f"/{db}/articles"), ("PUT", f"/{db}/articles"),
-                         ("DELETE", f"/{db}/articles/x"), ("PATCH", f"/{db}/articles"),
-                         ("POST", f"/{private}/subscriber_deliveries"), ("POST", "/-/messages")]:
+    for method, path in [
+        ("POST", f"/{db}/this_week"),
+        ("POST", f"/{db}/statement_versions"),
+        ("POST", f"/{db}.json"),
+        ("POST", f"/{db}/articles"),
+        ("PUT", f"/{db}/articles"),
+        ("DELETE", f"/{db}/articles/x"),
+        ("PATCH", f"/{db}/articles"),
+        ("POST", f"/{private}/subscriber_deliveries"),
+        ("POST", "/-/messages"),
+    ]:
         status, _ = served.send(method, path, q("update articles set title = 'pwned'").encode())
         assert status == 405, (method, path, status)
     assert snapshot(served.db) == before
@@ -478,8 +517,9 @@ def test_the_operator_reads_what_each_subscriber_was_sent(served):
     sent = served.json(f"/{served.private}/subscriber_deliveries.json?_shape=array", served.operator)
     assert {r["address"] for r in sent} == set(ADDRESSES)
     assert all(r["title"] for r in sent)
-    one = served.json(f"/{served.private}/subscriber_deliveries.json?_shape=array&subscriber=organisers",
-                      served.operator)
+    one = served.json(
+        f"/{served.private}/subscriber_deliveries.json?_shape=array&subscriber=organisers", served.operator
+    )
     assert one and {r["subscriber"] for r in one} == {"organisers"}
     # Even signed in, the public database never shows them: they are read in the private one.
     status, _ = served.get(f"/{served.public}.json?{q('select address from deliveries')}", served.operator)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -52,15 +52,26 @@ def _edit_an_article(db_path: Path) -> tuple[str, str]:
         text = row["text"].replace("troubled", "failing", 1) + "\n" + ADDED
         sig, shingles = signature(text)
         edited = Article(
-            source_id=row["source_id"], url=row["url"], canonical_url=row["canonical_url"], url_key=row["url_key"],
-            fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), title=row["title"],
-            author=row["author"], published=row["published"], text=text, kind=row["kind"],
-            content_hash=content_hash(text), minhash=sig.hashvalues.astype(np.uint64).tobytes(), shingles=shingles,
+            source_id=row["source_id"],
+            url=row["url"],
+            canonical_url=row["canonical_url"],
+            url_key=row["url_key"],
+            fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            title=row["title"],
+            author=row["author"],
+            published=row["published"],
+            text=text,
+            kind=row["kind"],
+            content_hash=content_hash(text),
+            minhash=sig.hashvalues.astype(np.uint64).tobytes(),
+            shingles=shingles,
         )
         edited = tag(edited, Tagger(config.topics, config.entities))
         assert save_article(db, edited) == "updated"
-        assert db.execute("SELECT count(*) FROM article_versions WHERE article_id = ?",
-                          [row["article_id"]]).fetchone()[0] == 1
+        assert (
+            db.execute("SELECT count(*) FROM article_versions WHERE article_id = ?", [row["article_id"]]).fetchone()[0]
+            == 1
+        )
         return row["article_id"], row["title"]
     finally:
         db.close()
@@ -84,15 +95,17 @@ def page(archive):
         pg = context.new_page()
         outside: list[str] = []
         server = archive[0]
-        pg.on("request", lambda r: None if r.url.startswith(server.base) or r.url.startswith("data:")
-              else outside.append(r.url))
+        pg.on(
+            "request",
+            lambda r: None if r.url.startswith(server.base) or r.url.startswith("data:") else outside.append(r.url),
+        )
         pg.outside = outside
         yield pg
         context.close()
         browser.close()
 
 
-def photograph(page, name: str, tmp_path_factory) -> Path:  # noqa: ANN001
+def photograph(page, name: str, tmp_path_factory) -> Path:
     """A full-page screenshot, checked to be a real picture of the page, kept in /tmp for a human."""
     from PIL import Image, ImageStat
 
@@ -128,7 +141,9 @@ def test_a_campaigner_finds_reads_and_cites_an_article(archive, page, tmp_path_f
     n_results = results.count()
     assert n_results >= 2
     heading = words(page.locator("h3").first.inner_text())
-    assert re.match(rf'{n_results} rows? where search matches "{SEARCH}" sorted by published descending', heading), heading
+    assert re.match(rf'{n_results} rows? where search matches "{SEARCH}" sorted by published descending', heading), (
+        heading
+    )
     marks = {m.lower() for m in page.locator(".cw-result mark").all_inner_texts()}
     assert marks == {"voluntary", "trust"}, marks
     for i in range(n_results):
@@ -149,7 +164,7 @@ def test_a_campaigner_finds_reads_and_cites_an_article(archive, page, tmp_path_f
         link.click()
     assert "_through=" in page.url and "_search=voluntary+trust" in page.url
     heading = words(page.locator("h3").first.inner_text())
-    assert f'article_topics.topic = "privatisation"' in heading and heading.startswith(f"{expected} row"), heading
+    assert 'article_topics.topic = "privatisation"' in heading and heading.startswith(f"{expected} row"), heading
     results = page.locator(".cw-result")
     assert results.count() == expected >= 1
     for i in range(expected):
@@ -170,9 +185,16 @@ def test_a_campaigner_finds_reads_and_cites_an_article(archive, page, tmp_path_f
     assert "2 versions, with what changed" in versions.inner_text()
     assert page.locator(".cw-link-story a").get_attribute("href").startswith(f"/{db}/articles?story_id=")
     assert "The Chamberlain Files" in page.locator(".cw-link-source").inner_text()
-    assert re.search(r"Raw capture: \S+\.warc\.gz, byte \d+, SHA-256 [0-9a-f]{16}", words(page.locator(".cw-link-capture").inner_text()))
+    assert re.search(
+        r"Raw capture: \S+\.warc\.gz, byte \d+, SHA-256 [0-9a-f]{16}",
+        words(page.locator(".cw-link-capture").inner_text()),
+    )
     citation = page.locator("#cw-citation").input_value()
-    assert title in citation and server.url(f"/{db}/articles/{article_id}") in citation and "The Chamberlain Files" in citation
+    assert (
+        title in citation
+        and server.url(f"/{db}/articles/{article_id}") in citation
+        and "The Chamberlain Files" in citation
+    )
     assert page.locator("details.cw-record").count() == 1
     photograph(page, "article", tmp_path_factory)
 
@@ -195,8 +217,12 @@ def test_a_campaigner_finds_reads_and_cites_an_article(archive, page, tmp_path_f
 
 def test_topics_over_time_are_charted(archive, page, tmp_path_factory):
     server = archive[0]
-    page.goto(server.url(f"/{server.public}/topics_over_time#g.mark=bar&g.x_column=period&g.x_type=ordinal"
-                         "&g.y_column=articles&g.y_type=quantitative&g.color_column=topic"))
+    page.goto(
+        server.url(
+            f"/{server.public}/topics_over_time#g.mark=bar&g.x_column=period&g.x_type=ordinal"
+            "&g.y_column=articles&g.y_type=quantitative&g.color_column=topic"
+        )
+    )
     chart = page.locator(".vega-embed canvas, .vega-embed svg").first
     chart.wait_for(state="visible", timeout=15000)
     box = chart.bounding_box()

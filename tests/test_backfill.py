@@ -8,10 +8,10 @@ import shutil
 import pytest
 import yaml
 
-from carewatch.ops.crawl import run_crawl
 from carewatch.config import load_config
 from carewatch.demo.run import DEMO_CONFIG
 from carewatch.demo.server import DemoServer
+from carewatch.ops.crawl import run_crawl
 from carewatch.store.db import open_db
 
 HOST = "birminghamunison.co.uk.test"
@@ -29,10 +29,22 @@ def config(tmp_path, server):
     """The UNISON blog's HTML archive (/page/N/, newest first) as a listing source."""
     d = tmp_path / "config"
     shutil.copytree(DEMO_CONFIG, d)
-    (d / "sources.yaml").write_text(yaml.safe_dump({"sources": [{
-        "id": "unison-archive", "name": "Birmingham UNISON archive", "kind": "listing",
-        "url": f"http://{HOST}/page/1/", "links": "h2.entry-title a", "next_page": "div.nav-previous a",
-    }]}))
+    (d / "sources.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "sources": [
+                    {
+                        "id": "unison-archive",
+                        "name": "Birmingham UNISON archive",
+                        "kind": "listing",
+                        "url": f"http://{HOST}/page/1/",
+                        "links": "h2.entry-title a",
+                        "next_page": "div.nav-previous a",
+                    }
+                ]
+            }
+        )
+    )
     with (d / "settings.yaml").open("a") as f:
         f.write(f"http_proxy: {server.proxy_url}\n")
     return load_config(d)

@@ -19,6 +19,7 @@ from carewatch.config import load_config
 from carewatch.demo import pdfs
 from tests.conftest import ROOT, carewatch
 
+
 def test_demo_twice_second_run_stores_and_sends_nothing(tmp_path):
     db = tmp_path / "demo.db"
     first = carewatch("--db", str(db), "demo")
@@ -81,8 +82,12 @@ def test_serve_starts_datasette_with_search(tmp_path):
     assert carewatch("--db", str(db), "demo").returncode == 0
     port = _free_port()
     exe = Path(sys.executable).with_name("carewatch")
-    proc = subprocess.Popen([str(exe), "--db", str(db), "serve", "--port", str(port)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [str(exe), "--db", str(db), "serve", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
@@ -99,7 +104,12 @@ def test_serve_starts_datasette_with_search(tmp_path):
         assert {r["source_id"] for r in fetches} >= {"birmingham-live-midlands"}
         with pytest.raises(urllib.error.HTTPError):  # read-only: no writes through SQL
             urllib.request.urlopen(f"{base}/carewatch.json?sql=delete+from+articles")
-        assert json.load(urllib.request.urlopen(f"{base}/carewatch.json?sql=select+count(*)+as+n+from+articles&_shape=array"))[0]["n"] >= 20
+        assert (
+            json.load(
+                urllib.request.urlopen(f"{base}/carewatch.json?sql=select+count(*)+as+n+from+articles&_shape=array")
+            )[0]["n"]
+            >= 20
+        )
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -147,7 +147,10 @@ def _status(a: Archive) -> None:
     result = a.run("status", "--json")
     assert result.returncode == 1, "the demo has failing sources: status exits 1"
     data = json.loads(result.stdout)
-    assert "ok" in {s["state"] for s in data["sources"]} and {s["state"] for s in data["sources"]} & {"failing", "erroring"}
+    assert "ok" in {s["state"] for s in data["sources"]} and {s["state"] for s in data["sources"]} & {
+        "failing",
+        "erroring",
+    }
 
 
 def _backup(a: Archive) -> None:
@@ -198,8 +201,12 @@ def _wait_for(url: str, seconds: float = 30) -> bytes:
 def _serve(a: Archive) -> None:
     port = free_port()
     exe = Path(sys.executable).with_name("carewatch")
-    proc = subprocess.Popen([str(exe), "--db", str(a.db), "serve", "--port", str(port)], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [str(exe), "--db", str(a.db), "serve", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         rows = json.loads(_wait_for(f"http://127.0.0.1:{port}/demo/articles.json?_shape=array&_size=1"))
         assert len(rows) == 1
@@ -212,8 +219,13 @@ def _run(a: Archive) -> None:
     settings = (a.config / "settings.yaml").read_text()
     port = int(next(line.split(":")[1] for line in settings.splitlines() if line.startswith("health_port")))
     exe = Path(sys.executable).with_name("carewatch")
-    proc = subprocess.Popen([str(exe), "--config", str(a.config), "--db", str(a.db), "run"], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ})
+    proc = subprocess.Popen(
+        [str(exe), "--config", str(a.config), "--db", str(a.db), "run"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ},
+    )
     try:
         health = json.loads(_wait_for(f"http://127.0.0.1:{port}/health"))
         assert "status" in health
@@ -223,12 +235,25 @@ def _run(a: Archive) -> None:
 
 
 REAL_RUNS = {
-    ("demo",): _demo, ("crawl",): _crawl, ("inspect",): _inspect,
-    ("alerts", "send"): _alerts_send, ("alerts", "preview"): _alerts_preview, ("alerts", "test"): _alerts_test,
-    ("alerts", "feed"): _alerts_feed, ("alerts", "list"): _alerts_list, ("dedup", "explain"): _dedup_explain,
-    ("tag",): _tag, ("search",): _search, ("status",): _status, ("backup",): _backup, ("restore",): _restore,
-    ("reprocess",): _reprocess, ("evidence",): _evidence, ("config", "check"): _config_check,
-    ("serve",): _serve, ("run",): _run,
+    ("demo",): _demo,
+    ("crawl",): _crawl,
+    ("inspect",): _inspect,
+    ("alerts", "send"): _alerts_send,
+    ("alerts", "preview"): _alerts_preview,
+    ("alerts", "test"): _alerts_test,
+    ("alerts", "feed"): _alerts_feed,
+    ("alerts", "list"): _alerts_list,
+    ("dedup", "explain"): _dedup_explain,
+    ("tag",): _tag,
+    ("search",): _search,
+    ("status",): _status,
+    ("backup",): _backup,
+    ("restore",): _restore,
+    ("reprocess",): _reprocess,
+    ("evidence",): _evidence,
+    ("config", "check"): _config_check,
+    ("serve",): _serve,
+    ("run",): _run,
 }
 
 

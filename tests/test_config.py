@@ -40,7 +40,9 @@ def test_unknown_key_and_missing_selector_are_errors(cfg_dir):
         load_config(cfg_dir)
     msg = str(e.value)
     assert "sources.yaml:6: sources.0.colour: Extra inputs are not permitted" in msg
-    (cfg_dir / "sources.yaml").write_text("sources:\n  - id: x\n    name: X\n    kind: listing\n    url: https://x.org/\n")
+    (cfg_dir / "sources.yaml").write_text(
+        "sources:\n  - id: x\n    name: X\n    kind: listing\n    url: https://x.org/\n"
+    )
     with pytest.raises(ConfigError, match="sources.yaml:2: sources.0: a listing source needs 'links'"):
         load_config(cfg_dir)
 
@@ -96,6 +98,12 @@ def test_environment_overrides_settings_yaml_and_the_option_overrides_both(cfg_d
     assert with_environment(Settings(), {}).database == "carewatch.db"  # nothing set: nothing changed
     status = carewatch("--config", str(cfg_dir), "status", env={"CAREWATCH_DB": str(tmp_path / "from-env.db")})
     assert status.returncode == 0 and f"Database: {tmp_path / 'from-env.db'}" in status.stdout, status.stderr
-    status = carewatch("--config", str(cfg_dir), "--db", str(tmp_path / "option.db"), "status",
-                       env={"CAREWATCH_DB": str(tmp_path / "from-env.db")})
+    status = carewatch(
+        "--config",
+        str(cfg_dir),
+        "--db",
+        str(tmp_path / "option.db"),
+        "status",
+        env={"CAREWATCH_DB": str(tmp_path / "from-env.db")},
+    )
     assert f"Database: {tmp_path / 'option.db'}" in status.stdout, status.stderr

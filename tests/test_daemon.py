@@ -15,10 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from carewatch.ops.crawl import run_crawl
 from carewatch.demo.mailsink import MailSink, free_port
 from carewatch.demo.run import demo_config, enable_sources, write_daemon_config
-
+from carewatch.ops.crawl import run_crawl
 from tests.conftest import ROOT
 
 FAST = ["chamberlain-files", "community-care", "birmingham-council-news"]
@@ -27,8 +26,13 @@ LATER = "childrens-trust-news"
 
 def _start(cfg: Path, db: Path) -> subprocess.Popen:
     exe = Path(sys.executable).with_name("carewatch")
-    return subprocess.Popen([str(exe), "--config", str(cfg), "--db", str(db), "run"], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [str(exe), "--config", str(cfg), "--db", str(db), "run"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def _runs(db: Path) -> list[tuple]:
@@ -41,14 +45,16 @@ def _runs(db: Path) -> list[tuple]:
             return []
 
 
-def _wait(predicate, timeout: float, what: str, proc=None):  # noqa: ANN001, ANN202
+def _wait(predicate, timeout: float, what: str, proc=None):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
         if proc is not None and proc.poll() is not None:
-            raise AssertionError(f"the daemon exited ({proc.returncode}) while waiting for {what}: {proc.stdout.read()}")
+            raise AssertionError(
+                f"the daemon exited ({proc.returncode}) while waiting for {what}: {proc.stdout.read()}"
+            )
         time.sleep(0.3)
     raise AssertionError(f"timed out waiting for {what}")
 
@@ -120,7 +126,10 @@ def test_daemon_runs_schedules_reloads_and_stops_cleanly(tmp_path, demo_server):
             runs = [r for r in _runs(db) if r[0] == f"crawl:{s}"]
             for a, b in zip(runs, runs[1:]):
                 assert a[2] and a[2] <= b[1], (s, a, b)
-            assert all(r[3] in ("ok", "stopped") for r in runs), ([r for r in runs if r[3] not in ("ok", "stopped")], out[-4000:])
+            assert all(r[3] in ("ok", "stopped") for r in runs), (
+                [r for r in runs if r[3] not in ("ok", "stopped")],
+                out[-4000:],
+            )
         # nothing lost or doubled: every article once, every digest delivered once
         with sqlite3.connect(db) as conn:
             keys = [r[0] for r in conn.execute("SELECT url_key FROM articles")]
@@ -156,8 +165,12 @@ def test_kill_9_mid_crawl_then_restart_loses_and_doubles_nothing(tmp_path, demo_
         proc = _start(cfg, db)
         try:
             since = len(_runs(db))
-            _wait(lambda: all(any(r[0] == f"crawl:{s}" and r[2] for r in _runs(db)[since:]) for s in FAST + [LATER]),
-                  120, "a crawl of every source after the restart", proc)
+            _wait(
+                lambda: all(any(r[0] == f"crawl:{s}" and r[2] for r in _runs(db)[since:]) for s in FAST + [LATER]),
+                120,
+                "a crawl of every source after the restart",
+                proc,
+            )
         finally:
             proc.send_signal(signal.SIGTERM)
             out, _ = proc.communicate(timeout=60)
@@ -181,7 +194,9 @@ def _alive(pid: int) -> bool:
 
 def _children(pid: int) -> list[int]:
     """The crawl processes the daemon has running now."""
-    out = subprocess.run(["pgrep", "-P", str(pid), "-f", "carewatch.ops.crawl_process"], capture_output=True, text=True).stdout
+    out = subprocess.run(
+        ["pgrep", "-P", str(pid), "-f", "carewatch.ops.crawl_process"], capture_output=True, text=True
+    ).stdout
     return [int(x) for x in out.split()]
 
 

@@ -8,7 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from carewatch.config import load_config
 from carewatch.config.schema import Operator, Smtp
@@ -18,7 +18,6 @@ from carewatch.demo.mailsink import MailSink
 from carewatch.ops.housekeeping import housekeeping, notify_operator
 from carewatch.store.db import open_db
 from carewatch.store.fetches import record_fetch
-
 from tests.conftest import ROOT, carewatch
 from tests.test_digests import _archive
 
@@ -39,8 +38,9 @@ print(i)
 
 def test_backup_while_another_process_writes_then_restore(tmp_path):
     _archive(tmp_path / "a.db")
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path / "a.db"), "4"], cwd=ROOT,
-                              stdout=subprocess.PIPE, text=True)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(tmp_path / "a.db"), "4"], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
     time.sleep(1.0)
     result = carewatch("--db", str(tmp_path / "a.db"), "backup", str(tmp_path), "--json")
     assert result.returncode == 0, result.stderr
@@ -72,8 +72,8 @@ def test_backup_while_another_process_writes_then_restore(tmp_path):
 def test_retention_keeps_each_sources_latest_fetch(tmp_path):
     config = load_config(ROOT / "config")
     db = open_db(tmp_path / "a.db")
-    old = (datetime.now(timezone.utc) - timedelta(days=400)).isoformat(timespec="seconds")
-    new = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    old = (datetime.now(UTC) - timedelta(days=400)).isoformat(timespec="seconds")
+    new = datetime.now(UTC).isoformat(timespec="seconds")
     for when in (old, old, new):
         record_fetch(db, Fetch("chamberlain-files", "https://x.test/feed", when, "ok", role="index"))
     record_fetch(db, Fetch("community-care", "https://y.test/feed", old, "ok", role="index"))  # its only one
@@ -85,25 +85,55 @@ def test_retention_keeps_each_sources_latest_fetch(tmp_path):
 
 
 def test_operator_hears_once_about_a_source_failing_for_a_day_and_a_stuck_digest(tmp_path):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with MailSink(tmp_path / "mail") as sink:
         base = load_config(ROOT / "config")
-        settings = base.settings.model_copy(update={
-            "smtp": Smtp(host="127.0.0.1", port=sink.port, timeout=5),
-            "operator": Operator(email="ops@example.org", source_failing_hours=24, digest_stuck_hours=6)})
+        settings = base.settings.model_copy(
+            update={
+                "smtp": Smtp(host="127.0.0.1", port=sink.port, timeout=5),
+                "operator": Operator(email="ops@example.org", source_failing_hours=24, digest_stuck_hours=6),
+            }
+        )
         config = base.model_copy(update={"settings": settings})
         db = open_db(tmp_path / "a.db")
         for hours in (30, 20, 10, 1):  # failing since 30 hours ago
-            record_fetch(db, Fetch("chamberlain-files", "https://x.test/feed",
-                                   (now - timedelta(hours=hours)).isoformat(timespec="seconds"), "error",
-                                   role="index", error_kind="http", error="HTTP 500"))
+            record_fetch(
+                db,
+                Fetch(
+                    "chamberlain-files",
+                    "https://x.test/feed",
+                    (now - timedelta(hours=hours)).isoformat(timespec="seconds"),
+                    "error",
+                    role="index",
+                    error_kind="http",
+                    error="HTTP 500",
+                ),
+            )
         for hours in (5, 1):  # failing, but only for 5 hours: not yet
-            record_fetch(db, Fetch("community-care", "https://y.test/feed",
-                                   (now - timedelta(hours=hours)).isoformat(timespec="seconds"), "error",
-                                   role="index", error_kind="http", error="HTTP 503"))
-        db["deliveries"].insert({"subscriber": "organisers", "channel": "email", "address": "o@example.org",
-                                 "status": "pending", "attempts": 6, "last_error": "SMTP refused",
-                                 "created": (now - timedelta(hours=8)).isoformat(timespec="seconds"), "articles": "[]"})
+            record_fetch(
+                db,
+                Fetch(
+                    "community-care",
+                    "https://y.test/feed",
+                    (now - timedelta(hours=hours)).isoformat(timespec="seconds"),
+                    "error",
+                    role="index",
+                    error_kind="http",
+                    error="HTTP 503",
+                ),
+            )
+        db["deliveries"].insert(
+            {
+                "subscriber": "organisers",
+                "channel": "email",
+                "address": "o@example.org",
+                "status": "pending",
+                "attempts": 6,
+                "last_error": "SMTP refused",
+                "created": (now - timedelta(hours=8)).isoformat(timespec="seconds"),
+                "articles": "[]",
+            }
+        )
         assert notify_operator(config, db, now) == 2
         [msg] = sink.messages
         assert msg["To"] == "ops@example.org" and "2 problem(s)" in msg["Subject"]
@@ -116,8 +146,9 @@ def test_operator_hears_once_about_a_source_failing_for_a_day_and_a_stuck_digest
 
 def test_logs_are_json_lines_and_rotate(tmp_path):
     config = load_config(ROOT / "config")
-    settings = config.settings.model_copy(update={"log_file": str(tmp_path / "cw.log"), "log_max_mb": 0.001,
-                                                  "log_backups": 2})
+    settings = config.settings.model_copy(
+        update={"log_file": str(tmp_path / "cw.log"), "log_max_mb": 0.001, "log_backups": 2}
+    )
     setup_logging(settings)
     try:
         for i in range(40):

@@ -8,10 +8,10 @@ import json
 import pytest
 
 from carewatch.alerts.outbox import send_alerts
-from carewatch.ops.crawl import run_crawl
 from carewatch.demo.mailsink import MailSink
 from carewatch.demo.run import demo_config
 from carewatch.demo.server import DemoServer, Route
+from carewatch.ops.crawl import run_crawl
 from carewatch.store.db import open_db
 
 COUNCIL = "www.birmingham.gov.uk.test"
@@ -26,8 +26,9 @@ def world(tmp_path):
 
 def _sent_ids(db, subscriber):
     ids = []
-    for (articles,) in db.execute("SELECT articles FROM deliveries WHERE subscriber = ? AND status = 'sent'",
-                                  [subscriber]):
+    for (articles,) in db.execute(
+        "SELECT articles FROM deliveries WHERE subscriber = ? AND status = 'sent'", [subscriber]
+    ):
         ids += json.loads(articles)
     return ids
 
@@ -41,22 +42,30 @@ def test_each_story_is_alerted_once_and_an_in_place_edit_is_alerted_with_its_dif
         ids = _sent_ids(db, sub)
         assert len(ids) == len(set(ids))
     # The syndicated appointment, the statement and its edited re-issue, the two-URL post: one each.
-    for like in ("%appoints_new_chief_executive", "%names-new-2684417", "%/article/16_/media_statement%",
-                 "%to-be-placed-in-a-trust%"):
+    for like in (
+        "%appoints_new_chief_executive",
+        "%names-new-2684417",
+        "%/article/16_/media_statement%",
+        "%to-be-placed-in-a-trust%",
+    ):
         rows = db.execute("SELECT count(*) FROM articles WHERE url_key LIKE ?", [like]).fetchone()[0]
         aliases = db.execute("SELECT count(*) FROM article_aliases WHERE url_key LIKE ?", [like]).fetchone()[0]
         assert rows + aliases >= 1 and rows <= 1, like
     [(statement_id, version)] = db.execute(
-        "SELECT article_id, version FROM articles WHERE url_key LIKE '%/article/166/%'").fetchall()
-    [(diff, changed)] = db.execute("SELECT diff, changed FROM article_versions WHERE article_id = ?",
-                                   [statement_id]).fetchall()
+        "SELECT article_id, version FROM articles WHERE url_key LIKE '%/article/166/%'"
+    ).fetchall()
+    [(diff, changed)] = db.execute(
+        "SELECT diff, changed FROM article_versions WHERE article_id = ?", [statement_id]
+    ).fetchall()
     assert version == 2 and changed > 0 and diff.startswith(("-", "+"))
     # A different article on the same subject (the council's own statement on the same review) is
     # not merged: it stays an article of its own (in the same story, below).
     assert db.execute("SELECT count(*) FROM articles WHERE url_key LIKE ?", [f"%{STATEMENT}"]).fetchone()[0] == 1
+
     # Stories: coverage of one event by different outlets is grouped, other events are not.
     def story(like):
         return db.execute("SELECT story_id FROM articles WHERE url_key LIKE ?", [like]).fetchone()[0]
+
     good = story("%judged-good-by-ofsted")
     assert story("%/article/164/%") == good == story("%/v1/file/50214110")
     assert story("%ofsted-annual-report-202223%") != good  # Ofsted again, another event
@@ -67,15 +76,20 @@ def test_each_story_is_alerted_once_and_an_in_place_edit_is_alerted_with_its_dif
 
     # The council quietly edits its statement; the next crawl revisits the page and sees it.
     route = server.sites.find(COUNCIL, STATEMENT)
-    edited = route.body.replace(b'<div class="editor">', b'<div class="editor"><p>The council has apologised '
-                                b"to Child L\xe2\x80\x99s family and will publish an action plan within six weeks, "
-                                b"with progress reported to the scrutiny committee every quarter.</p>", 1)
+    edited = route.body.replace(
+        b'<div class="editor">',
+        b'<div class="editor"><p>The council has apologised '
+        b"to Child L\xe2\x80\x99s family and will publish an action plan within six weeks, "
+        b"with progress reported to the scrutiny committee every quarter.</p>",
+        1,
+    )
     assert edited != route.body
     server.sites.hosts[COUNCIL][STATEMENT] = Route(200, route.content_type, edited, '"edited-1"')
     second = run_crawl(config, db_path)
     assert second.counts.get("updated") == 1 and second.counts.get("new", 0) == 0
     [(article_id, version, edited_at)] = db.execute(
-        "SELECT article_id, version, edited FROM articles WHERE url_key LIKE ?", [f"%{STATEMENT}"]).fetchall()
+        "SELECT article_id, version, edited FROM articles WHERE url_key LIKE ?", [f"%{STATEMENT}"]
+    ).fetchall()
     assert version == 2 and edited_at
     results = send_alerts(config, db)
     got_it = [s for s in ("organisers", "ofsted-watch") if article_id in _sent_ids(db, s)]
@@ -104,10 +118,16 @@ def test_dedup_explain_says_why(world):
     mail = "http://www.birminghammail.co.uk.test/news/midlands-news/birmingham-childrens-trust-names-new-2684417"
     out = carewatch(*base, copy, mail)
     assert out.returncode == 0 and "one article" in out.stdout
-    one = carewatch(*base, "http://www.birminghamchildrenstrust.co.uk.test/news/article/166/media_statement_child_safeguarding_practice_review_child_l")
+    one = carewatch(
+        *base,
+        "http://www.birminghamchildrenstrust.co.uk.test/news/article/166/media_statement_child_safeguarding_practice_review_child_l",
+    )
     assert "edited version" in one.stdout and "of words changed" in one.stdout
-    apart = carewatch(*base, f"http://{COUNCIL}{STATEMENT}",
-                      "http://www.birminghamchildrenstrust.co.uk.test/news/article/166/media_statement_child_safeguarding_practice_review_child_l")
+    apart = carewatch(
+        *base,
+        f"http://{COUNCIL}{STATEMENT}",
+        "http://www.birminghamchildrenstrust.co.uk.test/news/article/166/media_statement_child_safeguarding_practice_review_child_l",
+    )
     assert "kept apart" in apart.stdout and "similarity" in apart.stdout
     missing = carewatch(*base, "http://nowhere.test/x")
     assert missing.returncode == 1 and "no stored article" in missing.stderr and "Traceback" not in missing.stderr

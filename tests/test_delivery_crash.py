@@ -12,7 +12,6 @@ import pytest
 
 from carewatch.demo.mailsink import MailSink
 from carewatch.store.db import open_db
-
 from tests.conftest import ROOT, carewatch
 from tests.test_digests import _archive
 
@@ -24,21 +23,30 @@ def setup(tmp_path):
         cfg.mkdir()
         (cfg / "sources.yaml").write_text((ROOT / "config" / "sources.yaml").read_text())
         (cfg / "settings.yaml").write_text(
-            f"alert_max_age_days: 100000\nsmtp:\n  host: 127.0.0.1\n  port: {sink.port}\n  timeout: 5\n")
+            f"alert_max_age_days: 100000\nsmtp:\n  host: 127.0.0.1\n  port: {sink.port}\n  timeout: 5\n"
+        )
         (cfg / "alerts.yaml").write_text(
             "subscribers:\n"
             "  - {id: first, name: First, email: first@example.org, frequency: immediate, topics: [funding]}\n"
-            "  - {id: second, name: Second, email: second@example.org, frequency: immediate, topics: [ofsted]}\n")
+            "  - {id: second, name: Second, email: second@example.org, frequency: immediate, topics: [ofsted]}\n"
+        )
         _archive(tmp_path / "a.db")
         yield cfg, tmp_path / "a.db", sink
 
 
-def _send(cfg, db, crash=None):  # noqa: ANN001, ANN202
-    return carewatch("--config", str(cfg), "--db", str(db), "alerts", "send",
-                     env={"CAREWATCH_CRASH_AT": crash} if crash else {"CAREWATCH_CRASH_AT": ""})
+def _send(cfg, db, crash=None):
+    return carewatch(
+        "--config",
+        str(cfg),
+        "--db",
+        str(db),
+        "alerts",
+        "send",
+        env={"CAREWATCH_CRASH_AT": crash} if crash else {"CAREWATCH_CRASH_AT": ""},
+    )
 
 
-def _by_rcpt(sink):  # noqa: ANN001, ANN202
+def _by_rcpt(sink):
     return Counter(rcpt for _, rcpts in sink.envelopes for rcpt in rcpts)
 
 

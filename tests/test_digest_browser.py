@@ -36,7 +36,9 @@ CONFIG = load_config(DEMO_CONFIG)
 SUBSCRIBERS = {s.id: s for s in CONFIG.alerts.subscribers}
 TOPIC_LABELS = {tid: t.label for tid, t in CONFIG.topics.topics.items()}
 SOURCE_NAMES = [s.name for s in CONFIG.sources]
-DATE = re.compile(r"\b\d{1,2} (January|February|March|April|May|June|July|August|September|October|November|December) \d{4}\b")
+DATE = re.compile(
+    r"\b\d{1,2} (January|February|March|April|May|June|July|August|September|October|November|December) \d{4}\b"
+)
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +76,9 @@ def shown(request, digests, browser, tmp_path_factory) -> Shown:
     msg = digests[sub.email]
     html_part = msg.get_body(preferencelist=("html",))
     assert html_part is not None and html_part.get_content_type() == "text/html"
-    context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT}, device_scale_factor=SCALE,
-                                  is_mobile=True, has_touch=True)  # mobile: the page's meta viewport counts
+    context = browser.new_context(
+        viewport={"width": WIDTH, "height": HEIGHT}, device_scale_factor=SCALE, is_mobile=True, has_touch=True
+    )  # mobile: the page's meta viewport counts
     page = context.new_page()
     requests: list[str] = []
 
@@ -173,7 +176,8 @@ def test_nothing_is_wider_than_the_phone(shown):
     assert widths["inner"] == WIDTH, widths  # the meta viewport took: laid out at the phone's width
     assert widths["doc"] <= WIDTH and widths["body"] <= WIDTH, widths
     # every run of text, line by line, lies within the screen (catches text clipped by overflow:hidden too)
-    outside = shown.page.evaluate("""(w) => {
+    outside = shown.page.evaluate(
+        """(w) => {
         const out = [], walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
         for (let n; (n = walk.nextNode());) {
             if (!n.textContent.trim()) continue;
@@ -183,12 +187,15 @@ def test_nothing_is_wider_than_the_phone(shown):
                     out.push([n.textContent.trim().slice(0, 60), rect.left, rect.right]);
         }
         return out;
-    }""", WIDTH)
+    }""",
+        WIDTH,
+    )
     assert outside == [], outside[:5]
 
 
 def test_text_is_at_least_12px(shown):
-    small = shown.page.evaluate("""(min) => {
+    small = shown.page.evaluate(
+        """(min) => {
         const out = [], walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
         for (let n; (n = walk.nextNode());) {
             if (!n.textContent.trim() || !n.parentElement.checkVisibility()) continue;
@@ -196,7 +203,9 @@ def test_text_is_at_least_12px(shown):
             if (size < min) out.push([n.parentElement.tagName, size, n.textContent.trim().slice(0, 60)]);
         }
         return out;
-    }""", MIN_TEXT_PX)
+    }""",
+        MIN_TEXT_PX,
+    )
     assert small == [], small[:5]
 
 

@@ -5,7 +5,7 @@ absent mail server, other channels through apprise, the Atom feed and the previe
 
 import json
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import feedparser
@@ -23,53 +23,92 @@ from carewatch.demo.mailsink import MailSink
 from carewatch.pipelines.tag import Tagger, tag
 from carewatch.store.articles import save_article
 from carewatch.store.db import open_db
-
 from tests.conftest import ROOT, carewatch
 
 BASE = load_config(ROOT / "config")
 TAGGER = Tagger(BASE.topics, BASE.entities)
-NOW = datetime(2025, 3, 10, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
 
 ARTICLES = [  # (source, path, title, text, published)
-    ("birmingham-post", "cuts", "Trust told to find £20m of cuts as Birmingham sets its budget",
-     "Birmingham Children's Trust must find £20m of savings next year. The cuts to children's services budget "
-     "include family support and early help. Councillors approved the budget under the section 114 notice, and "
-     "the trust said the cuts would fall on services for children in care.", "2025-03-08T10:00:00+00:00"),
-    ("bbc-birmingham", "cuts-bbc", "Birmingham children's trust faces £20m budget cut",
-     "Birmingham Children's Trust has been told to cut £20m from its budget. The trust, which runs children's "
-     "services for Birmingham City Council, said family support and early help would be affected. Councillors "
-     "approved the budget after the section 114 notice.", "2025-03-08T15:00:00+00:00"),
-    ("community-care", "ofsted", "Ofsted monitoring visit: Birmingham's progress on child protection",
-     "Ofsted inspectors found Birmingham's child protection services were improving in a monitoring visit. "
-     "The inspection judged leadership stronger and social workers' caseloads lower.", "2025-03-07T09:00:00+00:00"),
-    ("birmingham-post", "script", "<script>alert('x')</script> Birmingham children's services cuts <b>bold</b>",
-     "A title full of markup. Birmingham children's services face cuts & closures; <img src=x onerror=alert(1)> "
-     "the budget for children in care is cut again.", "2025-03-09T09:00:00+00:00"),
-    ("birmingham-post", "bins", "Bin strike goes on in Birmingham", "Refuse collectors in Birmingham stayed out "
-     "on strike over pay; the council's budget was not discussed.", "2025-03-09T10:00:00+00:00"),
+    (
+        "birmingham-post",
+        "cuts",
+        "Trust told to find £20m of cuts as Birmingham sets its budget",
+        "Birmingham Children's Trust must find £20m of savings next year. The cuts to children's services budget "
+        "include family support and early help. Councillors approved the budget under the section 114 notice, and "
+        "the trust said the cuts would fall on services for children in care.",
+        "2025-03-08T10:00:00+00:00",
+    ),
+    (
+        "bbc-birmingham",
+        "cuts-bbc",
+        "Birmingham children's trust faces £20m budget cut",
+        "Birmingham Children's Trust has been told to cut £20m from its budget. The trust, which runs children's "
+        "services for Birmingham City Council, said family support and early help would be affected. Councillors "
+        "approved the budget after the section 114 notice.",
+        "2025-03-08T15:00:00+00:00",
+    ),
+    (
+        "community-care",
+        "ofsted",
+        "Ofsted monitoring visit: Birmingham's progress on child protection",
+        "Ofsted inspectors found Birmingham's child protection services were improving in a monitoring visit. "
+        "The inspection judged leadership stronger and social workers' caseloads lower.",
+        "2025-03-07T09:00:00+00:00",
+    ),
+    (
+        "birmingham-post",
+        "script",
+        "<script>alert('x')</script> Birmingham children's services cuts <b>bold</b>",
+        "A title full of markup. Birmingham children's services face cuts & closures; <img src=x onerror=alert(1)> "
+        "the budget for children in care is cut again.",
+        "2025-03-09T09:00:00+00:00",
+    ),
+    (
+        "birmingham-post",
+        "bins",
+        "Bin strike goes on in Birmingham",
+        "Refuse collectors in Birmingham stayed out on strike over pay; the council's budget was not discussed.",
+        "2025-03-09T10:00:00+00:00",
+    ),
 ]
 
 
-def _config(port: int, *subs: Subscriber, tmp_feeds=None):  # noqa: ANN001, ANN202
+def _config(port: int, *subs: Subscriber, tmp_feeds=None):
     settings = BASE.settings.model_copy(update={"smtp": Smtp(host="127.0.0.1", port=port, timeout=5)})
     return BASE.model_copy(update={"settings": settings, "alerts": Alerts(subscribers=subs)})
 
 
-def _archive(path) -> dict[str, str]:  # noqa: ANN001
+def _archive(path) -> dict[str, str]:
     db = open_db(path)
     ids = {}
     for source, slug, title, text, published in ARTICLES:
         url = f"https://{source}.test/{slug}"
-        a = Article(source_id=source, url=url, canonical_url=url, url_key=url_key(url), title=title, text=text,
-                    published=published, fetched_at=published, content_hash=f"hash-{slug}")
+        a = Article(
+            source_id=source,
+            url=url,
+            canonical_url=url,
+            url_key=url_key(url),
+            title=title,
+            text=text,
+            published=published,
+            fetched_at=published,
+            content_hash=f"hash-{slug}",
+        )
         save_article(db, tag(a, TAGGER))
         ids[slug] = article_id_for(url_key(url))
     db.close()
     return ids
 
 
-ORGANISERS = Subscriber(id="organisers", name="Campaign organisers", email="organisers@example.org",
-                        frequency="immediate", topics=("funding", "ofsted"), rules=('cuts NEAR/5 budget*',))
+ORGANISERS = Subscriber(
+    id="organisers",
+    name="Campaign organisers",
+    email="organisers@example.org",
+    frequency="immediate",
+    topics=("funding", "ofsted"),
+    rules=("cuts NEAR/5 budget*",),
+)
 
 
 @pytest.fixture
@@ -108,8 +147,10 @@ def test_digest_has_headers_both_parts_sections_one_entry_per_story_highlights_a
     assert "<script>alert" not in html and "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
     assert "<img src=x" not in html and "&lt;b&gt;bold&lt;/b&gt;" in html
     # the footer says why, and how to stop
-    assert ("You get this because you subscribed to carewatch immediate alerts on: Funding, budgets and cuts; "
-            "Ofsted inspections and ratings; cuts NEAR/5 budget*") in text
+    assert (
+        "You get this because you subscribed to carewatch immediate alerts on: Funding, budgets and cuts; "
+        "Ofsted inspections and ratings; cuts NEAR/5 budget*"
+    ) in text
     assert 'class="unsubscribe" href="mailto:carewatch@localhost?subject=unsubscribe%20organisers"' in html
     # nothing twice
     assert send_alerts(config, db, now=NOW + timedelta(hours=1)) == []
@@ -119,19 +160,43 @@ def test_digest_has_headers_both_parts_sections_one_entry_per_story_highlights_a
 def test_rules_with_not_near_and_filters(tmp_path, sink):
     ids = _archive(tmp_path / "a.db")
     subs = (
-        Subscriber(id="near", name="n", email="n@example.org", frequency="immediate",
-                   rules=('"early help" NEAR/3 "family support"',)),
-        Subscriber(id="not", name="n", email="n2@example.org", frequency="immediate",
-                   rules=("topic:funding AND NOT source:bbc-birmingham",)),
-        Subscriber(id="src", name="n", email="n3@example.org", frequency="immediate", topics=("ofsted", "funding"),
-                   sources=("community-care",)),
-        Subscriber(id="all", name="n", email="n4@example.org", frequency="immediate", rules=("strike",),
-                   include_irrelevant=True),
+        Subscriber(
+            id="near",
+            name="n",
+            email="n@example.org",
+            frequency="immediate",
+            rules=('"early help" NEAR/3 "family support"',),
+        ),
+        Subscriber(
+            id="not",
+            name="n",
+            email="n2@example.org",
+            frequency="immediate",
+            rules=("topic:funding AND NOT source:bbc-birmingham",),
+        ),
+        Subscriber(
+            id="src",
+            name="n",
+            email="n3@example.org",
+            frequency="immediate",
+            topics=("ofsted", "funding"),
+            sources=("community-care",),
+        ),
+        Subscriber(
+            id="all",
+            name="n",
+            email="n4@example.org",
+            frequency="immediate",
+            rules=("strike",),
+            include_irrelevant=True,
+        ),
     )
     db = open_db(tmp_path / "a.db")
     match_new(db, _config(sink.port, *subs), NOW)
-    got = {s: {r[0] for r in db.execute("SELECT article_id FROM alert_matches WHERE subscriber = ?", [s])}
-           for s in ("near", "not", "src", "all")}
+    got = {
+        s: {r[0] for r in db.execute("SELECT article_id FROM alert_matches WHERE subscriber = ?", [s])}
+        for s in ("near", "not", "src", "all")
+    }
     assert got["near"] == {ids["cuts"], ids["cuts-bbc"]}
     assert ids["cuts"] in got["not"] and ids["cuts-bbc"] not in got["not"]
     assert got["src"] == {ids["ofsted"]}
@@ -144,8 +209,9 @@ def test_rules_with_not_near_and_filters(tmp_path, sink):
 
 def test_alerts_test_shows_what_a_rule_would_match(tmp_path):
     ids = _archive(tmp_path / "a.db")
-    result = carewatch("--db", str(tmp_path / "a.db"), "alerts", "test", "budget* AND NOT topic:ofsted",
-                       "--days", "100000", "--json")
+    result = carewatch(
+        "--db", str(tmp_path / "a.db"), "alerts", "test", "budget* AND NOT topic:ofsted", "--days", "100000", "--json"
+    )
     assert result.returncode == 0, result.stderr
     rows = {r["article_id"]: r for r in json.loads(result.stdout)}
     assert set(rows) == {ids["cuts"], ids["cuts-bbc"], ids["script"], ids["bins"]}
@@ -154,14 +220,23 @@ def test_alerts_test_shows_what_a_rule_would_match(tmp_path):
     assert bad.returncode == 2 and "unbalanced brackets" in bad.stderr
 
 
-@pytest.mark.parametrize("frequency, at, day, now, slot", [
-    ("daily", "07:30", "monday", "2025-03-10T09:00:00+00:00", "2025-03-10T07:30:00+00:00"),  # GMT
-    ("daily", "07:30", "monday", "2025-03-10T07:00:00+00:00", "2025-03-09T07:30:00+00:00"),  # before today's
-    ("daily", "07:30", "monday", "2025-06-10T09:00:00+00:00", "2025-06-10T06:30:00+00:00"),  # BST: 07:30 London
-    ("daily", "07:30", "monday", "2025-03-30T07:00:00+00:00", "2025-03-30T06:30:00+00:00"),  # the day clocks go forward
-    ("weekly", "08:00", "monday", "2025-03-12T12:00:00+00:00", "2025-03-10T08:00:00+00:00"),
-    ("weekly", "08:00", "wednesday", "2025-03-12T07:00:00+00:00", "2025-03-05T08:00:00+00:00"),
-])
+@pytest.mark.parametrize(
+    "frequency, at, day, now, slot",
+    [
+        ("daily", "07:30", "monday", "2025-03-10T09:00:00+00:00", "2025-03-10T07:30:00+00:00"),  # GMT
+        ("daily", "07:30", "monday", "2025-03-10T07:00:00+00:00", "2025-03-09T07:30:00+00:00"),  # before today's
+        ("daily", "07:30", "monday", "2025-06-10T09:00:00+00:00", "2025-06-10T06:30:00+00:00"),  # BST: 07:30 London
+        (
+            "daily",
+            "07:30",
+            "monday",
+            "2025-03-30T07:00:00+00:00",
+            "2025-03-30T06:30:00+00:00",
+        ),  # the day clocks go forward
+        ("weekly", "08:00", "monday", "2025-03-12T12:00:00+00:00", "2025-03-10T08:00:00+00:00"),
+        ("weekly", "08:00", "wednesday", "2025-03-12T07:00:00+00:00", "2025-03-05T08:00:00+00:00"),
+    ],
+)
 def test_due_times_are_london_times(frequency, at, day, now, slot):
     sub = Subscriber(id="s", name="s", email="s@example.org", frequency=frequency, at=at, day=day, topics=("ofsted",))
     assert last_slot(sub, datetime.fromisoformat(now)) == datetime.fromisoformat(slot)
@@ -189,7 +264,9 @@ def test_a_failing_mail_server_loses_nothing_and_the_digest_is_retried_and_shown
         sink.mode = fault
     [first] = send_alerts(config, db, now=NOW)
     assert first.status == "pending" and first.error
-    row = db.execute("SELECT status, attempts, last_error, next_attempt, articles, message_id FROM deliveries").fetchone()
+    row = db.execute(
+        "SELECT status, attempts, last_error, next_attempt, articles, message_id FROM deliveries"
+    ).fetchone()
     assert row[0] == "pending" and row[1] == 1 and row[3] > NOW.isoformat()
     status = carewatch("--db", str(tmp_path / "a.db"), "status")
     assert status.returncode == 1 and "Digests waiting to be delivered: 1" in status.stdout
@@ -217,19 +294,21 @@ def test_a_failing_mail_server_loses_nothing_and_the_digest_is_retried_and_shown
     final = db.execute("SELECT status, articles FROM deliveries").fetchall()
     assert final == [("sent", row[4])]
     assert send_alerts(config, db, now=t + timedelta(days=1)) == []
-    assert carewatch("--db", str(tmp_path / "a.db"), "status").stdout.count("Digests waiting to be delivered: none") == 1
+    assert (
+        carewatch("--db", str(tmp_path / "a.db"), "status").stdout.count("Digests waiting to be delivered: none") == 1
+    )
 
 
 class _Hook(BaseHTTPRequestHandler):
     received: list = []
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         _Hook.received.append(json.loads(body))
         self.send_response(200)
         self.end_headers()
 
-    def log_message(self, *args):  # noqa: ANN002
+    def log_message(self, *args):
         pass
 
 
@@ -239,8 +318,9 @@ def test_other_channels_go_through_apprise_with_secrets_from_the_environment(tmp
     threading.Thread(target=server.serve_forever, daemon=True).start()
     _Hook.received = []
     try:
-        sub = ORGANISERS.model_copy(update={"email": None, "channels": (
-            f"json://127.0.0.1:{server.server_port}/${{HOOK_PATH}}",)})
+        sub = ORGANISERS.model_copy(
+            update={"email": None, "channels": (f"json://127.0.0.1:{server.server_port}/${{HOOK_PATH}}",)}
+        )
         config = _config(sink.port, sub)
         db = open_db(tmp_path / "a.db")
         [missing] = send_alerts(config, db, now=NOW)
@@ -264,18 +344,26 @@ def test_atom_feed_and_preview(tmp_path, sink):
     (cfg_dir / "sources.yaml").write_text((ROOT / "config" / "sources.yaml").read_text())
     (cfg_dir / "alerts.yaml").write_text(
         "subscribers:\n  - id: organisers\n    name: Campaign organisers\n    email: o@example.org\n"
-        "    frequency: weekly\n    topics: [funding, ofsted]\n")
+        "    frequency: weekly\n    topics: [funding, ofsted]\n"
+    )
     (cfg_dir / "settings.yaml").write_text("alert_max_age_days: 100000\n")  # the fixture articles are from 2025
     result = carewatch("--config", str(cfg_dir), "--db", str(tmp_path / "a.db"), "alerts", "feed", "organisers")
     assert result.returncode == 0, result.stderr
     feed = feedparser.parse(result.stdout)
     assert not feed.bozo and feed.feed.title == "carewatch — Campaign organisers"
-    assert {e.link for e in feed.entries} == {f"https://{s}.test/{p}" for s, p in
-                                             [("birmingham-post", "cuts"), ("bbc-birmingham", "cuts-bbc"),
-                                              ("community-care", "ofsted"), ("birmingham-post", "script")]}
+    assert {e.link for e in feed.entries} == {
+        f"https://{s}.test/{p}"
+        for s, p in [
+            ("birmingham-post", "cuts"),
+            ("bbc-birmingham", "cuts-bbc"),
+            ("community-care", "ofsted"),
+            ("birmingham-post", "script"),
+        ]
+    }
     out = tmp_path / "next.html"
-    result = carewatch("--config", str(cfg_dir), "--db", str(tmp_path / "a.db"), "alerts", "preview", "organisers",
-                       "--out", str(out))
+    result = carewatch(
+        "--config", str(cfg_dir), "--db", str(tmp_path / "a.db"), "alerts", "preview", "organisers", "--out", str(out)
+    )
     assert result.returncode == 0, result.stderr
     assert "Trust told to find £20m of cuts" in out.read_text() and "3 stories" in result.stdout
     db = open_db(tmp_path / "a.db")
@@ -289,13 +377,14 @@ def test_bad_alert_rules_and_secrets_in_yaml_fail_config_check(tmp_path):
     cfg_dir.mkdir()
     (cfg_dir / "sources.yaml").write_text((ROOT / "config" / "sources.yaml").read_text())
     (cfg_dir / "alerts.yaml").write_text(
-        "subscribers:\n  - id: a\n    name: A\n    email: a@example.org\n    rules:\n"
-        "      - 'cuts AND (budget'\n")
+        "subscribers:\n  - id: a\n    name: A\n    email: a@example.org\n    rules:\n      - 'cuts AND (budget'\n"
+    )
     result = carewatch("--config", str(cfg_dir), "config", "check")
     assert result.returncode == 2
     assert "alerts.yaml:6: subscribers.0.rules.0: unbalanced brackets" in result.stderr, result.stderr
     (cfg_dir / "alerts.yaml").write_text(
-        "subscribers:\n  - id: a\n    name: A\n    email: a@example.org\n    rules: ['topic:fundin']\n")
+        "subscribers:\n  - id: a\n    name: A\n    email: a@example.org\n    rules: ['topic:fundin']\n"
+    )
     result = carewatch("--config", str(cfg_dir), "config", "check")
     assert "alerts.yaml:5: subscribers.0.rules.0: unknown topic 'fundin'" in result.stderr, result.stderr
     (cfg_dir / "settings.yaml").write_text("smtp:\n  host: mail.example.org\n  password: hunter2\n")

@@ -10,9 +10,9 @@ from types import SimpleNamespace
 import pytest
 
 from carewatch.alerts.outbox import send_alerts
-from carewatch.ops.crawl import run_crawl
 from carewatch.demo.mailsink import MailSink
 from carewatch.demo.run import demo_config
+from carewatch.ops.crawl import run_crawl
 from carewatch.store.db import open_db
 from tests.conftest import ROOT, carewatch
 
@@ -38,10 +38,19 @@ def run(tmp_path_factory, demo_server):
         second = run_crawl(config, db_path)
         sent_again = send_alerts(config, db)
         messages_after = list(sink.messages)
-    return SimpleNamespace(db_path=db_path, db=db, config=config, first=first, second=second, sent=sent,
-                           requests=requests,
-                           sent_again=sent_again, messages=messages, envelopes=envelopes,
-                           messages_after=messages_after)
+    return SimpleNamespace(
+        db_path=db_path,
+        db=db,
+        config=config,
+        first=first,
+        second=second,
+        sent=sent,
+        requests=requests,
+        sent_again=sent_again,
+        messages=messages,
+        envelopes=envelopes,
+        messages_after=messages_after,
+    )
 
 
 def _articles(run, where="1", params=()):
@@ -59,8 +68,11 @@ def test_every_working_source_stored_articles(run):
     rows = _articles(run)
     assert len(rows) >= 20
     by_source = {r["source_id"] for r in rows}
-    working = {s.id for s in run.config.sources} - {"birmingham-live-midlands", "birmingham-against-the-cuts-news",
-                                                     "chamberlain-files-childrens-services"}
+    working = {s.id for s in run.config.sources} - {
+        "birmingham-live-midlands",
+        "birmingham-against-the-cuts-news",
+        "chamberlain-files-childrens-services",
+    }
     assert working <= by_source, working - by_source
     for r in rows:
         assert r["title"] and len(r["text"]) > 200 and r["published"], r["url"]
@@ -89,8 +101,9 @@ def test_syndicated_copy_is_not_stored_twice(run):
     mail = "http://www.birminghammail.co.uk.test/news/midlands-news/birmingham-childrens-trust-names-new-2684417"
     stored = _articles(run, "canonical_url IN (?, ?)", (trust, mail))
     assert len(stored) == 1
-    [alias] = run.db.execute("SELECT url, article_id, reason FROM article_aliases WHERE url IN (?, ?)",
-                             [trust, mail]).fetchall()
+    [alias] = run.db.execute(
+        "SELECT url, article_id, reason FROM article_aliases WHERE url IN (?, ?)", [trust, mail]
+    ).fetchall()
     # Word for word once the pages are cleanly extracted; a near copy otherwise. Either way, one article.
     assert alias[1] == stored[0]["article_id"] and alias[2].startswith(("same text", "near copy"))
 
@@ -101,8 +114,9 @@ def test_edited_statement_is_one_article_with_its_versions(run):
     assert rows[0]["title"].endswith("(updated 26 May 2023)")  # the newer edition is current
     old = run.db.execute("SELECT title FROM article_versions WHERE article_id = ?", [rows[0]["article_id"]]).fetchall()
     assert [t for (t,) in old] and not old[0][0].endswith("(updated 26 May 2023)")
-    [reason] = run.db.execute("SELECT reason FROM article_aliases WHERE article_id = ?",
-                              [rows[0]["article_id"]]).fetchone()
+    [reason] = run.db.execute(
+        "SELECT reason FROM article_aliases WHERE article_id = ?", [rows[0]["article_id"]]
+    ).fetchone()
     assert reason.startswith("edited version")
 
 
@@ -123,13 +137,16 @@ def test_off_topic_article_is_stored_but_not_alerted(run):
 def test_digests_arrive_by_smtp_with_the_right_articles(run):
     assert [r.status for r in run.sent] == ["sent", "sent"]
     assert sorted(rcpt for _, rcpts in run.envelopes for rcpt in rcpts) == [
-        "ofsted-watch@example.org", "organisers@example.org"]
+        "ofsted-watch@example.org",
+        "organisers@example.org",
+    ]
     for msg in run.messages:
         assert msg["Subject"].startswith("carewatch: ") and msg["Message-ID"]
         text = msg.get_body(("plain",)).get_content().replace("\r\n", "\n")
         html = msg.get_body(("html",)).get_content()
-        [delivery] = run.db.execute("SELECT articles, status, message_id FROM deliveries WHERE address = ?",
-                                    [str(msg["To"])]).fetchall()
+        [delivery] = run.db.execute(
+            "SELECT articles, status, message_id FROM deliveries WHERE address = ?", [str(msg["To"])]
+        ).fetchall()
         ids = json.loads(delivery[0])
         assert delivery[1] == "sent" and delivery[2] == msg["Message-ID"]
         rows = [run.db["articles"].get(i) for i in ids]
@@ -174,8 +191,9 @@ def test_status_shows_failing_sources_first_with_their_error(run):
     assert {sid for sid, _ in first_two} == {"birmingham-against-the-cuts-news", "birmingham-live-midlands"}
     assert {st for _, st in first_two} == {"erroring"}  # 2 failed crawls: below failing_after (3)
     assert "HTTP 500" in result.stdout and "malformed feed" in result.stdout
-    data = json.loads(carewatch("--config", str(ROOT / "demo" / "config"), "--db", str(run.db_path),
-                                "status", "--json").stdout)["sources"]
+    data = json.loads(
+        carewatch("--config", str(ROOT / "demo" / "config"), "--db", str(run.db_path), "status", "--json").stdout
+    )["sources"]
     assert [h["state"] for h in data[:2]] == ["erroring", "erroring"]
     assert all(h["last_error"] and h["consecutive_failures"] == 2 for h in data[:2])
     assert {h["source_id"]: h["state"] for h in data}["ofsted-reports"] == "warning"
@@ -183,8 +201,9 @@ def test_status_shows_failing_sources_first_with_their_error(run):
 
 
 def test_search_finds_articles(run):
-    result = carewatch("--config", str(ROOT / "demo" / "config"), "--db", str(run.db_path),
-                       "search", "voluntary trust", "--json")
+    result = carewatch(
+        "--config", str(ROOT / "demo" / "config"), "--db", str(run.db_path), "search", "voluntary trust", "--json"
+    )
     assert result.returncode == 0, result.stderr
     titles = [r["title"] for r in json.loads(result.stdout)]
     assert "Birmingham council’s failing children’s social care to be placed in a trust" in titles

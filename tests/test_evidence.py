@@ -10,19 +10,19 @@ import json
 import shutil
 import sqlite3
 import zipfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
-from carewatch.ops.crawl import run_crawl
 from carewatch.cli.evidence import evidence
 from carewatch.core.items import Fetch
 from carewatch.demo.mailsink import MailSink
 from carewatch.demo.run import demo_config
 from carewatch.demo.server import DemoServer, Route
+from carewatch.ops.crawl import run_crawl
 from carewatch.store.db import open_db
 from carewatch.store.evidence import _removal
 from carewatch.store.fetches import record_fetch
@@ -30,8 +30,10 @@ from tests.conftest import DEMO_CONFIG
 
 COUNCIL = "www.birmingham.gov.uk.test"
 STATEMENT = "/news/article/1571/statement_on_the_child_safeguarding_practice_review_for_child_l"
-ADDED = ("The council has apologised to Child L\u2019s family and will publish an action plan within six weeks, "
-         "with progress reported to the scrutiny committee every quarter.")
+ADDED = (
+    "The council has apologised to Child L\u2019s family and will publish an action plan within six weeks, "
+    "with progress reported to the scrutiny committee every quarter."
+)
 
 
 def _sha(data: bytes) -> str:
@@ -48,26 +50,44 @@ def archive(tmp_path_factory):
         config = demo_config(server.proxy_url, sink.port)
         assert run_crawl(config, db_path).counts["new"] >= 20
         route = server.sites.find(COUNCIL, STATEMENT)
-        edited = route.body.replace(b'<div class="editor">',
-                                    b'<div class="editor"><p>' + ADDED.encode("utf-8") + b"</p>", 1)
+        edited = route.body.replace(
+            b'<div class="editor">', b'<div class="editor"><p>' + ADDED.encode("utf-8") + b"</p>", 1
+        )
         assert edited != route.body
         server.sites.hosts[COUNCIL][STATEMENT] = Route(200, route.content_type, edited, '"edited-1"')
         assert run_crawl(config, db_path).counts.get("updated") == 1
     db = open_db(db_path)
-    article_id, url, source_id = db.execute("SELECT article_id, url, source_id FROM articles WHERE url_key LIKE ?",
-                                            [f"%{STATEMENT}"]).fetchone()
-    gone_at = (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat(timespec="seconds")
-    record_fetch(db, Fetch(source_id, url, gone_at, "error", role="article", http_status=410, error_kind="http",
-                           error="HTTP 410"))
-    confirmed = (datetime.now(timezone.utc) + timedelta(hours=2)).isoformat(timespec="seconds")
-    record_fetch(db, Fetch(source_id, url, confirmed, "error", role="article", http_status=410, error_kind="http",
-                           error="HTTP 410"))
-    captures = [dict(zip(("id", "url", "warc_file", "offset", "length", "sha256", "record_id"), r)) for r in db.execute(
-        "SELECT id, url, warc_file, offset, length, sha256, record_id FROM captures WHERE article_id = ? ORDER BY id",
-        [article_id]).fetchall()]
+    article_id, url, source_id = db.execute(
+        "SELECT article_id, url, source_id FROM articles WHERE url_key LIKE ?", [f"%{STATEMENT}"]
+    ).fetchone()
+    gone_at = (datetime.now(UTC) + timedelta(hours=1)).isoformat(timespec="seconds")
+    record_fetch(
+        db,
+        Fetch(source_id, url, gone_at, "error", role="article", http_status=410, error_kind="http", error="HTTP 410"),
+    )
+    confirmed = (datetime.now(UTC) + timedelta(hours=2)).isoformat(timespec="seconds")
+    record_fetch(
+        db,
+        Fetch(source_id, url, confirmed, "error", role="article", http_status=410, error_kind="http", error="HTTP 410"),
+    )
+    captures = [
+        dict(zip(("id", "url", "warc_file", "offset", "length", "sha256", "record_id"), r))
+        for r in db.execute(
+            "SELECT id, url, warc_file, offset, length, sha256, record_id FROM captures WHERE article_id = ? ORDER BY id",
+            [article_id],
+        ).fetchall()
+    ]
     db.close()
-    return SimpleNamespace(db_path=db_path, raw_dir=tmp / "archive.db-raw", tmp=tmp, article_id=article_id, url=url,
-                           gone_at=gone_at, confirmed=confirmed, captures=captures)
+    return SimpleNamespace(
+        db_path=db_path,
+        raw_dir=tmp / "archive.db-raw",
+        tmp=tmp,
+        article_id=article_id,
+        url=url,
+        gone_at=gone_at,
+        confirmed=confirmed,
+        captures=captures,
+    )
 
 
 def _run(db_path, *args: str):
@@ -127,9 +147,15 @@ def test_pack_has_every_version_its_diff_the_verified_captures_and_the_removal(a
         with open(archive.raw_dir / row["warc_file"], "rb") as f:  # byte for byte the record in the WARC file
             f.seek(row["offset"])
             assert files[entry["files"]["warc"]].startswith(f.read(row["length"]))
-        records = [(r.rec_type, r.rec_headers.get_header("WARC-Record-ID"),
-                    r.rec_headers.get_header("WARC-Concurrent-To"), r.raw_stream.read())
-                   for r in ArchiveIterator(io.BytesIO(files[entry["files"]["warc"]]))]
+        records = [
+            (
+                r.rec_type,
+                r.rec_headers.get_header("WARC-Record-ID"),
+                r.rec_headers.get_header("WARC-Concurrent-To"),
+                r.raw_stream.read(),
+            )
+            for r in ArchiveIterator(io.BytesIO(files[entry["files"]["warc"]]))
+        ]
         assert [r[0] for r in records] == ["response", "request", "metadata"]
         assert records[0][1] == row["record_id"] and records[0][3] == payload
         assert records[1][2] == records[2][2] == row["record_id"]
@@ -143,7 +169,11 @@ def test_pack_has_every_version_its_diff_the_verified_captures_and_the_removal(a
     assert removal["removed"]
     [own] = [r for r in removal["urls"] if r["state"] == "removed"]
     assert (own["gone_at"], own["gone_status"], own["confirmations"], own["last_checked"]) == (
-        archive.gone_at, 410, 1, archive.confirmed)
+        archive.gone_at,
+        410,
+        1,
+        archive.confirmed,
+    )
     assert own["last_seen_online"] and own["last_seen_online"] < archive.gone_at
     assert f"answered HTTP 410 at {archive.gone_at}" in readme and "taken down" in result.output
     fetched = json.loads(files["fetches.json"])
@@ -155,7 +185,9 @@ def test_zip_pack_of_an_article_found_by_a_copy_url_with_no_sign_of_removal(arch
     db = open_db(archive.db_path)
     alias_url, article_id = db.execute(
         "SELECT url, article_id FROM article_aliases WHERE article_id != ? AND reason = 'same text' "
-        "ORDER BY url LIMIT 1", [archive.article_id]).fetchone()
+        "ORDER BY url LIMIT 1",
+        [archive.article_id],
+    ).fetchone()
     n_captures = db.execute("SELECT count(*) FROM captures WHERE article_id = ?", [article_id]).fetchone()[0]
     db.close()
     out = archive.tmp / "copy.zip"
@@ -209,12 +241,21 @@ def test_removal_is_the_first_gone_fetch_after_the_page_was_last_seen_online():
     def f(started, status, http):
         return {"url_key": "x.test/a", "started": started, "status": status, "http_status": http, "error_kind": None}
 
-    ok1, gone1, ok2, gone2, gone3 = (f("2024-01-01T10:00:00+00:00", "ok", 200), f("2024-01-02T10:00:00+00:00", "error", 404),
-                                     f("2024-01-03T10:00:00+00:00", "ok", 200), f("2024-01-04T10:00:00+00:00", "error", 410),
-                                     f("2024-01-05T10:00:00+00:00", "error", 410))
+    ok1, gone1, ok2, gone2, gone3 = (
+        f("2024-01-01T10:00:00+00:00", "ok", 200),
+        f("2024-01-02T10:00:00+00:00", "error", 404),
+        f("2024-01-03T10:00:00+00:00", "ok", 200),
+        f("2024-01-04T10:00:00+00:00", "error", 410),
+        f("2024-01-05T10:00:00+00:00", "error", 410),
+    )
     r = _removal("http://x.test/a", "x.test/a", [ok1, gone1, ok2, gone2, gone3], ["2024-01-01T09:00:00Z"])
     assert (r.state, r.gone_at, r.gone_status, r.confirmations, r.last_seen_online) == (
-        "removed", gone2["started"], 410, 1, ok2["started"])
+        "removed",
+        gone2["started"],
+        410,
+        1,
+        ok2["started"],
+    )
     r = _removal("http://x.test/a", "x.test/a", [ok1, gone1, ok2], [])
     assert (r.state, r.gone_at, r.last_seen_online) == ("restored", gone1["started"], ok2["started"])
     # a capture seen after the 404 counts as online too (the fetch log may have been pruned)

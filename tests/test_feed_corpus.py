@@ -32,8 +32,8 @@ import feedparser
 import pytest
 import yaml
 
-from carewatch.ops.crawl import run_crawl
 from carewatch.config import load_config
+from carewatch.ops.crawl import run_crawl
 from carewatch.store.db import open_db
 from tests.conftest import shared_data
 from tests.corpus_server import DEFAULT_CONTENT_TYPE, CorpusServer
@@ -50,8 +50,15 @@ WELLFORMED_ERROR_ALLOWED = {
     # Their Expect: lines test channel metadata only; there is nothing a feed source could store.
     **{
         f"wellformed/cdf/{name}.xml": "CDF channel without items: feedparser gives version '' and no entries"
-        for name in ("channel_abstract_map_description", "channel_abstract_map_tagline", "channel_href_map_link",
-                     "channel_href_map_links", "channel_lastmod", "channel_lastmod_parsed", "channel_title")
+        for name in (
+            "channel_abstract_map_description",
+            "channel_abstract_map_tagline",
+            "channel_href_map_link",
+            "channel_href_map_links",
+            "channel_lastmod",
+            "channel_lastmod_parsed",
+            "channel_title",
+        )
     },
 }
 
@@ -73,7 +80,7 @@ def _skip_unless_holds(expr: str | None) -> bool:
     if not expr:
         return True
     try:
-        return bool(eval(expr, {"__builtins__": builtins, "feedparser": feedparser}, {}))  # noqa: S307 - corpus metadata
+        return bool(eval(expr, {"__builtins__": builtins, "feedparser": feedparser}, {}))
     except Exception:  # ImportError (chardet), LookupError (codecs), AttributeError (old feedparser API)
         return False
 
@@ -94,7 +101,7 @@ def _source_ids(files: list[str]) -> dict[str, str]:
 
 
 @contextmanager
-def _stderr_to(path):  # noqa: ANN001
+def _stderr_to(path):
     """Send file descriptor 2 to a file: run_crawl's child process inherits it, so its log lands there."""
     sys.stderr.flush()
     saved = os.dup(2)
@@ -117,24 +124,24 @@ def _log_errors(log: str) -> list[str]:
     for i, m in enumerate(starts):
         if m.group(2) not in ("ERROR", "CRITICAL"):
             continue
-        record = log[m.start(): starts[i + 1].start() if i + 1 < len(starts) else len(log)].strip().splitlines()
+        record = log[m.start() : starts[i + 1].start() if i + 1 < len(starts) else len(log)].strip().splitlines()
         first = record[0][:160]
         out.append(first if len(record) == 1 else f"{first} ... {record[-1][:200]}")
     return out
 
 
-def _rows(db, sql: str, params=()) -> list[dict]:  # noqa: ANN001
+def _rows(db, sql: str, params=()) -> list[dict]:
     cur = db.execute(sql, params)
     cols = [c[0] for c in cur.description]
     return [dict(zip(cols, r)) for r in cur.fetchall()]
 
 
-def _examples(items, n: int = 8) -> str:  # noqa: ANN001
+def _examples(items, n: int = 8) -> str:
     items = list(items)
     return f"{len(items)}: " + "; ".join(str(i) for i in items[:n]) + (" ..." if len(items) > n else "")
 
 
-def _crawl_corpus(root, entries: list[dict], tmp) -> SimpleNamespace:  # noqa: ANN001
+def _crawl_corpus(root, entries: list[dict], tmp) -> SimpleNamespace:
     """Serve ENTRIES over loopback and crawl them, one ``kind: feed``, ``follow: false`` source per
     file, in one real run; the fetch log, articles and versions read back from the SQLite file."""
     ids = _source_ids([e["file"] for e in entries])
@@ -145,22 +152,39 @@ def _crawl_corpus(root, entries: list[dict], tmp) -> SimpleNamespace:  # noqa: A
         for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
             mp.delenv(var, raising=False)  # loopback must not go through a proxy
         urls = {e["file"]: server.url_for(e["file"]) for e in entries}
-        (cfg_dir / "settings.yaml").write_text(yaml.safe_dump({
-            "database": str(db_path),
-            "download_delay": 0,
-            "autothrottle": False,
-            "concurrent_requests_per_domain": 16,
-            "retry_times": 0,
-            "download_timeout": 10,
-            "obey_robots": True,
-            "crawl_timeout": CRAWL_TIMEOUT,
-            "block_private_addresses": False,  # the corpus is served on 127.0.0.1
-        }))
-        (cfg_dir / "sources.yaml").write_text(yaml.safe_dump({"sources": [
-            {"id": ids[e["file"]], "name": e["file"], "kind": "feed", "url": urls[e["file"]], "follow": False,
-             "notes": e.get("description") or None}
-            for e in entries
-        ]}, allow_unicode=True))
+        (cfg_dir / "settings.yaml").write_text(
+            yaml.safe_dump(
+                {
+                    "database": str(db_path),
+                    "download_delay": 0,
+                    "autothrottle": False,
+                    "concurrent_requests_per_domain": 16,
+                    "retry_times": 0,
+                    "download_timeout": 10,
+                    "obey_robots": True,
+                    "crawl_timeout": CRAWL_TIMEOUT,
+                    "block_private_addresses": False,  # the corpus is served on 127.0.0.1
+                }
+            )
+        )
+        (cfg_dir / "sources.yaml").write_text(
+            yaml.safe_dump(
+                {
+                    "sources": [
+                        {
+                            "id": ids[e["file"]],
+                            "name": e["file"],
+                            "kind": "feed",
+                            "url": urls[e["file"]],
+                            "follow": False,
+                            "notes": e.get("description") or None,
+                        }
+                        for e in entries
+                    ]
+                },
+                allow_unicode=True,
+            )
+        )
         (cfg_dir / "alerts.yaml").write_text("subscribers: []\n")
         config = load_config(cfg_dir)
 
@@ -180,9 +204,19 @@ def _crawl_corpus(root, entries: list[dict], tmp) -> SimpleNamespace:  # noqa: A
     db.close()
     by_sid = {ids[e["file"]]: e for e in entries}
     index_rows = {sid: [r for r in fetches.get(sid, []) if r["url"] == urls[e["file"]]] for sid, e in by_sid.items()}
-    return SimpleNamespace(ids=ids, urls=urls, config=config, report=report, fetches=fetches, index_rows=index_rows,
-                           articles=articles, versions=versions, requests=requests, seconds=seconds,
-                           crawl_log=crawl_log)
+    return SimpleNamespace(
+        ids=ids,
+        urls=urls,
+        config=config,
+        report=report,
+        fetches=fetches,
+        index_rows=index_rows,
+        articles=articles,
+        versions=versions,
+        requests=requests,
+        seconds=seconds,
+        crawl_log=crawl_log,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -225,8 +259,12 @@ def test_crawl_finishes_and_fetches_every_feed(corpus):
     feed_gets = Counter(r.path.lstrip("/") for r in corpus.requests if r.method == "GET")
     not_requested = [f for f in corpus.urls if not feed_gets[f]]
     assert not not_requested, f"feeds never requested from the server, {_examples(not_requested)}"
-    crashed = [(f, r["error_kind"], r["error"]) for f, sid in corpus.ids.items() for r in corpus.fetches[sid]
-               if r["error_kind"] in ("crash", "timeout")]
+    crashed = [
+        (f, r["error_kind"], r["error"])
+        for f, sid in corpus.ids.items()
+        for r in corpus.fetches[sid]
+        if r["error_kind"] in ("crash", "timeout")
+    ]
     assert not crashed, f"fetches recorded as crash/timeout, {_examples(crashed)}"
 
 
@@ -254,11 +292,17 @@ def test_bozo_feeds_are_recorded_as_source_errors(corpus):
 
 @pytest.mark.timeout(PYTEST_TIMEOUT)
 def test_wellformed_feeds_are_not_recorded_as_errors(corpus):
-    wellformed = [e["file"] for e in corpus.entries
-                  if e.get("expects_bozo") is False and not e["file"].startswith("illformed/")]
+    wellformed = [
+        e["file"] for e in corpus.entries if e.get("expects_bozo") is False and not e["file"].startswith("illformed/")
+    ]
     assert len(wellformed) > 1500
-    wrong = [(f, r["error_kind"], (r["error"] or "")[:100]) for f in wellformed if f not in WELLFORMED_ERROR_ALLOWED
-             for r in corpus.fetches[corpus.ids[f]] if r["status"] == "error"]
+    wrong = [
+        (f, r["error_kind"], (r["error"] or "")[:100])
+        for f in wellformed
+        if f not in WELLFORMED_ERROR_ALLOWED
+        for r in corpus.fetches[corpus.ids[f]]
+        if r["status"] == "error"
+    ]
     assert not wrong, f"well-formed feeds recorded with status 'error', {_examples(wrong, 15)}"
     stale = set(WELLFORMED_ERROR_ALLOWED) - set(wellformed)
     assert not stale, f"allow-list names files that are not well-formed corpus entries: {sorted(stale)}"
@@ -280,17 +324,19 @@ def test_stored_article_fields_are_clean_text(corpus):
                     not_str.append(f"{where}: {type(value).__name__}")
                     continue
                 if m := CONTROL.search(value):
-                    control.append(f"{where}: {m.group()!r} in {value[max(0, m.start() - 30):m.end() + 30]!r}")
+                    control.append(f"{where}: {m.group()!r} in {value[max(0, m.start() - 30) : m.end() + 30]!r}")
                 if (m := HTML_TAG.search(value)) and (field, value) not in CLEAN_TEXT_ALLOWED:
-                    html.append(f"{where}: {value[max(0, m.start() - 30):m.end() + 40]!r}")
-    problems = [f"not str, {_examples(not_str)}" if not_str else "",
-                f"C0 control characters, {_examples(control)}" if control else "",
-                f"raw HTML tags, {_examples(html)}" if html else ""]
+                    html.append(f"{where}: {value[max(0, m.start() - 30) : m.end() + 40]!r}")
+    problems = [
+        f"not str, {_examples(not_str)}" if not_str else "",
+        f"C0 control characters, {_examples(control)}" if control else "",
+        f"raw HTML tags, {_examples(html)}" if html else "",
+    ]
     assert not any(problems), "\n".join(p for p in problems if p)
 
 
 # -- the fault ledger's row (tests/faults/ledger.py): 0 crashes, 0 hangs over every corpus file ----
-def _feedparser_verdict(root, entry: dict) -> tuple[bool, int]:  # noqa: ANN001
+def _feedparser_verdict(root, entry: dict) -> tuple[bool, int]:
     """(bozo, entries) from feedparser itself, given the file with the headers the server sends."""
     headers = {"content-type": DEFAULT_CONTENT_TYPE}
     headers.update({k.lower(): v for k, v in (entry.get("http_headers") or {}).items()})
@@ -298,7 +344,7 @@ def _feedparser_verdict(root, entry: dict) -> tuple[bool, int]:  # noqa: ANN001
     return bool(parsed.bozo), len(parsed.entries)
 
 
-def _file_outcome(crawled, entry: dict, bozo: bool, found: int) -> tuple[bool, bool, str]:  # noqa: ANN001
+def _file_outcome(crawled, entry: dict, bozo: bool, found: int) -> tuple[bool, bool, str]:
     """(survived, recorded, why) for one corpus file. Survived: the crawl exited by itself and the
     file's feed has a fetch row, none a crash or timeout. Recorded: where feedparser flags the file
     bozo, carewatch recorded an error or warning with the reason ('bozo' or 'feed'); where it yields
@@ -306,10 +352,14 @@ def _file_outcome(crawled, entry: dict, bozo: bool, found: int) -> tuple[bool, b
     row is there."""
     rows = crawled.index_rows.get(crawled.ids[entry["file"]], [])
     all_rows = crawled.fetches.get(crawled.ids[entry["file"]], [])
-    survived = crawled.report.returncode == 0 and bool(rows) and not any(
-        r["error_kind"] in ("crash", "timeout") for r in all_rows)
-    explained = any(r["status"] in ("error", "warning") and r["error"] and r["error_kind"] in ("bozo", "feed")
-                    for r in rows)
+    survived = (
+        crawled.report.returncode == 0
+        and bool(rows)
+        and not any(r["error_kind"] in ("crash", "timeout") for r in all_rows)
+    )
+    explained = any(
+        r["status"] in ("error", "warning") and r["error"] and r["error_kind"] in ("bozo", "feed") for r in rows
+    )
     if bozo:
         recorded, why = explained, "bozo"
     elif not found:
@@ -336,11 +386,14 @@ def test_fault_ledger_no_crash_no_hang_over_every_corpus_file(corpus, fault_ledg
             outcomes[survived, recorded] += 1
             if not (survived and recorded):
                 rows = crawled.index_rows.get(crawled.ids[entry["file"]], [])
-                failed.append((entry["file"], why, [(r["status"], r["error_kind"], (r["error"] or "")[:80]) for r in rows]))
+                failed.append(
+                    (entry["file"], why, [(r["status"], r["error_kind"], (r["error"] or "")[:80]) for r in rows])
+                )
     files = sum(outcomes.values())
     fault = f"feedparser-tests corpus ({len(corpus.index):,} files)"
     note = f"{files} files crawled ({len(skipped)} skip_unless files in a run of their own)" + (
-        f"; not clean: {_examples(failed, 5)}" if failed else "")
+        f"; not clean: {_examples(failed, 5)}" if failed else ""
+    )
     for i, ((survived, recorded), n) in enumerate(outcomes.items()):
         fault_ledger.record("Content", fault, tried=n, survived=survived, recorded=recorded, note=note if not i else "")
     assert files == len(corpus.index)

@@ -7,21 +7,35 @@ import threading
 
 import pytest
 
-from carewatch.ops.crawl import run_crawl
 from carewatch.config import load_config
 from carewatch.config.schema import Source
+from carewatch.ops.crawl import run_crawl
 from carewatch.scrapers.guard import BlockedAddress, check_url
 from carewatch.store.db import open_db
-
 from tests.conftest import ROOT
 
 
-@pytest.mark.parametrize("url", [
-    "http://127.0.0.1/", "http://[::1]/", "http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/",
-    "http://192.168.1.1/", "http://100.64.0.1/", "http://[::ffff:127.0.0.1]/", "http://2130706433/",
-    "http://0x7f.1/", "http://localhost./", "http://localhost/", "http://0.0.0.0/",
-    "file:///etc/passwd", "ftp://example.org/", "gopher://example.org/", "data:text/html,hi",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/",
+        "http://[::1]/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.1/",
+        "http://192.168.1.1/",
+        "http://100.64.0.1/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://2130706433/",
+        "http://0x7f.1/",
+        "http://localhost./",
+        "http://localhost/",
+        "http://0.0.0.0/",
+        "file:///etc/passwd",
+        "ftp://example.org/",
+        "gopher://example.org/",
+        "data:text/html,hi",
+    ],
+)
 def test_non_public_targets_and_schemes_are_blocked(url):
     with pytest.raises(BlockedAddress):
         check_url(url)
@@ -36,7 +50,7 @@ def test_public_addresses_pass():
 class _Canary(http.server.BaseHTTPRequestHandler):
     hits: list = []
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         _Canary.hits.append(self.path)
         if self.path.startswith("/redirect"):
             self.send_response(302)
@@ -48,7 +62,7 @@ class _Canary(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(b"<rss><channel><title>x</title></channel></rss>")
 
-    def log_message(self, *args):  # noqa: ANN002
+    def log_message(self, *args):
         pass
 
 
@@ -69,7 +83,9 @@ def test_a_crawl_refuses_a_loopback_source_and_records_why(tmp_path):
         # with the guard off (as the demo runs), the same source is fetched
         off = config.model_copy(update={"settings": settings.model_copy(update={"block_private_addresses": False})})
         assert run_crawl(off, tmp_path / "b.db", ["sneaky"]).errors == [] and _Canary.hits == ["/feed"]
-        rows = open_db(tmp_path / "a.db").execute("SELECT error_kind FROM fetches WHERE source_id = 'sneaky'").fetchall()
+        rows = (
+            open_db(tmp_path / "a.db").execute("SELECT error_kind FROM fetches WHERE source_id = 'sneaky'").fetchall()
+        )
         assert rows == [("blocked",)]
     finally:
         server.shutdown()

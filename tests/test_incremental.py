@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
 import yaml
 
-from carewatch.ops.crawl import run_crawl
 from carewatch.config import load_config
 from carewatch.config.schema import duration_seconds
 from carewatch.core.items import Fetch
 from carewatch.demo.mailsink import MailSink
 from carewatch.demo.run import demo_config
 from carewatch.demo.server import DemoServer, DemoSites
-from tests.conftest import ROOT
+from carewatch.ops.crawl import run_crawl
 from carewatch.store.db import open_db
 from carewatch.store.fetches import due_sources, record_fetch, source_health
+from tests.conftest import ROOT
 
 
 @pytest.fixture
@@ -85,11 +85,20 @@ def _at(t: datetime) -> str:
 
 def test_failing_after_n_retried_with_capped_backoff_and_silence_flagged(tmp_path, config):
     db = open_db(tmp_path / "h.db")
-    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
     n = config.settings.failing_after
     for i in range(n + 3):
-        record_fetch(db, Fetch("birmingham-live", "http://x/feed", _at(t0 + timedelta(hours=i)), "error",
-                               error_kind="http", error="HTTP 503"))
+        record_fetch(
+            db,
+            Fetch(
+                "birmingham-live",
+                "http://x/feed",
+                _at(t0 + timedelta(hours=i)),
+                "error",
+                error_kind="http",
+                error="HTTP 503",
+            ),
+        )
     record_fetch(db, Fetch("chamberlain-files", "http://y/feed", _at(t0), "ok"))
     now = t0 + timedelta(hours=n + 3)
     health = {h.source_id: h for h in source_health(db, config, now)}
@@ -105,7 +114,10 @@ def test_failing_after_n_retried_with_capped_backoff_and_silence_flagged(tmp_pat
     assert health["chamberlain-files"].state == "ok"
     quiet = timedelta(seconds=duration_seconds(config.source("chamberlain-files").cadence) + 86400)
     later = {h.source_id: h for h in source_health(db, config, t0 + quiet)}
-    assert later["chamberlain-files"].state == "silent" and "nothing new since 2026-01-01" in later["chamberlain-files"].last_error
+    assert (
+        later["chamberlain-files"].state == "silent"
+        and "nothing new since 2026-01-01" in later["chamberlain-files"].last_error
+    )
     assert [h.state for h in source_health(db, config, now)][0] == "failing"
 
 
@@ -118,41 +130,82 @@ def test_robots_txt_disallow_is_obeyed_and_recorded(tmp_path, config):
     routes["routes"].append({"path": "/robots.txt", "file": "robots.txt", "content_type": "text/plain"})
     manifest.write_text(yaml.safe_dump({"sites": {"chamberlain": routes}}))
     with DemoServer(DemoSites.load(manifest)) as server:
-        cfg = config.model_copy(update={"settings": config.settings.model_copy(update={"http_proxy": server.proxy_url})})
+        cfg = config.model_copy(
+            update={"settings": config.settings.model_copy(update={"http_proxy": server.proxy_url})}
+        )
         report = run_crawl(cfg, tmp_path / "r.db", ["chamberlain-files"])
         paths = [r.path for r in server.requests]
     assert not [p for p in paths if p.startswith("/last-chance-saloon")]
     [err] = [e for e in report.errors if "last-chance-saloon" in e["url"]]
     assert "robots.txt" in err["error"]
     assert report.counts["new"] == 4  # every entry stored: the blocked one from the feed's own text
-    [(kind,)] = open_db(tmp_path / "r.db").execute(
-        "SELECT kind FROM articles WHERE url LIKE '%last-chance-saloon%'").fetchall()
+    [(kind,)] = (
+        open_db(tmp_path / "r.db").execute("SELECT kind FROM articles WHERE url LIKE '%last-chance-saloon%'").fetchall()
+    )
     assert kind == "feed-entry"
 
 
 def test_bad_pages_get_a_recorded_explained_outcome(tmp_path, config):
     manifest = tmp_path / "manifest.yaml"
-    manifest.write_text(yaml.safe_dump({"sites": {"bad": {"host": "bad.example.test", "routes": [
-        {"prefix": "/bad/", "handler": "tests.badpages:serve"}]}}}))
+    manifest.write_text(
+        yaml.safe_dump(
+            {
+                "sites": {
+                    "bad": {
+                        "host": "bad.example.test",
+                        "routes": [{"prefix": "/bad/", "handler": "tests.badpages:serve"}],
+                    }
+                }
+            }
+        )
+    )
     cfg_dir = tmp_path / "config"
     cfg_dir.mkdir()
-    (cfg_dir / "sources.yaml").write_text(yaml.safe_dump({"sources": [
-        {"id": "bad", "name": "Bad pages", "kind": "listing", "url": "http://bad.example.test/bad/",
-         "links": "ul.bad a"},
-        {"id": "good-neighbour", "name": "A working source", "kind": "feed",
-         "url": "http://www.thechamberlainfiles.com.test/feed/"}]}))
+    (cfg_dir / "sources.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "sources": [
+                    {
+                        "id": "bad",
+                        "name": "Bad pages",
+                        "kind": "listing",
+                        "url": "http://bad.example.test/bad/",
+                        "links": "ul.bad a",
+                    },
+                    {
+                        "id": "good-neighbour",
+                        "name": "A working source",
+                        "kind": "feed",
+                        "url": "http://www.thechamberlainfiles.com.test/feed/",
+                    },
+                ]
+            }
+        )
+    )
     sites = DemoSites.load(manifest)
     real = DemoSites.load()
     sites.hosts.update(real.hosts)
     with DemoServer(sites) as server:
-        (cfg_dir / "settings.yaml").write_text(yaml.safe_dump(
-            {"http_proxy": server.proxy_url, "download_delay": 0, "autothrottle": False, "retry_times": 0,
-             "max_response_bytes": 10 * 1024 * 1024}))
+        (cfg_dir / "settings.yaml").write_text(
+            yaml.safe_dump(
+                {
+                    "http_proxy": server.proxy_url,
+                    "download_delay": 0,
+                    "autothrottle": False,
+                    "retry_times": 0,
+                    "max_response_bytes": 10 * 1024 * 1024,
+                }
+            )
+        )
         cfg = load_config(cfg_dir)
         report = run_crawl(cfg, tmp_path / "bad.db")
     db = open_db(tmp_path / "bad.db")
-    outcome = {url.rsplit("/", 1)[-1]: (status, kind, error) for url, status, kind, error in db.execute(
-        "SELECT url, status, error_kind, error FROM fetches WHERE source_id = 'bad' AND role = 'article'")}
+    outcome = {
+        url.rsplit("/", 1)[-1]: (status, kind, error)
+        for url, status, kind, error in db.execute(
+            "SELECT url, status, error_kind, error FROM fetches WHERE source_id = 'bad' AND role = 'article'"
+        )
+    }
     assert outcome["huge"][0] == "error" and "too large" in outcome["huge"][2]
     assert outcome["empty"][:2] == ("warning", "extract") and "no text could be extracted" in outcome["empty"][2]
     assert outcome["scan.pdf"][:2] == ("warning", "extract") and "no text layer" in outcome["scan.pdf"][2]

@@ -33,8 +33,9 @@ def _config_dir(tmp_path, name: str, proxy_url: str, thresholds: dict[str, float
 
 
 def _inspect(cfg, db_path) -> dict:
-    result = carewatch("--config", str(cfg), "--db", str(db_path), "inspect", f"http://{TRUST}{REISSUE}",
-                       "--source", SOURCE, "--json")
+    result = carewatch(
+        "--config", str(cfg), "--db", str(db_path), "inspect", f"http://{TRUST}{REISSUE}", "--source", SOURCE, "--json"
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -46,8 +47,11 @@ def _stored(db_path) -> tuple[dict | None, str | None]:
         key = url_key(f"http://{TRUST}{REISSUE}")
         row = db.execute("SELECT content_hash, relevant, topics FROM articles WHERE url_key = ?", [key]).fetchone()
         alias = db.execute("SELECT reason FROM article_aliases WHERE url_key = ?", [key]).fetchone()
-        article = {"content_hash": row[0], "relevant": bool(row[1]),
-                   "topics": sorted(t["topic"] for t in json.loads(row[2]))} if row else None
+        article = (
+            {"content_hash": row[0], "relevant": bool(row[1]), "topics": sorted(t["topic"] for t in json.loads(row[2]))}
+            if row
+            else None
+        )
         return article, alias[0] if alias else None
     finally:
         db.close()
@@ -89,8 +93,11 @@ def test_inspect_uses_the_crawls_thresholds_where_the_defaults_disagree(tmp_path
         run_crawl(load_config(cfg_default), db_default, [SOURCE])
 
     article, alias = _stored(db_path)  # configured: an article of its own, as inspect said
-    assert alias is None and article == {"content_hash": item["content_hash"], "relevant": item["relevant"],
-                                         "topics": sorted(t["topic"] for t in item["topics"])}
+    assert alias is None and article == {
+        "content_hash": item["content_hash"],
+        "relevant": item["relevant"],
+        "topics": sorted(t["topic"] for t in item["topics"]),
+    }
     article_default, alias_default = _stored(db_default)  # defaults: an edited version, as inspect said
     assert article_default is None and alias_default == item_default["duplicate_reason"]
     # Inspect with the defaults against crawl with settings.yaml would have disagreed.

@@ -41,8 +41,9 @@ def imported_packages(path: Path) -> set[str]:
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
         if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names = [node.module] + ([f"{node.module}.{a.name}" for a in node.names] if node.module == "carewatch"
-                                     else [])
+            names = [node.module] + (
+                [f"{node.module}.{a.name}" for a in node.names] if node.module == "carewatch" else []
+            )
         for name in names:
             parts = name.split(".")
             if parts[0] == "carewatch" and len(parts) > 1:
@@ -62,15 +63,25 @@ def test_package_imports_only_what_the_matrix_allows(package):
     folder = packages()[package]
     modules = [p for p in folder.rglob("*.py") if "site" not in p.relative_to(folder).parts]
     assert modules, f"{folder.name}/ has no modules"
-    bad = [f"{p.relative_to(ROOT)} imports carewatch.{name}"
-           for p in modules for name in sorted(imported_packages(p)) if name != package and name not in ALLOWED[package]]
+    bad = [
+        f"{p.relative_to(ROOT)} imports carewatch.{name}"
+        for p in modules
+        for name in sorted(imported_packages(p))
+        if name != package and name not in ALLOWED[package]
+    ]
     assert not bad, "\n".join(bad)
 
 
 def test_nothing_imports_the_cli_but_the_entry_point():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert project["scripts"] == {"carewatch": "carewatch.cli.main:cli"}
-    users = [p for p in [*ROOT.glob("*/**/*.py")]
-             if ".venv" not in p.parts and "build" not in p.parts and p.parent.name != "cli"
-             and p.parts[len(ROOT.parts)] not in ("tests",) and "cli" in imported_packages(p)]
+    users = [
+        p
+        for p in [*ROOT.glob("*/**/*.py")]
+        if ".venv" not in p.parts
+        and "build" not in p.parts
+        and p.parent.name != "cli"
+        and p.parts[len(ROOT.parts)] not in ("tests",)
+        and "cli" in imported_packages(p)
+    ]
     assert not users, [str(p.relative_to(ROOT)) for p in users]

@@ -29,10 +29,10 @@ INSPECTED = {
 }
 TITLES = {
     "2014-05-23": "Birmingham City Council Inspection of services for children in need of help and protection, "
-                  "children looked after and care leavers and Review of the effectiveness of the local "
-                  "safeguarding children board",
+    "children looked after and care leavers and Review of the effectiveness of the local "
+    "safeguarding children board",
     "2016-11-25": "Birmingham Re-inspection of services for children in need of help and protection, children "
-                  "looked after and care leavers",
+    "looked after and care leavers",
     "2019-01-17": "Birmingham City Council Inspection of children's social care services",
     "2023-04-18": "Inspection of Birmingham City Council local authority children’s services",
 }
@@ -45,8 +45,9 @@ def test_real_ofsted_report_text_and_tags(published):
     assert is_pdf(body)
     # As the crawl gets it: no date from the link, so the date comes from the report itself
     # (or, where the report prints none, the PDF's creation date: the day before publication).
-    article = Article(source_id="ofsted-reports", url="https://files.ofsted.gov.uk/v1/file/1", fetched_at="x",
-                      body=body)
+    article = Article(
+        source_id="ofsted-reports", url="https://files.ofsted.gov.uk/v1/file/1", fetched_at="x", body=body
+    )
     item = run_stages(article, load_config(ROOT / "config"))
     assert item.kind == "pdf"
     assert item.report["judgement"] == JUDGEMENTS[published]
@@ -70,6 +71,12 @@ def test_report_not_found_page_is_not_mistaken_for_a_pdf():
     raw = path.read_bytes()
     raw = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
     assert not is_pdf(raw)
-    item = extract(Article(source_id="x", url="https://files.ofsted.gov.uk/v1/file/2", fetched_at="x",
-                           html=raw.decode("utf-8", "replace")))
+    item = extract(
+        Article(
+            source_id="x",
+            url="https://files.ofsted.gov.uk/v1/file/2",
+            fetched_at="x",
+            html=raw.decode("utf-8", "replace"),
+        )
+    )
     assert item.kind == "html" and "not found" in (item.title + item.text).lower()

@@ -14,9 +14,9 @@ from types import SimpleNamespace
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from carewatch.ops.crawl import run_crawl
 from carewatch.demo.mailsink import MailSink
 from carewatch.demo.run import demo_config
+from carewatch.ops.crawl import run_crawl
 from carewatch.store.db import open_db
 from tests.conftest import DEMO_CONFIG, ROOT, carewatch
 
@@ -41,8 +41,15 @@ def _reprocess(db_path, *args: str) -> subprocess.CompletedProcess:
     if "reprocess" in cli.commands:
         return carewatch(*argv)
     code = "from carewatch.cli.main import cli; from carewatch.cli.reprocess import reprocess; cli.add_command(reprocess); cli()"
-    return subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=300,
-                          cwd=ROOT, env=dict(os.environ), stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-c", code, *argv],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        env=dict(os.environ),
+        stdin=subprocess.DEVNULL,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -53,15 +60,18 @@ def crawled(tmp_path_factory, demo_server):
         config = demo_config(demo_server.proxy_url, sink.port)
         report = run_crawl(config, db_path)
     assert report.counts["new"] >= 20
-    return SimpleNamespace(db_path=db_path, raw_dir=tmp / "archive.db-raw", config=config,
-                           rows=_snapshot(db_path), server=demo_server)
+    return SimpleNamespace(
+        db_path=db_path, raw_dir=tmp / "archive.db-raw", config=config, rows=_snapshot(db_path), server=demo_server
+    )
 
 
 def _latest_captures(db_path):
     db = open_db(db_path)
     try:
-        cur = db.execute("SELECT a.article_id, a.kind, a.source_id, c.* FROM articles a LEFT JOIN captures c "
-                         "ON c.id = (SELECT max(id) FROM captures WHERE article_id = a.article_id)")
+        cur = db.execute(
+            "SELECT a.article_id, a.kind, a.source_id, c.* FROM articles a LEFT JOIN captures c "
+            "ON c.id = (SELECT max(id) FROM captures WHERE article_id = a.article_id)"
+        )
         cols = [c[0] for c in cur.description]
         return [dict(zip(cols, r)) for r in cur.fetchall()]
     finally:
@@ -73,7 +83,8 @@ def test_raw_responses_are_kept_as_warc_files_and_every_article_knows_its_captur
     assert files, f"no WARC file under {crawled.raw_dir}"
     # one file per crawl process and source: <source>/<start>-<pid>.warc.gz
     assert {f.parent.name for f in files} == {s.id for s in crawled.config.sources if s.enabled} - {
-        "birmingham-against-the-cuts-news"}  # its feed answers 500: error responses are not kept
+        "birmingham-against-the-cuts-news"
+    }  # its feed answers 500: error responses are not kept
     captures = _latest_captures(crawled.db_path)
     assert len(captures) == len(crawled.rows)
     kinds = set()
@@ -83,13 +94,20 @@ def test_raw_responses_are_kept_as_warc_files_and_every_article_knows_its_captur
             f.seek(c["offset"])
             blob = f.read(c["length"])  # exactly the response record (its own gzip member)
             f.seek(c["offset"] + c["length"])
-            following = {r.rec_type: r.rec_headers.get_header("WARC-Concurrent-To")
-                         for r, _ in zip(ArchiveIterator(f), range(2))}
+            following = {
+                r.rec_type: r.rec_headers.get_header("WARC-Concurrent-To") for r, _ in zip(ArchiveIterator(f), range(2))
+            }
         records = []
         for rec in ArchiveIterator(io.BytesIO(blob)):
-            records.append((rec.rec_type, rec.rec_headers.get_header("WARC-Record-ID"),
-                            rec.rec_headers.get_header("WARC-Target-URI"), rec.http_headers.get_statuscode(),
-                            rec.raw_stream.read()))
+            records.append(
+                (
+                    rec.rec_type,
+                    rec.rec_headers.get_header("WARC-Record-ID"),
+                    rec.rec_headers.get_header("WARC-Target-URI"),
+                    rec.http_headers.get_statuscode(),
+                    rec.raw_stream.read(),
+                )
+            )
         [(rec_type, record_id, uri, status, payload)] = records
         assert (rec_type, record_id, uri, status) == ("response", c["record_id"], c["url"], "200")
         assert hashlib.sha256(payload).hexdigest() == c["sha256"], c["url"]
@@ -112,8 +130,10 @@ def test_reprocess_yields_the_same_rows_without_the_network(crawled):
 
 def test_reprocess_restores_a_tampered_row_from_its_capture(crawled):
     db = open_db(crawled.db_path)
-    pdf, page = (db.execute("SELECT article_id FROM articles WHERE kind = ? ORDER BY article_id LIMIT 1", [k]).fetchone()[0]
-                 for k in ("pdf", "html"))
+    pdf, page = (
+        db.execute("SELECT article_id FROM articles WHERE kind = ? ORDER BY article_id LIMIT 1", [k]).fetchone()[0]
+        for k in ("pdf", "html")
+    )
     db.execute("UPDATE articles SET text = '' WHERE article_id = ?", [pdf])
     db.execute("UPDATE articles SET published = '1999-01-01', topics = '[]' WHERE article_id = ?", [page])
     db.close()

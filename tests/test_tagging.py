@@ -7,7 +7,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-import yaml
 
 from carewatch.config import load_config
 from carewatch.core.errors import ConfigError
@@ -17,19 +16,19 @@ from carewatch.core.query import Document, QueryError, matches, parse
 from carewatch.pipelines.tag import Tagger, tag
 from carewatch.store.articles import save_article
 from carewatch.store.db import open_db
-
 from tests.conftest import ROOT, carewatch, shared_data
 
 CONFIG = load_config(ROOT / "config")
 TAGGER = Tagger(CONFIG.topics, CONFIG.entities)
 
 
-def _tags(title: str, text: str, published: str | None = None, local: bool = False):  # noqa: ANN202
+def _tags(title: str, text: str, published: str | None = None, local: bool = False):
     topics, relevance, relevant, why, entities = TAGGER.tag(title, text, published, local)
     return {t.topic: t for t in topics}, relevant, why, {e.entity: e for e in entities}
 
 
 # -- the rule language -------------------------------------------------------------------------
+
 
 def test_keyword_matches_words_apostrophes_and_stars():
     assert keyword_pattern("children's trust").search("the Children’s  Trust said")
@@ -38,26 +37,31 @@ def test_keyword_matches_words_apostrophes_and_stars():
     assert not keyword_pattern("cuts").search("Birmingham shortcuts")
 
 
-@pytest.mark.parametrize("query, expected", [
-    ('budget* NEAR/3 cuts', True),
-    ('budget* NEAR/1 families', False),  # 4 words apart
-    ('"children\'s services" AND NOT alabama', True),
-    ('"children’s services"', True),  # straight and curly apostrophes alike
-    ("Birmingham", True),  # Birmingham's is Birmingham
-    ("looked-after", True),  # hyphens split words
-    ('"looked after" NEAR/4 "care leavers"', True),
-    ('(Sandwell OR Solihull) AND cuts', False),
-    ("£*", True),  # any sum
-    ("topic:funding AND £11m", True),
-    ("topic:ofsted OR entity:ofsted", False),
-    ('NOT "adult social care"', False),
-    ("privatis* OR outsourc*", False),
-    ("cuts budget", True),  # side by side = AND
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("budget* NEAR/3 cuts", True),
+        ("budget* NEAR/1 families", False),  # 4 words apart
+        ('"children\'s services" AND NOT alabama', True),
+        ('"children’s services"', True),  # straight and curly apostrophes alike
+        ("Birmingham", True),  # Birmingham's is Birmingham
+        ("looked-after", True),  # hyphens split words
+        ('"looked after" NEAR/4 "care leavers"', True),
+        ("(Sandwell OR Solihull) AND cuts", False),
+        ("£*", True),  # any sum
+        ("topic:funding AND £11m", True),
+        ("topic:ofsted OR entity:ofsted", False),
+        ('NOT "adult social care"', False),
+        ("privatis* OR outsourc*", False),
+        ("cuts budget", True),  # side by side = AND
+    ],
+)
 def test_query_language(query, expected):
-    doc = Document("Birmingham's children's services face budget cuts of £11m for families, the council said. "
-                   "Looked-after children and care leavers will be hit. Adult social care too.",
-                   {"topic": {"funding"}, "entity": set()})
+    doc = Document(
+        "Birmingham's children's services face budget cuts of £11m for families, the council said. "
+        "Looked-after children and care leavers will be hit. Adult social care too.",
+        {"topic": {"funding"}, "entity": set()},
+    )
     assert matches(query, doc).matched is expected
 
 
@@ -67,19 +71,23 @@ def test_hits_say_where_they_matched():
     assert r.hits == (("budget", 2, 2), ("cuts", 4, 4))
 
 
-@pytest.mark.parametrize("query, message", [
-    ("(cuts OR budget", "unbalanced brackets"),
-    ('"section 114', "unbalanced quotes"),
-    ("cuts OR", "column"),
-    ("AND cuts", "column"),
-    ("", "empty"),
-])
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("(cuts OR budget", "unbalanced brackets"),
+        ('"section 114', "unbalanced quotes"),
+        ("cuts OR", "column"),
+        ("AND cuts", "column"),
+        ("", "empty"),
+    ],
+)
 def test_bad_queries_say_what_is_wrong(query, message):
     with pytest.raises(QueryError, match=message):
         parse(query)
 
 
 # -- the shipped taxonomy ----------------------------------------------------------------------
+
 
 def test_topics_come_with_readable_evidence():
     topics, relevant, _, _ = _tags(
@@ -97,7 +105,8 @@ def test_topics_come_with_readable_evidence():
 
 def test_not_counting_and_exclusions_and_dated_aliases():
     topics, relevant, why, entities = _tags(
-        "Birmingham Children's Hospital opens new ward", "Birmingham Children's Hospital said the ward opens in May.")
+        "Birmingham Children's Hospital opens new ward", "Birmingham Children's Hospital said the ward opens in May."
+    )
     assert not relevant  # the hospital names Birmingham and children, but is not the place's children's services
     assert dict((w[0], w[1]) for w in why)["place"] == 0
     _, _, _, entities = _tags("Council leader speaks", "The council leader said Birmingham would act.", "2014-03-01")
@@ -108,36 +117,76 @@ def test_not_counting_and_exclusions_and_dated_aliases():
     assert not entities  # no date: a role is nobody in particular
 
 
-@pytest.mark.parametrize("title, text, local, expected", [
-    # confusables
-    ("Birmingham, Alabama boosts child protection staff", "Birmingham, Alabama's child protection agency hires "
-     "social workers for children in care across Jefferson County, Alabama.", False, False),
-    ("Adult social care cuts in Birmingham", "Birmingham's adult social care budget faces cuts to home care.", False, False),
-    ("Sandwell Children's Trust rated good", "Sandwell Children's Trust, which runs children's services in Sandwell, "
-     "was praised. Sandwell's children in care were safer, inspectors said; unlike Birmingham years ago.", False, False),
-    # relevant without the obvious phrases, from a local source
-    ("Trust social workers balloted over caseloads", "Social workers employed by the trust are to be balloted. "
-     "Child protection teams say caseloads are too high.", True, True),
-    ("Foster carers take their case to full council", "Foster carers and care leavers asked councillors in "
-     "Birmingham to drop the cut to fostering allowances for looked-after children.", False, True),
-])
+@pytest.mark.parametrize(
+    "title, text, local, expected",
+    [
+        # confusables
+        (
+            "Birmingham, Alabama boosts child protection staff",
+            "Birmingham, Alabama's child protection agency hires "
+            "social workers for children in care across Jefferson County, Alabama.",
+            False,
+            False,
+        ),
+        (
+            "Adult social care cuts in Birmingham",
+            "Birmingham's adult social care budget faces cuts to home care.",
+            False,
+            False,
+        ),
+        (
+            "Sandwell Children's Trust rated good",
+            "Sandwell Children's Trust, which runs children's services in Sandwell, "
+            "was praised. Sandwell's children in care were safer, inspectors said; unlike Birmingham years ago.",
+            False,
+            False,
+        ),
+        # relevant without the obvious phrases, from a local source
+        (
+            "Trust social workers balloted over caseloads",
+            "Social workers employed by the trust are to be balloted. "
+            "Child protection teams say caseloads are too high.",
+            True,
+            True,
+        ),
+        (
+            "Foster carers take their case to full council",
+            "Foster carers and care leavers asked councillors in "
+            "Birmingham to drop the cut to fostering allowances for looked-after children.",
+            False,
+            True,
+        ),
+    ],
+)
 def test_relevance_rejects_confusables_and_keeps_quiet_relevant_stories(title, text, local, expected):
     _, relevant, why, _ = _tags(title, text, local=local)
     assert relevant is expected, why
 
 
 SEEDS = {  # seed file prefix: (topics a campaigner would give, topics it must not get, why)
-    "000": ({"privatisation", "campaigns", "funding"}, {"send", "child_deaths"},
-            "a declaration against privatisation and cuts, drafted by SWAN, UNISON and Birmingham Against the Cuts "
-            "for a public meeting"),
+    "000": (
+        {"privatisation", "campaigns", "funding"},
+        {"send", "child_deaths"},
+        "a declaration against privatisation and cuts, drafted by SWAN, UNISON and Birmingham Against the Cuts "
+        "for a public meeting",
+    ),
     "001": ({"privatisation"}, {"send", "child_deaths"}, "a campaign leaflet against privatising children's services"),
-    "002": ({"privatisation", "funding"}, {"send"},
-            "the council hands children's services to a voluntary trust; the city's budget cut by £450M"),
-    "003": ({"leadership", "ofsted"}, {"send"},
-            "the council leader, cabinet member and strategic director launch another improvement plan for Ofsted "
-            "and the Education Secretary"),
-    "004": ({"privatisation", "leadership", "ofsted"}, {"send", "child_deaths"},
-            "failing (Ofsted) services to be placed in a trust; Lord Warner, the commissioner"),
+    "002": (
+        {"privatisation", "funding"},
+        {"send"},
+        "the council hands children's services to a voluntary trust; the city's budget cut by £450M",
+    ),
+    "003": (
+        {"leadership", "ofsted"},
+        {"send"},
+        "the council leader, cabinet member and strategic director launch another improvement plan for Ofsted "
+        "and the Education Secretary",
+    ),
+    "004": (
+        {"privatisation", "leadership", "ofsted"},
+        {"send", "child_deaths"},
+        "failing (Ofsted) services to be placed in a trust; Lord Warner, the commissioner",
+    ),
 }
 
 
@@ -164,9 +213,10 @@ def test_labelled_set_meets_the_targets():
     items = load_set()
     assert len(items) >= 150
 
-    def ours(it):  # noqa: ANN001, ANN202
-        topics, _, relevant, _, _ = TAGGER.tag(it["title"], it["text"], str(it.get("published") or ""),
-                                                it["source"] in LOCAL)
+    def ours(it):
+        topics, _, relevant, _, _ = TAGGER.tag(
+            it["title"], it["text"], str(it.get("published") or ""), it["source"] in LOCAL
+        )
         return {m.topic for m in topics}, relevant
 
     result = score(items, ours)
@@ -176,6 +226,7 @@ def test_labelled_set_meets_the_targets():
 
 
 # -- config errors -----------------------------------------------------------------------------
+
 
 def _config_with(tmp_path: Path, old: str, new: str) -> Path:
     cfg = tmp_path / "config"
@@ -199,8 +250,11 @@ def test_unbalanced_brackets_fail_config_check_with_file_line_and_field(tmp_path
 
 
 def test_unknown_topic_in_an_exclusion_fails_config_check(tmp_path):
-    cfg = _config_with(tmp_path, "    min_score: 2\n\n  workforce:",
-                       "    exclude: ['topic:fundng AND NOT Birmingham']\n    min_score: 2\n\n  workforce:")
+    cfg = _config_with(
+        tmp_path,
+        "    min_score: 2\n\n  workforce:",
+        "    exclude: ['topic:fundng AND NOT Birmingham']\n    min_score: 2\n\n  workforce:",
+    )
     result = carewatch("--config", str(cfg), "config", "check")
     assert result.returncode == 2
     line = _line_of(cfg, "topic:fundng")
@@ -208,41 +262,68 @@ def test_unknown_topic_in_an_exclusion_fails_config_check(tmp_path):
 
 
 def test_topic_rules_may_use_other_topics(tmp_path):
-    cfg = _config_with(tmp_path, "    min_score: 2\n\n  workforce:",
-                       "    exclude: ['topic:council_finances']\n    min_score: 2\n\n  workforce:")
+    cfg = _config_with(
+        tmp_path,
+        "    min_score: 2\n\n  workforce:",
+        "    exclude: ['topic:council_finances']\n    min_score: 2\n\n  workforce:",
+    )
     config = load_config(cfg)  # valid: child_deaths now depends on council_finances
     tagger = Tagger(config.topics, config.entities)
-    text = ("The serious case review into the death of Child T was published. The council, under a section 114 "
-            "notice and seeking exceptional financial support, said Birmingham's children's services would learn.")
+    text = (
+        "The serious case review into the death of Child T was published. The council, under a section 114 "
+        "notice and seeking exceptional financial support, said Birmingham's children's services would learn."
+    )
     with_exclusion = {t.topic for t in tagger.tag("Review published", text)[0]}
     assert "council_finances" in with_exclusion and "child_deaths" not in with_exclusion
     assert "child_deaths" in {t.topic for t in TAGGER.tag("Review published", text)[0]}
 
 
 def test_a_cycle_of_topic_references_is_refused(tmp_path):
-    cfg = _config_with(tmp_path, "    min_score: 2\n\n  workforce:",
-                       "    exclude: ['topic:funding']\n    min_score: 2\n\n  workforce:")
+    cfg = _config_with(
+        tmp_path, "    min_score: 2\n\n  workforce:", "    exclude: ['topic:funding']\n    min_score: 2\n\n  workforce:"
+    )
     text = (cfg / "topics.yaml").read_text()
-    (cfg / "topics.yaml").write_text(text.replace("    min_score: 4\n\n  child_deaths:",
-                                                  "    exclude: ['topic:child_deaths']\n    min_score: 4\n\n  child_deaths:", 1))
+    (cfg / "topics.yaml").write_text(
+        text.replace(
+            "    min_score: 4\n\n  child_deaths:",
+            "    exclude: ['topic:child_deaths']\n    min_score: 4\n\n  child_deaths:",
+            1,
+        )
+    )
     with pytest.raises(ConfigError, match="cycle"):
         load_config(cfg)
 
 
 # -- carewatch tag --explain / --retag ---------------------------------------------------------
 
+
 def _archive(path: Path) -> list[str]:
     db = open_db(path)
     ids = []
-    for i, (title, text) in enumerate([
-        ("Ofsted rates Birmingham children's services inadequate", "Ofsted inspectors judged the service inadequate."),
-        ("Birmingham social workers to strike", "Social workers in Birmingham's children's services voted to strike "
-         "over caseloads, vacancies and agency staff. UNISON said recruitment had failed."),
-        ("Bin strike continues", "Birmingham's bin strike enters a new week."),
-    ]):
-        a = Article(source_id="test", url=f"https://example.test/{i}", canonical_url=f"https://example.test/{i}",
-                    url_key=f"example.test/{i}", fetched_at="2024-01-01T00:00:00+00:00", title=title, text=text,
-                    content_hash=f"h{i}")
+    for i, (title, text) in enumerate(
+        [
+            (
+                "Ofsted rates Birmingham children's services inadequate",
+                "Ofsted inspectors judged the service inadequate.",
+            ),
+            (
+                "Birmingham social workers to strike",
+                "Social workers in Birmingham's children's services voted to strike "
+                "over caseloads, vacancies and agency staff. UNISON said recruitment had failed.",
+            ),
+            ("Bin strike continues", "Birmingham's bin strike enters a new week."),
+        ]
+    ):
+        a = Article(
+            source_id="test",
+            url=f"https://example.test/{i}",
+            canonical_url=f"https://example.test/{i}",
+            url_key=f"example.test/{i}",
+            fetched_at="2024-01-01T00:00:00+00:00",
+            title=title,
+            text=text,
+            content_hash=f"h{i}",
+        )
         a = tag(a, TAGGER)
         save_article(db, a)
         ids.append(db.execute("SELECT article_id FROM articles WHERE url = ?", [a.url]).fetchone()[0])
@@ -258,8 +339,11 @@ def test_tag_explain_shows_the_evidence(tmp_path):
     assert "topic ofsted (Ofsted inspections and ratings)" in result.stdout and "'ofsted' ×2" in result.stdout
     data = json.loads(carewatch("--db", str(tmp_path / "a.db"), "tag", "--explain", ids[2], "--json").stdout)
     assert data["relevant"] is False and data["topics"] == []
-    stored = sqlite3.connect(tmp_path / "a.db").execute(
-        "SELECT evidence FROM article_topics WHERE article_id = ? AND topic = 'ofsted'", [ids[0]]).fetchone()[0]
+    stored = (
+        sqlite3.connect(tmp_path / "a.db")
+        .execute("SELECT evidence FROM article_topics WHERE article_id = ? AND topic = 'ofsted'", [ids[0]])
+        .fetchone()[0]
+    )
     assert ["ofsted", 2] in [e[:2] for e in json.loads(stored)]
 
 

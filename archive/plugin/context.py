@@ -49,17 +49,22 @@ class ArchiveContext:
                 continue
             a = asdict(card)
             hit = found.snippets.get(article_id)
-            cards.append({
-                **a,
-                "href": self.links.article(article_id),
-                "title_html": marked(hit.title) if hit and hit.title else escape(a["title"] or "(untitled)"),
-                "snippet_html": (marked(hit.snippet) if hit and START in (hit.snippet or "")
-                                 else escape(excerpt(a["opening"]))),
-                "date": date(a["published"]) or f"found {date(a['first_seen'])}",
-                "source_name": self.source_name(a["source_id"]),
-                "source_href": self.links.rows("articles", source_id=a["source_id"]),
-                "topics_html": chips(self.links, json_list(a["topics"]), "topic", "label", "article_topics", "topic"),
-            })
+            cards.append(
+                {
+                    **a,
+                    "href": self.links.article(article_id),
+                    "title_html": marked(hit.title) if hit and hit.title else escape(a["title"] or "(untitled)"),
+                    "snippet_html": (
+                        marked(hit.snippet) if hit and START in (hit.snippet or "") else escape(excerpt(a["opening"]))
+                    ),
+                    "date": date(a["published"]) or f"found {date(a['first_seen'])}",
+                    "source_name": self.source_name(a["source_id"]),
+                    "source_href": self.links.rows("articles", source_id=a["source_id"]),
+                    "topics_html": chips(
+                        self.links, json_list(a["topics"]), "topic", "label", "article_topics", "topic"
+                    ),
+                }
+            )
         return cards
 
     async def article(self, article_id: str) -> dict | None:
@@ -77,12 +82,22 @@ class ArchiveContext:
         permalink = links.article(article_id)
         if self.request:
             permalink = self.ds.absolute_url(self.request, permalink)
-        citation = ". ".join(bit for bit in (
-            (a.get("author") or "").strip(), f"“{(a.get('title') or '').strip()}”", self.source_name(source),
-            published, (a.get("canonical_url") or a.get("url") or ""),
-            f"Archived by carewatch (first seen {date(a.get('first_seen'))}, "
-            f"version {a.get('version') or 1}): {permalink}",
-        ) if bit) + "."
+        citation = (
+            ". ".join(
+                bit
+                for bit in (
+                    (a.get("author") or "").strip(),
+                    f"“{(a.get('title') or '').strip()}”",
+                    self.source_name(source),
+                    published,
+                    (a.get("canonical_url") or a.get("url") or ""),
+                    f"Archived by carewatch (first seen {date(a.get('first_seen'))}, "
+                    f"version {a.get('version') or 1}): {permalink}",
+                )
+                if bit
+            )
+            + "."
+        )
         result = {
             **a,
             "date": published,

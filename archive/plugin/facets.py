@@ -48,8 +48,15 @@ class FacetPart:
             if not fks:
                 return None
             fk = fks[0]
-            query = facet_query(kind, column, size, table=other, via=fk["column"], key=fk["other_column"],
-                                label_column=config.get("label_column"))
+            query = facet_query(
+                kind,
+                column,
+                size,
+                table=other,
+                via=fk["column"],
+                key=fk["other_column"],
+                label_column=config.get("label_column"),
+            )
             return cls(facet, query, config.get("name") or column, hideable, table=other, column=column)
         column = config.get("column") or config.get("simple")
         if not isinstance(column, str):
@@ -67,11 +74,20 @@ class FacetPart:
             value = row.value
             mine: list
             if self.kind == "through":
-                mine = [raw for raw, t in chosen if t.get("table") == self.extra["table"]
-                        and t.get("column") == self.extra["column"] and str(t.get("value")) == str(value)]
+                mine = [
+                    raw
+                    for raw, t in chosen
+                    if t.get("table") == self.extra["table"]
+                    and t.get("column") == self.extra["column"]
+                    and str(t.get("value")) == str(value)
+                ]
                 remove = {"_through": mine[0]} if mine else None
-                add = {"_through": json.dumps({"table": self.extra["table"], "column": self.extra["column"],
-                                               "value": value}, ensure_ascii=False)}
+                add = {
+                    "_through": json.dumps(
+                        {"table": self.extra["table"], "column": self.extra["column"], "value": value},
+                        ensure_ascii=False,
+                    )
+                }
             else:
                 key = f"{self.name}__startswith" if self.kind == "year" else self.name
                 mine = [(key, str(value))] if (key, str(value)) in pairs else []
@@ -83,18 +99,23 @@ class FacetPart:
                 path = path_with_added_args(request, {**add, "_next": None})
             else:  # one year, one _through at a time (Datasette reads the first _through only)
                 path = path_with_replaced_args(request, {**add, "_next": None})
-            values.append({
-                "value": value,
-                "label": row.label or labels.get(str(value)) or value,
-                "count": row.count,
-                "toggle_url": facet.ds.absolute_url(request, facet.ds.urls.path(path)),
-                "selected": bool(mine),
-            })
+            values.append(
+                {
+                    "value": value,
+                    "label": row.label or labels.get(str(value)) or value,
+                    "count": row.count,
+                    "toggle_url": facet.ds.absolute_url(request, facet.ds.urls.path(path)),
+                    "selected": bool(mine),
+                }
+            )
         arg = {"through": "_facet_through", "year": "_facet_year"}.get(self.kind, "_facet")
         return {
-            "name": self.name, "type": self.kind, "hideable": self.hideable,
+            "name": self.name,
+            "type": self.kind,
+            "hideable": self.hideable,
             "toggle_url": facet.ds.urls.path(path_with_removed_args(request, {arg: self.name})),
-            "results": values, "truncated": len(rows) > size,
+            "results": values,
+            "truncated": len(rows) > size,
         }
 
 
@@ -110,8 +131,9 @@ class _PartFacet(Facet):
     async def parts(self) -> list[FacetPart]:
         parts = []
         for source_and_config in self.get_configs():
-            part = await FacetPart.build(self, self.type, source_and_config["config"],
-                                         hideable=source_and_config["source"] != "metadata")
+            part = await FacetPart.build(
+                self, self.type, source_and_config["config"], hideable=source_and_config["source"] != "metadata"
+            )
             if part is not None:
                 parts.append(part)
         return parts
@@ -123,8 +145,7 @@ class _PartFacet(Facet):
         results, timed_out = [], []
         for part in parts:
             try:
-                rows = await count_facet(self.ds, self.database, part.query, self.sql, self.params,
-                                         self._time_limit())
+                rows = await count_facet(self.ds, self.database, part.query, self.sql, self.params, self._time_limit())
             except QueryInterrupted:
                 timed_out.append(part.name)
                 continue
@@ -158,7 +179,7 @@ class SummaryFacet(_PartFacet):
     async def parts(self) -> list[FacetPart]:
         parts = []
         for source_and_config in self.get_configs():
-            for item in (source_and_config["config"].get("facets") or []):
+            for item in source_and_config["config"].get("facets") or []:
                 if isinstance(item, dict) and len(item) == 1:
                     kind, config = next(iter(item.items()))
                     config = config if isinstance(config, dict) else {"column": config}
@@ -172,8 +193,9 @@ class SummaryFacet(_PartFacet):
         if not parts:
             return [], []
         try:
-            counts = await count_facets_together(self.ds, self.database, [p.query for p in parts], self.sql,
-                                                 self.params, self._time_limit())
+            counts = await count_facets_together(
+                self.ds, self.database, [p.query for p in parts], self.sql, self.params, self._time_limit()
+            )
         except QueryInterrupted:
             return [], [p.name for p in parts]
         except sqlite3.DatabaseError:  # no such column, or a table the authorizer refuses: each on its own

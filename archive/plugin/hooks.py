@@ -38,8 +38,9 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
 
 
 @hookimpl
-def extra_template_vars(template: str, database: str | None, table: str | None, view_name: str, request: Any,
-                        datasette: Any) -> dict:
+def extra_template_vars(
+    template: str, database: str | None, table: str | None, view_name: str, request: Any, datasette: Any
+) -> dict:
     return {"cw": ArchiveContext(datasette, database, table, view_name, request)}
 
 
@@ -63,5 +64,15 @@ def register_routes() -> list:
     return routes.ROUTES
 
 
-__all__ = ["asgi_wrapper", "extra_body_script", "extra_css_urls", "extra_template_vars", "prepare_connection",
-           "prepare_jinja2_environment", "register_facet_classes", "register_routes", "render_cell", "startup"]
+__all__ = [
+    "asgi_wrapper",
+    "extra_body_script",
+    "extra_css_urls",
+    "extra_template_vars",
+    "prepare_connection",
+    "prepare_jinja2_environment",
+    "register_facet_classes",
+    "register_routes",
+    "render_cell",
+    "startup",
+]

@@ -31,9 +31,12 @@ def hide_private_tables(datasette: Any) -> None:
 
     async def public_foreign_keys() -> dict:  # no "links from other tables" into the private tables
         return {
-            table: {direction: [fk for fk in fks[direction] if fk["other_table"] not in hidden]
-                    for direction in ("incoming", "outgoing")}
-            for table, fks in (await all_foreign_keys()).items() if table not in hidden
+            table: {
+                direction: [fk for fk in fks[direction] if fk["other_table"] not in hidden]
+                for direction in ("incoming", "outgoing")
+            }
+            for table, fks in (await all_foreign_keys()).items()
+            if table not in hidden
         }
 
     public.get_all_foreign_keys = public_foreign_keys
@@ -54,10 +57,18 @@ def read_only(app: Any) -> Any:
     DELETE is answered 405 before any view sees it."""
 
     async def guarded(scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD") and not (
-                scope["method"] == "POST" and scope["path"].endswith("/-/logout")):
-            await send({"type": "http.response.start", "status": 405,
-                        "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"allow", b"GET, HEAD")]})
+        if (
+            scope["type"] == "http"
+            and scope["method"] not in ("GET", "HEAD")
+            and not (scope["method"] == "POST" and scope["path"].endswith("/-/logout"))
+        ):
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 405,
+                    "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"allow", b"GET, HEAD")],
+                }
+            )
             await send({"type": "http.response.body", "body": b"This archive is read-only.\n"})
             return
         await app(scope, receive, send)

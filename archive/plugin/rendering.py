@@ -83,8 +83,11 @@ class Links:
 def chips(links: Links, items: list, key: str, label: str, table: str, column: str) -> Markup:
     """Topics or entities as links to the articles that have them."""
     chip = Markup('<a class="cw-chip" href="{}">{}</a>')
-    found = [chip.format(links.through(table, column, i[key]), i.get(label) or i[key])
-             for i in items if isinstance(i, dict) and i.get(key)]
+    found = [
+        chip.format(links.through(table, column, i[key]), i.get(label) or i[key])
+        for i in items
+        if isinstance(i, dict) and i.get(key)
+    ]
     return Markup(" ").join(found)
 
 
@@ -97,11 +100,13 @@ def render_cell(value: Any, column: str, table: str | None, database: str, datas
     if column == "diff" and table in (None, "article_versions"):
         return render_diff(str(value))
     if column == "source_id" and table in (None, "articles", "article_aliases", "fetches"):
-        return Markup('<a href="{}" title="{}">{}</a>').format(links.rows("articles", source_id=value),
-                                                              f"All articles from {names.get(value, value)}", value)
+        return Markup('<a href="{}" title="{}">{}</a>').format(
+            links.rows("articles", source_id=value), f"All articles from {names.get(value, value)}", value
+        )
     if column == "story_id" and table in (None, "articles"):
         return Markup('<a href="{}" title="Every article in this story">{}</a>').format(
-            links.rows("articles", story_id=value), value)
+            links.rows("articles", story_id=value), value
+        )
     if column == "article_id" and table is None:  # canned queries: the id leads to the article
         return Markup('<a href="{}">{}</a>').format(links.article(value), value)
     if column == "text" and table is None:  # canned queries: a long text in a box of its own

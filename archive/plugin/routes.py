@@ -11,8 +11,11 @@ CSS = Path(__file__).resolve().parent.parent / "static" / "carewatch.css"
 
 
 async def stylesheet(request: Any) -> Response:
-    return Response(CSS.read_text(encoding="utf-8"), content_type="text/css; charset=utf-8",
-                    headers={"Cache-Control": "max-age=3600"})
+    return Response(
+        CSS.read_text(encoding="utf-8"),
+        content_type="text/css; charset=utf-8",
+        headers={"Cache-Control": "max-age=3600"},
+    )
 
 
 ROUTES = [(r"^/-/carewatch\.css$", stylesheet)]

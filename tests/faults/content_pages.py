@@ -44,26 +44,40 @@ def prose(seed: str, sentences: int = 6) -> str:
 def _page(title: str, paragraphs: list[str], *, meta: str | None = "utf-8", head: str = "") -> str:
     meta_tag = f'<meta charset="{meta}">' if meta else ""
     body = "".join(f"<p>{p}</p>" for p in paragraphs)
-    return (f"<!DOCTYPE html><html><head>{meta_tag}<title>{title}</title>{head}</head>"
-            f"<body><article><h1>{title}</h1>{body}</article></body></html>")
+    return (
+        f"<!DOCTYPE html><html><head>{meta_tag}<title>{title}</title>{head}</head>"
+        f"<body><article><h1>{title}</h1>{body}</article></body></html>"
+    )
 
 
-def _rss(items: list[tuple[str, str, str]], *, decl: str = '<?xml version="1.0" encoding="utf-8"?>',
-         doctype: str = "", title: str = "Fault feed") -> str:
-    entries = "".join(f"<item><title>{t}</title><link>{link}</link><description>{d}</description>"
-                      f"<pubDate>Mon, 02 Mar 2026 09:00:00 GMT</pubDate></item>" for t, link, d in items)
-    return (f"{decl}\n{doctype}\n<rss version=\"2.0\"><channel><title>{title}</title><link>{BASE}/</link>"
-            f"<description>{title}</description>{entries}</channel></rss>")
+def _rss(
+    items: list[tuple[str, str, str]],
+    *,
+    decl: str = '<?xml version="1.0" encoding="utf-8"?>',
+    doctype: str = "",
+    title: str = "Fault feed",
+) -> str:
+    entries = "".join(
+        f"<item><title>{t}</title><link>{link}</link><description>{d}</description>"
+        f"<pubDate>Mon, 02 Mar 2026 09:00:00 GMT</pubDate></item>"
+        for t, link, d in items
+    )
+    return (
+        f'{decl}\n{doctype}\n<rss version="2.0"><channel><title>{title}</title><link>{BASE}/</link>'
+        f"<description>{title}</description>{entries}</channel></rss>"
+    )
 
 
 # -- 1. entity expansion ----------------------------------------------------------------------
 def billion_laughs() -> bytes:
     """The classic: 9 levels of ten references each, 10^9 'lol's from under a kilobyte."""
     decls = ['<!ENTITY lol "lol">'] + [
-        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10)]
+        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10)
+    ]
     doctype = "<!DOCTYPE rss [\n" + "\n".join(decls) + "\n]>"
-    return _rss([("Laughs &lol9;", f"{BASE}/entities/laughs-1", "&lol9; &lol9;")], doctype=doctype,
-                title="Billion laughs").encode()
+    return _rss(
+        [("Laughs &lol9;", f"{BASE}/entities/laughs-1", "&lol9; &lol9;")], doctype=doctype, title="Billion laughs"
+    ).encode()
 
 
 QUADRATIC_VALUE = 20_000  # characters of the one entity...
@@ -73,28 +87,41 @@ QUADRATIC_REFS = 20_000  # ...used this many times: 400 million characters from 
 def quadratic_blowup() -> bytes:
     """One long entity used many times: no nesting (so parsers' nesting limits miss it)."""
     doctype = f'<!DOCTYPE rss [\n<!ENTITY a "{"a" * QUADRATIC_VALUE}">\n]>'
-    return _rss([("Quadratic blow-up", f"{BASE}/entities/quadratic-1", "&a;" * QUADRATIC_REFS)],
-                doctype=doctype, title="Quadratic blow-up").encode()
+    return _rss(
+        [("Quadratic blow-up", f"{BASE}/entities/quadratic-1", "&a;" * QUADRATIC_REFS)],
+        doctype=doctype,
+        title="Quadratic blow-up",
+    ).encode()
 
 
 # -- 2. external entities ---------------------------------------------------------------------
 def xxe_file() -> bytes:
     doctype = '<!DOCTYPE rss [\n<!ENTITY xxe SYSTEM "file:///etc/passwd">\n]>'
-    return _rss([("Leaked &xxe; title", f"{BASE}/xxe/file-1", "The password file: &xxe; (end)."),
-                 ("A plain entry beside it", f"{BASE}/xxe/file-2", "Nothing to see: " + prose("xxe-file-2", 2))],
-                doctype=doctype, title="XXE file").encode()
+    return _rss(
+        [
+            ("Leaked &xxe; title", f"{BASE}/xxe/file-1", "The password file: &xxe; (end)."),
+            ("A plain entry beside it", f"{BASE}/xxe/file-2", "Nothing to see: " + prose("xxe-file-2", 2)),
+        ],
+        doctype=doctype,
+        title="XXE file",
+    ).encode()
 
 
 def xxe_canary(canary: str) -> bytes:
     """An external DTD, an external parameter entity and an external general entity, all pointing
     at the canary server: any of them resolved shows up there as a hit."""
-    doctype = (f'<!DOCTYPE rss SYSTEM "{canary}/external.dtd" [\n'
-               f'<!ENTITY % remote SYSTEM "{canary}/parameter.dtd">\n'
-               f'%remote;\n'
-               f'<!ENTITY canary SYSTEM "{canary}/general-entity">\n'
-               f']>')
-    return _rss([("Canary &canary; title", f"{BASE}/xxe/canary-1", "Fetched: &canary; (end).")],
-                doctype=doctype, title="XXE canary").encode()
+    doctype = (
+        f'<!DOCTYPE rss SYSTEM "{canary}/external.dtd" [\n'
+        f'<!ENTITY % remote SYSTEM "{canary}/parameter.dtd">\n'
+        f"%remote;\n"
+        f'<!ENTITY canary SYSTEM "{canary}/general-entity">\n'
+        f"]>"
+    )
+    return _rss(
+        [("Canary &canary; title", f"{BASE}/xxe/canary-1", "Fetched: &canary; (end).")],
+        doctype=doctype,
+        title="XXE canary",
+    ).encode()
 
 
 # -- 3. charsets ------------------------------------------------------------------------------
@@ -109,14 +136,19 @@ CHARSET_PAGES = {
 }
 # name -> (HTTP Content-Type, XML declaration, bytes)
 CHARSET_FEEDS = {
-    "feed-utf8-declared-latin1": ("application/rss+xml; charset=iso-8859-1",
-                                  '<?xml version="1.0" encoding="iso-8859-1"?>', "utf-8"),
-    "feed-cp1252-declared-utf8": ("application/rss+xml; charset=utf-8",
-                                  '<?xml version="1.0" encoding="utf-8"?>', "cp1252"),
+    "feed-utf8-declared-latin1": (
+        "application/rss+xml; charset=iso-8859-1",
+        '<?xml version="1.0" encoding="iso-8859-1"?>',
+        "utf-8",
+    ),
+    "feed-cp1252-declared-utf8": (
+        "application/rss+xml; charset=utf-8",
+        '<?xml version="1.0" encoding="utf-8"?>',
+        "cp1252",
+    ),
     "feed-no-charset-utf8": ("application/rss+xml", "", "utf-8"),
     "feed-no-charset-cp1252": ("application/xml", "", "cp1252"),
-    "feed-bom-utf8-declared-latin1": ("application/xml", '<?xml version="1.0" encoding="iso-8859-1"?>',
-                                      "utf-8-bom"),
+    "feed-bom-utf8-declared-latin1": ("application/xml", '<?xml version="1.0" encoding="iso-8859-1"?>', "utf-8-bom"),
 }
 
 
@@ -140,8 +172,11 @@ def _charset_page(name: str) -> tuple[int, str, bytes]:
 
 def _charset_feed(name: str) -> tuple[int, str, bytes]:
     ctype, decl, how = CHARSET_FEEDS[name]
-    feed = _rss([(charset_title(name), f"{BASE}/charset/{name}/entry",
-                  CHARSET_SENTENCE + " " + prose(name, 5))], decl=decl, title=f"Charset {name}")
+    feed = _rss(
+        [(charset_title(name), f"{BASE}/charset/{name}/entry", CHARSET_SENTENCE + " " + prose(name, 5))],
+        decl=decl,
+        title=f"Charset {name}",
+    )
     return 200, ctype, _encode(feed, how)
 
 
@@ -176,9 +211,9 @@ def injection_page() -> bytes:
     head = "<script>alert(1)</script><style>body{display:none}</style>"
     paragraphs = [
         f"{MARK} children’s home in Birmingham posted {literal} on its old website, the inspectors found.",
-        f"Live markup follows. <script>alert(1)</script><img src=x onerror=alert(1)>"
-        f"<a href=\"javascript:alert(1)\">read the report</a><svg onload=alert(1)></svg>"
-        f"<span style=\"background:url(javascript:alert(1))\">styled</span> " + prose("inject-1", 3),
+        "Live markup follows. <script>alert(1)</script><img src=x onerror=alert(1)>"
+        '<a href="javascript:alert(1)">read the report</a><svg onload=alert(1)></svg>'
+        '<span style="background:url(javascript:alert(1))">styled</span> ' + prose("inject-1", 3),
         prose("inject-2", 5),
     ]
     page = _page(title, paragraphs, head=head).replace("<body>", '<body onload="alert(1)">')
@@ -190,15 +225,23 @@ def injection_page() -> bytes:
 
 def injection_feed() -> bytes:
     literal = _esc(" ".join(_esc(p) for p in PAYLOADS))  # escaped twice: HTML text inside XML
-    items = [(_esc(f"{MARK} foster carers {PAYLOADS[0]} {PAYLOADS[1]}"), f"{BASE}/inject/feed-entry",
-              _esc(f"<p>{MARK} foster carers in Birmingham saw </p>") + literal
-              + _esc(f"<p>{prose('inject-feed', 4)}</p><script>alert(1)</script>"
-                     f"<a href=\"javascript:alert(1)\">x</a><img src=x onerror=alert(1)>"))]
+    items = [
+        (
+            _esc(f"{MARK} foster carers {PAYLOADS[0]} {PAYLOADS[1]}"),
+            f"{BASE}/inject/feed-entry",
+            _esc(f"<p>{MARK} foster carers in Birmingham saw </p>")
+            + literal
+            + _esc(
+                f"<p>{prose('inject-feed', 4)}</p><script>alert(1)</script>"
+                f'<a href="javascript:alert(1)">x</a><img src=x onerror=alert(1)>'
+            ),
+        )
+    ]
     return _rss(items, title="Injection feed").encode()
 
 
 # -- the route --------------------------------------------------------------------------------
-def serve(path: str):  # noqa: ANN201 - demo.server handler: (status, content type, body) or None
+def serve(path: str):
     parts = urlsplit(path)
     p, query = parts.path, parse_qs(parts.query)
     html = "text/html; charset=utf-8"
@@ -222,9 +265,17 @@ def serve(path: str):  # noqa: ANN201 - demo.server handler: (status, content ty
         return 200, html, many_links()
     if p.startswith("/many/a/"):
         n = p.rsplit("/", 1)[-1]
-        return 200, html, _page(f"Item {n} of the long listing", [prose(f"many-{n}", 4), prose(f"many-{n}b", 4)]).encode()
+        return (
+            200,
+            html,
+            _page(f"Item {n} of the long listing", [prose(f"many-{n}", 4), prose(f"many-{n}b", 4)]).encode(),
+        )
     if p == "/inject/":
-        return 200, html, b"<html><body><ul class='inject'><li><a href='/inject/story'>story</a></li></ul></body></html>"
+        return (
+            200,
+            html,
+            b"<html><body><ul class='inject'><li><a href='/inject/story'>story</a></li></ul></body></html>",
+        )
     if p == "/inject/story":
         return 200, html, injection_page()
     if p == "/inject/feed.xml":

@@ -32,21 +32,42 @@ class Row:
 
     @property
     def ok(self) -> bool:
-        return self.tried > 0 and self.survived == self.tried and self.lost == 0 and self.duplicates == 0 \
+        return (
+            self.tried > 0
+            and self.survived == self.tried
+            and self.lost == 0
+            and self.duplicates == 0
             and self.recorded == self.tried
+        )
 
     def cells(self) -> tuple[str, ...]:
-        return (self.group, self.fault, str(self.tried), "yes" if self.survived == self.tried else
-                f"no ({self.tried - self.survived} failed)", str(self.lost), str(self.duplicates),
-                "yes" if self.recorded == self.tried else f"no ({self.tried - self.recorded} not)")
+        return (
+            self.group,
+            self.fault,
+            str(self.tried),
+            "yes" if self.survived == self.tried else f"no ({self.tried - self.survived} failed)",
+            str(self.lost),
+            str(self.duplicates),
+            "yes" if self.recorded == self.tried else f"no ({self.tried - self.recorded} not)",
+        )
 
 
 class Ledger:
     def __init__(self) -> None:
         self.rows: dict[tuple[str, str], Row] = {}
 
-    def record(self, group: str, fault: str, *, survived: bool, lost: int = 0, duplicates: int = 0,
-               recorded: bool, tried: int = 1, note: str = "") -> Row:
+    def record(
+        self,
+        group: str,
+        fault: str,
+        *,
+        survived: bool,
+        lost: int = 0,
+        duplicates: int = 0,
+        recorded: bool,
+        tried: int = 1,
+        note: str = "",
+    ) -> Row:
         """Add ``tried`` trials of FAULT: whether carewatch survived them, items lost, duplicate
         alerts, and whether the failure was recorded (fetches, status, the outbox, a clear error).
         ``survived`` and ``recorded`` apply to every trial added by this call."""
@@ -73,9 +94,14 @@ class Ledger:
         out = [fmt.format(*COLUMNS), "-+-".join("-" * w for w in widths)]
         out += [fmt.format(*r.cells()) for r in rows]
         bad = [r for r in rows if not r.ok]
-        out.append(f"{len(rows)} faults, {sum(r.tried for r in rows)} trials; "
-                   + ("every row: survived, 0 lost, 0 duplicates, error recorded" if not bad
-                      else f"{len(bad)} row(s) NOT clean: " + ", ".join(r.fault for r in bad)))
+        out.append(
+            f"{len(rows)} faults, {sum(r.tried for r in rows)} trials; "
+            + (
+                "every row: survived, 0 lost, 0 duplicates, error recorded"
+                if not bad
+                else f"{len(bad)} row(s) NOT clean: " + ", ".join(r.fault for r in bad)
+            )
+        )
         return "\n".join(out)
 
     def write(self) -> Path | None:
@@ -90,13 +116,14 @@ class Ledger:
 LEDGER = Ledger()  # one per test session (pytest runs the suite in one process)
 
 
-def records(group: str, *faults):  # noqa: ANN002, ANN201
+def records(group: str, *faults):
     """Decorate a fault test: whatever stops it before it has recorded its rows (carewatch raised, a
     process hung, the database would not open) is recorded as a fault carewatch did not survive,
     then raised. A fault may be given as a function of the test's arguments (parametrized tests)."""
-    def wrap(test):  # noqa: ANN001, ANN202
+
+    def wrap(test):
         @functools.wraps(test)
-        def run(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        def run(*args, **kwargs):
             names = [f(kwargs) if callable(f) else f for f in faults]
             before = {n: LEDGER.tried(group, n) for n in names}
             try:
@@ -106,5 +133,7 @@ def records(group: str, *faults):  # noqa: ANN002, ANN201
                     if LEDGER.tried(group, n) == before[n]:
                         LEDGER.record(group, n, survived=False, recorded=False, note=f"stopped: {e!r}"[:300])
                 raise
+
         return run
+
     return wrap

@@ -22,7 +22,6 @@ request storm (a redirect loop stops at the redirect limit, retries at ``retry_t
 from __future__ import annotations
 
 import contextlib
-
 import gzip
 import hashlib
 import socket
@@ -31,15 +30,24 @@ import struct
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 from urllib.parse import urlsplit
 
 HOLD_SECONDS = 120.0  # a stalled answer waits at most this long (or until the server stops)
 ROBOTS_TXT = b"User-agent: *\nAllow: /\n"
-REASONS = {200: "OK", 301: "Moved Permanently", 302: "Found", 304: "Not Modified", 404: "Not Found",
-           410: "Gone", 429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
-           503: "Service Unavailable"}
+REASONS = {
+    200: "OK",
+    301: "Moved Permanently",
+    302: "Found",
+    304: "Not Modified",
+    404: "Not Found",
+    410: "Gone",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+}
 
 
 @dataclass(frozen=True)
@@ -54,7 +62,7 @@ class Request:
 class Exchange:
     """One request and the raw socket to answer it on (one request per connection)."""
 
-    def __init__(self, server: "FaultServer", sock: socket.socket, request: Request) -> None:
+    def __init__(self, server: FaultServer, sock: socket.socket, request: Request) -> None:
         self.server = server
         self.sock = sock
         self.request = request
@@ -69,12 +77,20 @@ class Exchange:
             return False
 
     def head(self, status: int, headers: list[tuple[str, str]] | tuple = ()) -> bool:
-        lines = [f"HTTP/1.1 {status} {REASONS.get(status, 'Whatever')}", *(f"{k}: {v}" for k, v in headers),
-                 "Connection: close"]
+        lines = [
+            f"HTTP/1.1 {status} {REASONS.get(status, 'Whatever')}",
+            *(f"{k}: {v}" for k, v in headers),
+            "Connection: close",
+        ]
         return self.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
 
-    def send(self, status: int, body: bytes = b"", headers: list[tuple[str, str]] | tuple = (),
-             content_type: str = "text/html; charset=utf-8") -> None:
+    def send(
+        self,
+        status: int,
+        body: bytes = b"",
+        headers: list[tuple[str, str]] | tuple = (),
+        content_type: str = "text/html; charset=utf-8",
+    ) -> None:
         """A complete, honest response."""
         if self.head(status, [("Content-Type", content_type), ("Content-Length", str(len(body))), *headers]):
             self.write(body)
@@ -107,8 +123,9 @@ def page(body: bytes, content_type: str = "text/html; charset=utf-8") -> Behavio
     return serve
 
 
-def status(code: int, body: bytes = b"<html><body><h1>Nope</h1></body></html>",
-           headers: tuple[tuple[str, str], ...] = ()) -> Behaviour:
+def status(
+    code: int, body: bytes = b"<html><body><h1>Nope</h1></body></html>", headers: tuple[tuple[str, str], ...] = ()
+) -> Behaviour:
     return lambda x: x.send(code, body, headers)
 
 
@@ -118,6 +135,7 @@ def redirect(location: str, code: int = 302) -> Behaviour:
 
 def reset_mid_body(body: bytes, content_type: str = "text/html; charset=utf-8") -> Behaviour:
     """Headers promising the whole body, half of it, then RST."""
+
     def serve(x: Exchange) -> None:
         if x.head(200, [("Content-Type", content_type), ("Content-Length", str(len(body)))]):
             x.write(body[: len(body) // 2])
@@ -134,6 +152,7 @@ def stall_headers() -> Behaviour:
 
 def stall_body(body: bytes, content_type: str = "text/html; charset=utf-8") -> Behaviour:
     """Headers and part of the body, then nothing more, the connection left open."""
+
     def serve(x: Exchange) -> None:
         if x.head(200, [("Content-Type", content_type), ("Content-Length", str(len(body)))]):
             x.write(body[: len(body) // 3])
@@ -152,6 +171,7 @@ def truncated_gzip(body: bytes, content_type: str = "text/html; charset=utf-8") 
 
 def short_body(body: bytes, missing: int = 4096, content_type: str = "text/html; charset=utf-8") -> Behaviour:
     """A Content-Length larger than the body sent, then a clean close (FIN)."""
+
     def serve(x: Exchange) -> None:
         if x.head(200, [("Content-Type", content_type), ("Content-Length", str(len(body) + missing))]):
             x.write(body)
@@ -159,10 +179,12 @@ def short_body(body: bytes, missing: int = 4096, content_type: str = "text/html;
     return serve
 
 
-def huge(size: int = 50 * 1024 * 1024, declare_length: bool = True,
-         content_type: str = "text/html; charset=utf-8") -> Behaviour:
+def huge(
+    size: int = 50 * 1024 * 1024, declare_length: bool = True, content_type: str = "text/html; charset=utf-8"
+) -> Behaviour:
     """A body of ``size`` bytes, streamed (never held in memory); with or without Content-Length
     (without it, the body ends when the connection closes)."""
+
     def serve(x: Exchange) -> None:
         headers = [("Content-Type", content_type)] + ([("Content-Length", str(size))] if declare_length else [])
         if not x.head(200, headers) or not x.write(b"<html><body><p>"):
@@ -181,7 +203,7 @@ def huge(size: int = 50 * 1024 * 1024, declare_length: bool = True,
 
 # -- the server --------------------------------------------------------------------------------
 class _Handler(socketserver.BaseRequestHandler):
-    server: "_TCPServer"
+    server: _TCPServer
 
     def handle(self) -> None:
         sock: socket.socket = self.request
@@ -229,7 +251,7 @@ class _TCPServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 256  # a crawl opens dozens of connections at once; the default 5 drops SYNs
-    owner: "FaultServer"
+    owner: FaultServer
 
     def shutdown_request(self, request: socket.socket) -> None:
         if request.fileno() == -1:  # already closed (reset)
@@ -289,7 +311,7 @@ class FaultServer:
     def proxy_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "FaultServer":
+    def start(self) -> FaultServer:
         if not self._servers:
             self.listen()
         return self
@@ -302,7 +324,7 @@ class FaultServer:
             thread.join(5)
         self._servers.clear()
 
-    def __enter__(self) -> "FaultServer":
+    def __enter__(self) -> FaultServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

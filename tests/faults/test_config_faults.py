@@ -56,77 +56,258 @@ FEED = "    kind: feed\n"  # the first source (chamberlain-files, sources.0) is 
 FIRST_URL = "url: https://www.thechamberlainfiles.com/feed/"
 
 CASES = [
-    Case("tab indentation", "settings.yaml", "  host: localhost", "\thost: localhost", "\thost:", "host",
-         "found character '\\t' that cannot start any token (indent with spaces: YAML does not allow tabs)"),
-    Case("YAML: unclosed bracket", "alerts.yaml", "topics: [ofsted, child_deaths]", "topics: [ofsted, child_deaths",
-         "[ofsted, child_deaths", "topics", "(the bracket opened on this line is never closed)"),
-    Case("YAML: unclosed quote", "settings.yaml", 'sender: "carewatch <carewatch@example.org>"',
-         'sender: "carewatch <carewatch@example.org>', "sender:", "sender",
-         "(the quote opened on this line is never closed)"),
-    Case("duplicate key (top level)", "settings.yaml", "download_delay: 5 ", "download_delay: 5\ndownload_delay: 0 ",
-         "download_delay: 0", "download_delay", "duplicate key 'download_delay' (first on line "),
-    Case("duplicate key (in a list item)", "sources.yaml", FEED, FEED + "    kind: listing\n", "kind: listing",
-         "sources.0.kind", "duplicate key 'kind' (first on line"),
-    Case("unknown key (typo)", "alerts.yaml", "    email: organisers@example.org",
-         "    recipents: organisers@example.org", "recipents:", "subscribers.0.recipents",
-         "Extra inputs are not permitted"),
-    Case("wrong type (text for a number)", "settings.yaml", "download_delay: 5", "download_delay: five",
-         "download_delay:", "download_delay", "Input should be a valid number"),
-    Case("unknown source kind", "sources.yaml", FEED, "    kind: fead\n", "kind: fead", "sources.0.kind",
-         "Input should be 'feed', 'wordpress', 'listing', 'pdf_links', 'sitemap' or 'govuk_search'"),
-    Case("URL without a scheme", "sources.yaml", FIRST_URL, "url: www.thechamberlainfiles.com/feed/",
-         "url: www.", "sources.0.url", "must be an http:// or https:// URL"),
-    Case("URL: ftp scheme", "sources.yaml", FIRST_URL, "url: ftp://www.thechamberlainfiles.com/feed/",
-         "url: ftp://", "sources.0.url", "must be an http:// or https:// URL"),
-    Case("URL with spaces", "sources.yaml", FIRST_URL, "url: https://www.thechamberlainfiles.com/news feed/",
-         "news feed", "sources.0.url", "must be an http:// or https:// URL without spaces (write a space as %20)"),
-    Case("schedule: every banana", "sources.yaml", FEED, FEED + "    schedule: every banana\n", "every banana",
-         "sources.0.schedule", "must be a duration such as 90m, 12h, 14d or 2w"),
-    Case("schedule: 6-field cron", "sources.yaml", FEED, FEED + "    schedule: '0 0 7 * * 1'\n", "'0 0 7",
-         "sources.0.schedule",
-         "not 'every N(s|m|h|d)' nor a valid cron line: Wrong number of fields; got 6, expected 5"),
-    Case("schedule: cron minute 61", "sources.yaml", FEED, FEED + "    schedule: '61 * * * *'\n", "'61 *",
-         "sources.0.schedule", "the last value (61) is higher than the maximum value (59)"),
-    Case("bad regex (url_pattern)", "sources.yaml", FEED, FEED + "    url_pattern: '/news/(\\d+'\n", "url_pattern:",
-         "sources.0.url_pattern", "not a valid regular expression: missing ), unterminated subpattern"),
-    Case("topic rule: unbalanced bracket", "topics.yaml", "query: '(trust OR company) NEAR/8",
-         "query: '((trust OR company) NEAR/8", "query: '((trust", "topics.privatisation.rules.0.query",
-         "unbalanced brackets: 3 '(' and 2 ')'"),
-    Case("alert rule: unclosed quote", "alerts.yaml", "'\"section 114\" NEAR", "'\"section 114 NEAR",
-         "section 114", "subscribers.0.rules.0", 'unbalanced quotes: an odd number of "'),
-    Case("duplicate source id", "sources.yaml", "- id: ofsted-news", "- id: chamberlain-files",
-         "- id: chamberlain-files", "sources.2.id",
-         "duplicate source id 'chamberlain-files' (also sources.0.id, line "),
-    Case("duplicate source name", "sources.yaml", "name: The Chamberlain Files, children's services category",
-         "name: the chamberlain files", "name: the chamberlain files", "sources.1.name",
-         "duplicate source name 'the chamberlain files' (also sources.0.name, line "),
-    Case("duplicate subscriber id", "alerts.yaml", "- id: ofsted-watch", "- id: organisers", "- id: organisers",
-         "subscribers.1.id", "duplicate subscriber id 'organisers'"),
-    Case("subscriber: unknown topic", "alerts.yaml", "topics: [ofsted, child_deaths]", "topics: [ofsted, cats]",
-         "[ofsted, cats]", "subscribers.1.topics.1", "unknown topic 'cats' (topics.yaml has: "),
-    Case("subscriber: unknown source", "alerts.yaml", "    topics: [ofsted, child_deaths]",
-         "    topics: [ofsted, child_deaths]\n    sources: [ofsted-news, ofsted-nesw]", "ofsted-nesw",
-         "subscribers.1.sources.1", "unknown source 'ofsted-nesw' (not an id in sources.yaml)"),
-    Case("subscriber rule: unknown source", "alerts.yaml", "'\"section 114\" NEAR",
-         "'source:bham-post AND \"section 114\" NEAR", "source:bham-post", "subscribers.0.rules.0",
-         "unknown source 'bham-post' in "),
-    Case("password written in the file", "settings.yaml", "  starttls: false\n",
-         "  starttls: false\n  password: hunter2\n", "password: hunter2", "smtp.password",
-         "passwords are never read from YAML"),
+    Case(
+        "tab indentation",
+        "settings.yaml",
+        "  host: localhost",
+        "\thost: localhost",
+        "\thost:",
+        "host",
+        "found character '\\t' that cannot start any token (indent with spaces: YAML does not allow tabs)",
+    ),
+    Case(
+        "YAML: unclosed bracket",
+        "alerts.yaml",
+        "topics: [ofsted, child_deaths]",
+        "topics: [ofsted, child_deaths",
+        "[ofsted, child_deaths",
+        "topics",
+        "(the bracket opened on this line is never closed)",
+    ),
+    Case(
+        "YAML: unclosed quote",
+        "settings.yaml",
+        'sender: "carewatch <carewatch@example.org>"',
+        'sender: "carewatch <carewatch@example.org>',
+        "sender:",
+        "sender",
+        "(the quote opened on this line is never closed)",
+    ),
+    Case(
+        "duplicate key (top level)",
+        "settings.yaml",
+        "download_delay: 5 ",
+        "download_delay: 5\ndownload_delay: 0 ",
+        "download_delay: 0",
+        "download_delay",
+        "duplicate key 'download_delay' (first on line ",
+    ),
+    Case(
+        "duplicate key (in a list item)",
+        "sources.yaml",
+        FEED,
+        FEED + "    kind: listing\n",
+        "kind: listing",
+        "sources.0.kind",
+        "duplicate key 'kind' (first on line",
+    ),
+    Case(
+        "unknown key (typo)",
+        "alerts.yaml",
+        "    email: organisers@example.org",
+        "    recipents: organisers@example.org",
+        "recipents:",
+        "subscribers.0.recipents",
+        "Extra inputs are not permitted",
+    ),
+    Case(
+        "wrong type (text for a number)",
+        "settings.yaml",
+        "download_delay: 5",
+        "download_delay: five",
+        "download_delay:",
+        "download_delay",
+        "Input should be a valid number",
+    ),
+    Case(
+        "unknown source kind",
+        "sources.yaml",
+        FEED,
+        "    kind: fead\n",
+        "kind: fead",
+        "sources.0.kind",
+        "Input should be 'feed', 'wordpress', 'listing', 'pdf_links', 'sitemap' or 'govuk_search'",
+    ),
+    Case(
+        "URL without a scheme",
+        "sources.yaml",
+        FIRST_URL,
+        "url: www.thechamberlainfiles.com/feed/",
+        "url: www.",
+        "sources.0.url",
+        "must be an http:// or https:// URL",
+    ),
+    Case(
+        "URL: ftp scheme",
+        "sources.yaml",
+        FIRST_URL,
+        "url: ftp://www.thechamberlainfiles.com/feed/",
+        "url: ftp://",
+        "sources.0.url",
+        "must be an http:// or https:// URL",
+    ),
+    Case(
+        "URL with spaces",
+        "sources.yaml",
+        FIRST_URL,
+        "url: https://www.thechamberlainfiles.com/news feed/",
+        "news feed",
+        "sources.0.url",
+        "must be an http:// or https:// URL without spaces (write a space as %20)",
+    ),
+    Case(
+        "schedule: every banana",
+        "sources.yaml",
+        FEED,
+        FEED + "    schedule: every banana\n",
+        "every banana",
+        "sources.0.schedule",
+        "must be a duration such as 90m, 12h, 14d or 2w",
+    ),
+    Case(
+        "schedule: 6-field cron",
+        "sources.yaml",
+        FEED,
+        FEED + "    schedule: '0 0 7 * * 1'\n",
+        "'0 0 7",
+        "sources.0.schedule",
+        "not 'every N(s|m|h|d)' nor a valid cron line: Wrong number of fields; got 6, expected 5",
+    ),
+    Case(
+        "schedule: cron minute 61",
+        "sources.yaml",
+        FEED,
+        FEED + "    schedule: '61 * * * *'\n",
+        "'61 *",
+        "sources.0.schedule",
+        "the last value (61) is higher than the maximum value (59)",
+    ),
+    Case(
+        "bad regex (url_pattern)",
+        "sources.yaml",
+        FEED,
+        FEED + "    url_pattern: '/news/(\\d+'\n",
+        "url_pattern:",
+        "sources.0.url_pattern",
+        "not a valid regular expression: missing ), unterminated subpattern",
+    ),
+    Case(
+        "topic rule: unbalanced bracket",
+        "topics.yaml",
+        "query: '(trust OR company) NEAR/8",
+        "query: '((trust OR company) NEAR/8",
+        "query: '((trust",
+        "topics.privatisation.rules.0.query",
+        "unbalanced brackets: 3 '(' and 2 ')'",
+    ),
+    Case(
+        "alert rule: unclosed quote",
+        "alerts.yaml",
+        '\'"section 114" NEAR',
+        "'\"section 114 NEAR",
+        "section 114",
+        "subscribers.0.rules.0",
+        'unbalanced quotes: an odd number of "',
+    ),
+    Case(
+        "duplicate source id",
+        "sources.yaml",
+        "- id: ofsted-news",
+        "- id: chamberlain-files",
+        "- id: chamberlain-files",
+        "sources.2.id",
+        "duplicate source id 'chamberlain-files' (also sources.0.id, line ",
+    ),
+    Case(
+        "duplicate source name",
+        "sources.yaml",
+        "name: The Chamberlain Files, children's services category",
+        "name: the chamberlain files",
+        "name: the chamberlain files",
+        "sources.1.name",
+        "duplicate source name 'the chamberlain files' (also sources.0.name, line ",
+    ),
+    Case(
+        "duplicate subscriber id",
+        "alerts.yaml",
+        "- id: ofsted-watch",
+        "- id: organisers",
+        "- id: organisers",
+        "subscribers.1.id",
+        "duplicate subscriber id 'organisers'",
+    ),
+    Case(
+        "subscriber: unknown topic",
+        "alerts.yaml",
+        "topics: [ofsted, child_deaths]",
+        "topics: [ofsted, cats]",
+        "[ofsted, cats]",
+        "subscribers.1.topics.1",
+        "unknown topic 'cats' (topics.yaml has: ",
+    ),
+    Case(
+        "subscriber: unknown source",
+        "alerts.yaml",
+        "    topics: [ofsted, child_deaths]",
+        "    topics: [ofsted, child_deaths]\n    sources: [ofsted-news, ofsted-nesw]",
+        "ofsted-nesw",
+        "subscribers.1.sources.1",
+        "unknown source 'ofsted-nesw' (not an id in sources.yaml)",
+    ),
+    Case(
+        "subscriber rule: unknown source",
+        "alerts.yaml",
+        '\'"section 114" NEAR',
+        '\'source:bham-post AND "section 114" NEAR',
+        "source:bham-post",
+        "subscribers.0.rules.0",
+        "unknown source 'bham-post' in ",
+    ),
+    Case(
+        "password written in the file",
+        "settings.yaml",
+        "  starttls: false\n",
+        "  starttls: false\n  password: hunter2\n",
+        "password: hunter2",
+        "smtp.password",
+        "passwords are never read from YAML",
+    ),
     Case("empty file (sources.yaml)", "sources.yaml", None, "", None, "sources", "Field required (the file is empty)"),
-    Case("a list, not a mapping", "settings.yaml", None, "- download_delay: 5\n- retry_times: 1\n", None,
-         "(top level)", "expected a mapping of settings at the top level, not a list"),
-    Case("not UTF-8 (Latin-1 byte)", "settings.yaml", "database: carewatch.db",
-         "database: caf\xe9.db".encode("latin-1"), "database: caf", "database",
-         "not UTF-8 text in database: byte 0xe9 at column 14 (save the file as UTF-8)"),
+    Case(
+        "a list, not a mapping",
+        "settings.yaml",
+        None,
+        "- download_delay: 5\n- retry_times: 1\n",
+        None,
+        "(top level)",
+        "expected a mapping of settings at the top level, not a list",
+    ),
+    Case(
+        "not UTF-8 (Latin-1 byte)",
+        "settings.yaml",
+        "database: carewatch.db",
+        "database: caf\xe9.db".encode("latin-1"),
+        "database: caf",
+        "database",
+        "not UTF-8 text in database: byte 0xe9 at column 14 (save the file as UTF-8)",
+    ),
 ]
 
 
 # one of each kind of error, also through the real `carewatch config check`
-THROUGH_CLI = {"tab indentation", "YAML: unclosed bracket", "duplicate key (in a list item)", "unknown key (typo)",
-               "schedule: cron minute 61", "duplicate source id", "subscriber: unknown source",
-               "password written in the file", "empty file (sources.yaml)", "a list, not a mapping",
-               "not UTF-8 (Latin-1 byte)"}
+THROUGH_CLI = {
+    "tab indentation",
+    "YAML: unclosed bracket",
+    "duplicate key (in a list item)",
+    "unknown key (typo)",
+    "schedule: cron minute 61",
+    "duplicate source id",
+    "subscriber: unknown source",
+    "password written in the file",
+    "empty file (sources.yaml)",
+    "a list, not a mapping",
+    "not UTF-8 (Latin-1 byte)",
+}
 
 
 def _fresh(folder: Path) -> Path:
@@ -145,7 +326,7 @@ def _break(folder: Path, case: Case) -> int:
         data = path.read_bytes()
         start = data.find(case.old.encode())
         assert start >= 0, f"{case.file} no longer contains {case.old!r}: update the case"
-        data = data[:start] + new + data[start + len(case.old.encode()):]
+        data = data[:start] + new + data[start + len(case.old.encode()) :]
     path.write_bytes(data)
     if case.at is None:
         return 1
@@ -165,8 +346,10 @@ def checked(tmp_path_factory) -> dict[str, tuple[Path, int, subprocess.Completed
         prepared[case.fault] = (folder, _break(folder, case))
     assert THROUGH_CLI <= set(prepared)
     with ThreadPoolExecutor(max_workers=3) as pool:
-        runs = {fault: pool.submit(carewatch, "--config", str(prepared[fault][0]), "config", "check", timeout=120)
-                for fault in THROUGH_CLI}
+        runs = {
+            fault: pool.submit(carewatch, "--config", str(prepared[fault][0]), "config", "check", timeout=120)
+            for fault in THROUGH_CLI
+        }
         return {fault: (*prepared[fault], runs[fault].result() if fault in runs else None) for fault in prepared}
 
 
@@ -184,14 +367,20 @@ def test_bad_config_gives_one_error_naming_file_line_and_field(case, checked, fa
         load_config(folder)
     except ConfigError as e:  # what `carewatch` prints as "Error: <message>", exit code 2
         error = str(e)
-    except Exception as e:  # noqa: BLE001 - anything else reaches the user as a traceback
+    except Exception as e:
         crash = e
     where = f"{folder / case.file}:{line}: "
     # the real command prints exactly that, once, and nothing else
-    cli_ok = result is None or (result.returncode == 2 and result.stdout == "" and "Traceback" not in result.stderr
-                                and result.stderr == f"Error: {error}\n")
+    cli_ok = result is None or (
+        result.returncode == 2
+        and result.stdout == ""
+        and "Traceback" not in result.stderr
+        and result.stderr == f"Error: {error}\n"
+    )
     row = fault_ledger.record(
-        GROUP, case.fault, survived=crash is None and (result is None or "Traceback" not in result.stderr),
+        GROUP,
+        case.fault,
+        survived=crash is None and (result is None or "Traceback" not in result.stderr),
         recorded=bool(error) and "\n" not in error and error.startswith(where) and case.field in error and cli_ok,
         note=error or repr(crash),
     )
@@ -223,13 +412,15 @@ def test_missing_secrets_are_reported_when_sending_and_the_digest_kept(tmp_path,
     (folder / "settings.yaml").write_text(
         "alert_max_age_days: 100000   # the archived articles are from 2025\n"
         f"smtp:\n  host: 127.0.0.1\n  port: {mail_sink.port}\n  timeout: 5\n"
-        f"  username: carewatch\n  password_env: {pw_var}\n")
+        f"  username: carewatch\n  password_env: {pw_var}\n"
+    )
     (folder / "alerts.yaml").write_text(
         "subscribers:\n"
         "  - id: organisers\n    name: Campaign organisers\n    email: organisers@example.org\n"
         "    frequency: immediate\n    topics: [funding, ofsted]\n"
         "  - id: webhook\n    name: A webhook\n    frequency: immediate\n    topics: [funding, ofsted]\n"
-        f"    channels: ['json://127.0.0.1:9/${{{hook_var}}}']\n")
+        f"    channels: ['json://127.0.0.1:9/${{{hook_var}}}']\n"
+    )
     db = tmp_path / "a.db"
     _archive(db)
     check = carewatch("--config", str(folder), "config", "check")
@@ -243,15 +434,27 @@ def test_missing_secrets_are_reported_when_sending_and_the_digest_kept(tmp_path,
     rows_ok = {k: v.startswith("pending ") for k, v in rows.items()}
     survived = "Traceback" not in send.stdout + send.stderr + status.stdout + status.stderr and send.returncode == 1
     smtp_row = fault_ledger.record(
-        GROUP, "smtp password_env not set", survived=survived, lost=0 if rows_ok.get("email") else 1,
-        recorded=pw_var in email and "settings.yaml" in email and "password_env" in email, note=email)
+        GROUP,
+        "smtp password_env not set",
+        survived=survived,
+        lost=0 if rows_ok.get("email") else 1,
+        recorded=pw_var in email and "settings.yaml" in email and "password_env" in email,
+        note=email,
+    )
     hook_row = fault_ledger.record(
-        GROUP, "channel ${VAR} not set", survived=survived, lost=sum(not v for k, v in rows_ok.items() if k != "email"),
-        recorded=hook_var in hook and "alerts.yaml" in hook and "channels" in hook, note=hook)
+        GROUP,
+        "channel ${VAR} not set",
+        survived=survived,
+        lost=sum(not v for k, v in rows_ok.items() if k != "email"),
+        recorded=hook_var in hook and "alerts.yaml" in hook and "channels" in hook,
+        note=hook,
+    )
     # what holds today: each digest is kept for a retry, the reason names the variable, status shows it
     assert survived, send.stdout + send.stderr
-    assert email.startswith("pending") and f"settings.yaml: smtp.password_env: the environment variable {pw_var}" in email
-    assert hook.startswith("pending") and f"alerts.yaml: subscriber 'webhook' channels.0:" in hook
+    assert (
+        email.startswith("pending") and f"settings.yaml: smtp.password_env: the environment variable {pw_var}" in email
+    )
+    assert hook.startswith("pending") and "alerts.yaml: subscriber 'webhook' channels.0:" in hook
     assert f"environment variable {hook_var} is not set" in hook
     assert len(rows) == 2 and all(rows_ok.values()) and mail_sink.messages == []
     assert status.returncode == 1 and pw_var in status.stdout and hook_var in status.stdout
@@ -295,15 +498,35 @@ def test_daemon_keeps_the_old_config_when_a_reload_is_bad(tmp_path, demo_server,
             lines = text.splitlines()
             start = lines.index(f"- id: {NEW}")
             line = next(i for i, ln in enumerate(lines[start:], start + 1) if ln.strip().startswith("schedule:"))
-            _reject_and_keep(proc, cfg, db, port, tmp_path, fault_ledger, 1, "daemon SIGHUP: bad cron",
-                             f"{cfg / 'sources.yaml'}:{line}: sources.{index}.schedule: ", "(61) is higher than")
+            _reject_and_keep(
+                proc,
+                cfg,
+                db,
+                port,
+                tmp_path,
+                fault_ledger,
+                1,
+                "daemon SIGHUP: bad cron",
+                f"{cfg / 'sources.yaml'}:{line}: sources.{index}.schedule: ",
+                "(61) is higher than",
+            )
 
             # 2. broken YAML: a bracket never closed
             broken = good.replace("schedule: every 3s", "schedule: [every 3s", 1)
             (cfg / "sources.yaml").write_text(broken)
             line = next(i for i, ln in enumerate(broken.splitlines(), 1) if "[every 3s" in ln)
-            _reject_and_keep(proc, cfg, db, port, tmp_path, fault_ledger, 2, "daemon SIGHUP: broken YAML",
-                             f"{cfg / 'sources.yaml'}:{line}: not valid YAML in schedule: ", "never closed")
+            _reject_and_keep(
+                proc,
+                cfg,
+                db,
+                port,
+                tmp_path,
+                fault_ledger,
+                2,
+                "daemon SIGHUP: broken YAML",
+                f"{cfg / 'sources.yaml'}:{line}: not valid YAML in schedule: ",
+                "never closed",
+            )
 
             # 3. fixed: the next SIGHUP takes the new config (the new source is scheduled)
             enable_sources(cfg, [OLD, NEW], "every 3s")
@@ -317,7 +540,7 @@ def test_daemon_keeps_the_old_config_when_a_reload_is_bad(tmp_path, demo_server,
         assert len(_rejections(tmp_path)) == 2
 
 
-def _reject_and_keep(proc, cfg, db, port, tmp, ledger, nth, fault, where, says):  # noqa: ANN001, ANN202
+def _reject_and_keep(proc, cfg, db, port, tmp, ledger, nth, fault, where, says):
     """SIGHUP with the broken config in place: the rejection is logged naming file, line and field, and
     the daemon goes on with the old config (health answers, the same jobs, the old source crawled on)."""
     runs_before = _started(db)
@@ -328,8 +551,12 @@ def _reject_and_keep(proc, cfg, db, port, tmp, ledger, nth, fault, where, says):
     jobs = set(health.get("next_runs", {}))
     crawled_on = _within(lambda: _started(db) > runs_before, 20)  # on the old schedule (every 3 s)
     row = ledger.record(
-        GROUP, fault, survived=proc.poll() is None and f"crawl:{OLD}" in jobs and f"crawl:{NEW}" not in jobs
-        and crawled_on, recorded=error.startswith(where) and "\n" not in error, note=error)
+        GROUP,
+        fault,
+        survived=proc.poll() is None and f"crawl:{OLD}" in jobs and f"crawl:{NEW}" not in jobs and crawled_on,
+        recorded=error.startswith(where) and "\n" not in error,
+        note=error,
+    )
     assert row.ok, (error, jobs, crawled_on, proc.poll())
     assert says in error, error
 
@@ -339,7 +566,7 @@ def _started(db: Path) -> int:
     return sum(r[0] == f"crawl:{OLD}" for r in _runs(db))
 
 
-def _within(predicate, seconds: float) -> bool:  # noqa: ANN001
+def _within(predicate, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if predicate():

@@ -42,12 +42,12 @@ import yaml
 from bs4 import BeautifulSoup
 
 from carewatch.alerts.outbox import send_alerts
-from carewatch.ops import crawl as crawl_module
-from carewatch.ops.crawl import run_crawl
 from carewatch.config import load_config
 from carewatch.config.schema import Smtp
 from carewatch.demo.mailsink import MailSink
 from carewatch.demo.server import DemoServer, DemoSites
+from carewatch.ops import crawl as crawl_module
+from carewatch.ops.crawl import run_crawl
 from carewatch.store.db import open_db
 from tests.conftest import ROOT
 from tests.faults import content_pages as pages
@@ -84,7 +84,7 @@ class Canary:
         hits: list[str] = []
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 hits.append(self.path)
                 body = CANARY_TEXT.encode()
                 self.send_response(200)
@@ -101,7 +101,7 @@ class Canary:
         class Server(ThreadingHTTPServer):
             daemon_threads = True
 
-            def verify_request(self, request, client_address) -> bool:  # noqa: ANN001
+            def verify_request(self, request, client_address) -> bool:
                 self.connections += 1
                 return True
 
@@ -115,7 +115,7 @@ class Canary:
     def connections(self) -> int:
         return self.server.connections
 
-    def __enter__(self) -> "Canary":
+    def __enter__(self) -> Canary:
         self.thread.start()
         return self
 
@@ -144,7 +144,7 @@ class PeakRss:
                     self.kb = max(self.kb, int(m[1]))
             time.sleep(0.05)
 
-    def __enter__(self) -> "PeakRss":
+    def __enter__(self) -> PeakRss:
         self.thread.start()
         return self
 
@@ -153,7 +153,7 @@ class PeakRss:
         self.thread.join()
 
 
-def rows(db, sql: str, params=()) -> list[dict]:  # noqa: ANN001
+def rows(db, sql: str, params=()) -> list[dict]:
     cur = db.execute(sql, params)
     cols = [c[0] for c in cur.description]
     return [dict(zip(cols, r)) for r in cur.fetchall()]
@@ -164,76 +164,140 @@ def crawl(tmp_path_factory):
     """Every source above and the good neighbour, crawled once, for real."""
     tmp = tmp_path_factory.mktemp("faults-content")
     manifest = tmp / "manifest.yaml"
-    manifest.write_text(yaml.safe_dump({"sites": {"faults": {"host": pages.HOST, "routes": [
-        {"prefix": "/", "handler": "tests.faults.content_pages:serve"}]}}}))
+    manifest.write_text(
+        yaml.safe_dump(
+            {
+                "sites": {
+                    "faults": {
+                        "host": pages.HOST,
+                        "routes": [{"prefix": "/", "handler": "tests.faults.content_pages:serve"}],
+                    }
+                }
+            }
+        )
+    )
     sites = DemoSites.load(manifest)
     sites.hosts.update(DemoSites.load().hosts)
     cfg_dir = tmp / "config"
     cfg_dir.mkdir()
     db_path = tmp / "content.db"
     with Canary() as canary, DemoServer(sites) as server, PeakRss() as peak:
-        sources = [{"id": sid, "name": sid, "kind": kind, "url": pages.BASE + path.format(canary=canary.url), **extra}
-                   for sid, kind, path, extra in SOURCES]
+        sources = [
+            {"id": sid, "name": sid, "kind": kind, "url": pages.BASE + path.format(canary=canary.url), **extra}
+            for sid, kind, path, extra in SOURCES
+        ]
         sources.append({"id": NEIGHBOUR, "name": "A working source", "kind": "feed", "url": NEIGHBOUR_URL})
         (cfg_dir / "sources.yaml").write_text(yaml.safe_dump({"sources": sources}))
-        (cfg_dir / "settings.yaml").write_text(yaml.safe_dump({
-            "http_proxy": server.proxy_url, "download_delay": 0, "autothrottle": False, "retry_times": 0,
-            "concurrent_requests_per_domain": 8, "crawl_timeout": 300, "max_links_per_page": LINK_CAP}))
-        (cfg_dir / "alerts.yaml").write_text(yaml.safe_dump({"subscribers": [
-            {"id": "watchers", "name": "Kingsmere watchers", "email": "watchers@example.org",
-             "frequency": "immediate", "keywords": [pages.MARK], "include_irrelevant": True},
-            # the page's article alone: its title is the digest's subject line
-            {"id": "home-watch", "name": "Children's homes watch", "email": "homes@example.org",
-             "frequency": "immediate", "keywords": [pages.MARK], "sources": ["inject-page"],
-             "include_irrelevant": True}]}))
+        (cfg_dir / "settings.yaml").write_text(
+            yaml.safe_dump(
+                {
+                    "http_proxy": server.proxy_url,
+                    "download_delay": 0,
+                    "autothrottle": False,
+                    "retry_times": 0,
+                    "concurrent_requests_per_domain": 8,
+                    "crawl_timeout": 300,
+                    "max_links_per_page": LINK_CAP,
+                }
+            )
+        )
+        (cfg_dir / "alerts.yaml").write_text(
+            yaml.safe_dump(
+                {
+                    "subscribers": [
+                        {
+                            "id": "watchers",
+                            "name": "Kingsmere watchers",
+                            "email": "watchers@example.org",
+                            "frequency": "immediate",
+                            "keywords": [pages.MARK],
+                            "include_irrelevant": True,
+                        },
+                        # the page's article alone: its title is the digest's subject line
+                        {
+                            "id": "home-watch",
+                            "name": "Children's homes watch",
+                            "email": "homes@example.org",
+                            "frequency": "immediate",
+                            "keywords": [pages.MARK],
+                            "sources": ["inject-page"],
+                            "include_irrelevant": True,
+                        },
+                    ]
+                }
+            )
+        )
         config = load_config(cfg_dir)
         t0 = time.monotonic()
         report = run_crawl(config, db_path, log_level="ERROR")
         seconds = time.monotonic() - t0
         requests = list(server.requests)
         canary_paths = ("/external.dtd", "/parameter.dtd", "/general-entity")
-        proxied_canary = [r for r in requests if r.host.endswith(canary.url.rsplit(":", 1)[-1])
-                          or r.path in canary_paths]
+        proxied_canary = [
+            r for r in requests if r.host.endswith(canary.url.rsplit(":", 1)[-1]) or r.path in canary_paths
+        ]
         canary_hits = canary.connections + len(canary.hits) + len(proxied_canary)
     db = open_db(db_path)
     fetches = rows(db, "SELECT * FROM fetches ORDER BY id")
     articles = rows(db, "SELECT * FROM articles")
     db.close()
-    print(f"\ncontent faults crawl: {seconds:.1f}s, peak RSS {peak.kb / 1024:.0f} MB, {len(requests)} requests, "
-          f"{len(fetches)} fetches, {len(articles)} articles, canary hits {canary_hits} (returncode {report.returncode})")
-    return SimpleNamespace(config=config, cfg_dir=cfg_dir, db_path=db_path, report=report, seconds=seconds,
-                           requests=requests, canary_hits=canary_hits, peak_mb=peak.kb / 1024,
-                           fetches=fetches, articles=articles, tmp=tmp)
+    print(
+        f"\ncontent faults crawl: {seconds:.1f}s, peak RSS {peak.kb / 1024:.0f} MB, {len(requests)} requests, "
+        f"{len(fetches)} fetches, {len(articles)} articles, canary hits {canary_hits} (returncode {report.returncode})"
+    )
+    return SimpleNamespace(
+        config=config,
+        cfg_dir=cfg_dir,
+        db_path=db_path,
+        report=report,
+        seconds=seconds,
+        requests=requests,
+        canary_hits=canary_hits,
+        peak_mb=peak.kb / 1024,
+        fetches=fetches,
+        articles=articles,
+        tmp=tmp,
+    )
 
 
-def of(crawl, source_id: str, role: str | None = None) -> list[dict]:  # noqa: ANN001
+def of(crawl, source_id: str, role: str | None = None) -> list[dict]:
     return [f for f in crawl.fetches if f["source_id"] == source_id and (role is None or f["role"] == role)]
 
 
-def stored(crawl, source_id: str) -> list[dict]:  # noqa: ANN001
+def stored(crawl, source_id: str) -> list[dict]:
     return [a for a in crawl.articles if a["source_id"] == source_id]
 
 
-def neighbour_lost(crawl) -> int:  # noqa: ANN001
+def neighbour_lost(crawl) -> int:
     return NEIGHBOUR_ARTICLES - len(stored(crawl, NEIGHBOUR))
 
 
-def crawl_survived(crawl, *source_ids: str) -> bool:  # noqa: ANN001
+def crawl_survived(crawl, *source_ids: str) -> bool:
     """The crawl finished by itself, the neighbour came through, and none of these sources crashed
     a stage (no crash, timeout or pipeline rows) or went unfetched."""
-    bad = [f for f in crawl.fetches if f["error_kind"] in ("crash", "timeout")
-           or (f["source_id"] in source_ids and f["error_kind"] == "pipeline")]
-    return (crawl.report.returncode == 0 and crawl.seconds < CRAWL_SECONDS and not bad
-            and neighbour_lost(crawl) == 0 and all(of(crawl, s, "index") for s in source_ids))
+    bad = [
+        f
+        for f in crawl.fetches
+        if f["error_kind"] in ("crash", "timeout") or (f["source_id"] in source_ids and f["error_kind"] == "pipeline")
+    ]
+    return (
+        crawl.report.returncode == 0
+        and crawl.seconds < CRAWL_SECONDS
+        and not bad
+        and neighbour_lost(crawl) == 0
+        and all(of(crawl, s, "index") for s in source_ids)
+    )
 
 
-def explained(crawl, source_id: str, *words: str) -> bool:  # noqa: ANN001
+def explained(crawl, source_id: str, *words: str) -> bool:
     """The source's own fetch is recorded as an error or warning whose text says one of WORDS."""
-    return any(f["status"] in ("error", "warning") and f["error"]
-               and any(w in f["error"].lower() for w in words) for f in of(crawl, source_id, "index"))
+    return any(
+        f["status"] in ("error", "warning") and f["error"] and any(w in f["error"].lower() for w in words)
+        for f in of(crawl, source_id, "index")
+    )
 
 
-def every_stored_value(db_path: Path):  # noqa: ANN201
+def every_stored_value(db_path: Path):
     """(table, column, value) of every text or blob cell of every table, FTS shadow tables included."""
     db = open_db(db_path)
     try:
@@ -283,32 +347,45 @@ def measure_parse(feeds: list[tuple[str, str]]) -> dict:
         resource.setrlimit(resource.RLIMIT_AS, (2 * 2**30, 2 * 2**30))
 
     try:
-        result = subprocess.run([sys.executable, "-c", _MEASURE, json.dumps(feeds)], cwd=ROOT, capture_output=True,
-                                text=True, timeout=60, preexec_fn=cap, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        result = subprocess.run(
+            [sys.executable, "-c", _MEASURE, json.dumps(feeds)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            preexec_fn=cap,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
         if result.returncode == 0:
             return json.loads(result.stdout.strip().splitlines()[-1])
         failure = f"exit {result.returncode}: {result.stderr.strip().splitlines()[-1:]}"
     except subprocess.TimeoutExpired:
         failure = "still parsing after 60s"
-    return {sid: {"seconds": float("inf"), "peak_mb": float("inf"), "items": 0, "failure": failure}
-            for sid, _ in feeds}
+    return {sid: {"seconds": float("inf"), "peak_mb": float("inf"), "items": 0, "failure": failure} for sid, _ in feeds}
 
 
 def test_entity_expansion_is_refused_quickly_in_little_memory(crawl, fault_ledger):
     measured = measure_parse([("laughs", "/entities/billion-laughs.xml"), ("quadratic", "/entities/quadratic.xml")])
     results = {}
-    for sid, fault in (("laughs", "XML entity expansion: billion laughs (9 levels)"),
-                       ("quadratic", "XML entity expansion: quadratic blow-up (20k x 20k chars)")):
+    for sid, fault in (
+        ("laughs", "XML entity expansion: billion laughs (9 levels)"),
+        ("quadratic", "XML entity expansion: quadratic blow-up (20k x 20k chars)"),
+    ):
         m = measured[sid]
         quick = m["seconds"] < PARSE_SECONDS and m["peak_mb"] < PARSE_PEAK_MB and crawl.peak_mb < PEAK_RSS_MB
         # Nothing expanded was stored: no stored text of this source longer than the feed itself.
         unexpanded = all(len(a["text"] or "") < 10_000 for a in stored(crawl, sid))
         recorded = explained(crawl, sid, "entit")
         results[sid] = (quick, unexpanded, recorded, m)
-        fault_ledger.record(GROUP, fault, survived=crawl_survived(crawl, sid) and quick and unexpanded,
-                            lost=neighbour_lost(crawl), recorded=recorded,
-                            note=f"{sid}: parsed in {m['seconds']:.3f}s, peak {m['peak_mb']:.1f} MB; crawl peak RSS "
-                                 f"{crawl.peak_mb:.0f} MB; {of(crawl, sid, 'index')[0]['error'] if of(crawl, sid, 'index') else ''}")
+        fault_ledger.record(
+            GROUP,
+            fault,
+            survived=crawl_survived(crawl, sid) and quick and unexpanded,
+            lost=neighbour_lost(crawl),
+            recorded=recorded,
+            note=f"{sid}: parsed in {m['seconds']:.3f}s, peak {m['peak_mb']:.1f} MB; crawl peak RSS "
+            f"{crawl.peak_mb:.0f} MB; {of(crawl, sid, 'index')[0]['error'] if of(crawl, sid, 'index') else ''}",
+        )
     assert crawl.report.returncode == 0 and crawl.seconds < CRAWL_SECONDS, (crawl.report, crawl.seconds)
     assert neighbour_lost(crawl) == 0
     assert crawl.peak_mb < PEAK_RSS_MB, f"the crawl process peaked at {crawl.peak_mb:.0f} MB"
@@ -325,21 +402,30 @@ def test_external_entities_are_never_resolved(crawl, fault_ledger):
     passwd = Path("/etc/passwd").read_text(errors="replace")
     assert passwd.startswith("root:"), "the test needs a readable /etc/passwd that starts with root:"
     secrets = ("root:", passwd.splitlines()[0], CANARY_TEXT)
-    leaks = [(table, col, (v if isinstance(v, str) else v.decode("latin-1"))[:80])
-             for table, col, v in every_stored_value(crawl.db_path)
-             if any(s in (v if isinstance(v, str) else v.decode("latin-1")) for s in secrets)]
+    leaks = [
+        (table, col, (v if isinstance(v, str) else v.decode("latin-1"))[:80])
+        for table, col, v in every_stored_value(crawl.db_path)
+        if any(s in (v if isinstance(v, str) else v.decode("latin-1")) for s in secrets)
+    ]
     plain_entry_lost = 0 if any(a["title"] == "A plain entry beside it" for a in stored(crawl, "xxe-file")) else 1
     file_recorded = explained(crawl, "xxe-file", "entity", "refused")
     canary_recorded = explained(crawl, "xxe-canary", "entity", "refused")
-    fault_ledger.record(GROUP, "XXE: SYSTEM entity file:///etc/passwd in title and description",
-                        survived=crawl_survived(crawl, "xxe-file") and not leaks,
-                        lost=neighbour_lost(crawl) + plain_entry_lost, recorded=file_recorded,
-                        note=f"leaks: {leaks[:3]}; xxe-file: {[f['error'] for f in of(crawl, 'xxe-file', 'index')]}")
-    fault_ledger.record(GROUP, "XXE: external DTD + parameter/general entities to an HTTP canary",
-                        survived=crawl_survived(crawl, "xxe-canary") and crawl.canary_hits == 0 and not leaks,
-                        lost=neighbour_lost(crawl), recorded=canary_recorded,
-                        note=f"canary hits: {crawl.canary_hits}; "
-                             f"xxe-canary: {[f['error'] for f in of(crawl, 'xxe-canary', 'index')]}")
+    fault_ledger.record(
+        GROUP,
+        "XXE: SYSTEM entity file:///etc/passwd in title and description",
+        survived=crawl_survived(crawl, "xxe-file") and not leaks,
+        lost=neighbour_lost(crawl) + plain_entry_lost,
+        recorded=file_recorded,
+        note=f"leaks: {leaks[:3]}; xxe-file: {[f['error'] for f in of(crawl, 'xxe-file', 'index')]}",
+    )
+    fault_ledger.record(
+        GROUP,
+        "XXE: external DTD + parameter/general entities to an HTTP canary",
+        survived=crawl_survived(crawl, "xxe-canary") and crawl.canary_hits == 0 and not leaks,
+        lost=neighbour_lost(crawl),
+        recorded=canary_recorded,
+        note=f"canary hits: {crawl.canary_hits}; xxe-canary: {[f['error'] for f in of(crawl, 'xxe-canary', 'index')]}",
+    )
     assert not leaks, f"file or canary content stored: {leaks[:5]}"
     assert crawl.canary_hits == 0
     assert file_recorded and canary_recorded, (of(crawl, "xxe-file"), of(crawl, "xxe-canary"))
@@ -352,10 +438,16 @@ def test_external_entities_are_never_resolved(crawl, fault_ledger):
 # -- 3. charsets -----------------------------------------------------------------------------------
 def test_wrong_and_missing_charsets_are_read_right(crawl, fault_ledger):
     # name -> (source, URL fetched, URL of the stored article)
-    cases = {name: ("charset-pages", f"{pages.BASE}/charset/{name}", f"{pages.BASE}/charset/{name}")
-             for name in pages.CHARSET_PAGES}
-    cases.update({name: (name, f"{pages.BASE}/charset-feed/{name}", f"{pages.BASE}/charset/{name}/entry")
-                  for name in pages.CHARSET_FEEDS})
+    cases = {
+        name: ("charset-pages", f"{pages.BASE}/charset/{name}", f"{pages.BASE}/charset/{name}")
+        for name in pages.CHARSET_PAGES
+    }
+    cases.update(
+        {
+            name: (name, f"{pages.BASE}/charset-feed/{name}", f"{pages.BASE}/charset/{name}/entry")
+            for name in pages.CHARSET_FEEDS
+        }
+    )
     wrong = {}
     for name, (sid, fetched, url) in cases.items():
         [article] = [a for a in stored(crawl, sid) if a["url"] == url] or [None]
@@ -372,10 +464,14 @@ def test_wrong_and_missing_charsets_are_read_right(crawl, fault_ledger):
                 problems.append(f"text {text[:90]!r}")
             if any(bad in title + text for bad in MOJIBAKE):
                 problems.append("mojibake")
-        fault_ledger.record(GROUP, f"Wrong or missing charset ({len(cases)} pages and feeds)",
-                            survived=crawl_survived(crawl, sid) and article is not None,
-                            lost=1 if problems else 0, recorded=bool(logged),
-                            note=f"{name}: {'; '.join(problems)}" if problems else "")
+        fault_ledger.record(
+            GROUP,
+            f"Wrong or missing charset ({len(cases)} pages and feeds)",
+            survived=crawl_survived(crawl, sid) and article is not None,
+            lost=1 if problems else 0,
+            recorded=bool(logged),
+            note=f"{name}: {'; '.join(problems)}" if problems else "",
+        )
         if problems or not logged:
             wrong[name] = (problems, [(f["status"], f["error"]) for f in crawl.fetches if f["source_id"] == sid])
     assert not wrong, wrong
@@ -390,13 +486,18 @@ def test_a_listing_of_100000_links_is_capped_and_says_so(crawl, fault_ledger):
     [index] = of(crawl, "many-links", "index")
     articles = stored(crawl, "many-links")
     bounded = len(followed) <= LINK_CAP and crawl.seconds < CRAWL_SECONDS and crawl.peak_mb < PEAK_RSS_MB
-    recorded = (index["status"] == "warning" and "100,000" in (index["error"] or "")
-                and "max_links_per_page" in index["error"])
-    fault_ledger.record(GROUP, f"Listing page with {pages.MANY_LINKS:,} links",
-                        survived=crawl_survived(crawl, "many-links") and bounded,
-                        lost=neighbour_lost(crawl) + max(0, len(followed) - len(articles)), recorded=recorded,
-                        note=f"{len(followed)} pages fetched, {len(articles)} stored, crawl {crawl.seconds:.1f}s, "
-                             f"peak RSS {crawl.peak_mb:.0f} MB; {index['status']}: {index['error']}")
+    recorded = (
+        index["status"] == "warning" and "100,000" in (index["error"] or "") and "max_links_per_page" in index["error"]
+    )
+    fault_ledger.record(
+        GROUP,
+        f"Listing page with {pages.MANY_LINKS:,} links",
+        survived=crawl_survived(crawl, "many-links") and bounded,
+        lost=neighbour_lost(crawl) + max(0, len(followed) - len(articles)),
+        recorded=recorded,
+        note=f"{len(followed)} pages fetched, {len(articles)} stored, crawl {crawl.seconds:.1f}s, "
+        f"peak RSS {crawl.peak_mb:.0f} MB; {index['status']}: {index['error']}",
+    )
     assert len(followed) == LINK_CAP, len(followed)
     assert index["items_found"] == pages.MANY_LINKS and index["items_new"] == LINK_CAP, index
     assert len(articles) == LINK_CAP
@@ -430,11 +531,11 @@ def injected(soup: BeautifulSoup, own_scripts: bool = False) -> list[str]:
     return found
 
 
-def injection_articles(crawl) -> list[dict]:  # noqa: ANN001
+def injection_articles(crawl) -> list[dict]:
     return stored(crawl, "inject-page") + stored(crawl, "inject-feed")
 
 
-def inert(crawl) -> tuple[bool, list[str]]:  # noqa: ANN001
+def inert(crawl) -> tuple[bool, list[str]]:
     """Both injection articles stored, the payloads kept as text (their characters, never markup
     that the store would later serve), and some payload there to test the rendering with."""
     arts = injection_articles(crawl)
@@ -449,13 +550,18 @@ def digest(crawl, tmp_path_factory):
     mail = tmp_path_factory.mktemp("faults-mail")
     results, errors = [], []
     with MailSink(mail) as sink:
-        config = crawl.config.model_copy(update={"settings": crawl.config.settings.model_copy(
-            update={"smtp": Smtp(host="127.0.0.1", port=sink.port, timeout=10)})})
+        config = crawl.config.model_copy(
+            update={
+                "settings": crawl.config.settings.model_copy(
+                    update={"smtp": Smtp(host="127.0.0.1", port=sink.port, timeout=10)}
+                )
+            }
+        )
         db = open_db(crawl.db_path)
         for _ in range(2):
             try:
                 results += send_alerts(config, db)
-            except Exception as e:  # noqa: BLE001 - what an operator would see in the log
+            except Exception as e:
                 errors.append(f"send_alerts raised {type(e).__name__}: {e}")
         deliveries = rows(db, "SELECT subscriber, status, last_error FROM deliveries")
         db.close()
@@ -496,10 +602,15 @@ def test_injection_is_inert_in_the_html_email_digest(crawl, digest, fault_ledger
             problems.append(f"{to}: plain-text part escaped as HTML, or the article is missing")
         if not any(p in text for p in shown):
             problems.append(f"{to}: plain-text part shows no payload literally")
-    fault_ledger.record(GROUP, "Script/style injection: HTML email digest",
-                        survived=crawl_survived(crawl, "inject-page", "inject-feed") and not problems,
-                        lost=lost, duplicates=duplicates, recorded=ok_stored,
-                        note="; ".join(problems[:5]) + f" (payloads stored as text: {len(shown)})")
+    fault_ledger.record(
+        GROUP,
+        "Script/style injection: HTML email digest",
+        survived=crawl_survived(crawl, "inject-page", "inject-feed") and not problems,
+        lost=lost,
+        duplicates=duplicates,
+        recorded=ok_stored,
+        note="; ".join(problems[:5]) + f" (payloads stored as text: {len(shown)})",
+    )
     assert ok_stored, [(a["title"], (a["text"] or "")[:200]) for a in injection_articles(crawl)]
     assert not problems, problems
     assert lost == 0 and duplicates == 0, (sent, digest.results)
@@ -514,10 +625,12 @@ def archive(crawl, tmp_path_factory):
     server.stop()
 
 
-def archive_pages(crawl, archive) -> dict[str, str]:  # noqa: ANN001
+def archive_pages(crawl, archive) -> dict[str, str]:
     """Each injection article's page, and the search results that list them (cards and table)."""
-    paths = {f"article {a['source_id']}": f"/{archive.public}/articles/{quote(a['article_id'])}"
-             for a in injection_articles(crawl)}
+    paths = {
+        f"article {a['source_id']}": f"/{archive.public}/articles/{quote(a['article_id'])}"
+        for a in injection_articles(crawl)
+    }
     paths["search results"] = f"/{archive.public}/articles?_search={pages.MARK}"
     paths["search results (table)"] = f"/{archive.public}/articles?_search={pages.MARK}&_layout=table"
     return paths
@@ -540,9 +653,13 @@ def test_injection_is_inert_in_the_archive(crawl, archive, fault_ledger):
             problems.append(f"{name}: injection articles on the page: {len(on_page)} of {len(ids)}")
         if name.startswith("article") and not any(p in BeautifulSoup(body, "lxml").get_text() for p in shown):
             problems.append(f"{name}: no payload shown as text")
-    fault_ledger.record(GROUP, "Script/style injection: archive (carewatch serve)",
-                        survived=crawl_survived(crawl, "inject-page", "inject-feed") and not problems,
-                        recorded=ok_stored, note="; ".join(problems[:5]))
+    fault_ledger.record(
+        GROUP,
+        "Script/style injection: archive (carewatch serve)",
+        survived=crawl_survived(crawl, "inject-page", "inject-feed") and not problems,
+        recorded=ok_stored,
+        note="; ".join(problems[:5]),
+    )
     assert ok_stored
     assert not problems, problems
 
@@ -574,8 +691,12 @@ def test_injection_never_runs_in_a_browser(crawl, archive, digest, fault_ledger)
                     problems.append(f"email to {msg['To']}: body hidden")
         finally:
             browser.close()
-    fault_ledger.record(GROUP, "Script/style injection: archive and email in headless Chromium",
-                        survived=not dialogs and not problems, recorded=inert(crawl)[0],
-                        note=f"dialogs: {dialogs}; {problems}")
+    fault_ledger.record(
+        GROUP,
+        "Script/style injection: archive and email in headless Chromium",
+        survived=not dialogs and not problems,
+        recorded=inert(crawl)[0],
+        note=f"dialogs: {dialogs}; {problems}",
+    )
     assert not dialogs, f"alert() was called: {dialogs}"
     assert not problems, problems

@@ -27,10 +27,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from carewatch.ops.crawl import run_crawl
 from carewatch.config import load_config
 from carewatch.demo.mailsink import MailSink
 from carewatch.demo.run import demo_config, write_daemon_config
+from carewatch.ops.crawl import run_crawl
 from carewatch.store.db import open_db
 from tests.conftest import ROOT, carewatch
 from tests.faults.ledger import records
@@ -42,9 +42,18 @@ pytestmark = pytest.mark.faults
 GROUP = "Process"
 
 # Sources of the demo site that crawl cleanly (no failing feed or page), 40 articles and 2 copies.
-SOURCES = ["childrens-trust-news", "birmingham-council-news", "birmingham-unison", "birmingham-live",
-           "bbc-birmingham", "birmingham-post", "community-care", "chamberlain-files", "guardian-children",
-           "cypnow-news"]
+SOURCES = [
+    "childrens-trust-news",
+    "birmingham-council-news",
+    "birmingham-unison",
+    "birmingham-live",
+    "bbc-birmingham",
+    "birmingham-post",
+    "community-care",
+    "chamberlain-files",
+    "guardian-children",
+    "cypnow-news",
+]
 DAEMON_SOURCES = ["birmingham-unison", "birmingham-live", "bbc-birmingham", "birmingham-post"]  # 3 to 10 articles
 # each, so a kill can land between two of them
 
@@ -59,13 +68,15 @@ def audit(db: Path) -> dict:
         keys = [r[0] for r in conn.execute("SELECT url_key FROM articles")]
         alias_rows = conn.execute("SELECT url_key, source_id FROM article_aliases").fetchall()
         by_source = Counter(r[0] for r in conn.execute("SELECT source_id FROM articles")) + Counter(
-            s for _, s in alias_rows)
+            s for _, s in alias_rows
+        )
         half = conn.execute(
             "SELECT article_id FROM articles a WHERE story_id IS NULL "
             "OR (SELECT count(*) FROM article_topics t WHERE t.article_id = a.article_id) != json_array_length(a.topics) "
             "OR (SELECT count(*) FROM article_entities e WHERE e.article_id = a.article_id) != json_array_length(a.entities) "
             "OR (a.minhash IS NOT NULL AND NOT EXISTS (SELECT 1 FROM lsh_bands b WHERE b.article_id = a.article_id)) "
-            "OR NOT EXISTS (SELECT 1 FROM captures c WHERE c.article_id = a.article_id)").fetchall()
+            "OR NOT EXISTS (SELECT 1 FROM captures c WHERE c.article_id = a.article_id)"
+        ).fetchall()
         try:
             conn.execute("INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')")
             conn.commit()
@@ -74,10 +85,14 @@ def audit(db: Path) -> dict:
             fts_ok = False
         return {
             "integrity": conn.execute("PRAGMA integrity_check").fetchone()[0],
-            "articles": len(keys), "distinct": len(set(keys)), "aliases": len(alias_rows),
+            "articles": len(keys),
+            "distinct": len(set(keys)),
+            "aliases": len(alias_rows),
             "both": len(set(keys) & {k for k, _ in alias_rows}),
-            "fts_docs": conn.execute("SELECT count(*) FROM articles_fts_docsize").fetchone()[0], "fts_ok": fts_ok,
-            "half_written": [r[0] for r in half], "keys": set(keys) | {k for k, _ in alias_rows},
+            "fts_docs": conn.execute("SELECT count(*) FROM articles_fts_docsize").fetchone()[0],
+            "fts_ok": fts_ok,
+            "half_written": [r[0] for r in half],
+            "keys": set(keys) | {k for k, _ in alias_rows},
             "by_source": dict(by_source),
         }
     finally:
@@ -99,7 +114,7 @@ def keys_of(reference: dict, sources: list[str]) -> set[str]:
 
 
 # -- running crawls -------------------------------------------------------------------------------
-def crawl_config(folder: Path, proxy_url: str, sources: list[str], **settings) -> Path:  # noqa: ANN003
+def crawl_config(folder: Path, proxy_url: str, sources: list[str], **settings) -> Path:
     """A config folder for the demo site with SOURCES enabled and SETTINGS over the demo's."""
     folder.mkdir(parents=True, exist_ok=True)
     cfg = write_daemon_config(folder, proxy_url, 2525, 0, "every 5s", sources)
@@ -111,8 +126,9 @@ def crawl_config(folder: Path, proxy_url: str, sources: list[str], **settings) -
 
 def crawl_cli(cfg: Path, db: Path, crash: str = "", timeout: float = 120) -> tuple[subprocess.CompletedProcess, dict]:
     """The real `carewatch crawl --json` (the crawl child inherits CAREWATCH_CRASH_AT)."""
-    result = carewatch("--config", str(cfg), "--db", str(db), "crawl", "--json", env={"CAREWATCH_CRASH_AT": crash},
-                       timeout=timeout)
+    result = carewatch(
+        "--config", str(cfg), "--db", str(db), "crawl", "--json", env={"CAREWATCH_CRASH_AT": crash}, timeout=timeout
+    )
     try:
         report = json.loads(result.stdout)
     except json.JSONDecodeError:
@@ -130,8 +146,11 @@ def reference(demo_server, tmp_path_factory) -> dict:
     a = audit(db)
     assert whole(a) and a["articles"] == a["distinct"] >= 30 and not a["both"], a
     conn = sqlite3.connect(db)
-    a["key_source"] = dict(conn.execute("SELECT url_key, source_id FROM articles UNION ALL "
-                                        "SELECT url_key, source_id FROM article_aliases").fetchall())
+    a["key_source"] = dict(
+        conn.execute(
+            "SELECT url_key, source_id FROM articles UNION ALL SELECT url_key, source_id FROM article_aliases"
+        ).fetchall()
+    )
     conn.close()
     return a
 
@@ -148,14 +167,17 @@ def _child_source(pid: int) -> str | None:
 def _stored_by_source(db: Path) -> Counter:
     try:
         with sqlite3.connect(db, timeout=30) as conn:
-            return Counter(r[0] for r in conn.execute(
-                "SELECT source_id FROM articles UNION ALL SELECT source_id FROM article_aliases"))
+            return Counter(
+                r[0]
+                for r in conn.execute("SELECT source_id FROM articles UNION ALL SELECT source_id FROM article_aliases")
+            )
     except sqlite3.OperationalError:
         return Counter()
 
 
-def _mid_crawl(daemon: subprocess.Popen, db: Path, expected: dict, before: Counter | None = None,
-               timeout: float = 60) -> tuple[int, str, int]:
+def _mid_crawl(
+    daemon: subprocess.Popen, db: Path, expected: dict, before: Counter | None = None, timeout: float = 60
+) -> tuple[int, str, int]:
     """Wait until one of the daemon's crawl children has stored some of its source's articles (more
     than ``before``) but not all: (pid, source, stored so far)."""
     before = before or Counter()
@@ -174,7 +196,7 @@ def _mid_crawl(daemon: subprocess.Popen, db: Path, expected: dict, before: Count
     raise AssertionError("no crawl child was caught mid-crawl")
 
 
-def _until(predicate, timeout: float, proc: subprocess.Popen | None = None):  # noqa: ANN001, ANN202
+def _until(predicate, timeout: float, proc: subprocess.Popen | None = None):
     """PREDICATE's first true value within TIMEOUT seconds, else its last (false) one."""
     deadline = time.monotonic() + timeout
     while True:
@@ -237,13 +259,34 @@ def test_kill_9_of_the_daemon_and_of_a_crawl_child_mid_crawl(tmp_path, demo_serv
             child, child_victim, child_partial = _mid_crawl(daemon, db, expected, baseline)
             killed_at = time.time()
             os.kill(child, signal.SIGKILL)
-            failed = _until(lambda: [r for r in _runs(db) if r[0] == f"crawl:{child_victim}" and r[2]
-                                     and r[3] != "running" and _epoch(r[1]) >= int(restarted_at)], 30, daemon)
+            failed = _until(
+                lambda: [
+                    r
+                    for r in _runs(db)
+                    if r[0] == f"crawl:{child_victim}"
+                    and r[2]
+                    and r[3] != "running"
+                    and _epoch(r[1]) >= int(restarted_at)
+                ],
+                30,
+                daemon,
+            )
             daemon_alive = daemon.poll() is None
             # every source crawled completely since the restart, the killed one after its kill
-            completed = _until(lambda: all(any(r[0] == f"crawl:{s}" and r[2] and r[3] == "ok"
-                                               and _epoch(r[1]) >= int(killed_at if s == child_victim else restarted_at)
-                                               for r in _runs(db)) for s in DAEMON_SOURCES), 150, daemon)
+            completed = _until(
+                lambda: all(
+                    any(
+                        r[0] == f"crawl:{s}"
+                        and r[2]
+                        and r[3] == "ok"
+                        and _epoch(r[1]) >= int(killed_at if s == child_victim else restarted_at)
+                        for r in _runs(db)
+                    )
+                    for s in DAEMON_SOURCES
+                ),
+                150,
+                daemon,
+            )
         finally:
             out = _stop(daemon)
         status = carewatch("--config", str(cfg), "--db", str(db), "status")  # the daemon is stopped
@@ -257,21 +300,34 @@ def test_kill_9_of_the_daemon_and_of_a_crawl_child_mid_crawl(tmp_path, demo_serv
     lost_rest = len((want - child_keys) - after["keys"])
     extra = {s: max(0, after["by_source"].get(s, 0) - n) for s, n in expected.items()}  # rows beyond the clean crawl's
     dups_child = extra[child_victim]
-    dups = max(0, duplicates(after, want) - dups_child) + sum(again.counts.get(k, 0) for k in ("new", "updated", "alias"))
+    dups = max(0, duplicates(after, want) - dups_child) + sum(
+        again.counts.get(k, 0) for k in ("new", "updated", "alias")
+    )
     told = bool(failed) and failed[-1][3] == "error" and "crawl process exited with code -9 (killed)" in failed[-1][4]
     fault_ledger.record(
-        GROUP, "kill -9 of a crawl child mid-crawl (the daemon goes on)", tried=1,
-        survived=daemon_alive and completed and daemon.returncode == 0 and whole(after), lost=lost_child,
-        duplicates=dups_child, recorded=told, note=f"{child_victim}: killed after {child_partial}/{expected[child_victim]} stored; "
-                                    f"job_runs: {failed[-1][4] if failed else None!r}")
+        GROUP,
+        "kill -9 of a crawl child mid-crawl (the daemon goes on)",
+        tried=1,
+        survived=daemon_alive and completed and daemon.returncode == 0 and whole(after),
+        lost=lost_child,
+        duplicates=dups_child,
+        recorded=told,
+        note=f"{child_victim}: killed after {child_partial}/{expected[child_victim]} stored; "
+        f"job_runs: {failed[-1][4] if failed else None!r}",
+    )
     fault_ledger.record(
-        GROUP, "kill -9 of the daemon mid-crawl, restart", tried=1,
-        survived=not orphans and completed and whole(after) and daemon.returncode == 0, lost=lost_rest,
+        GROUP,
+        "kill -9 of the daemon mid-crawl, restart",
+        tried=1,
+        survived=not orphans and completed and whole(after) and daemon.returncode == 0,
+        lost=lost_rest,
         duplicates=dups + alert_dups,
-        recorded=bool(left_running) and {r[0] for r in left_running} <= {r[0] for r in interrupted}
+        recorded=bool(left_running)
+        and {r[0] for r in left_running} <= {r[0] for r in interrupted}
         and "running now" not in status.stdout,
         note=f"{daemon_victim}: killed after {daemon_partial}/{expected[daemon_victim]} stored; the run left "
-             f"'running' is shown 'interrupted' after the restart; {same_id} same-Message-ID digest copies")
+        f"'running' is shown 'interrupted' after the restart; {same_id} same-Message-ID digest copies",
+    )
 
     assert daemon_partial < expected[daemon_victim] and child_partial < expected[child_victim]
     assert not orphans, f"crawl children outlived the daemon: {orphans}"
@@ -313,11 +369,15 @@ def test_kill_9_in_the_write_path_then_rerun(tmp_path, demo_server, reference, f
     lost = len(reference["keys"] - after["keys"])
     rows_at_crash = at_crash["articles"] + (0 if crash.startswith("mid-article-write") else at_crash["aliases"])
     fault_ledger.record(
-        GROUP, fault, tried=1,
+        GROUP,
+        fault,
+        tried=1,
         survived=whole(at_crash) and whole(after) and rerun.ok and rows_at_crash == stored,
-        lost=lost, duplicates=duplicates(after, reference["keys"]) + added,
+        lost=lost,
+        duplicates=duplicates(after, reference["keys"]) + added,
         recorded=killed.returncode == 1 and report.get("returncode") == -signal.SIGKILL,
-        note=f"{crash}: {at_crash['articles']} articles at the crash, {after['articles']} after the rerun")
+        note=f"{crash}: {at_crash['articles']} articles at the crash, {after['articles']} after the rerun",
+    )
 
     assert killed.returncode == 1 and report["returncode"] == -signal.SIGKILL, (killed.stdout, killed.stderr[-2000:])
     assert whole(at_crash), at_crash  # the transaction in flight left nothing half-written
@@ -332,7 +392,8 @@ DIGEST_SUBSCRIBERS = (
     "subscribers:\n"
     "  - {id: first, name: First, email: first@example.org, frequency: immediate, topics: [funding]}\n"
     "  - {id: second, name: Second, email: second@example.org, frequency: immediate, topics: [ofsted]}\n"
-    "  - {id: third, name: Third, email: third@example.org, frequency: immediate, topics: [funding, ofsted]}\n")
+    "  - {id: third, name: Third, email: third@example.org, frequency: immediate, topics: [funding, ofsted]}\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -347,7 +408,8 @@ def _digest_setup(tmp: Path, template: Path, port: int) -> tuple[Path, Path]:
     cfg.mkdir()
     (cfg / "sources.yaml").write_text((ROOT / "config" / "sources.yaml").read_text())
     (cfg / "settings.yaml").write_text(
-        f"alert_max_age_days: 100000\nsmtp:\n  host: 127.0.0.1\n  port: {port}\n  timeout: 5\n")
+        f"alert_max_age_days: 100000\nsmtp:\n  host: 127.0.0.1\n  port: {port}\n  timeout: 5\n"
+    )
     (cfg / "alerts.yaml").write_text(DIGEST_SUBSCRIBERS)
     db = tmp / "a.db"
     shutil.copy(template, db)
@@ -411,11 +473,18 @@ def test_kill_9_while_sending_digests(tmp_path, digest_archive, digest_reference
     same_id = sum(n - 1 for n in ids.values())  # the documented window: the same message twice
     in_flight = [w for w in outbox if w["delivery_id"] == nth]
     fault_ledger.record(
-        GROUP, fault, tried=1,
-        survived=killed.returncode == -signal.SIGKILL and restarted.returncode == 0 and third.returncode == 0
+        GROUP,
+        fault,
+        tried=1,
+        survived=killed.returncode == -signal.SIGKILL
+        and restarted.returncode == 0
+        and third.returncode == 0
         and statuses == ["sent"] * 3,
-        lost=lost, duplicates=dups, recorded=bool(in_flight),
-        note=f"{crash}: {same_id} same-Message-ID copy" if same_id else "")
+        lost=lost,
+        duplicates=dups,
+        recorded=bool(in_flight),
+        note=f"{crash}: {same_id} same-Message-ID copy" if same_id else "",
+    )
 
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert [w["subscriber"] for w in in_flight] == [["first", "second", "third"][nth - 1]], outbox
@@ -460,18 +529,25 @@ class SmallDisk:
                 subprocess.run(["umount", "-l", str(self.path)], capture_output=True)
 
 
-def _fsize_limit(limit: int):  # noqa: ANN202
+def _fsize_limit(limit: int):
     def apply() -> None:  # in the child before exec: inherited by the crawl child
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
     return apply
 
 
-def _crawl_popen(cfg: Path, db: Path, preexec=None) -> subprocess.Popen:  # noqa: ANN001
+def _crawl_popen(cfg: Path, db: Path, preexec=None) -> subprocess.Popen:
     exe = Path(sys.executable).with_name("carewatch")
-    return subprocess.Popen([str(exe), "--config", str(cfg), "--db", str(db), "crawl", "--json"], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=preexec,
-                            env={**os.environ, "CAREWATCH_CRASH_AT": ""})
+    return subprocess.Popen(
+        [str(exe), "--config", str(cfg), "--db", str(db), "crawl", "--json"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=preexec,
+        env={**os.environ, "CAREWATCH_CRASH_AT": ""},
+    )
 
 
 @pytest.mark.timeout(180)
@@ -481,13 +557,21 @@ def test_a_full_disk_under_a_crawl(tmp_path, demo_server, reference, fault_ledge
     try:
         raw = {"raw_dir": str(tmp_path / "raw")}  # the WARC captures elsewhere: the database is what fills up
         cfg = crawl_config(tmp_path / "fast", demo_server.proxy_url, SOURCES, **raw)
-        slow = crawl_config(tmp_path / "slow", demo_server.proxy_url, SOURCES, download_delay=0.2,
-                            concurrent_requests_per_domain=1, revisit_days=0, **raw)
+        slow = crawl_config(
+            tmp_path / "slow",
+            demo_server.proxy_url,
+            SOURCES,
+            download_delay=0.2,
+            concurrent_requests_per_domain=1,
+            revisit_days=0,
+            **raw,
+        )
         db = disk.path / "archive.db"
         first = SOURCES[:3]
         # Some articles stored while there is room.
-        result = carewatch("--config", str(cfg), "--db", str(db), "crawl", "--json", *first,
-                           env={"CAREWATCH_CRASH_AT": ""})
+        result = carewatch(
+            "--config", str(cfg), "--db", str(db), "crawl", "--json", *first, env={"CAREWATCH_CRASH_AT": ""}
+        )
         assert result.returncode == 0, result.stderr
         committed = audit(db)["keys"]
         assert committed == keys_of(reference, first)
@@ -503,17 +587,23 @@ def test_a_full_disk_under_a_crawl(tmp_path, demo_server, reference, fault_ledge
         report = json.loads(out) if out.strip() else {}
         disk.free()
         during = audit(db)
-        told_a = any(m in err for m in FULL) and (report.get("counts", {}).get("store_errors", 0) > 0
-                                                 or proc.returncode != 0)
+        told_a = any(m in err for m in FULL) and (
+            report.get("counts", {}).get("store_errors", 0) > 0 or proc.returncode != 0
+        )
         rerun = run_crawl(load_config(cfg), db)
         after_a = audit(db)
         lost_a = len(reference["keys"] - after_a["keys"]) + len(committed - during["keys"])
         fault_ledger.record(
-            GROUP, "disk full during a crawl's writes (freed, then rerun)", tried=1,
-            survived=whole(during) and whole(after_a) and rerun.ok, lost=lost_a,
-            duplicates=duplicates(after_a, reference["keys"]), recorded=told_a,
+            GROUP,
+            "disk full during a crawl's writes (freed, then rerun)",
+            tried=1,
+            survived=whole(during) and whole(after_a) and rerun.ok,
+            lost=lost_a,
+            duplicates=duplicates(after_a, reference["keys"]),
+            recorded=told_a,
             note=("tmpfs 16 MB, 96 kB left" if disk.mounted else "RLIMIT_FSIZE (no mount)")
-            + f"; store_errors={report.get('counts', {}).get('store_errors')}, exit {proc.returncode}")
+            + f"; store_errors={report.get('counts', {}).get('store_errors')}, exit {proc.returncode}",
+        )
 
         # (b) Full when the crawl starts, room again while it runs (a log rotated, a file deleted):
         # an article whose write failed must still be fetched by the next crawl (its source's HTTP
@@ -546,11 +636,15 @@ def test_a_full_disk_under_a_crawl(tmp_path, demo_server, reference, fault_ledge
             err_b = "".join(lines)
             told_b = any(m in err_b for m in FULL) and report_b.get("counts", {}).get("store_errors", 0) > 0
             fault_ledger.record(
-                GROUP, "disk full, then room again mid-crawl (rerun)", tried=1,
+                GROUP,
+                "disk full, then room again mid-crawl (rerun)",
+                tried=1,
                 survived=freed.is_set() and whole(during_b) and whole(after_b) and rerun_b.ok,
-                lost=len(reference["keys"] - after_b["keys"]), duplicates=duplicates(after_b, reference["keys"]),
+                lost=len(reference["keys"] - after_b["keys"]),
+                duplicates=duplicates(after_b, reference["keys"]),
                 recorded=told_b,
-                note=f"{len(reference['keys']) - len(during_b['keys'])} not stored by the crawl that hit the full disk")
+                note=f"{len(reference['keys']) - len(during_b['keys'])} not stored by the crawl that hit the full disk",
+            )
     finally:
         disk.free()
         disk.close()
@@ -573,15 +667,20 @@ def test_a_full_disk_under_a_crawl(tmp_path, demo_server, reference, fault_ledge
 @pytest.mark.timeout(120)
 @records(GROUP, "Datasette reading while a crawl writes")
 def test_datasette_reads_while_a_crawl_writes(tmp_path, demo_server, reference, fault_ledger):
-    cfg = crawl_config(tmp_path, demo_server.proxy_url, SOURCES, download_delay=0.2, concurrent_requests_per_domain=1,
-                       revisit_days=0)
+    cfg = crawl_config(
+        tmp_path, demo_server.proxy_url, SOURCES, download_delay=0.2, concurrent_requests_per_domain=1, revisit_days=0
+    )
     db = tmp_path / "archive.db"
     assert carewatch("--db", str(db), "status").returncode in (0, 1)  # created and migrated, empty
     served = Served(db, tmp_path)
     name = served.public
-    pages = [f"/{name}/articles.json?_search=birmingham&_size=5", f"/{name}/articles.json?_size=3&_shape=objects",
-             f"/{name}.json?" + urllib.parse.urlencode({"sql": "select count(*) as n from articles"}),
-             f"/{name}/articles?_search=council", f"/{name}/this_week.json?days=100000"]
+    pages = [
+        f"/{name}/articles.json?_search=birmingham&_size=5",
+        f"/{name}/articles.json?_size=3&_shape=objects",
+        f"/{name}.json?" + urllib.parse.urlencode({"sql": "select count(*) as n from articles"}),
+        f"/{name}/articles?_search=council",
+        f"/{name}/this_week.json?days=100000",
+    ]
     results: list[tuple[int, bool]] = []
     counts: list[int] = []
     done = threading.Event()
@@ -605,8 +704,9 @@ def test_datasette_reads_while_a_crawl_writes(tmp_path, demo_server, reference, 
         for t in readers:
             t.join(timeout=20)
         report = json.loads(out) if out.strip() else {}
-        seen_after = served.json(f"/{name}.json?" + urllib.parse.urlencode(
-            {"sql": "select count(*) as n from articles"}))["rows"][0][0]
+        seen_after = served.json(
+            f"/{name}.json?" + urllib.parse.urlencode({"sql": "select count(*) as n from articles"})
+        )["rows"][0][0]
         searchable = served.json(f"/{name}/articles.json?_search=unison&_size=0")["filtered_table_rows_count"]
     finally:
         done.set()
@@ -615,12 +715,16 @@ def test_datasette_reads_while_a_crawl_writes(tmp_path, demo_server, reference, 
     errors = sum(1 for s, _ in results if s != 200)
     locked = sum(1 for _, lk in results if lk) + err.count("database is locked")
     fault_ledger.record(
-        GROUP, "Datasette reading while a crawl writes", tried=1,
+        GROUP,
+        "Datasette reading while a crawl writes",
+        tried=1,
         survived=writer.returncode == 0 and errors == 0 and locked == 0 and seen_after == after["articles"],
-        lost=len(reference["keys"] - after["keys"]), duplicates=duplicates(after, reference["keys"]),
+        lost=len(reference["keys"] - after["keys"]),
+        duplicates=duplicates(after, reference["keys"]),
         recorded=bool(report) and report.get("errors") == [] and errors == 0,
         note=f"{len(results)} requests during the crawl ({errors} errors, {locked} 'database is locked'); "
-             f"article counts read while writing: {min(counts, default=0)}..{max(counts, default=0)}")
+        f"article counts read while writing: {min(counts, default=0)}..{max(counts, default=0)}",
+    )
 
     assert writer.returncode == 0 and report["errors"] == [], err[-3000:]
     assert len(results) >= 20 and errors == 0 and locked == 0, Counter(results)

@@ -47,13 +47,13 @@ FAULTS = [  # (MailSink mode, the ledger's name, what the recorded error says)
 
 
 class _Hook(BaseHTTPRequestHandler):
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         self.server.received.append((self.path, json.loads(body)))  # type: ignore[attr-defined]
         self.send_response(200)
         self.end_headers()
 
-    def log_message(self, *args):  # noqa: ANN002
+    def log_message(self, *args):
         """Quiet: the webhook's posts are kept in ``received``, not logged."""
 
 
@@ -72,25 +72,40 @@ def _subscribers(hook_port: int) -> tuple[Subscriber, ...]:
     return (
         Subscriber(id="alice", name="A", email="alice@example.org", frequency="immediate", topics=("funding",)),
         Subscriber(id="bob", name="B", email="bob@example.org", frequency="immediate", topics=("ofsted",)),
-        Subscriber(id="carol", name="C", email="carol@example.org", frequency="immediate", topics=("funding", "ofsted"),
-                   channels=(f"{url}/carol",)),
-        Subscriber(id="dave", name="D", email=None, frequency="immediate", topics=("funding",), channels=(f"{url}/dave",)),
+        Subscriber(
+            id="carol",
+            name="C",
+            email="carol@example.org",
+            frequency="immediate",
+            topics=("funding", "ofsted"),
+            channels=(f"{url}/carol",),
+        ),
+        Subscriber(
+            id="dave", name="D", email=None, frequency="immediate", topics=("funding",), channels=(f"{url}/dave",)
+        ),
     )
 
 
-def _new_article(db) -> None:  # noqa: ANN001
+def _new_article(db) -> None:
     url = "https://birmingham-post.test/more-cuts"
     when = ARRIVES.isoformat(timespec="seconds")
-    a = Article(source_id="birmingham-post", url=url, canonical_url=url, url_key=url_key(url),
-                title="Children's services face a further £5m of cuts in Birmingham's budget",
-                text="Birmingham City Council's budget makes a further £5m of cuts to children's services, on top of "
-                     "the savings the trust must find. Family support and early help budgets are cut again, and "
-                     "councillors warned that the cuts fall on children in care.", published=when, fetched_at=when,
-                content_hash="hash-more-cuts")
+    a = Article(
+        source_id="birmingham-post",
+        url=url,
+        canonical_url=url,
+        url_key=url_key(url),
+        title="Children's services face a further £5m of cuts in Birmingham's budget",
+        text="Birmingham City Council's budget makes a further £5m of cuts to children's services, on top of "
+        "the savings the trust must find. Family support and early help budgets are cut again, and "
+        "councillors warned that the cuts fall on children in care.",
+        published=when,
+        fetched_at=when,
+        content_hash="hash-more-cuts",
+    )
     save_article(db, tag(a, TAGGER))
 
 
-def _rows(db) -> dict[int, dict]:  # noqa: ANN001
+def _rows(db) -> dict[int, dict]:
     cur = db.execute("SELECT * FROM deliveries ORDER BY id")
     cols = [c[0] for c in cur.description]
     return {r[0]: dict(zip(cols, r)) for r in cur.fetchall()}
@@ -114,7 +129,7 @@ def _delivered(sink: MailSink, hook: HTTPServer, rows: dict[int, dict]) -> tuple
     return pairs, copies
 
 
-def _run_hour(config, db, sink: MailSink, fault: str | None, at_hour_end=None):  # noqa: ANN001, ANN202
+def _run_hour(config, db, sink: MailSink, fault: str | None, at_hour_end=None):
     """Send at NOW with the fault on, live through the hour (retries when due, a new article at
     ARRIVES), call ``at_hour_end()``, then the server comes back. Returns what was observed."""
     seen: dict = {"early": [], "waits": {}, "at_start": None, "hour_end": None, "results": []}
@@ -141,7 +156,8 @@ def _run_hour(config, db, sink: MailSink, fault: str | None, at_hour_end=None): 
         for i, r in _rows(db).items():
             if r["attempts"] != before[i]["attempts"]:
                 seen["waits"].setdefault(i, []).append(
-                    (datetime.fromisoformat(r["next_attempt"]) - due).total_seconds() if r["next_attempt"] else None)
+                    (datetime.fromisoformat(r["next_attempt"]) - due).total_seconds() if r["next_attempt"] else None
+                )
     if not fault:
         _new_article(db)
         seen["results"] += send_alerts(config, db, now=ARRIVES)
@@ -189,13 +205,15 @@ def expected(template, tmp_path_factory) -> set:
 @pytest.mark.parametrize("mode, fault, error", FAULTS, ids=[f[0] for f in FAULTS])
 @records("SMTP", lambda kw: kw["fault"])  # send_alerts raising on a failing server is a row too
 def test_the_mail_server_fails_for_an_hour_then_everything_goes_out_once(
-        tmp_path, template, expected, webhook, fault_ledger, mode, fault, error):
+    tmp_path, template, expected, webhook, fault_ledger, mode, fault, error
+):
     shutil.copy(template, tmp_path / "a.db")
     with MailSink(tmp_path / "mail") as sink:
         config = _config(sink.port, *_subscribers(webhook.server_port))
         db = open_db(tmp_path / "a.db")
-        seen = _run_hour(config, db, sink, mode, at_hour_end=lambda: carewatch(
-            "--db", str(tmp_path / "a.db"), "status", "--json"))
+        seen = _run_hour(
+            config, db, sink, mode, at_hour_end=lambda: carewatch("--db", str(tmp_path / "a.db"), "status", "--json")
+        )
         start, hour_end, final = seen["at_start"], seen["hour_end"], _rows(db)
         status = carewatch("--db", str(tmp_path / "a.db"), "status", "--json")  # after the recovery
         pairs, copies = _delivered(sink, webhook, final)
@@ -206,27 +224,52 @@ def test_the_mail_server_fails_for_an_hour_then_everything_goes_out_once(
     # recorded: every failed email kept pending with its error and attempts, and shown by status --json
     shown = seen["shown"]
     outbox = {w["delivery_id"]: w for w in json.loads(shown.stdout)["outbox"]} if shown.stdout.strip() else {}
-    recorded = (all(r["status"] == "pending" and r["attempts"] == 1 and error in (r["last_error"] or "")
-                    and r["next_attempt"] == (NOW + timedelta(seconds=BACKOFF_START)).isoformat(timespec="seconds")
-                    for r in email_start)
-                and all(r["status"] == "pending" and r["attempts"] >= 5 and error in r["last_error"] for r in hour_email)
-                and shown.returncode == 1 and set(outbox) == {r["id"] for r in hour_email}
-                and all(outbox[r["id"]]["attempts"] == r["attempts"] and outbox[r["id"]]["last_error"] == r["last_error"]
-                        and outbox[r["id"]]["stuck"] for r in hour_email))
+    recorded = (
+        all(
+            r["status"] == "pending"
+            and r["attempts"] == 1
+            and error in (r["last_error"] or "")
+            and r["next_attempt"] == (NOW + timedelta(seconds=BACKOFF_START)).isoformat(timespec="seconds")
+            for r in email_start
+        )
+        and all(r["status"] == "pending" and r["attempts"] >= 5 and error in r["last_error"] for r in hour_email)
+        and shown.returncode == 1
+        and set(outbox) == {r["id"] for r in hour_email}
+        and all(
+            outbox[r["id"]]["attempts"] == r["attempts"]
+            and outbox[r["id"]]["last_error"] == r["last_error"]
+            and outbox[r["id"]]["stuck"]
+            for r in hour_email
+        )
+    )
     not_blocked = all(r["status"] == "sent" for r in hooks_start) and len(hooks_start) == 2
     same_ids = all(final[i]["message_id"] == r["message_id"] for i, r in hour_end.items())
-    survived = (not_blocked and same_ids and not seen["early"] and not seen["later"]
-                and all(r["status"] == "sent" for r in final.values()))
+    survived = (
+        not_blocked
+        and same_ids
+        and not seen["early"]
+        and not seen["later"]
+        and all(r["status"] == "sent" for r in final.values())
+    )
     fault_ledger.record(
-        "SMTP", fault, tried=1, survived=survived, lost=len(expected - set(pairs)),
-        duplicates=sum(n - 1 for n in pairs.values()) + copies + len(set(pairs) - expected), recorded=recorded,
+        "SMTP",
+        fault,
+        tried=1,
+        survived=survived,
+        lost=len(expected - set(pairs)),
+        duplicates=sum(n - 1 for n in pairs.values()) + copies + len(set(pairs) - expected),
+        recorded=recorded,
         note=f"attempts in the hour: {sorted(r['attempts'] for r in hour_email)}; "
-             f"waits (s) of the first digest: {seen['waits'].get(email_start[0]['id'])}")
+        f"waits (s) of the first digest: {seen['waits'].get(email_start[0]['id'])}",
+    )
 
     # the failure, where the operator sees it
     assert len(email_start) == 3 and all(r["status"] == "pending" for r in email_start)
-    assert recorded, ([(r["attempts"], r["last_error"], r["next_attempt"]) for r in list(start.values()) + hour_email],
-                      shown.returncode, outbox)
+    assert recorded, (
+        [(r["attempts"], r["last_error"], r["next_attempt"]) for r in list(start.values()) + hour_email],
+        shown.returncode,
+        outbox,
+    )
     # webhooks went out while the mail server failed: nothing waits behind a failing channel
     assert not_blocked and len(webhook.received) == 4  # carol's and dave's, at the start and for the new article
     # retried on the backoff schedule (doubling from a minute), never before it was due
@@ -237,6 +280,7 @@ def test_the_mail_server_fails_for_an_hour_then_everything_goes_out_once(
     assert all(r["status"] == "sent" for r in final.values()) and same_ids
     assert set(pairs) == expected and set(pairs.values()) == {1} and copies == 0, (pairs, copies)
     assert sorted(m["Message-ID"] for m in sink.messages) == sorted(
-        r["message_id"] for r in final.values() if r["channel"] == "email")
+        r["message_id"] for r in final.values() if r["channel"] == "email"
+    )
     assert seen["later"] == []
     assert status.returncode == 0 and json.loads(status.stdout)["outbox"] == []
