@@ -15,7 +15,8 @@ transactions (no story grouping or LSH bands: matching reads neither). first_see
 week of a fixed ``now``. Build time is reported apart and not compared.
 
 Rules: generated with a fixed seed from the articles' vocabulary (words in 0.15%-20% of a sample of
-the articles, letters only; half the picks among the words the labelled set uses): single words, 2-3 word "phrases" (consecutive words of a real sentence),
+the articles, letters only; half the picks among the words the labelled set uses): single words,
+2-3 word "phrases" (consecutive words of a real sentence),
 prefix* (a word cut to 4+ letters), A AND B, A OR B OR C, A AND NOT B, (A OR B) AND C, A NEAR/5 B
 (A, B from one real sentence, so they can co-occur; C sometimes too) and ~10% topic:X filters
 (alone, or AND a word), X from config/topics.yaml. Operands are mostly words, some prefix* or
@@ -24,7 +25,8 @@ prefix* (a word cut to 4+ letters), A AND B, A OR B OR C, A AND NOT B, (A OR B) 
 
 Timed: (a) carewatch: ``match_new(db, config, now)`` end to end on the file: per subscriber, each
 rule FTS5 can express as one FTS5 query over the rows past the subscriber's cursor (the others
-evaluated in memory over those rows), then ``alert_matches`` and the cursors written. (b) baseline: each rule translated to FTS5 (words and "phrases" as
+evaluated in memory over those rows), then ``alert_matches`` and the cursors written. (b) baseline:
+each rule translated to FTS5 (words and "phrases" as
 FTS5 phrases of the rule's own text, prefix* as a prefix phrase, AND/OR/NOT, NEAR(a b, 5); a
 topic:X filter as a join on article_topics, topic:X alone as a plain query of article_topics), then
 1,000 queries over ``articles_fts`` on the same file, each fetching every matching article id (no
@@ -64,19 +66,19 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.dedup import sentences  # noqa: E402
-from carewatch.alerts.match import article_document, fts_expression, rule_query  # noqa: E402
-from carewatch.config import load_config  # noqa: E402
-from carewatch.config.schema import Alerts, Subscriber  # noqa: E402
-from carewatch.core.items import Article, article_id_for  # noqa: E402
-from carewatch.core.query import And, Field, parse, words  # noqa: E402
-from carewatch.core.urls import url_key  # noqa: E402
-from carewatch.ops.alerts import match_new  # noqa: E402
-from carewatch.pipelines.dedupe import content_hash  # noqa: E402
-from carewatch.pipelines.tag import Tagger  # noqa: E402
-from carewatch.store.alerting import articles_between  # noqa: E402
-from carewatch.store.articles import _fields  # noqa: E402
-from carewatch.store.db import open_db  # noqa: E402
+from bench.dedup import sentences
+from carewatch.alerts.match import article_document, fts_expression, rule_query
+from carewatch.config import load_config
+from carewatch.config.schema import Alerts, Subscriber
+from carewatch.core.items import Article, article_id_for
+from carewatch.core.query import And, Field, parse, words
+from carewatch.core.urls import url_key
+from carewatch.ops.alerts import match_new
+from carewatch.pipelines.dedupe import content_hash
+from carewatch.pipelines.tag import Tagger
+from carewatch.store.alerting import articles_between
+from carewatch.store.articles import _fields
+from carewatch.store.db import open_db
 
 SEED = 20240611
 SET = ROOT / "tests" / "tagging_set"
@@ -478,11 +480,13 @@ def main() -> None:
             f"   ({found} alert_matches rows)"
         )
         print(
-            f"  {f'baseline: {len(rules)} FTS5 queries, one per rule':<44}{t_fts:>9.2f}{n / t_fts:>12.0f}{len(theirs):>25}"
+            f"  {f'baseline: {len(rules)} FTS5 queries, one per rule':<44}"
+            f"{t_fts:>9.2f}{n / t_fts:>12.0f}{len(theirs):>25}"
         )
         print(f"  ratio baseline/carewatch: {t_fts / t_cw:.2f}  (> 1: carewatch faster)")
         print(
-            f"  carewatch runs the same kind of FTS5 query per rule ({sum(rule_query(r) is not None for _, r in rules)} of "
+            f"  carewatch runs the same kind of FTS5 query per rule "
+            f"({sum(rule_query(r) is not None for _, r in rules)} of "
             f"{len(rules)} rules; the rest in memory) over the rows past each subscriber's cursor, then writes "
             f"{found} alert_matches rows and the cursors: the difference is that bookkeeping"
         )

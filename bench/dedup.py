@@ -538,13 +538,15 @@ def quality(pool: list[dict], n_orig: int, n_neg: int, rng: random.Random, tmp: 
     print(f"  recall    {r:.3f}  (target >= {TARGET_R})  {'OK' if r >= TARGET_R else 'BELOW TARGET'}")
     print(f"  F1        {f1:.3f}")
     print(
-        f"\n  {'edit':<20}{'copies':>7}{'found':>7}{'recall':>8}{'mean Jaccard':>14}   (exact 5-shingle Jaccard, copy vs original)"
+        f"\n  {'edit':<20}{'copies':>7}{'found':>7}{'recall':>8}{'mean Jaccard':>14}"
+        "   (exact 5-shingle Jaccard, copy vs original)"
     )
     for k in EDITS:
         c = per[k]
         if c["copies"]:
             print(
-                f"  {k:<20}{c['copies']:>7}{c['found']:>7}{c['found'] / c['copies']:>8.3f}{c['jacc'] / c['copies']:>14.2f}"
+                f"  {k:<20}{c['copies']:>7}{c['found']:>7}"
+                f"{c['found'] / c['copies']:>8.3f}{c['jacc'] / c['copies']:>14.2f}"
             )
     for role, kind, reason in fps[:10]:
         print(f"  FP: {role}{' (' + kind + ')' if kind else ''} marked {reason}")
@@ -599,7 +601,8 @@ def stories(db, items, group_of: dict) -> None:
     print(f"  precision {p:.3f}  (target >= {TARGET_P})  {'OK' if p >= TARGET_P else 'BELOW TARGET'}")
     print(f"  recall    {r:.3f}  (target >= {TARGET_R})  {'OK' if r >= TARGET_R else 'BELOW TARGET'}")
     print(
-        f"  F1        {f1:.3f}   stories found exactly: {exact}; negatives wrongly grouped with something: {merged_wrong}"
+        f"  F1        {f1:.3f}   stories found exactly: {exact}; "
+        f"negatives wrongly grouped with something: {merged_wrong}"
     )
     print(f"\n  {'coverage kind':<20}{'pieces':>7}{'in story':>9}{'recall':>8}")
     for k in COVERAGE:
@@ -758,7 +761,8 @@ def cost(pool: list[dict], sizes: list[int], rng: random.Random, tmp: Path) -> N
         results.append((size, mean))
         print(
             f"  {stored:>9}{build:>9.1f}{mean:>12.2f}{statistics.median(times):>8.2f}"
-            f"{sorted(times)[int(0.95 * len(times))]:>8.2f}{statistics.fmean(copy_t):>9.2f}{statistics.fmean(new_t):>8.2f}"
+            f"{sorted(times)[int(0.95 * len(times))]:>8.2f}"
+            f"{statistics.fmean(copy_t):>9.2f}{statistics.fmean(new_t):>8.2f}"
             f"{statistics.fmean(check_t):>9.2f}{seen.rows / max(1, seen.calls):>6.1f}{found:>10}/100{mb:>8.0f}"
         )
     print(

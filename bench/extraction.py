@@ -15,7 +15,8 @@ Data is read from ``../shared/data`` (never copied into the repository):
 Body scores for readability and fundus are token-level: bag of lower-cased ``\\w+`` tokens,
 overlap = sum of min counts, micro-averaged over pages (overlap, predicted and gold tokens summed).
 Title: exact match after whitespace collapse and strip (titles, authors and body tokens are also
-NFC-normalised with soft hyphens and zero-width characters dropped; snippets are not). Author: the set of names, case-folded and
+NFC-normalised with soft hyphens and zero-width characters dropped; snippets are not). Author: the set of names,
+case-folded and
 whitespace-collapsed, each side split on ; , | & " and " " und ", a leading "By " dropped.
 Date: same calendar day (in the gold's own offset when it has one), and same instant where the
 gold has a time and an offset (the prediction must have both too).

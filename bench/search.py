@@ -63,15 +63,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import yaml  # noqa: E402
+import yaml
 
-from bench.dedup import sentences  # noqa: E402
-from carewatch.core.items import Article, article_id_for  # noqa: E402
-from carewatch.core.urls import url_key  # noqa: E402
-from carewatch.ops.search import search  # noqa: E402
-from carewatch.pipelines.dedupe import content_hash  # noqa: E402
-from carewatch.store.articles import _fields  # noqa: E402
-from carewatch.store.db import open_db  # noqa: E402
+from bench.dedup import sentences
+from carewatch.core.items import Article, article_id_for
+from carewatch.core.urls import url_key
+from carewatch.ops.search import search
+from carewatch.pipelines.dedupe import content_hash
+from carewatch.store.articles import _fields
+from carewatch.store.db import open_db
 
 SEED = 20240611
 TARGET_MS = 200.0
@@ -454,8 +454,8 @@ def main() -> None:
 
                     return one
 
-                for _, q, since in qs[:3]:  # warm-up
-                    _get(datasette_url(base, dbname, q, since, False))
+                for _, warm_q, warm_since in qs[:3]:  # warm-up
+                    _get(datasette_url(base, dbname, warm_q, warm_since, False))
                 t0 = time.perf_counter()
                 results[f"{key} html"] = time_path(ds(False), qs, args.http_repeat)
                 results[f"{key} json"] = time_path(ds(True), qs, args.http_repeat)
@@ -518,7 +518,6 @@ def main() -> None:
         "serve json": "Datasette JSON (carewatch serve)",
         "LIKE": "baseline: LIKE scan, newest 20",
     }
-    like_med = statistics.median(results["LIKE"])
     print(f"\nSummary: {len(qs)} queries on {n} articles; claim: median under {TARGET_MS:.0f} ms")
     print(f"  {'path':<44}{'median':>8}{'p95':>8}{'max':>8}   verdict")
     for col in cols:

@@ -5,7 +5,8 @@ Not part of the test run. Run: ``.venv/bin/python bench/soak.py [--minutes 10] [
 Set-up (as tests/test_daemon.py does it): the demo site (demo/server.py, used as the HTTP proxy) and
 a mail sink (demo/mailsink.py) run in this process; demo.run.write_daemon_config writes the config
 folder (the demo config with the proxy, the mail sink, short waits, a health port, 2 crawls at a
-time and a log file), with every demo source enabled and ``schedule: every <--every>``. The daemon is started in its own session (so a Ctrl-C here
+time and a log file), with every demo source enabled and ``schedule: every <--every>``. The daemon is started in its own
+session (so a Ctrl-C here
 reaches only this script, which then stops the daemon with SIGTERM).
 
 Every ``--sample`` seconds (10) from the daemon's start, one line: the daemon's resident memory
@@ -42,13 +43,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from carewatch.config.schema import duration_seconds  # noqa: E402
-from carewatch.core.errors import StoreError  # noqa: E402
-from carewatch.demo.mailsink import MailSink, free_port  # noqa: E402
-from carewatch.demo.run import enable_sources, write_daemon_config  # noqa: E402
-from carewatch.demo.server import DemoServer  # noqa: E402
-from carewatch.ops.jobs import crawls_started_since as crawl_runs_since  # noqa: E402
-from carewatch.ops.jobs import run_history  # noqa: E402
+from carewatch.config.schema import duration_seconds
+from carewatch.core.errors import StoreError
+from carewatch.demo.mailsink import MailSink, free_port
+from carewatch.demo.run import enable_sources, write_daemon_config
+from carewatch.demo.server import DemoServer
+from carewatch.ops.jobs import crawls_started_since as crawl_runs_since
+from carewatch.ops.jobs import run_history
 
 RSS_LIMIT_MB = 300.0
 FLAT_MB_PER_HOUR = 5.0

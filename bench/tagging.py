@@ -35,8 +35,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from carewatch.config import load_config  # noqa: E402
-from carewatch.pipelines.tag import Tagger  # noqa: E402
+from carewatch.config import load_config
+from carewatch.pipelines.tag import Tagger
 
 SET = ROOT / "tests" / "tagging_set"
 TOPICS = [
@@ -152,7 +152,8 @@ def quality(show_errors: bool) -> None:
             print(f"  {t:<18}{n:>4}  {pa:>6.2f} {ra:>6.2f} {fa:>6.2f}  {pb:>6.2f} {rb:>6.2f} {fb:>6.2f}")
         print(
             f"  {'macro-F1':<22}{a['macro_f1']:>20.3f}{b['macro_f1']:>22.3f}   (target >= {TARGET_F1}) "
-            f"{'OK' if a['macro_f1'] >= TARGET_F1 else 'BELOW TARGET'}   ratio {a['macro_f1'] / max(b['macro_f1'], 1e-9):.2f}"
+            f"{'OK' if a['macro_f1'] >= TARGET_F1 else 'BELOW TARGET'}   "
+            f"ratio {a['macro_f1'] / max(b['macro_f1'], 1e-9):.2f}"
         )
         (pa, ra, ca), (pb, rb, cb) = a["relevance"], b["relevance"]
         ok = pa >= TARGET_P and ra >= TARGET_R
@@ -168,7 +169,8 @@ def quality(show_errors: bool) -> None:
             gold = set(it.get("topics") or [])
             if topics != gold or relevant != it["relevant"]:
                 print(
-                    f"  {it['id']} rel {it['relevant']}->{relevant} missing {sorted(gold - topics)} extra {sorted(topics - gold)}"
+                    f"  {it['id']} rel {it['relevant']}->{relevant} "
+                    f"missing {sorted(gold - topics)} extra {sorted(topics - gold)}"
                     f"  {it['title'][:60]!r}"
                 )
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import click
 
+from carewatch.cli.evidence import evidence
+from carewatch.cli.reprocess import reprocess
 from carewatch.core.errors import CarewatchError, ConfigError
 from carewatch.core.items import explain as explain_evidence
 
@@ -67,8 +69,8 @@ def _echo_json(data) -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_dir", metavar="DIR", help="Config folder (default: ./config, or $CAREWATCH_CONFIG).")
-@click.option("--db", metavar="PATH", help="SQLite archive (default: settings.yaml 'database', or $CAREWATCH_DB).")
+@click.option("--config", "config_dir", metavar="DIR", help="Config folder (default: $CAREWATCH_CONFIG, or ./config).")
+@click.option("--db", metavar="PATH", help="SQLite archive (default: $CAREWATCH_DB, else settings.yaml 'database').")
 @click.version_option(package_name="carewatch")
 @click.pass_context
 def cli(ctx: click.Context, config_dir: str | None, db: str | None) -> None:
@@ -577,9 +579,5 @@ def main() -> None:  # pragma: no cover
     cli()
 
 
-# -- reprocess (cli/reprocess.py) ------------------------------------------------------------
-from carewatch.cli.evidence import evidence  # noqa: E402
-from carewatch.cli.reprocess import reprocess  # noqa: E402
-
-cli.add_command(reprocess)
-cli.add_command(evidence)
+cli.add_command(reprocess)  # cli/reprocess.py
+cli.add_command(evidence)  # cli/evidence.py

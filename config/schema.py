@@ -298,7 +298,8 @@ class Relevance(_Model):
         (), description="other places: when named more often than ours, not relevant"
     )
     subjects: tuple[Evidence, ...] = Field(
-        ("children's services", "children's social care"), description="subject evidence, weighted like topic terms"
+        (Evidence(query='"children\'s services"'), Evidence(query='"children\'s social care"')),
+        description="subject evidence, weighted like topic terms",
     )
     rules: tuple[Evidence, ...] = ()
     not_counting: tuple[Query, ...] = Field((), description="phrases whose words are not subject evidence")

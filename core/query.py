@@ -199,7 +199,7 @@ def _grammar() -> pp.ParserElement:
     field_op = pp.Regex(r"(" + "|".join(FIELDS) + r"):([\w.-]+)", re.IGNORECASE).set_name("field:value")
     word = (~keyword + pp.Regex(r"[£$€][\w'’-]*\*?|[\w'’-]+\*?")).set_name("word")
 
-    def term(s: str, loc: int, toks: pp.ParseResults) -> Node:
+    def term(s: str, loc: int, toks: pp.ParseResults | list[str]) -> Node:
         raw = toks[0]
         if raw[:1] in "£$€" and raw.rstrip("*") == raw[:1]:
             return Term(raw, (raw[:1] + "*",) if raw.endswith("*") else (raw[:1],))  # £* : any sum of money

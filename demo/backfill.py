@@ -988,7 +988,7 @@ def _dates() -> list[datetime]:
             d = days[-1] - timedelta(days=1)
         days.append(d)
     out = []
-    for i, d in enumerate(days):
+    for d in days:
         utc = datetime(d.year, d.month, d.day, rng.randint(7, 19), rng.randint(0, 59), rng.randint(0, 59), tzinfo=UTC)
         out.append(_london(utc))
     return out

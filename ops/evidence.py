@@ -129,7 +129,8 @@ def readme(ev: Evidence, meta: dict) -> str:
         "|---|---|",
         f"| Title | {_md_cell(a['title'])} |",
         f"| URL | {_md_cell(a['canonical_url'] or a['url'])} |",
-        f"| Source | {_md_cell(src.get('name') or src['id'])} (`{src['id']}`{', ' + src['url'] if src.get('url') else ''}) |",
+        f"| Source | {_md_cell(src.get('name') or src['id'])} "
+        f"(`{src['id']}`{', ' + src['url'] if src.get('url') else ''}) |",
         f"| Author | {_md_cell(a['author'] or 'not stated')} |",
         f"| Published (as the page says) | {_md_cell(a['published'] or 'not stated')} |",
         f"| First seen by carewatch | {a['first_seen']} |",

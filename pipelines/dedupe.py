@@ -5,7 +5,8 @@
 - A page with a new URL but exactly the text of a stored article is marked ``duplicate_of``
   that article ("same text"): the store records its URL as an alias, not a second article.
 - A page whose text nearly matches a stored article (datasketch MinHash over word 5-shingles;
-  candidates from LSH band keys indexed in the archive, core.lsh) is a "near copy" when it comes from another source (a syndicated or
+  candidates from LSH band keys indexed in the archive, core.lsh) is a "near copy" when it comes from another
+  source (a syndicated or
   re-published story) and an "edited version" when it comes from the same source (a statement
   re-issued with changes). Both are recorded against the original article; an edited version
   becomes the article's new current text and the old text is kept as a version.

@@ -53,7 +53,7 @@ def _fields(article: Article) -> dict:
 def _keep_version(db: Database, article_id: str, row: dict, seen: str, diff: tuple[float, str] | None = None) -> None:
     """Keep a text of the article that is not (or no longer) its current one, with what changed."""
     n = db.execute("SELECT count(*) FROM article_versions WHERE article_id = ?", [article_id]).fetchone()[0]
-    db["article_versions"].insert(
+    db.table("article_versions").insert(
         {
             "article_id": article_id,
             "version": n + 1,
@@ -79,7 +79,7 @@ def _replace_current(
         update["edited"] = article.fetched_at
     if url:
         update.update(url=url, canonical_url=article.canonical_url)
-    db["articles"].update(article_id, update)
+    db.table("articles").update(article_id, update)
     _insert_topics(db, article_id, article)
     _index_bands(db, article_id, article)
     record_capture(db, article_id, article)
@@ -119,7 +119,7 @@ def save_article(db: Database, article: Article, settings: Settings | None = Non
         if article.duplicate_of:
             if db.execute("SELECT 1 FROM article_aliases WHERE url_key = ?", [article.url_key]).fetchone():
                 return "unchanged"
-            db["article_aliases"].insert(
+            db.table("article_aliases").insert(
                 {
                     "url_key": article.url_key,
                     "url": article.canonical_url or article.url,
@@ -130,7 +130,7 @@ def save_article(db: Database, article: Article, settings: Settings | None = Non
                 }
             )
             if (article.duplicate_reason or "").startswith("edited version"):
-                current = db["articles"].get(article.duplicate_of)
+                current = db.table("articles").get(article.duplicate_of)
                 if (article.published or now) >= (current["published"] or ""):  # the newer edition leads
                     _replace_current(db, article.duplicate_of, current, article, article.url, edit_alert_share)
                 else:  # an older edition reached late: keep it, change nothing current
@@ -141,7 +141,7 @@ def save_article(db: Database, article: Article, settings: Settings | None = Non
         row = db.execute("SELECT article_id FROM articles WHERE url_key = ?", [article.url_key]).fetchone()
         if row is None:
             article_id = article_id_for(article.url_key)
-            db["articles"].insert(
+            db.table("articles").insert(
                 {
                     "article_id": article_id,
                     "url": article.url,
@@ -168,7 +168,7 @@ def save_article(db: Database, article: Article, settings: Settings | None = Non
                 settings.story_similarity,
             )
             return "new"
-        current = db["articles"].get(row[0])
+        current = db.table("articles").get(row[0])
         known = db.execute(
             "SELECT 1 FROM article_versions WHERE article_id = ? AND content_hash = ?", [row[0], article.content_hash]
         ).fetchone()
@@ -185,7 +185,7 @@ def save_reextracted(db: Database, article_id: str, article: Article) -> Literal
     edit does, the old one kept with its diff ("version"), but is not flagged ``edited``: the
     publisher changed nothing, so subscribers are not sent it as an edit; other fields (date,
     authors, tags...) are corrected in place ("changed")."""
-    current = db["articles"].get(article_id)
+    current = db.table("articles").get(article_id)
     fields = {**_fields(article), "canonical_url": article.canonical_url}
     if all(current.get(k) == v for k, v in fields.items()):
         return "unchanged"
@@ -195,7 +195,7 @@ def save_reextracted(db: Database, article_id: str, article: Article) -> Literal
         _keep_version(db, article_id, current, article.fetched_at, diff)
         fields.update(updated=article.fetched_at, version=current["version"] + 1)
         outcome = "version"
-    db["articles"].update(article_id, fields)
+    db.table("articles").update(article_id, fields)
     _insert_topics(db, article_id, article)
     _index_bands(db, article_id, article)
     return outcome
@@ -203,7 +203,7 @@ def save_reextracted(db: Database, article_id: str, article: Article) -> Literal
 
 def save_tags(db: Database, article_id: str, article: Article) -> None:
     """Replace a stored article's topics, entities and relevance (re-tagging after the taxonomy changed)."""
-    db["articles"].update(
+    db.table("articles").update(
         article_id,
         {
             "topics": _topics_json(article),

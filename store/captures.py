@@ -18,7 +18,7 @@ def record_capture(db: Database, article_id: str, article: Article) -> None:
     """Record the capture the article carries (``extra["capture"]``), if it has one."""
     capture = article.extra.get("capture")
     if capture:
-        db["captures"].insert({"article_id": article_id, **{k: capture.get(k) for k in COLUMNS}})
+        db.table("captures").insert({"article_id": article_id, **{k: capture.get(k) for k in COLUMNS}})
 
 
 def latest_capture(db: Database, article_id: str) -> dict | None:

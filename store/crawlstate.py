@@ -27,7 +27,8 @@ class SqliteCrawlState:
         return [
             u
             for (u,) in self.db.execute(
-                "SELECT url FROM articles WHERE source_id = ? AND first_seen >= ? AND kind != 'feed-entry' ORDER BY first_seen",
+                "SELECT url FROM articles WHERE source_id = ? AND first_seen >= ? AND kind != 'feed-entry' "
+                "ORDER BY first_seen",
                 [source_id, since],
             )
         ]
@@ -37,7 +38,7 @@ class SqliteCrawlState:
         return (row[0], row[1]) if row else (None, None)
 
     def save_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
-        self.db["http_validators"].upsert(
+        self.db.table("http_validators").upsert(
             {"url": url, "etag": etag, "last_modified": last_modified, "saved": utcnow_iso()}, pk="url"
         )
 
@@ -52,7 +53,7 @@ class SqliteCrawlState:
             "SELECT pages, finished FROM backfills WHERE source_id = ? AND since = ?", [source_id, since]
         ).fetchone()
         before = row[0] if row and not row[1] else 0  # a finished back-fill run again starts afresh
-        self.db["backfills"].upsert(
+        self.db.table("backfills").upsert(
             {
                 "source_id": source_id,
                 "since": since,

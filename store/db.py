@@ -7,7 +7,7 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar, overload
 
 import sqlite_utils
 
@@ -49,7 +49,7 @@ def database_size(path: str | os.PathLike[str]) -> int:
     return sum(os.path.getsize(p) for p in (str(path), f"{path}-wal") if os.path.exists(p))
 
 
-def open_db(path: str | os.PathLike[str], *, migrate: bool = True, read_only: bool = False) -> sqlite_utils.Database:
+def open_db(path: str | os.PathLike[str], *, migrate: bool = True, read_only: bool = False) -> Database:
     """The archive at ``path``, created and migrated if need be; ``read_only``: an existing archive,
     opened for reading only (nothing created, migrated or written)."""
     p = Path(path)
@@ -70,14 +70,22 @@ def open_db(path: str | os.PathLike[str], *, migrate: bool = True, read_only: bo
     return db
 
 
-def fetch_all(cursor: sqlite3.Cursor, row_type: Callable[..., Row] = dict) -> list[Row]:
+@overload
+def fetch_all(cursor: sqlite3.Cursor) -> list[dict[str, Any]]: ...
+@overload
+def fetch_all(cursor: sqlite3.Cursor, row_type: Callable[..., Row]) -> list[Row]: ...
+def fetch_all(cursor: sqlite3.Cursor, row_type: Callable[..., Any] = dict) -> list[Any]:
     """Every row a query gave, each built as ``row_type(column=value, ...)`` from the cursor's column
     names: a dict by default, or a typed row (a dataclass whose fields are the selected columns)."""
     names = [c[0] for c in cursor.description]
     return [row_type(**dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
 
 
-def fetch_one(cursor: sqlite3.Cursor, row_type: Callable[..., Row] = dict) -> Row | None:
+@overload
+def fetch_one(cursor: sqlite3.Cursor) -> dict[str, Any] | None: ...
+@overload
+def fetch_one(cursor: sqlite3.Cursor, row_type: Callable[..., Row]) -> Row | None: ...
+def fetch_one(cursor: sqlite3.Cursor, row_type: Callable[..., Any] = dict) -> Any:
     """The first row a query gave, built as :func:`fetch_all` builds each; None when there is none."""
     row = cursor.fetchone()
     return None if row is None else row_type(**dict(zip([c[0] for c in cursor.description], row, strict=True)))

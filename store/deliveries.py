@@ -66,8 +66,9 @@ def queue_digest(
                 cast(
                     int,
                     db.execute(
-                        "INSERT INTO deliveries (subscriber, channel, address, frequency, articles, why, article_count, "
-                        "status, attempts, created, message_id) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
+                        "INSERT INTO deliveries (subscriber, channel, address, frequency, articles, why, "
+                        "article_count, status, attempts, created, message_id) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
                         [
                             d.subscriber,
                             d.channel,

@@ -32,6 +32,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from carewatch.core.digests import sha256_digest
+from carewatch.core.errors import CarewatchError
 from carewatch.core.items import parse_timestamp
 from carewatch.core.urls import url_key
 from carewatch.store.articles import find_article
@@ -166,7 +167,10 @@ class Evidence:
 
     def removal_summary(self) -> str:
         if not self.removed:
-            return "No sign of removal: no fetch of the article's URLs answered 404, 410 or 451 after it was last seen online."
+            return (
+                "No sign of removal: no fetch of the article's URLs answered 404, 410 or 451 "
+                "after it was last seen online."
+            )
         return " ".join(r.sentence() for r in self.removed)
 
 
@@ -387,8 +391,8 @@ def _removal(url: str, key: str, fetches: list[dict], sightings: list[str | None
         for f in mine
         if f["status"] in ("ok", "not_modified") and (f["http_status"] is None or f["http_status"] < 400)
     ]
-    seen = [s for s in [*ok, *sightings] if _when(s)]
-    last_online = max(seen, key=_when) if seen else None
+    seen = [(when, s) for s in [*ok, *sightings] if s and (when := _when(s))]
+    last_online_at, last_online = max(seen) if seen else (None, None)
     gone = [f for f in mine if f["http_status"] in GONE]
     r = Removal(url=url, url_key=key, state="no sign of removal", last_seen_online=last_online)
     if mine:
@@ -398,7 +402,7 @@ def _removal(url: str, key: str, fetches: list[dict], sightings: list[str | None
         )
     else:
         r.state = "never fetched"
-    after = [f for f in gone if not last_online or _when(f["started"]) > _when(last_online)]
+    after = [f for f in gone if last_online_at is None or (_when(f["started"]) or last_online_at) > last_online_at]
     if after:
         r.state, r.gone_at, r.gone_status = "removed", after[0]["started"], after[0]["http_status"]
         r.confirmations = len(after) - 1
@@ -415,6 +419,8 @@ def gather(db: Database, ref: str, raw_dir: Path | None, sources: dict[str, dict
     """Everything the archive holds about the article ``ref`` (id or URL); see the module."""
     found = find_article(db, ref)
     row = fetch_one(db.execute("SELECT * FROM articles WHERE article_id = ?", [found.article_id]))
+    if row is None:  # find_article found it a moment ago: only a concurrent delete gets here
+        raise CarewatchError(f"{found.article_id}: no longer in the archive (deleted while being read)")
     note = (
         f"{ref.strip()} is not stored as an article of its own ({found.alias_reason}): this is the article it "
         "was kept as"

@@ -15,7 +15,7 @@ from carewatch.store.db import fetch_all
 def record_fetch(db: Database, fetch: Fetch) -> None:
     row = asdict(fetch)
     row["started"] = row.pop("started_at")
-    db["fetches"].insert(row)
+    db.table("fetches").insert(row)
 
 
 @dataclass(frozen=True)
@@ -109,12 +109,12 @@ def source_health(db: Database, config: Config, now: datetime | None = None) -> 
 def due_sources(db: Database, config: Config, now: datetime | None = None) -> list[str]:
     """Enabled sources the daemon should crawl now: all but failing ones still backing off."""
     now = now or datetime.now(UTC)
-    health = {h.source_id: h for h in source_health(db, config, now)}
-    return [
-        s.id
-        for s in config.sources
-        if s.enabled and not (health[s.id].next_retry and datetime.fromisoformat(health[s.id].next_retry) > now)
-    ]
+    retry = {h.source_id: h.next_retry for h in source_health(db, config, now)}
+    return [s.id for s in config.sources if s.enabled and not _backing_off(retry[s.id], now)]
+
+
+def _backing_off(next_retry: str | None, now: datetime) -> bool:
+    return next_retry is not None and datetime.fromisoformat(next_retry) > now
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ next run is its last start plus its interval), the runs a killed daemon left ``r
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from sqlite_utils import Database
 
@@ -39,11 +40,11 @@ class RunCounts:
 
 def start_run(db: Database, job: str, started: str) -> int:
     """Record a run of ``job`` as running; its id."""
-    return int(db["job_runs"].insert({"job": job, "started": started, "status": "running"}).last_pk)
+    return cast(int, db.table("job_runs").insert({"job": job, "started": started, "status": "running"}).last_pk)
 
 
 def finish_run(db: Database, run_id: int, status: str, detail: str, finished: str) -> None:
-    db["job_runs"].update(run_id, {"finished": finished, "status": status, "detail": detail[:2000]})
+    db.table("job_runs").update(run_id, {"finished": finished, "status": status, "detail": detail[:2000]})
 
 
 def last_started(db: Database, job: str) -> str | None:
@@ -109,4 +110,4 @@ def record_notices(db: Database, notices: list[tuple[str, str]], sent: str) -> N
     """Record the (key, message) notices as sent at ``sent``."""
     with db.atomic():
         for key, message in notices:
-            db["operator_notices"].insert({"key": key, "sent": sent, "message": message}, replace=True)
+            db.table("operator_notices").insert({"key": key, "sent": sent, "message": message}, replace=True)

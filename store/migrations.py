@@ -10,7 +10,7 @@ migrations = Migrations("carewatch")
 
 @migrations()
 def m001_initial(db: Database) -> None:
-    db["articles"].create(
+    db.table("articles").create(
         {
             "article_id": str,
             "url": str,
@@ -35,19 +35,19 @@ def m001_initial(db: Database) -> None:
         pk="article_id",
         not_null={"url", "url_key", "source_id", "first_seen"},
     )
-    db["articles"].create_index(["url_key"], unique=True)
-    db["articles"].create_index(["content_hash"])
-    db["articles"].create_index(["first_seen"])
-    db["articles"].create_index(["source_id"])
-    db["articles"].enable_fts(["title", "text"], fts_version="FTS5", create_triggers=True)
+    db.table("articles").create_index(["url_key"], unique=True)
+    db.table("articles").create_index(["content_hash"])
+    db.table("articles").create_index(["first_seen"])
+    db.table("articles").create_index(["source_id"])
+    db.table("articles").enable_fts(["title", "text"], fts_version="FTS5", create_triggers=True)
 
-    db["article_topics"].create(
+    db.table("article_topics").create(
         {"article_id": str, "topic": str, "score": float},
         pk=("article_id", "topic"),
         foreign_keys=[("article_id", "articles", "article_id")],
     )
-    db["article_topics"].create_index(["topic"])
-    db["article_versions"].create(
+    db.table("article_topics").create_index(["topic"])
+    db.table("article_versions").create(
         {
             "article_id": str,
             "version": int,
@@ -61,12 +61,12 @@ def m001_initial(db: Database) -> None:
         pk=("article_id", "version"),
         foreign_keys=[("article_id", "articles", "article_id")],
     )
-    db["article_aliases"].create(
+    db.table("article_aliases").create(
         {"url_key": str, "url": str, "article_id": str, "source_id": str, "reason": str, "seen": str},
         pk="url_key",
         foreign_keys=[("article_id", "articles", "article_id")],
     )
-    db["fetches"].create(
+    db.table("fetches").create(
         {
             "id": int,
             "source_id": str,
@@ -84,8 +84,8 @@ def m001_initial(db: Database) -> None:
         pk="id",
         not_null={"source_id", "url", "started", "status"},
     )
-    db["fetches"].create_index(["source_id", "started"])
-    db["deliveries"].create(
+    db.table("fetches").create_index(["source_id", "started"])
+    db.table("deliveries").create(
         {
             "id": int,
             "subscriber": str,
@@ -106,8 +106,8 @@ def m001_initial(db: Database) -> None:
         pk="id",
         not_null={"subscriber", "channel", "status", "created"},
     )
-    db["deliveries"].create_index(["subscriber", "status"])
-    db["alerted"].create(
+    db.table("deliveries").create_index(["subscriber", "status"])
+    db.table("alerted").create(
         {"subscriber": str, "article_id": str, "delivery_id": int},
         pk=("subscriber", "article_id"),
         foreign_keys=[("delivery_id", "deliveries", "id"), ("article_id", "articles", "article_id")],
@@ -116,17 +116,17 @@ def m001_initial(db: Database) -> None:
 
 @migrations()
 def m002_crawl_state(db: Database) -> None:
-    db["http_validators"].create({"url": str, "etag": str, "last_modified": str, "saved": str}, pk="url")
-    db["backfills"].create(
+    db.table("http_validators").create({"url": str, "etag": str, "last_modified": str, "saved": str}, pk="url")
+    db.table("backfills").create(
         {"source_id": str, "since": str, "next_url": str, "pages": int, "finished": int, "updated": str},
         pk=("source_id", "since"),
     )
-    db["fetches"].add_column("items_new", int)
+    db.table("fetches").add_column("items_new", int)
 
 
 @migrations()
 def m003_extraction_fields(db: Database) -> None:
-    articles = db["articles"]
+    articles = db.table("articles")
     articles.add_column("authors", str)  # JSON list
     articles.add_column("extraction", str)  # JSON {field: path}
     articles.add_column("judgement", str)  # Ofsted reports: overall judgement
@@ -139,75 +139,75 @@ def m004_lsh_bands(db: Database) -> None:
     """Near-duplicate candidates from an index in the archive, not from memory."""
     from carewatch.core.lsh import band_keys
 
-    db["lsh_bands"].create({"band": int, "key": int, "article_id": str}, pk=("band", "key", "article_id"))
+    db.table("lsh_bands").create({"band": int, "key": int, "article_id": str}, pk=("band", "key", "article_id"))
     db.execute("CREATE INDEX IF NOT EXISTS lsh_bands_article ON lsh_bands(article_id)")
     for article_id, minhash in db.execute(
         "SELECT article_id, minhash FROM articles WHERE minhash IS NOT NULL"
     ).fetchall():
-        db["lsh_bands"].insert_all(
+        db.table("lsh_bands").insert_all(
             ({"band": b, "key": k, "article_id": article_id} for b, k in enumerate(band_keys(minhash))), ignore=True
         )
 
 
 @migrations()
 def m005_versions_diff(db: Database) -> None:
-    db["article_versions"].add_column("diff", str)  # to the version that replaced this one
-    db["article_versions"].add_column("changed", float)  # share of words changed
-    db["articles"].add_column("edited", str)  # when a substantive edit was last seen
-    db["alerted"].add_column("version", int)  # the version a subscriber was sent
+    db.table("article_versions").add_column("diff", str)  # to the version that replaced this one
+    db.table("article_versions").add_column("changed", float)  # share of words changed
+    db.table("articles").add_column("edited", str)  # when a substantive edit was last seen
+    db.table("alerted").add_column("version", int)  # the version a subscriber was sent
 
 
 @migrations()
 def m006_stories(db: Database) -> None:
-    db["articles"].add_column("story_id", str)
-    db["articles"].add_column("story_terms", str)  # JSON list
-    db["articles"].create_index(["story_id"])
-    db["articles"].create_index(["published"])
-    db["story_df"].create({"term": str, "df": int}, pk="term")
+    db.table("articles").add_column("story_id", str)
+    db.table("articles").add_column("story_terms", str)  # JSON list
+    db.table("articles").create_index(["story_id"])
+    db.table("articles").create_index(["published"])
+    db.table("story_df").create({"term": str, "df": int}, pk="term")
 
 
 @migrations()
 def m007_tag_evidence(db: Database) -> None:
     """Each tag with its evidence; entities per article; why an article is (not) relevant."""
-    db["article_topics"].add_column("evidence", str)  # JSON [[term, count, [positions]], ...]
-    db["articles"].add_column("entities", str)  # JSON [{entity, name, count, evidence}]
-    db["articles"].add_column("relevance_evidence", str)  # JSON [[what, count, [positions]], ...]
-    db["article_entities"].create(
+    db.table("article_topics").add_column("evidence", str)  # JSON [[term, count, [positions]], ...]
+    db.table("articles").add_column("entities", str)  # JSON [{entity, name, count, evidence}]
+    db.table("articles").add_column("relevance_evidence", str)  # JSON [[what, count, [positions]], ...]
+    db.table("article_entities").create(
         {"article_id": str, "entity": str, "name": str, "count": int, "evidence": str},
         pk=("article_id", "entity"),
         foreign_keys=[("article_id", "articles", "article_id")],
     )
-    db["article_entities"].create_index(["entity"])
-    db["retag_progress"].create({"taxonomy": str, "last_rowid": int, "done": int, "started": str}, pk="taxonomy")
+    db.table("article_entities").create_index(["entity"])
+    db.table("retag_progress").create({"taxonomy": str, "last_rowid": int, "done": int, "started": str}, pk="taxonomy")
 
 
 @migrations()
 def m008_alert_matching(db: Database) -> None:
     """Rules matched once per new article (alerts.match), and deliveries retried with backoff."""
-    db["alert_matches"].create(
+    db.table("alert_matches").create(
         {"subscriber": str, "article_id": str, "matched": str, "rules": str, "terms": str},
         pk=("subscriber", "article_id"),
         foreign_keys=[("article_id", "articles", "article_id")],
     )
-    db["alert_cursor"].create({"subscriber": str, "rules": str, "last_rowid": int}, pk="subscriber")
-    db["deliveries"].add_column("next_attempt", str)  # a failed delivery is retried from then (capped backoff)
+    db.table("alert_cursor").create({"subscriber": str, "rules": str, "last_rowid": int}, pk="subscriber")
+    db.table("deliveries").add_column("next_attempt", str)  # a failed delivery is retried from then (capped backoff)
 
 
 @migrations()
 def m010_job_runs(db: Database) -> None:
     """The daemon's runs: when each job last ran (schedules survive a restart) and that none overlap."""
-    db["job_runs"].create(
+    db.table("job_runs").create(
         {"id": int, "job": str, "started": str, "finished": str, "status": str, "detail": str}, pk="id"
     )
-    db["job_runs"].create_index(["job", "started"])
-    db["operator_notices"].create({"key": str, "sent": str, "message": str}, pk="key")
+    db.table("job_runs").create_index(["job", "started"])
+    db.table("operator_notices").create({"key": str, "sent": str, "message": str}, pk="key")
 
 
 @migrations()
 def m009_captures(db: Database) -> None:
     """Where the raw response behind each article's current text is kept (scrapers.warc): a WARC
     record, by file (relative to raw_dir), offset and length; ``carewatch reprocess`` reads it back."""
-    db["captures"].create(
+    db.table("captures").create(
         {
             "id": int,
             "article_id": str,
@@ -225,7 +225,7 @@ def m009_captures(db: Database) -> None:
         not_null={"article_id", "warc_file", "offset", "length"},
         foreign_keys=[("article_id", "articles", "article_id")],
     )
-    db["captures"].create_index(["article_id"])
+    db.table("captures").create_index(["article_id"])
 
 
 @migrations()
@@ -248,7 +248,7 @@ def m011_search_order(db: Database) -> None:
         '  INSERT INTO "articles_fts" (rowid, "title", "text") VALUES (new.rowid, new."title", new."text");\n'
         "END"
     )
-    db["articles"].add_column("seq", int)
+    db.table("articles").add_column("seq", int)
     db.execute("UPDATE articles SET seq = rowid")
     db.execute(
         'CREATE TRIGGER "articles_seq" AFTER INSERT ON "articles" BEGIN\n'
@@ -257,8 +257,8 @@ def m011_search_order(db: Database) -> None:
     )
     db.execute("DROP INDEX IF EXISTS idx_articles_published")
     db.execute("DROP INDEX IF EXISTS idx_articles_first_seen")
-    db["articles"].create_index(["published", "seq"])
-    db["articles"].create_index(["first_seen", "seq"])
-    db["articles"].create_index(
+    db.table("articles").create_index(["published", "seq"])
+    db.table("articles").create_index(["first_seen", "seq"])
+    db.table("articles").create_index(
         ["article_id", "source_id", "relevant", "published", "seq"], index_name="idx_articles_facets"
     )

@@ -20,7 +20,7 @@ from carewatch.config.schema import Settings
 from carewatch.core.crashpoints import crash_point
 from carewatch.core.items import Article, Fetch
 from carewatch.store.articles import save_article
-from carewatch.store.db import open_db
+from carewatch.store.db import Database, open_db
 from carewatch.store.fetches import record_fetch
 
 logger = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ class StorePipeline:
         self.settings = settings
         self.stats_file = stats_file
         self.counts: Counter[str] = Counter()
-        self.db = None
+        self.db: Database | None = None
 
     @classmethod
     def from_crawler(cls, crawler):

@@ -26,7 +26,7 @@ COLUMNS = [f.name for f in fields(SearchHit)]
 def search(db: Database, query: str, *, limit: int = 20, since: str | None = None) -> list[SearchHit]:
     """Articles matching QUERY, best first. Words are matched as typed (quoted), so any text is safe."""
     where = "published >= :since OR first_seen >= :since" if since else None
-    rows = db["articles"].search(
+    rows = db.table("articles").search(
         query,
         columns=COLUMNS,
         limit=limit,

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Set
 from datetime import datetime, timedelta
 
 from sqlite_utils import Database
@@ -75,7 +76,7 @@ def _document_frequencies(db: Database, terms: set[str]) -> dict[str, int]:
     return {t: cache.df[t] for t in terms}
 
 
-def similarity(a: set[str], b: set[str], weight: dict[str, float]) -> float:
+def similarity(a: Set[str], b: Set[str], weight: dict[str, float]) -> float:
     """IDF-weighted cosine of two term sets."""
     shared = sum(weight[t] ** 2 for t in a & b)
     if not shared:
@@ -131,10 +132,10 @@ def assign_story(
             if matched:
                 # The article may bridge stories seen apart so far: they become one (under the smallest id).
                 story = min(matched)
-                others = sorted(matched - {story})
-                if others:
-                    marks = ",".join("?" * len(others))
-                    db.execute(f"UPDATE articles SET story_id = ? WHERE story_id IN ({marks})", [story, *others])
+                merged = sorted(matched - {story})
+                if merged:
+                    marks = ",".join("?" * len(merged))
+                    db.execute(f"UPDATE articles SET story_id = ? WHERE story_id IN ({marks})", [story, *merged])
     db.execute(
         "UPDATE articles SET story_id = ?, story_terms = ? WHERE article_id = ?",
         [story, json.dumps(sorted(terms)), article_id],

@@ -73,7 +73,8 @@ def archive(tmp_path_factory):
     captures = [
         dict(zip(("id", "url", "warc_file", "offset", "length", "sha256", "record_id"), r))
         for r in db.execute(
-            "SELECT id, url, warc_file, offset, length, sha256, record_id FROM captures WHERE article_id = ? ORDER BY id",
+            "SELECT id, url, warc_file, offset, length, sha256, record_id FROM captures "
+            "WHERE article_id = ? ORDER BY id",
             [article_id],
         ).fetchall()
     ]

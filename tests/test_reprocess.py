@@ -40,7 +40,10 @@ def _reprocess(db_path, *args: str) -> subprocess.CompletedProcess:
     argv = ["--config", str(DEMO_CONFIG), "--db", str(db_path), "reprocess", *args]
     if "reprocess" in cli.commands:
         return carewatch(*argv)
-    code = "from carewatch.cli.main import cli; from carewatch.cli.reprocess import reprocess; cli.add_command(reprocess); cli()"
+    code = (
+        "from carewatch.cli.main import cli; from carewatch.cli.reprocess import reprocess; "
+        "cli.add_command(reprocess); cli()"
+    )
     return subprocess.run(
         [sys.executable, "-c", code, *argv],
         capture_output=True,

@@ -278,6 +278,23 @@ def test_topic_rules_may_use_other_topics(tmp_path):
     assert "child_deaths" in {t.topic for t in TAGGER.tag("Review published", text)[0]}
 
 
+def test_relevance_without_subjects_uses_the_built_in_ones(tmp_path):
+    # The schema's default subjects must be evidence like the ones written in topics.yaml (they were
+    # once bare strings, and tagging crashed on them).
+    text = (ROOT / "config" / "topics.yaml").read_text(encoding="utf-8")
+    start = text.index("  subjects:\n")
+    end = text.index("  not_counting:", start)
+    cfg = _config_with(tmp_path, text[start:end], "")
+    config = load_config(cfg)
+    subjects = [s.query for s in config.topics.relevance.subjects]
+    assert subjects == ['"children\'s services"', '"children\'s social care"']
+    _, _, _, why, _ = Tagger(config.topics, config.entities).tag(
+        "Trust improvement plan",
+        "Birmingham's children's services and children's social care are to be run by the trust, the council said.",
+    )
+    assert {"children's services", "children's social care"} <= {e[0] for e in why}, why
+
+
 def test_a_cycle_of_topic_references_is_refused(tmp_path):
     cfg = _config_with(
         tmp_path, "    min_score: 2\n\n  workforce:", "    exclude: ['topic:funding']\n    min_score: 2\n\n  workforce:"

@@ -386,7 +386,8 @@ def test_bad_config_gives_one_error_naming_file_line_and_field(case, checked, fa
     )
     assert crash is None, repr(crash)
     assert row.ok, (error, result and (result.returncode, result.stdout, result.stderr))
-    # exactly one error, one line: "<file>:<line>: <field>: <what is wrong>" (YAML syntax: "... not valid YAML in <key>")
+    # exactly one error, one line: "<file>:<line>: <field>: <what is wrong>"
+    # (YAML syntax: "... not valid YAML in <key>")
     assert error.startswith(where) and case.field in error and case.says in error, error
     assert "hunter2" not in error  # a password written in the file is refused, never echoed
 

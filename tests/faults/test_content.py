@@ -389,7 +389,7 @@ def test_entity_expansion_is_refused_quickly_in_little_memory(crawl, fault_ledge
     assert crawl.report.returncode == 0 and crawl.seconds < CRAWL_SECONDS, (crawl.report, crawl.seconds)
     assert neighbour_lost(crawl) == 0
     assert crawl.peak_mb < PEAK_RSS_MB, f"the crawl process peaked at {crawl.peak_mb:.0f} MB"
-    for sid, (quick, unexpanded, recorded, m) in results.items():
+    for sid, (_quick, unexpanded, recorded, m) in results.items():
         assert m["seconds"] < PARSE_SECONDS and m["peak_mb"] < PARSE_PEAK_MB, (sid, m)
         assert unexpanded, [len(a["text"] or "") for a in stored(crawl, sid)]
         assert recorded, of(crawl, sid)

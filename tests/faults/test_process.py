@@ -72,8 +72,10 @@ def audit(db: Path) -> dict:
         )
         half = conn.execute(
             "SELECT article_id FROM articles a WHERE story_id IS NULL "
-            "OR (SELECT count(*) FROM article_topics t WHERE t.article_id = a.article_id) != json_array_length(a.topics) "
-            "OR (SELECT count(*) FROM article_entities e WHERE e.article_id = a.article_id) != json_array_length(a.entities) "
+            "OR (SELECT count(*) FROM article_topics t WHERE t.article_id = a.article_id) "
+            "!= json_array_length(a.topics) "
+            "OR (SELECT count(*) FROM article_entities e WHERE e.article_id = a.article_id) "
+            "!= json_array_length(a.entities) "
             "OR (a.minhash IS NOT NULL AND NOT EXISTS (SELECT 1 FROM lsh_bands b WHERE b.article_id = a.article_id)) "
             "OR NOT EXISTS (SELECT 1 FROM captures c WHERE c.article_id = a.article_id)"
         ).fetchall()
