@@ -85,3 +85,14 @@ def test_nothing_imports_the_cli_but_the_entry_point():
         and "cli" in imported_packages(p)
     ]
     assert not users, [str(p.relative_to(ROOT)) for p in users]
+
+
+def test_docs_draw_the_same_matrix():
+    """docs/architecture.md's table of allowed imports is this matrix, row for row."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    drawn = {}
+    for m in re.finditer(r"^\| `(\w+)` \| ([^|]*) \|$", text, re.MULTILINE):
+        if m.group(1) in ALLOWED and m.group(1) not in drawn:
+            cell = m.group(2).strip()
+            drawn[m.group(1)] = set() if cell == "(nothing)" else {p.strip() for p in cell.split(",")}
+    assert drawn == ALLOWED
