@@ -80,7 +80,7 @@ def _log(tmp: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(360)
 def test_daemon_runs_schedules_reloads_and_stops_cleanly(tmp_path, demo_server):
     with MailSink(tmp_path / "mail") as sink:
         health_port = free_port()
@@ -114,7 +114,7 @@ def test_daemon_runs_schedules_reloads_and_stops_cleanly(tmp_path, demo_server):
             rejected = next(e for e in _log(tmp_path) if e["event"] == "config rejected")
             assert "sources.yaml:" in rejected["error"] and "kind" in rejected["error"]
             before = len(_finished(db, "crawl:chamberlain-files"))
-            _wait(lambda: len(_finished(db, "crawl:chamberlain-files")) > before, 30, "crawling on", proc)
+            _wait(lambda: len(_finished(db, "crawl:chamberlain-files")) > before, 90, "crawling on", proc)
         finally:
             out = _stop(proc)
         assert proc.returncode == 0, out
