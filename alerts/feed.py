@@ -13,7 +13,9 @@ from carewatch.config.schema import Config, Subscriber
 from carewatch.store.alerting import feed_articles
 
 
-def atom_feed(config: Config, db: Database, sub: Subscriber, limit: int = 50) -> bytes:
+def atom_feed(config: Config, db: Database, sub: Subscriber, limit: int = 50, self_url: str | None = None) -> bytes:
+    """``self_url``: the address the feed is served at (``carewatch serve``'s /-/feeds/<token>.atom
+    under the public URL), its ``rel="self"`` link; without one the feed has no self link."""
     from feedgen.feed import FeedGenerator
 
     names = {s.id: s.name for s in config.sources}
@@ -22,7 +24,8 @@ def atom_feed(config: Config, db: Database, sub: Subscriber, limit: int = 50) ->
     fg.title(f"carewatch — {sub.name}")
     fg.subtitle("Articles matching: " + "; ".join(sub.all_rules()))
     fg.author({"name": "carewatch"})
-    fg.link(href=f"urn:carewatch:{sub.id}", rel="self")
+    if self_url:
+        fg.link(href=self_url, rel="self", type="application/atom+xml")
     fg.language("en-GB")
     newest = None
     for a in reversed(feed_articles(db, sub.id, limit)):

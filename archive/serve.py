@@ -53,15 +53,15 @@ def database_names(db_path: str | os.PathLike[str]) -> tuple[str, str]:
     return stem, stem + PRIVATE_SUFFIX
 
 
-def _names_from_config() -> dict[str, dict[str, str]]:
-    """Source names and topic labels from the config (the bundled one, then ./config or
-    $CAREWATCH_CONFIG over it), for facet labels and article pages. Read leniently: a config
-    mistake is `carewatch config check`'s business, not a reason not to serve the archive."""
+def _names_from_config(config_dir: str | os.PathLike[str] | None = None) -> dict[str, dict[str, str]]:
+    """Source names and topic labels from the config (the bundled one, then --config, else
+    $CAREWATCH_CONFIG or ./config, over it), for facet labels and article pages. Read leniently: a
+    config mistake is `carewatch config check`'s business, not a reason not to serve the archive."""
     from carewatch.config.environment import find_config_dir
 
     sources: dict[str, str] = {}
     topics: dict[str, str] = {}
-    for folder in dict.fromkeys([ROOT / "config", find_config_dir().resolve()]):
+    for folder in dict.fromkeys([ROOT / "config", find_config_dir(config_dir).resolve()]):
         try:
             data = yaml.safe_load((folder / "sources.yaml").read_text(encoding="utf-8")) or {}
             sources.update({s["id"]: s.get("name") or s["id"] for s in data.get("sources") or [] if "id" in s})
@@ -81,9 +81,10 @@ def _route(name: str) -> str:
     return quote(tilde_encode(name))
 
 
-def metadata_for(db_path: str) -> dict:
+def metadata_for(db_path: str, config_dir: str | os.PathLike[str] | None = None, public_url: str | None = None) -> dict:
     """The shipped metadata for this archive file: the public database under the file's name,
-    the private one beside it, and the plugin's settings."""
+    the private one beside it, and the plugin's settings (with the config folder the evidence packs
+    and the subscribers' feeds are made from, and the public address their links start with)."""
     meta = yaml.safe_load(METADATA.read_text(encoding="utf-8"))
     public, private = database_names(db_path)
     databases = meta.setdefault("databases", {})
@@ -102,7 +103,18 @@ def metadata_for(db_path: str) -> dict:
         **shipped_private,
         "tables": {name: {**copy.deepcopy(t), "hidden": name not in private_tables} for name, t in tables.items()},
     }
-    settings.update(public_database=public, private_database=private, labels=_names_from_config())
+    from carewatch.config.environment import find_config_dir
+
+    labels = settings.get("labels") or {}
+    for column, names in _names_from_config(config_dir).items():
+        labels[column] = {**(labels.get(column) or {}), **names}
+    settings.update(
+        public_database=public,
+        private_database=private,
+        labels=labels,
+        config_dir=str(find_config_dir(config_dir).resolve()),
+        public_url=public_url or "",
+    )
 
     route = _route(public)
     for holder in (meta, databases[public], databases[private]):
@@ -151,12 +163,15 @@ class DatasetteSetup:
     settings: dict[str, Any]
 
 
-def datasette_setup(db_path: str, public_url: str | None = None) -> DatasetteSetup:
-    """``public_url`` (default $CAREWATCH_PUBLIC_URL) is where a reverse proxy publishes it."""
+def datasette_setup(
+    db_path: str, public_url: str | None = None, config_dir: str | os.PathLike[str] | None = None
+) -> DatasetteSetup:
+    """``public_url`` (default $CAREWATCH_PUBLIC_URL) is where a reverse proxy publishes it;
+    ``config_dir`` (default $CAREWATCH_CONFIG, else ./config) the config it is served with."""
     public_url = public_url if public_url is not None else PUBLIC_URL.value()
     return DatasetteSetup(
         str(db_path),
-        metadata_for(db_path),
+        metadata_for(db_path, config_dir, public_url),
         ARCHIVE / "templates",
         ARCHIVE / "plugins",
         {**SETTINGS, **public_url_settings(public_url)},
@@ -167,10 +182,16 @@ def _setting_arg(value: Any) -> str:
     return ("on" if value else "off") if isinstance(value, bool) else str(value)
 
 
-def datasette_command(db_path: str, host: str, port: int, public_url: str | None = None) -> list[str]:
+def datasette_command(
+    db_path: str,
+    host: str,
+    port: int,
+    public_url: str | None = None,
+    config_dir: str | os.PathLike[str] | None = None,
+) -> list[str]:
     """The Datasette command line for this archive (``datasette_setup``), with a sign-in link for
     the operator."""
-    setup = datasette_setup(db_path, public_url)
+    setup = datasette_setup(db_path, public_url, config_dir)
     meta_file = Path(tempfile.mkdtemp(prefix="carewatch-serve-")) / "metadata.json"
     meta_file.write_text(json.dumps(setup.metadata, ensure_ascii=False), encoding="utf-8")
     return [
@@ -194,12 +215,14 @@ def datasette_command(db_path: str, host: str, port: int, public_url: str | None
     ]
 
 
-def datasette_app(db_path: str, public_url: str | None = None) -> Datasette:
+def datasette_app(
+    db_path: str, public_url: str | None = None, config_dir: str | os.PathLike[str] | None = None
+) -> Datasette:
     """Datasette in this process, as ``datasette_command`` starts it (for its in-process client,
     ``app.client``; the operator is the actor ``{"id": "root"}``)."""
     from datasette.app import Datasette
 
-    setup = datasette_setup(db_path, public_url)
+    setup = datasette_setup(db_path, public_url, config_dir)
     return Datasette(
         [setup.db_path],
         metadata=setup.metadata,

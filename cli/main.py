@@ -309,17 +309,41 @@ def alerts_test(state: _State, query: str, days: int, limit: int, as_json: bool)
 @alerts.command("feed")
 @click.argument("subscriber")
 @click.option("--out", "out_file", metavar="FILE", help="Write the Atom feed here (default: standard output).")
+@click.option(
+    "--public-url",
+    metavar="URL",
+    help="Where `carewatch serve` is published (default: $CAREWATCH_PUBLIC_URL): the feed's self link.",
+)
 @click.pass_obj
-def alerts_feed(state: _State, subscriber: str, out_file: str | None) -> None:
+def alerts_feed(state: _State, subscriber: str, out_file: str | None, public_url: str | None) -> None:
     """The subscription as an Atom feed a feed reader can follow."""
+    from carewatch.config.environment import PUBLIC_URL
     from carewatch.ops.alerts import subscription_feed
 
     sub = _subscriber(state, subscriber)
-    data = _run(subscription_feed, state.config, state.db(), sub)
+    data = _run(subscription_feed, state.config, state.db(), sub, public_url or PUBLIC_URL.value())
     if out_file:
         Path(out_file).write_bytes(data)
     else:
         sys.stdout.buffer.write(data)
+
+
+@alerts.command("feed-url")
+@click.argument("subscriber")
+@click.option(
+    "--public-url",
+    metavar="URL",
+    help="Where `carewatch serve` is published (default: $CAREWATCH_PUBLIC_URL).",
+)
+@click.pass_obj
+def alerts_feed_url(state: _State, subscriber: str, public_url: str | None) -> None:
+    """Where `carewatch serve` serves the subscription's Atom feed: a stable address with a secret
+    token in it (made the first time; give it only to the subscriber)."""
+    from carewatch.config.environment import PUBLIC_URL
+    from carewatch.ops.alerts import feed_address
+
+    sub = _subscriber(state, subscriber)
+    click.echo(_run(feed_address, state.db(), sub, public_url or PUBLIC_URL.value()))
 
 
 @alerts.command("list")
@@ -541,7 +565,7 @@ def serve(state: _State, host: str, port: int, public_url: str | None) -> None:
     state.db().close()  # create and migrate it if needed
     click.echo(f"Serving {path} at http://{host}:{port}/ (Ctrl-C to stop)", err=True)
     try:
-        command = datasette_command(path, host, port, public_url=public_url)
+        command = datasette_command(path, host, port, public_url=public_url, config_dir=state.config_dir)
     except ValueError as e:
         raise _Fail(str(e), code=2) from None
     os.execv(sys.executable, command)

@@ -23,6 +23,7 @@ from carewatch.core.errors import ConfigError
 from carewatch.core.items import utcnow
 from carewatch.store.alerting import aliases_of
 from carewatch.store.deliveries import Delivery, recent_deliveries
+from carewatch.store.feed_tokens import feed_token, token_subscriber
 
 
 def match_new(db: Database, config: Config, now: datetime | None = None) -> int:
@@ -79,10 +80,44 @@ def try_rule(db: Database, query: str, days: int, *, limit: int = 50, now: datet
     return archive_hits(db, query, days, now, limit=limit)
 
 
-def subscription_feed(config: Config, db: Database, sub: Subscriber) -> bytes:
-    """The subscription as an Atom feed (new articles matched first)."""
+FEED_PATH = "/-/feeds/{token}.atom"  # where `carewatch serve` serves a subscription's feed
+
+
+def feed_address(db: Database, sub: Subscriber, public_url: str | None) -> str:
+    """Where `carewatch serve` serves the subscription's Atom feed: the public URL (or, without
+    one, the path under wherever the archive is served) and the feed's token, made the first time
+    it is asked for and the same ever after (store.feed_tokens)."""
+    path = FEED_PATH.format(token=feed_token(db, sub.id))
+    return (public_url.rstrip("/") + path) if public_url else path
+
+
+def subscription_feed(config: Config, db: Database, sub: Subscriber, public_url: str | None = None) -> bytes:
+    """The subscription as an Atom feed (new articles matched first); given the archive's public
+    URL, its self link is the address `carewatch serve` serves it at (``feed_address``)."""
     _match.match_new(db, config)
-    return atom_feed(config, db, sub)
+    return atom_feed(config, db, sub, self_url=feed_address(db, sub, public_url) if public_url else None)
+
+
+def served_feed(config_dir: str, db_path: str, token: str, self_url: str) -> bytes | None:
+    """The Atom feed whose token this is, for `carewatch serve`, its self link ``self_url`` (None
+    for any other string, or a subscriber no longer in alerts.yaml). Read-only: the archive is
+    opened for reading, and the articles are those matched so far (the daemon matches new ones
+    before every digest round)."""
+    from carewatch.config import load_config
+    from carewatch.store.db import open_db
+
+    db = open_db(db_path, read_only=True)
+    try:
+        subscriber = token_subscriber(db, token)
+        if subscriber is None:
+            return None
+        config = load_config(config_dir)
+        sub = next((s for s in config.alerts.subscribers if s.id == subscriber), None)
+        if sub is None:
+            return None
+        return atom_feed(config, db, sub, self_url=self_url)
+    finally:
+        db.close()
 
 
 def latest_deliveries(db: Database, limit: int = 20) -> list[Delivery]:

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from datasette.database import QueryInterrupted
 
+from carewatch.core.items import parse_timestamp
 from carewatch.store import archive_queries as queries
 from carewatch.store.archive_queries import (
     ArticleCard,
@@ -20,6 +22,7 @@ from carewatch.store.archive_queries import (
     FacetCount,
     FacetQuery,
     Snippet,
+    StoryArticle,
 )
 
 
@@ -91,3 +94,35 @@ async def article_page(db: Any, article_id: str) -> ArticlePage | None:
         return None
     counts = await queries.article_counts(db, article_id, row.story_id)
     return ArticlePage(row, counts, await queries.latest_capture(db, article_id))
+
+
+@dataclass(frozen=True)
+class StoryPage:
+    """A story (coverage of one event by different outlets): its articles in time order, the first
+    to report it first; its title is that article's headline."""
+
+    story_id: str
+    title: str | None
+    articles: list[StoryArticle]
+
+
+def _when(article: StoryArticle) -> tuple[int, datetime]:
+    """When an article came out, for the time order: its publication date, else when carewatch
+    first saw it; an undated one last."""
+    for value in (article.published, article.first_seen):
+        if value:
+            try:
+                return 0, parse_timestamp(value)
+            except ValueError:
+                continue
+    return 1, datetime.max.replace(tzinfo=UTC)
+
+
+async def story_page(db: Any, story_id: str) -> StoryPage | None:
+    """The story ``story_id`` (an article's ``story_id``); None when no article has it."""
+    articles = sorted(
+        await queries.story_articles(db, story_id), key=lambda a: (_when(a), a.first_seen or "", a.article_id)
+    )
+    if not articles:
+        return None
+    return StoryPage(story_id, articles[0].title, articles)

@@ -255,7 +255,8 @@ def readme(ev: Evidence, meta: dict) -> str:
 
 # -- the HTML summary --------------------------------------------------------------------------------
 
-_CSS = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.45}
+_CSS = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.45;
+overflow-wrap:anywhere}a,td,li{overflow-wrap:anywhere}
 table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ccc;padding:.25rem .5rem;vertical-align:top;
 text-align:left;font-size:.9rem}code{font-size:.85rem;word-break:break-all}.text{white-space:pre-wrap;border-left:3px
 solid #ccc;padding-left:1rem}del{background:#fdd}ins{background:#dfd;text-decoration:none}.bad{color:#b00;
@@ -266,7 +267,9 @@ def summary_html(ev: Evidence, meta: dict) -> str:
     e = html.escape
     a, src = ev.article, ev.source
     p: list[str] = [
-        f"<!doctype html><html lang='en'><meta charset='utf-8'><title>Evidence pack: {e(a['title'] or '')}"
+        "<!doctype html><html lang='en'><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>Evidence pack: {e(a['title'] or '')}"
         f"</title><style>{_CSS}</style><body>",
         f"<h1>Evidence pack: {e(a['title'] or '')}</h1>",
         f"<p>Prepared by carewatch {e(meta['generator_version'])} on {e(meta['generated'])} from the archive "
@@ -596,3 +599,32 @@ def evidence_pack(
         manifest_sha256=sha256_hex(files["manifest.json"]),
         zip_sha256=sha256_hex(path.read_bytes()) if path.is_file() else None,
     )
+
+
+def evidence_download(config_dir: str, db_path: str, article_id: str) -> tuple[str, bytes]:
+    """The evidence pack of one article as a .zip in memory, for the download button of
+    `carewatch serve`'s article page: (its file name, its bytes). The same pack `carewatch evidence
+    ID --out FILE.zip` writes, made from the archive opened read-only and the config at
+    ``config_dir`` (the sources' names, ``raw_dir``); CarewatchError when no article has this id."""
+    import tempfile
+
+    from carewatch.config import load_config
+    from carewatch.scrapers.warc import raw_dir_for
+    from carewatch.store.db import open_db
+
+    config = load_config(config_dir)
+    sources = {s.id: {"name": s.name, "kind": s.kind, "url": s.url} for s in config.sources}
+    db = open_db(db_path, read_only=True)
+    try:
+        with tempfile.TemporaryDirectory(prefix="carewatch-evidence-") as tmp:
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+            out = Path(tmp) / f"evidence-{_safe_name(article_id)}-{stamp}.zip"
+            raw_dir = raw_dir_for(config.settings.raw_dir, db_path)
+            path, _, _ = make_pack(db, article_id, raw_dir, str(out), sources=sources, database=db_path)
+            return path.name, path.read_bytes()
+    finally:
+        db.close()
+
+
+def _safe_name(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in text)[:64]

@@ -266,3 +266,28 @@ async def latest_capture(db: Any, article_id: str) -> CaptureRef | None:
         )
     ).first()
     return CaptureRef(**dict(row)) if row is not None else None
+
+
+# -- a story's page -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StoryArticle:
+    """An article of a story, as the story's page lists it."""
+
+    article_id: str
+    title: str | None
+    source_id: str | None
+    published: str | None
+    first_seen: str | None
+    author: str | None
+    url: str | None
+    relevant: int | None
+
+
+async def story_articles(db: Any, story_id: str) -> list[StoryArticle]:
+    """Every article of the story (any order: the caller puts them in time order)."""
+    results = await db.execute(
+        "select article_id, title, source_id, published, first_seen, author, url, relevant from articles "
+        "where story_id = :story",
+        {"story": story_id},
+    )
+    return [StoryArticle(**dict(r)) for r in results.rows]

@@ -24,6 +24,7 @@ import difflib
 import html
 import io
 import json
+import re
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -211,7 +212,38 @@ def full_diff(old: str, new: str, context: int = 8) -> tuple[float, str, str, st
             lines.append("+ " + " ".join(b[j1:j2]))
             inline.append("{+" + " ".join(b[j1:j2]) + "+}")
             out_html.append("<ins>" + html.escape(" ".join(b[j1:j2])) + "</ins>")
-    return share, "\n".join(lines), " ".join(x for x in inline if x).strip(), " ".join(x for x in out_html if x)
+    return share, "\n".join(lines), " ".join(x for x in inline if x).strip(), _quoted_diff_html(old, new)
+
+
+_WORD = re.compile(r"\w+(?:['’]\w+)*")
+
+
+def _quoted_diff_html(old: str, new: str) -> str:
+    """The diff as HTML that quotes the texts as written: the same word matching as ``_ops`` (words
+    only, case-folded), but the new text shown with its own punctuation, spacing and line breaks
+    around and between the words, a removed passage as the old text wrote it in ``<del>``, an
+    added one in ``<ins>``."""
+    a = [(m.start(), m.end()) for m in _WORD.finditer(old or "")]
+    b = [(m.start(), m.end()) for m in _WORD.finditer(new or "")]
+    words_a = [old[s:e].casefold() for s, e in a]
+    words_b = [new[s:e].casefold() for s, e in b]
+    matcher = difflib.SequenceMatcher(None, words_a, words_b, autojunk=False)
+    out, pos = [], 0  # pos: how much of the new text is written
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        start = b[j1][0] if j1 < len(b) else len(new or "")  # where the next new word starts
+        out.append(html.escape(new[pos:start]) if op != "equal" else "")
+        pos = max(pos, start) if op != "equal" else pos
+        if op in ("delete", "replace"):
+            out.append("<del>" + html.escape(old[a[i1][0] : a[i2 - 1][1]]) + "</del>")
+            if j1 < len(b):
+                out.append(" ")
+        if op in ("insert", "replace", "equal"):
+            end = b[j2 - 1][1]
+            text = html.escape(new[pos:end])
+            out.append(text if op == "equal" else f"<ins>{text}</ins>")
+            pos = end
+    out.append(html.escape(new[pos:]))
+    return "".join(out)
 
 
 def _versions(db: Database, article: dict) -> list[Version]:

@@ -262,3 +262,14 @@ def m011_search_order(db: Database) -> None:
     db.table("articles").create_index(
         ["article_id", "source_id", "relevant", "published", "seq"], index_name="idx_articles_facets"
     )
+
+
+@migrations()
+def m012_feed_tokens(db: Database) -> None:
+    """Each subscription's Atom feed is served by ``carewatch serve`` at ``/-/feeds/<token>.atom``:
+    the token (random, made once by ``carewatch alerts feed-url``) is the feed's only key, and
+    lives here, in a table the public archive cannot read (config/datasette.yaml private_tables)."""
+    db.table("feed_tokens").create(
+        {"subscriber": str, "token": str, "created": str}, pk="subscriber", not_null={"token", "created"}
+    )
+    db.table("feed_tokens").create_index(["token"], unique=True)

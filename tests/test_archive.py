@@ -15,9 +15,11 @@ from __future__ import annotations
 import asyncio
 import csv
 import hashlib
+import html
 import io
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -26,9 +28,11 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import zipfile
 from http.cookiejar import CookieJar
 from pathlib import Path
 
+import feedparser
 import pytest
 
 from carewatch.archive.serve import (
@@ -40,12 +44,13 @@ from carewatch.archive.serve import (
     public_url_settings,
 )
 from carewatch.config import load_config
+from carewatch.core.items import parse_timestamp
 from carewatch.demo.mailsink import free_port
 from carewatch.demo.run import DEMO_CONFIG
 from carewatch.store.db import open_db
 from tests.conftest import ROOT, carewatch
 
-PRIVATE_TABLES = ["deliveries", "alerted", "alert_matches", "alert_cursor", "operator_notices"]
+PRIVATE_TABLES = ["deliveries", "alerted", "alert_matches", "alert_cursor", "operator_notices", "feed_tokens"]
 PUBLIC_QUERIES = ["this_week", "topics_over_time", "statement_versions", "ofsted_judgements", "source_health"]
 ADDRESSES = [s.email for s in load_config(DEMO_CONFIG).alerts.subscribers if s.email]
 
@@ -152,10 +157,10 @@ class InProcess:
     runs), asked through Datasette's in-process client. ``operator``: requests signed in as root,
     as the link `carewatch serve` prints signs the operator in."""
 
-    def __init__(self, db: Path):
+    def __init__(self, db: Path, public_url: str = "", config_dir: Path | None = None):
         self.db = db
         self.public, self.private = database_names(db)
-        self.ds = datasette_app(str(db), public_url="")
+        self.ds = datasette_app(str(db), public_url=public_url, config_dir=config_dir)
         self.operator = {"ds_actor": self.ds.sign({"a": {"id": "root"}}, "actor")}
 
     def url(self, path: str) -> str:
@@ -164,6 +169,9 @@ class InProcess:
     def get(self, path: str, cookies: dict | None = None) -> tuple[int, str]:
         response = asyncio.run(self.ds.client.get(path, cookies=cookies, follow_redirects=True))
         return response.status_code, response.text
+
+    def response(self, path: str):
+        return asyncio.run(self.ds.client.get(path, follow_redirects=False))
 
     def json(self, path: str, cookies: dict | None = None):
         status, body = self.get(path, cookies)
@@ -409,7 +417,7 @@ def test_article_page_links_to_versions_story_source_and_capture(served):
     assert status == 200
     assert f"/{db}/statement_versions?article_id={edited}" in page
     assert f"/{db}/article_versions?article_id={edited}" in page
-    assert f"/{db}/articles?story_id=" in page
+    assert "/-/story/" in page and f'href="/-/evidence/{edited}.zip"' in page
     assert f"/{db}/articles?source_id=" in page and f"/{db}/source_health?source_id=" in page
     assert f"/{db}/captures/" in page and "SHA-256" in page
     assert "Cite this" in page and served.url(f"/{db}/articles/{edited}") in page
@@ -443,6 +451,7 @@ def test_a_visitor_cannot_read_subscribers_or_what_they_were_sent(served):
         "select subscriber, rules from alert_matches",
         "select * from alert_cursor",
         "select * from operator_notices",
+        "select token from feed_tokens",
         "with d as (select * from deliveries) select * from d",
         "select (select address from deliveries limit 1) as a",
         "select title from articles where article_id in (select article_id from alerted)",
@@ -530,3 +539,117 @@ def test_robots_may_read_articles_but_not_endless_searches(served):
     status, body = served.get("/robots.txt")
     assert status == 200
     assert "Disallow: /*?" in body and "Disallow: /*.json" in body and "Disallow: /*_private" in body
+
+
+# -- for organisers: plain pages, stories, evidence packs, feeds ---------------------------------
+def test_the_search_page_is_plain_results_first_sql_one_link_away(served):
+    db = served.public
+    status, page = served.get(f"/{db}/articles?_search=ofsted")
+    assert status == 200
+    for sql_thing in ("CREATE TABLE", "View and edit SQL", "_filter_column", '<dl class="column-descriptions"'):
+        assert sql_thing not in page, sql_thing
+    assert page.index('id="cw-count"') < page.index('class="cw-result"') < page.index('class="cw-for-sql')
+    # the facets with plain names, relevance as yes / no, folded behind one control
+    assert '<details class="cw-facets" id="cw-facets">' in page
+    for label in (
+        "Source",
+        "Topic",
+        "People and organisations",
+        "Year",
+        "About Birmingham&#39;s children&#39;s services",
+    ):
+        assert f"<strong>{label}</strong>" in page, label
+    relevant = served.json(f"/{db}/articles.json?_search=ofsted")["facet_results"]["relevant"]["results"]
+    assert {v["label"] for v in relevant} <= {"yes", "no"} and relevant
+    assert "Topic: " not in page  # nothing chosen yet
+    # one link away: Datasette's own page, with its SQL and the table's definition
+    assert "_layout=table" in page
+    status, table = served.get(f"/{db}/articles?_search=ofsted&_layout=table")
+    assert status == 200 and "CREATE TABLE" in table and "View and edit SQL" in table
+    # a chosen facet shows as a plain chip that removes it
+    topic = next(v for v in served.json(f"/{db}/articles.json?_search=ofsted")["facet_results"]["topic"]["results"])
+    parts = urllib.parse.urlsplit(topic["toggle_url"])
+    status, narrowed = served.get(f"{parts.path.removesuffix('.json')}?{parts.query}")
+    assert status == 200 and f"Topic: {html.escape(topic['label'])} " in narrowed and "cw-chip-chosen" in narrowed
+
+
+def test_topic_ids_and_timestamps_read_as_words(served):
+    db = served.public
+    status, page = served.get(f"/{db}/article_topics?topic=child_deaths")
+    assert status == 200 and '<span title="child_deaths">Child deaths and case reviews</span>' in page
+    status, page = served.get(f"/{db}/fetches?_size=5")
+    row = served.json(f"/{db}/fetches.json?_size=1&_shape=array")[0]
+    assert f'<time datetime="{row["started"]}"' in page and not re.search(r">\d{4}-\d\d-\d\dT", page)
+
+
+def test_a_story_has_a_title_and_its_coverage_in_time_order(served):
+    db = served.public
+    stories = served.json(
+        f"/{db}.json?_shape=array&"
+        + q("select story_id, count(*) as n from articles group by story_id having n > 1 order by n desc")
+    )
+    assert stories
+    for story in stories:
+        rows = served.json(f"/{db}/articles.json?_shape=array&_size=max&story_id={story['story_id']}")
+        status, page = served.get(f"/-/story/{story['story_id']}")
+        assert status == 200, story
+        h1 = html.unescape(re.search(r"<h1>(.*?)</h1>", page, re.S).group(1))
+        listed = re.findall(
+            r'<time datetime="([^"]+)">.*?<h2 class="cw-result-title"><a href="[^"]+">(.*?)</a>', page, re.S
+        )
+        assert sorted(html.unescape(t) for _, t in listed) == sorted(r["title"] for r in rows)
+        times = [parse_timestamp(w) for w, _ in listed]
+        assert times == sorted(times)  # in time order, the first first
+        assert times[0] == min(parse_timestamp(r["published"] or r["first_seen"]) for r in rows)
+        assert h1 == html.unescape(listed[0][1])  # the story's title: the first article's headline
+        assert page.count('class="cw-badge">First<') == 1 and "CREATE TABLE" not in page
+    assert served.get("/-/story/no-such-story")[0] == 404
+
+
+def test_an_article_page_downloads_its_evidence_pack(served):
+    db = served.public
+    [edited] = {r["article_id"] for r in served.json(f"/{db}/statement_versions.json?_shape=array")}
+    r = served.response(f"/-/evidence/{edited}.zip")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
+    assert re.match(
+        rf'attachment; filename="evidence-{edited}-\d{{8}}T\d{{6}}Z\.zip"', r.headers["content-disposition"]
+    )
+    with zipfile.ZipFile(io.BytesIO(r.content)) as z:
+        assert z.testzip() is None
+        [manifest] = [n for n in z.namelist() if n.endswith("/manifest.json")]
+        assert json.loads(z.read(manifest))["article"]["article_id"] == edited
+    assert served.response("/-/evidence/0000000000000000.zip").status_code == 404
+
+
+def test_a_subscription_feed_is_served_behind_its_token(tmp_path_factory):
+    work = tmp_path_factory.mktemp("archive-feed")
+    db = copy_archive(demo_archive(tmp_path_factory), work / "carewatch.db")
+    public_url = "https://example.org/archive/"
+    made = carewatch(
+        "--config", str(DEMO_CONFIG), "--db", str(db), "alerts", "feed-url", "organisers", "--public-url", public_url
+    )
+    assert made.returncode == 0, made.stderr
+    url = made.stdout.strip()
+    assert re.fullmatch(r"https://example\.org/archive/-/feeds/[A-Za-z0-9_-]{32}\.atom", url), url
+    again = carewatch("--config", str(DEMO_CONFIG), "--db", str(db), "alerts", "feed-url", "organisers")
+    assert again.stdout.strip() == url.removeprefix(public_url.rstrip("/"))  # the same token: a stable address
+    token = url.rsplit("/", 1)[1].removesuffix(".atom")
+
+    served = InProcess(db, public_url=public_url, config_dir=DEMO_CONFIG)
+    r = served.response(f"/-/feeds/{token}.atom")  # the proxy strips /archive
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/atom+xml")
+    feed = feedparser.parse(r.content)
+    assert not feed.bozo, feed.bozo_exception
+    assert [link.href for link in feed.feed.links if link.rel == "self"] == [url]
+    assert feed.feed.title == "carewatch — Campaign organisers" and len(feed.entries) >= 5
+    for wrong in (token[:-1] + ("A" if token[-1] != "A" else "B"), "organisers", "x" * 32):
+        assert served.response(f"/-/feeds/{wrong}.atom").status_code == 404, wrong
+    # the token is the feed's key: no page or query of the public archive shows it
+    for path in [
+        "/",
+        f"/{served.public}",
+        "/-/metadata.json",
+        f"/{served.public}/feed_tokens.json",
+        f"/{served.public}.json?{q('select token from feed_tokens')}",
+    ]:
+        assert token not in served.get(path)[1], path

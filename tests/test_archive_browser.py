@@ -11,8 +11,10 @@ pictures (not blank).
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
+import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,6 +36,8 @@ if shutil.which(CHROMIUM) is None:
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
 
 WIDTH, HEIGHT = 1280, 900
+PHONE = {"width": 390, "height": 844}  # a phone's first screen
+STATEMENT = "Media statement: Child Safeguarding Practice Review – Child L (updated 26 May 2023)"  # edited once
 SEARCH = "voluntary trust"
 TOPIC = "Privatisation and the Trust"
 EDITED_URL = "%to-be-placed-in-a-trust%"  # the Chamberlain Files' report of the trust decision
@@ -80,7 +84,9 @@ def _edit_an_article(db_path: Path) -> tuple[str, str]:
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory):
     work = tmp_path_factory.mktemp("archive-browser")
-    db = copy_archive(demo_archive(tmp_path_factory), work / "carewatch.db")
+    demo = demo_archive(tmp_path_factory)
+    db = copy_archive(demo, work / "carewatch.db")
+    (work / "carewatch.db-raw").symlink_to(demo.with_name("carewatch.db-raw"))  # its WARC files, for evidence packs
     article_id, title = _edit_an_article(db)
     server = Served(db, work)
     yield server, article_id, title
@@ -105,14 +111,14 @@ def page(archive):
         browser.close()
 
 
-def photograph(page, name: str, tmp_path_factory) -> Path:
+def photograph(page, name: str, tmp_path_factory, width: int = WIDTH) -> Path:
     """A full-page screenshot, checked to be a real picture of the page, kept in /tmp for a human."""
     from PIL import Image, ImageStat
 
     path = tmp_path_factory.mktemp("screens") / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     with Image.open(path) as im:
-        assert im.format == "PNG" and im.width == WIDTH and im.height >= HEIGHT // 2, im.size
+        assert im.format == "PNG" and im.width == width and im.height >= HEIGHT // 2, im.size
         rgb = im.convert("RGB")
         colours = rgb.getcolors(maxcolors=1 << 20)
         assert colours is not None and len(colours) > 100, f"{name}: {len(colours or [])} colours, blank?"
@@ -140,10 +146,8 @@ def test_a_campaigner_finds_reads_and_cites_an_article(archive, page, tmp_path_f
     results = page.locator(".cw-result")
     n_results = results.count()
     assert n_results >= 2
-    heading = words(page.locator("h3").first.inner_text())
-    assert re.match(rf'{n_results} rows? where search matches "{SEARCH}" sorted by published descending', heading), (
-        heading
-    )
+    heading = words(page.locator("#cw-count").inner_text())
+    assert heading == f"{n_results} articles matching “{SEARCH}”, newest first", heading
     marks = {m.lower() for m in page.locator(".cw-result mark").all_inner_texts()}
     assert marks == {"voluntary", "trust"}, marks
     for i in range(n_results):
@@ -157,14 +161,15 @@ def test_a_campaigner_finds_reads_and_cites_an_article(archive, page, tmp_path_f
 
     # 2. Narrow by a topic facet.
     facet = page.locator("#facet-topic")
-    assert facet.is_visible() and "topic" in facet.locator(".facet-info-name").inner_text()
+    assert facet.is_visible() and facet.locator(".facet-info-name").inner_text().strip() == "Topic"  # open beside
     link = facet.locator("a", has_text=TOPIC)
     expected = int(words(link.locator("xpath=..").inner_text()).rsplit(" ", 1)[1])
     with page.expect_navigation():
         link.click()
     assert "_through=" in page.url and "_search=voluntary+trust" in page.url
-    heading = words(page.locator("h3").first.inner_text())
-    assert 'article_topics.topic = "privatisation"' in heading and heading.startswith(f"{expected} row"), heading
+    heading = words(page.locator("#cw-count").inner_text())
+    assert heading.startswith(f"{expected} article") and heading.endswith("narrowed to:"), heading
+    assert words(page.locator(".cw-chip-chosen").inner_text()) == f"Topic: {TOPIC} ✖"
     results = page.locator(".cw-result")
     assert results.count() == expected >= 1
     for i in range(expected):
@@ -183,7 +188,7 @@ def test_a_campaigner_finds_reads_and_cites_an_article(archive, page, tmp_path_f
     assert ADDED in page.locator(".cw-text").inner_text()
     versions = page.locator(".cw-link-versions")
     assert "2 versions, with what changed" in versions.inner_text()
-    assert page.locator(".cw-link-story a").get_attribute("href").startswith(f"/{db}/articles?story_id=")
+    assert page.locator(".cw-link-story a").get_attribute("href").startswith("/-/story/")
     assert "The Chamberlain Files" in page.locator(".cw-link-source").inner_text()
     assert re.search(
         r"Raw capture: \S+\.warc\.gz, byte \d+, SHA-256 [0-9a-f]{16}",
@@ -230,3 +235,112 @@ def test_topics_over_time_are_charted(archive, page, tmp_path_factory):
     assert words(page.locator("h1").inner_text()) == "By topic over time"
     assert page.locator("table.rows-and-columns tbody tr").count() >= 5
     photograph(page, "chart", tmp_path_factory)
+
+
+def _no_sideways_scroll(page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"], f"{page.url}: {width}px wide"
+
+
+def test_an_organiser_on_a_phone_searches_follows_a_story_and_downloads_evidence(archive, page, tmp_path_factory):
+    """At 390 px: the first result for "ofsted" on the first screen, plain names, no SQL; the story
+    page with its title and coverage; the evidence pack downloaded, a valid zip whose summary reads
+    on the phone (no sideways scroll, the quoted text with its punctuation)."""
+    server = archive[0]
+    # the module's browser, a phone's context of its own
+    context = page.context.browser.new_context(viewport=PHONE, accept_downloads=True, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        # 1. Search from the front page: the first result on the first screen.
+        page.goto(server.url("/"))
+        page.fill("#cw-q", "ofsted")
+        with page.expect_navigation():
+            page.press("#cw-q", "Enter")
+        first = page.locator(".cw-result").first.locator(".cw-result-title")
+        box = first.bounding_box()
+        assert box and box["y"] + box["height"] <= PHONE["height"], box
+        assert "ofsted" in first.inner_text().lower() or first.locator("xpath=../..").locator("mark").count()
+        body = page.content()
+        for sql_thing in ("CREATE TABLE", "View and edit SQL", "_filter_column"):
+            assert sql_thing not in body, sql_thing
+        _no_sideways_scroll(page)
+        facets = page.locator("#cw-facets")
+        assert facets.get_attribute("open") is None and not page.locator("#facet-source_id").is_visible()
+        facets.locator("summary").click()
+        names = [words(t) for t in page.locator("#cw-facets .facet-info-name").all_inner_texts()]
+        assert sorted(names) == sorted(
+            [
+                "Source",
+                "Topic",
+                "People and organisations",
+                "Year",
+                "About Birmingham's children's services",
+            ]
+        )
+        assert set(words(t).rsplit(" ", 1)[0] for t in page.locator("#facet-relevant li").all_inner_texts()) <= {
+            "yes",
+            "no",
+        }
+        assert page.locator("#facet-source_id a").first.evaluate("a => getComputedStyle(a).wordBreak") == "normal"
+        photograph(page, "phone-search", tmp_path_factory, width=PHONE["width"])
+
+        # 2. Datasette's own page, for SQL, is one link away.
+        with page.expect_navigation():
+            page.locator("a.cw-table-view").click()
+        assert "CREATE TABLE" in page.content()
+        page.go_back()
+
+        # 3. An article, its evidence pack.
+        page.goto(server.url(f"/{server.public}/articles?_search=%22child+L%22"))
+        with page.expect_navigation():
+            page.locator(".cw-result-title a", has_text="updated 26 May 2023").click()
+        assert words(page.locator("h1").first.inner_text()) == STATEMENT
+        assert "CREATE TABLE" not in page.content()
+        _no_sideways_scroll(page)
+        with page.expect_download() as download:
+            page.locator("a.cw-evidence").click()
+        pack = tmp_path_factory.mktemp("pack") / download.value.suggested_filename
+        download.value.save_as(pack)
+        assert pack.suffix == ".zip"
+        with zipfile.ZipFile(pack) as z:
+            assert z.testzip() is None
+            [summary] = [n for n in z.namelist() if n.endswith("/summary.html")]
+            manifest = json.loads(z.read(summary.replace("summary.html", "manifest.json")))
+            assert manifest["captures"] and all(c["verified"] for c in manifest["captures"])
+            unpacked = tmp_path_factory.mktemp("unpacked")
+            z.extractall(unpacked)
+        article_url = page.url
+
+        # 4. The pack's summary reads on the phone and on a desktop.
+        for viewport in (PHONE, {"width": WIDTH, "height": HEIGHT}):
+            page.set_viewport_size(viewport)
+            page.goto((unpacked / summary).as_uri())
+            _no_sideways_scroll(page)
+        diff = words(page.locator("div.text").first.inner_text())
+        assert diff.startswith("Media statement: Child Safeguarding Practice Review – Child L (updated 26 May 2023)"), (
+            diff
+        )
+        page.set_viewport_size(PHONE)
+
+        # 5. Its story: the first headline as the title, the coverage in time order, who was first.
+        page.goto(article_url)
+        with page.expect_navigation():
+            page.locator(".cw-link-story a").click()
+        assert page.url.startswith(server.url("/-/story/"))
+        items = page.locator(".cw-coverage > li")
+        assert items.count() >= 2
+        times = [
+            datetime.fromisoformat(t)
+            for t in page.locator(".cw-coverage time").evaluate_all("ts => ts.map(t => t.getAttribute('datetime'))")
+        ]
+        times = [t if t.tzinfo else t.replace(tzinfo=UTC) for t in times]
+        assert times == sorted(times)
+        first_title = words(items.first.locator(".cw-result-title").inner_text())
+        assert words(page.locator("h1").inner_text()) == first_title
+        assert "First" in items.first.locator(".cw-badge").inner_text()
+        assert STATEMENT in [words(t) for t in page.locator(".cw-coverage .cw-result-title").all_inner_texts()]
+        assert "CREATE TABLE" not in page.content()
+        _no_sideways_scroll(page)
+        photograph(page, "phone-story", tmp_path_factory, width=PHONE["width"])
+    finally:
+        context.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -113,6 +114,14 @@ def _alerts_feed(a: Archive) -> None:
     result = a.run("alerts", "feed", "organisers")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("<?xml") and "<feed" in result.stdout
+
+
+def _alerts_feed_url(a: Archive) -> None:
+    result = a.run("alerts", "feed-url", "organisers", "--public-url", "https://example.org/archive/")
+    assert result.returncode == 0, result.stderr
+    assert re.fullmatch(r"https://example\.org/archive/-/feeds/[A-Za-z0-9_-]{32}\.atom\n", result.stdout)
+    feed = a.run("alerts", "feed", "organisers", "--public-url", "https://example.org/archive/")
+    assert f'<link href="{result.stdout.strip()}" rel="self"' in feed.stdout  # the served address, not a urn:
 
 
 def _alerts_list(a: Archive) -> None:
@@ -242,6 +251,7 @@ REAL_RUNS = {
     ("alerts", "preview"): _alerts_preview,
     ("alerts", "test"): _alerts_test,
     ("alerts", "feed"): _alerts_feed,
+    ("alerts", "feed-url"): _alerts_feed_url,
     ("alerts", "list"): _alerts_list,
     ("dedup", "explain"): _dedup_explain,
     ("tag",): _tag,

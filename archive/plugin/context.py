@@ -9,9 +9,25 @@ from typing import Any
 
 from markupsafe import escape
 
-from carewatch.archive.plugin.rendering import START, Links, chips, date, excerpt, json_list, marked
+from carewatch.archive.plugin.rendering import START, Links, chips, date, excerpt, json_list, marked, when
 from carewatch.archive.plugin.settings import settings
-from carewatch.ops.archive import article_page, search_results
+from carewatch.core.items import parse_timestamp
+from carewatch.ops.archive import article_page, search_results, story_page
+
+
+def _after(first: str | None, later: str | None) -> str:
+    """How long after the first report this one came: 'same day', '3 hours later', '2 days later'."""
+    try:
+        gap = parse_timestamp(later or "") - parse_timestamp(first or "")
+    except ValueError:
+        return ""
+    hours = gap.total_seconds() / 3600
+    if hours < 1:
+        return "within the hour"
+    if hours < 24:
+        return f"{int(hours)} hour{'s' if int(hours) != 1 else ''} later"
+    days = gap.days
+    return f"{days} day{'s' if days != 1 else ''} later"
 
 
 class ArchiveContext:
@@ -26,6 +42,30 @@ class ArchiveContext:
         self.article_row = self.is_public and table == "articles" and view_name == "row"
         self.source_names = (config.get("labels") or {}).get("source_id") or {}
         self._articles: dict[str, dict | None] = {}
+
+    def facet_label(self, name: str) -> str:
+        """A facet's plain name (``facet_labels`` in config/datasette.yaml): Source, Topic, ..."""
+        return (settings(self.ds).get("facet_labels") or {}).get(name) or name.replace("_", " ").capitalize()
+
+    def selected(self, facet_results: dict) -> list[dict]:
+        """The facet values narrowing this page, each with the link that removes it."""
+        return [
+            {"facet": self.facet_label(f["name"]), "label": v["label"], "remove": v["toggle_url"]}
+            for f in facet_results.values()
+            for v in f["results"]
+            if v.get("selected")
+        ]
+
+    def search_args(self) -> list[tuple[str, str]]:
+        """The page's other arguments (its filters and facets), kept by a new search."""
+        if not self.request:
+            return []
+        return [
+            (key, value)
+            for key in self.request.args
+            if key not in ("_search", "_next", "_layout")
+            for value in self.request.args.getlist(key)
+        ]
 
     def source_name(self, source_id: str | None) -> str:
         return self.source_names.get(source_id or "", source_id or "")
@@ -66,6 +106,39 @@ class ArchiveContext:
                 }
             )
         return cards
+
+    async def story(self, story_id: str) -> dict | None:
+        """A story's page: its title (the first article's headline) and its coverage in time
+        order, who was first, and how long after the first each of the others came."""
+        page = await story_page(self._db(), story_id)
+        if page is None:
+            return None
+        coverage = []
+        first = page.articles[0]
+        for n, a in enumerate(page.articles):
+            published = a.published or a.first_seen
+            coverage.append(
+                {
+                    **asdict(a),
+                    "href": self.links.article(a.article_id),
+                    "source_name": self.source_name(a.source_id),
+                    "source_href": self.links.rows("articles", source_id=a.source_id or ""),
+                    "when": when(published),
+                    "when_iso": published,
+                    "dated_by": "published" if a.published else "first seen",
+                    "first": n == 0,
+                    "after": _after(first.published or first.first_seen, published) if n else "",
+                }
+            )
+        sources = {a.source_id for a in page.articles}
+        return {
+            "story_id": story_id,
+            "title": page.title or "(untitled)",
+            "coverage": coverage,
+            "first": coverage[0],
+            "outlets": len(sources),
+            "table_href": self.links.rows("articles", story_id=story_id, _layout="table"),
+        }
 
     async def article(self, article_id: str) -> dict | None:
         """One article with everything its page links to: versions, copies, story, source,
@@ -115,7 +188,8 @@ class ArchiveContext:
                 "versions": links.rows("statement_versions", article_id=article_id),
                 "versions_table": links.rows("article_versions", article_id=article_id),
                 "aliases": links.rows("article_aliases", article_id=article_id),
-                "story": links.rows("articles", story_id=a.get("story_id") or article_id),
+                "story": links.story(a.get("story_id")) if a.get("story_id") else None,
+                "evidence": links.evidence(article_id),
                 "source": links.rows("articles", source_id=source or ""),
                 "source_health": links.rows("source_health", source_id=source or ""),
                 "captures": links.rows("captures", article_id=article_id),

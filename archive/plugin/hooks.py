@@ -47,6 +47,7 @@ def extra_template_vars(
 @hookimpl
 def prepare_jinja2_environment(env: Any, datasette: Any) -> None:
     env.filters["cw_date"] = rendering.date
+    env.filters["cw_when"] = rendering.when
 
 
 @hookimpl

@@ -1,12 +1,15 @@
 """How the archive's values read on its pages: diffs as removed and added words, search matches
-marked, ISO dates as '18 June 2024', topics and entities as chips, and ids as links to the
-article, its story and its source (``render_cell``)."""
+marked, ISO dates as '18 June 2024' and timestamps as '18 June 2024, 20:19' (Birmingham's clock),
+topic ids as their names, topics and entities as chips, and ids as links to the article, its story
+and its source (``render_cell``)."""
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from datasette.utils import tilde_encode
 from markupsafe import Markup, escape
@@ -52,6 +55,27 @@ def date(value: str | None) -> str:
     return f"{d.day} {d:%B %Y}"
 
 
+LONDON = ZoneInfo("Europe/London")
+ISO_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d")
+
+
+def when(value: str | None) -> str:
+    """'2024-06-18T19:19:13+00:00' -> '18 June 2024, 20:19' (Birmingham's clock); a bare date as
+    ``date`` gives it; as given, when it is not ISO."""
+    if not value or not ISO_TIMESTAMP.match(str(value)):
+        return date(value)
+    try:
+        d = parse_timestamp(str(value)).astimezone(LONDON)
+    except ValueError:
+        return str(value)
+    return f"{d.day} {d:%B %Y, %H:%M}"
+
+
+def time_html(value: str) -> Markup:
+    """A timestamp as people read it, the ISO original in the markup (and on hover)."""
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(value, value, when(value))
+
+
 def json_list(value: Any) -> list:
     try:
         data = json.loads(value) if isinstance(value, str) else value
@@ -75,6 +99,14 @@ class Links:
 
     def article(self, article_id: str) -> str:
         return self.ds.urls.row(self.db, "articles", tilde_encode(str(article_id)))
+
+    def story(self, story_id: str) -> str:
+        """A story's page (routes.py)."""
+        return self.ds.urls.path(f"/-/story/{tilde_encode(str(story_id))}")
+
+    def evidence(self, article_id: str) -> str:
+        """An article's evidence pack, the .zip (routes.py)."""
+        return self.ds.urls.path(f"/-/evidence/{tilde_encode(str(article_id))}.zip")
 
     def through(self, table: str, column: str, value: str) -> str:
         return self.rows("articles", _through=json.dumps({"table": table, "column": column, "value": value}))
@@ -104,13 +136,18 @@ def render_cell(value: Any, column: str, table: str | None, database: str, datas
             links.rows("articles", source_id=value), f"All articles from {names.get(value, value)}", value
         )
     if column == "story_id" and table in (None, "articles"):
-        return Markup('<a href="{}" title="Every article in this story">{}</a>').format(
-            links.rows("articles", story_id=value), value
+        return Markup('<a href="{}" title="The story: its coverage in time order">{}</a>').format(
+            links.story(value), value
         )
     if column == "article_id" and table is None:  # canned queries: the id leads to the article
         return Markup('<a href="{}">{}</a>').format(links.article(value), value)
     if column == "text" and table is None:  # canned queries: a long text in a box of its own
         return Markup('<div class="cw-textcell">{}</div>').format(value)
+    if column == "topic" and table in (None, "article_topics"):  # the topic's name, its id on hover
+        label = ((config.get("labels") or {}).get("topic") or {}).get(str(value))
+        return Markup('<span title="{}">{}</span>').format(value, label) if label else None
+    if isinstance(value, str) and ISO_TIMESTAMP.match(value):
+        return time_html(value)
     if column == "topics" and table == "articles":
         return chips(links, json_list(value), "topic", "label", "article_topics", "topic") or None
     if column == "entities" and table == "articles":
