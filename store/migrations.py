@@ -262,3 +262,13 @@ def m011_search_order(db: Database) -> None:
     db.table("articles").create_index(
         ["article_id", "source_id", "relevant", "published", "seq"], index_name="idx_articles_facets"
     )
+
+
+@migrations()
+def m012_page_pending(db: Database) -> None:
+    """``articles.page_pending``: 1 for an entry kept from its feed because its page failed (too large,
+    not HTML, a redirect loop...). It is not matched or alerted, and the crawls fetch the page again;
+    when one reads it, the row is written anew (store.articles.save_article) and matched as new. A
+    feed-only source's entries (``follow: false``) are never pending. Rows stored before this are 0."""
+    db.table("articles").add_column("page_pending", int, not_null_default=0)
+    db.table("articles").create_index(["source_id", "page_pending"])
