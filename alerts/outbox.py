@@ -25,7 +25,7 @@ from sqlite_utils import Database
 from carewatch.alerts.channels import redact, send_apprise
 from carewatch.alerts.email import send_email
 from carewatch.alerts.match import match_new
-from carewatch.alerts.render import entries, render_message
+from carewatch.alerts.render import article_count, entries, render_message
 from carewatch.alerts.rules import Match, is_due, matching_articles
 from carewatch.config.schema import Config, Subscriber
 from carewatch.core.crashpoints import crash_point
@@ -52,10 +52,11 @@ class DeliveryResult:
     subscriber: str
     address: str
     delivery_id: int | None
-    articles: tuple[str, ...]  # titles
+    articles: tuple[str, ...]  # the stories' titles (the ones listed, and the ones counted but not listed)
     subject: str
     status: str  # sent | pending | dry-run
     error: str | None = None
+    article_count: int = 0  # the articles it holds, as its subject and deliveries.article_count say
 
 
 def backoff(attempts: int) -> timedelta:
@@ -82,6 +83,7 @@ def _deliver(config: Config, db: Database, sub: Subscriber, delivery_id: int, no
     items = entries(config, matches, aliases_of(db, json.loads(row.articles or "[]")), sub)
     msg = render_message(config, sub, items, now, row.message_id)
     titles = tuple(i.title for i in items)
+    count = article_count(items)
     attempts = (row.attempts or 0) + 1
     try:
         if row.channel == "email":
@@ -93,10 +95,10 @@ def _deliver(config: Config, db: Database, sub: Subscriber, delivery_id: int, no
             index = sub.channels.index(row.channel) if row.channel in sub.channels else "?"
             e = NotifyError(f"alerts.yaml: subscriber {sub.id!r} channels.{index}: {e}")
         record_failure(db, delivery_id, attempts, str(e), (now + backoff(attempts)).isoformat(timespec="seconds"))
-        return DeliveryResult(sub.id, row.address, delivery_id, titles, msg["Subject"], "pending", str(e))
+        return DeliveryResult(sub.id, row.address, delivery_id, titles, msg["Subject"], "pending", str(e), count)
     crash_point("after-send")  # the worst moment: delivered, not yet marked
     record_sent(db, delivery_id, attempts, now.isoformat(timespec="seconds"), msg["Subject"])
-    return DeliveryResult(sub.id, row.address, delivery_id, titles, msg["Subject"], "sent")
+    return DeliveryResult(sub.id, row.address, delivery_id, titles, msg["Subject"], "sent", None, count)
 
 
 def _queue(db: Database, config: Config, sub: Subscriber, matches: list[Match], now: datetime) -> list[int]:
@@ -177,6 +179,8 @@ def send_alerts(
                     tuple(i.title for i in items),
                     msg["Subject"],
                     "dry-run",
+                    None,
+                    article_count(items),
                 )
             )
             continue

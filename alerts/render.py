@@ -1,4 +1,12 @@
-"""Render a digest as an email: plain text and HTML (Jinja2, autoescaped), built for phones."""
+"""Render a digest as an email: plain text and HTML (Jinja2, autoescaped), built for phones.
+
+A digest must arrive whole: Gmail clips a message past about 102 KB, hiding the footer and its
+unsubscribe link, and a first run after a back-fill can match a thousand articles. So a digest
+lists at most ``digest_max_entries`` stories and ``digest_max_links`` other links under each, and
+is cut (stories dropped from the end) until it is at most ``digest_max_bytes``; what is left out
+is counted and linked to the archive (``archive_url``). The count is the same everywhere: the
+subject, the heading, ``deliveries.article_count`` and what ``carewatch demo`` and ``alerts send``
+print are all the articles the digest holds, each story counted with its coverage."""
 
 from __future__ import annotations
 
@@ -8,10 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from jinja2 import Environment, PackageLoader
 
+from carewatch.alerts.email import MAIL_POLICY, set_subject
 from carewatch.alerts.rules import LONDON, Match
 from carewatch.config.schema import Config, Subscriber
 from carewatch.core.items import explain
@@ -37,6 +46,10 @@ class DigestEntry:
     edit: str | None = None  # what changed, for an article sent before and since edited
     coverage: tuple[tuple[str, str, str], ...] = ()  # (source, title, url): the story elsewhere
     section: str = "Other"  # the topic it is listed under
+    articles: int = 1  # the digest's articles it stands for: its own and the story's other coverage
+    more_links: int = 0  # coverage and "also at" links left out (digest_max_links)
+    story_url: str | None = None  # the story in the archive, where the links left out are
+    first_seen: str = ""  # when the earliest of its articles was first seen
 
     @property
     def snippet_text(self) -> str:
@@ -87,6 +100,18 @@ def _rule_label(rule: str, labels: dict[str, str], evidence: dict[str, str]) -> 
     return rule
 
 
+def _cut(text: str, width: int) -> str:
+    """One line of at most ``width`` characters (a title is a line; a runaway one must not fill a digest)."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1].rstrip() + "…"
+
+
+def archive_link(archive_url: str | None, **query: str) -> str | None:
+    """A page of the archive's articles table (Datasette's own filters), or None when the archive's
+    address is not configured."""
+    return f"{archive_url}{'&' if '?' in archive_url else '?'}{urlencode(query)}" if archive_url else None
+
+
 def _also_at(aliases: list[tuple[str, str]], shown: str) -> tuple[tuple[str, str, str], ...]:
     out = []
     for url, reason in aliases:
@@ -117,6 +142,7 @@ def entries(
     names = {s.id: s.name for s in config.sources}
     labels = {tid: t.label for tid, t in config.topics.topics.items()}
     wanted = [r[6:] for r in (sub.all_rules() if sub else ()) if r.startswith("topic:")]
+    cap = config.settings.digest_max_links
     out = []
     for m, coverage in _by_story(matches):
         a = m.article
@@ -126,26 +152,35 @@ def entries(
         ids = [t["topic"] for t in tagged]
         section_id = next((t for t in wanted if t in ids), ids[0] if ids else None)
         terms = m.terms or tuple(w for w in m.why if not w.startswith("topic:"))
+        url = a.canonical_url or a.url
+        covered = [
+            (
+                names.get(c.article.source_id, c.article.source_id),
+                _cut(c.article.title or "", 150),
+                c.article.canonical_url or c.article.url,
+            )
+            for c in coverage
+        ]
+        also = _also_at(aliases.get(a.article_id, []), url)
+        kept_coverage = covered[:cap]
+        kept_also = also[: cap - len(kept_coverage)]
         out.append(
             DigestEntry(
-                title=a.title or a.canonical_url,
-                url=(url := a.canonical_url or a.url),
+                title=_cut(a.title or a.canonical_url or a.url, 300),
+                url=url,
                 source=names.get(a.source_id, a.source_id),
                 published=_date(a.published),
                 topics=topics,
                 why=tuple(_rule_label(w, labels, evidence) for w in m.why),
                 snippet=_snippet(a.text, terms),
-                also_at=_also_at(aliases.get(a.article_id, []), url),
+                also_at=tuple(kept_also),
                 edit=m.edit[:1200] if m.edit else None,
-                coverage=tuple(
-                    (
-                        names.get(c.article.source_id, c.article.source_id),
-                        c.article.title,
-                        c.article.canonical_url or c.article.url,
-                    )
-                    for c in coverage
-                ),
+                coverage=tuple(kept_coverage),
                 section="Edited statements" if m.edit else (labels.get(section_id, "Other") if section_id else "Other"),
+                articles=1 + len(coverage),
+                more_links=len(covered) + len(also) - len(kept_coverage) - len(kept_also),
+                story_url=archive_link(config.settings.archive_url, story_id=a.story_id) if a.story_id else None,
+                first_seen=min(x.article.first_seen or "" for x in (m, *coverage)),
             )
         )
     order = {labels[t]: i for i, t in enumerate(wanted) if t in labels}
@@ -167,15 +202,22 @@ def sections(items: list[DigestEntry]) -> list[tuple[str, list[DigestEntry]]]:
     return out
 
 
+def article_count(items: list[DigestEntry]) -> int:
+    """The articles a digest holds: every story with its coverage (the digest's one count)."""
+    return sum(e.articles for e in items)
+
+
 def subject_for(items: list[DigestEntry]) -> str:
-    """'carewatch: 3 new (Ofsted 2, Funding 1) — <first title>': what is inside, fitting a phone's inbox line."""
-    first = " ".join(items[0].title.split())  # one line: a header cannot hold a line break
-    if len(first) > 60:
-        first = first[:59].rstrip() + "…"
-    if len(items) == 1:
+    """'carewatch: 3 new (Ofsted 2, Funding 1) — <first title>': how many articles, by section, and
+    the first story, fitting a phone's inbox line."""
+    first = _cut(items[0].title, 60)  # one line: a header cannot hold a line break
+    total = article_count(items)
+    if total == 1:
         return f"carewatch: {first}"
-    counts = ", ".join(f"{name.split(',')[0].split(' and ')[0]} {len(group)}" for name, group in sections(items)[:3])
-    return f"carewatch: {len(items)} new ({counts}) — {first}"
+    counts = ", ".join(
+        f"{name.split(',')[0].split(' and ')[0]} {article_count(group):,}" for name, group in sections(items)[:3]
+    )
+    return f"carewatch: {total:,} new ({counts}) — {first}"
 
 
 def _interests(config: Config, sub: Subscriber) -> list[str]:
@@ -194,26 +236,61 @@ def render_message(
     config: Config, sub: Subscriber, items: list[DigestEntry], now: datetime, message_id: str | None = None
 ) -> EmailMessage:
     """The digest as an email (plain text and HTML). ``message_id`` is fixed when the digest is queued,
-    so a digest sent twice after a crash carries the same Message-ID."""
+    so a digest sent twice after a crash carries the same Message-ID. At most ``digest_max_entries``
+    stories are listed, fewer when that is needed to keep the message within ``digest_max_bytes``;
+    the subject, the summary at the top and the count are of all of ``items``."""
+    settings = config.settings
+    message_id = message_id or make_msgid("carewatch", domain=_domain(config))
+    shown = min(len(items), settings.digest_max_entries)
+    while True:
+        msg = _message(config, sub, items, shown, now, message_id)
+        size = len(msg.as_bytes())
+        if size <= settings.digest_max_bytes or shown <= 1:
+            return msg
+        shown = max(1, min(shown - 1, shown * settings.digest_max_bytes // size))
+
+
+def _domain(config: Config) -> str:
+    return _address(config.settings.smtp.sender).rsplit("@", 1)[-1] or "carewatch.local"
+
+
+def _message(
+    config: Config, sub: Subscriber, items: list[DigestEntry], shown: int, now: datetime, message_id: str
+) -> EmailMessage:
+    """The digest with its first ``shown`` stories listed and the rest counted and linked."""
     sender = _address(config.settings.smtp.sender)
     unsubscribe = f"mailto:{sender}?subject=unsubscribe%20{sub.id}"
+    listed, rest = items[:shown], items[shown:]
+    listed_sections = sections(listed)
+    anchors = {name: f"s{i}" for i, (name, _) in enumerate(sections(items))}
+    summary = [
+        (name, article_count(group), anchors[name] if any(n == name for n, _ in listed_sections) else None)
+        for name, group in sections(items)
+    ]
     context = {
         "subscriber": sub,
-        "items": items,
-        "sections": sections(items),
-        "count": len(items),
+        "items": listed,
+        "sections": [(name, group, anchors[name]) for name, group in listed_sections],
+        "summary": summary,
+        "count": article_count(items),
+        "stories": len(items),
+        "more_stories": len(rest),
+        "more_articles": article_count(rest),
+        "more_url": archive_link(config.settings.archive_url, first_seen__gte=min(e.first_seen for e in rest))
+        if rest
+        else None,
         "date": now.astimezone(LONDON).strftime("%-d %B %Y"),
         "frequency": sub.frequency,
         "rules": _interests(config, sub),
         "unsubscribe": unsubscribe,
     }
-    msg = EmailMessage()
-    msg["Subject"] = subject_for(items)
+    msg = EmailMessage(policy=MAIL_POLICY)
+    set_subject(msg, subject_for(items))
     msg["From"] = config.settings.smtp.sender
     msg["To"] = sub.email or ""
     msg["Date"] = formatdate(now.timestamp(), localtime=False)
-    domain = sender.rsplit("@", 1)[-1] or "carewatch.local"
-    msg["Message-ID"] = message_id or make_msgid("carewatch", domain=domain)
+    domain = _domain(config)
+    msg["Message-ID"] = message_id
     msg["List-Unsubscribe"] = f"<{unsubscribe}>"
     msg["List-Id"] = f"carewatch {sub.id} <{sub.id}.carewatch.{domain}>"
     msg["Auto-Submitted"] = "auto-generated"

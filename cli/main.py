@@ -124,7 +124,7 @@ def demo(state: _State, out_dir: str | None, as_json: bool) -> None:
     click.echo(f"Digests delivered:   {len(sent)}")
     for d in summary.deliveries:
         click.echo(
-            f"  {d.status:7} {d.address}: {len(d.articles)} article(s) — {d.subject}"
+            f"  {d.status:7} {d.address}: {d.article_count} article(s) in {len(d.articles)} stories — {d.subject}"
             + (f" [{d.error}]" if d.error else "")
         )
     click.echo(f"\nDatabase:    {Path(summary.db_path).resolve()}")
@@ -231,7 +231,7 @@ def alerts_send(state: _State, dry_run: bool, subscribers: tuple[str, ...], as_j
             click.echo("No digest is due: nothing new matches any subscriber.")
         for r in results:
             click.echo(
-                f"{r.status:8} {r.address}: {len(r.articles)} article(s) — {r.subject}"
+                f"{r.status:8} {r.address}: {r.article_count} article(s) in {len(r.articles)} stories — {r.subject}"
                 + (f" [{r.error}]" if r.error else "")
             )
     if any(r.status == "pending" for r in results):

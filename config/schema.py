@@ -127,11 +127,41 @@ class Settings(_Model):
         "re-extracted later (carewatch reprocess); default: beside the database, <db>-raw/",
     )
     alert_max_age_days: int = Field(30, ge=1, description="never alert articles first seen longer ago")
+    digest_max_entries: int = Field(
+        50,
+        ge=1,
+        description="stories listed in one digest; the rest are counted ('and N more in the archive') and "
+        "linked to the archive, never sent in a later digest",
+    )
+    digest_max_links: int = Field(
+        10,
+        ge=0,
+        description="'Also covered by' and 'Also at' links under one story; the rest are counted and linked "
+        "to the story in the archive",
+    )
+    digest_max_bytes: int = Field(
+        100_000,
+        ge=20_000,
+        description="the largest a digest email may be (Gmail hides what is past about 102 KB, footer and "
+        "unsubscribe link included): stories are dropped from the end, counted as 'more in the archive', "
+        "until it fits",
+    )
+    archive_url: str | None = Field(
+        None,
+        description="the archive's articles table as published by 'carewatch serve' (e.g. "
+        "https://example.org/archive/carewatch/articles): digests link what they leave out to it; "
+        "default: counted, not linked",
+    )
     smtp: Smtp = Smtp()
 
     @field_validator("http_proxy")
     @classmethod
     def _proxy(cls, v: str | None) -> str | None:
+        return v if v is None else _http_url(v)
+
+    @field_validator("archive_url")
+    @classmethod
+    def _archive_url(cls, v: str | None) -> str | None:
         return v if v is None else _http_url(v)
 
 

@@ -91,6 +91,10 @@ class Article:
     relevance_evidence: tuple[Evidence, ...] = ()  # why relevant, or why not (place, subject, veto)
     entities: tuple[EntityMatch, ...] = ()
     duplicate_of: str | None = None  # article_id this is a copy of
+    # The page failed (too large, not HTML, a redirect loop...): this is what the feed said of it, kept
+    # so nothing is lost, but not alerted until a later crawl reads the page (a feed-only source's
+    # entries are not pending: the feed is all there is)
+    page_pending: bool = False
     duplicate_reason: str | None = None
     # free-form; "capture": where the raw response is kept (scrapers.warc: warc_file, offset, length,
     # sha256, record_id, fetched, url, status, content_type), recorded by the store (store.captures)
@@ -132,7 +136,12 @@ class CrawlState(Protocol):
     """What a spider may remember between crawls. The store implements it."""
 
     def is_stored(self, url_key: str) -> bool:
-        """True if a page with this URL key is stored (as an article or an alias)."""
+        """True if a page with this URL key is stored (as an article or an alias) and was read:
+        an entry kept from the feed because its page failed is fetched again."""
+
+    def pending_pages(self, source_id: str, days: int) -> list[tuple[str, dict]]:
+        """(URL, what the feed said: title, author, published, summary) of this source's entries
+        whose page failed, first seen in the last `days` days: they are fetched again."""
 
     def recent_pages(self, source_id: str, days: int) -> list[str]:
         """URLs of this source's articles first seen in the last `days` days (to look for edits)."""

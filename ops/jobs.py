@@ -118,6 +118,7 @@ def send_digests(config: Config, db_path: str, log: EventLog = quiet) -> JobOutc
                 address=r.address,
                 delivery_id=r.delivery_id,
                 status=r.status,
+                articles=r.article_count,
                 stories=len(r.articles),
                 subject=r.subject,
                 error=r.error,

@@ -81,12 +81,12 @@ class ArticlePages(SpiderBase):
         if binary:
             # An image, an archive, random bytes: stored, it would be an empty or garbage article that
             # is never fetched again. Failed instead (so the feed is read in full next time and the
-            # page tried again), and what the feed said is kept, as when a fetch fails.
+            # page tried again), and what the feed said is kept, not alerted, as when a fetch fails.
             yield self._fetch(
                 response, status="error", kind="not-html", error=f"expected an HTML page or a PDF, got {binary}"
             )
             if data.get("summary"):
-                yield self._article(response.meta["source_id"], response.url, data)
+                yield self._article(response.meta["source_id"], response.url, data, page_pending=True)
             return
         if is_text and source["kind"] == "pdf_links":
             yield self._fetch(response, status="error", kind="not-pdf", error=html_instead_of_pdf(response))

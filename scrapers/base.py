@@ -11,7 +11,8 @@ pdfs.py, sitemaps.py, govuk.py, articles.py) are built on, and scrapers/spider.p
   applied, and a page with more new links than ``max_links_per_page`` is followed in part.
 - Recording: one Fetch per attempt (its status, size, latency and, for a failure, what kind of
   failure: ``classify_failure``), and the Article a kind makes of a page.
-- Errors: a failed request fails its source for this run; what the feed said of the page is kept.
+- Errors: a failed request fails its source for this run; what the feed said of the page is kept,
+  marked ``page_pending`` (not alerted), and the page is tried again on the next crawls.
 """
 
 from __future__ import annotations
@@ -190,6 +191,10 @@ class SpiderBase(scrapy.Spider):
             if self.state and not self.since and source["kind"] != "govuk_search":
                 for page_url in self.state.recent_pages(source["id"], revisit_days):
                     yield self._revisit_request(source["id"], page_url)
+                # Pages that failed, kept from the feed until read: tried again even when the feed no
+                # longer lists them (a request for one it still lists is dropped as a duplicate).
+                for page_url, entry in self.state.pending_pages(source["id"], self._setting("CAREWATCH_PENDING_DAYS")):
+                    yield self._article_request(source["id"], page_url, entry, None)
 
     # -- requests ----------------------------------------------------------------------------
     def _index_request(self, source: dict, url: str, page: int) -> scrapy.Request:
@@ -384,7 +389,10 @@ class SpiderBase(scrapy.Spider):
             error_kind=kind,
             error=message,
         )
-        # The page failed but the feed entry is in hand: keep what the feed said, lose nothing.
+        # The page failed but the feed entry is in hand: keep what the feed said, lose nothing, but
+        # alert nothing until the page is read (page_pending: the next crawls fetch it again). Kept
+        # under the URL the feed gave, not where a redirect (a loop, say) had got to.
         entry = meta.get("entry") or {}
         if meta.get("role") == "article" and entry.get("summary"):
-            yield self._article(meta["source_id"], request.url, entry)
+            linked = (meta.get("redirect_urls") or [request.url])[0]
+            yield self._article(meta["source_id"], linked, entry, page_pending=True)

@@ -42,5 +42,7 @@ def scrapy_settings(config: Config) -> dict[str, Any]:
         "COOKIES_ENABLED": False,
         "LOG_LEVEL": "WARNING",
         "CAREWATCH_REVISIT_DAYS": settings.revisit_days,
+        # a page that failed is tried again on every crawl while its entry could still be alerted
+        "CAREWATCH_PENDING_DAYS": settings.alert_max_age_days,
         "DEPTH_LIMIT": 0,  # the spider decides how deep a source goes (back-fill walks many pages)
     }

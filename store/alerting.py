@@ -1,6 +1,8 @@
 """What keyword alerts read and keep: the articles rules are matched against (one FTS5 query per rule,
 or the new rows in batches), each subscriber's matches (``alert_matches``) and cursor
-(``alert_cursor``), the matched articles a digest or feed shows, and the sent ones edited since."""
+(``alert_cursor``), the matched articles a digest or feed shows, and the sent ones edited since.
+An entry kept from its feed because its page failed (``page_pending``) is none of these: rules
+are matched against it only once its page has been read (store.articles.save_article)."""
 
 from __future__ import annotations
 
@@ -81,14 +83,14 @@ def _filter_sql(f: ArticleFilter) -> tuple[str, list]:
 
 @lru_cache(maxsize=8192)
 def _rule_sql(query: RuleQuery) -> tuple[str, tuple]:
-    """The query as SQL over articles (FTS5 MATCH and the filters), two placeholders left at the
-    end for the rowid range."""
+    """The query as SQL over the read articles (FTS5 MATCH and the filters), two placeholders left
+    at the end for the rowid range."""
     if query.fts is None:
-        sql, params = "SELECT a.article_id FROM articles a WHERE 1", []
+        sql, params = "SELECT a.article_id FROM articles a WHERE a.page_pending = 0", []
     else:
         sql = (
             "SELECT a.article_id FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
-            "WHERE articles_fts MATCH ?"
+            "WHERE articles_fts MATCH ? AND a.page_pending = 0"
         )
         params = [query.fts]
     for f in query.filters:
@@ -122,11 +124,12 @@ def first_rowid_since(db: Database, since: str) -> int | None:
 
 
 def articles_between(db: Database, after: int, upto: int, limit: int) -> list[AlertArticle]:
-    """Up to ``limit`` articles with rowid in (after, upto], in rowid order."""
+    """Up to ``limit`` read articles (not ``page_pending``) with rowid in (after, upto], in rowid order."""
     return list(
         _articles(
             db.execute(
-                f"SELECT {_ARTICLE} FROM articles a WHERE a.rowid > ? AND a.rowid <= ? ORDER BY a.rowid LIMIT ?",
+                f"SELECT {_ARTICLE} FROM articles a WHERE a.rowid > ? AND a.rowid <= ? AND a.page_pending = 0 "
+                "ORDER BY a.rowid LIMIT ?",
                 [after, upto, limit],
             )
         )
@@ -236,7 +239,7 @@ def unalerted_matches(db: Database, subscriber: str, since: str) -> list[Matched
     rows = db.execute(
         f"SELECT {_ARTICLE}, m.rules, m.terms FROM alert_matches m "
         "JOIN articles a ON a.article_id = m.article_id WHERE m.subscriber = ? AND a.first_seen >= ? "
-        "AND a.article_id NOT IN (SELECT article_id FROM alerted WHERE subscriber = ?) "
+        "AND a.page_pending = 0 AND a.article_id NOT IN (SELECT article_id FROM alerted WHERE subscriber = ?) "
         "ORDER BY coalesce(a.published, a.first_seen) DESC",
         [subscriber, since, subscriber],
     ).fetchall()

@@ -108,6 +108,31 @@ def _insert_topics(db: Database, article_id: str, article: Article) -> None:
     )
 
 
+def _page_read(db: Database, article_id: str, current: dict, article: Article) -> None:
+    """The page of an entry kept from its feed (``page_pending``) was read at last: the row is
+    written anew with the page's text, in place of the feed's (which was never the article's text,
+    so no version of it is kept and it is no edit). Deleted and inserted again, under the same
+    article_id, so it gets a new rowid and alert matching, which goes by rowid (alerts.match),
+    takes it as a new article; the rows that name it by article_id stay, the foreign-key checks
+    deferred to the commit. It was never matched or alerted (store.alerting leaves pending rows out)."""
+    keep = {k: v for k, v in current.items() if k != "seq"}  # seq: set from the new rowid (m011)
+    db.execute("PRAGMA defer_foreign_keys = ON")  # for this transaction only
+    db.execute("DELETE FROM articles WHERE article_id = ?", [article_id])
+    db.table("articles").insert(
+        {
+            **keep,
+            **_fields(article),
+            "url": article.url,
+            "canonical_url": article.canonical_url,
+            "updated": article.fetched_at,
+            "page_pending": 0,
+        }
+    )
+    _insert_topics(db, article_id, article)
+    _index_bands(db, article_id, article)
+    record_capture(db, article_id, article)
+
+
 def save_article(db: Database, article: Article, settings: Settings | None = None) -> Outcome:
     """Store one pipeline-processed article in one transaction; say what happened. ``settings``: the
     edit and story thresholds (``edit_alert_share``, ``story_window_days``, ``story_similarity``);
@@ -152,6 +177,7 @@ def save_article(db: Database, article: Article, settings: Settings | None = Non
                     "updated": now,
                     "version": 1,
                     **_fields(article),
+                    "page_pending": int(article.page_pending),
                 }
             )
             crash_point("mid-article-write")  # the row (and its FTS entry) written, the rest not: all or nothing
@@ -169,6 +195,11 @@ def save_article(db: Database, article: Article, settings: Settings | None = Non
             )
             return "new"
         current = db.table("articles").get(row[0])
+        if article.page_pending:  # the page failed again (or a read page's retry failed): nothing new
+            return "unchanged"
+        if current.get("page_pending"):
+            _page_read(db, row[0], current, article)
+            return "updated"
         known = db.execute(
             "SELECT 1 FROM article_versions WHERE article_id = ? AND content_hash = ?", [row[0], article.content_hash]
         ).fetchone()

@@ -16,9 +16,22 @@ class SqliteCrawlState:
 
     def is_stored(self, url_key: str) -> bool:
         return bool(
-            self.db.execute("SELECT 1 FROM articles WHERE url_key = ?", [url_key]).fetchone()
+            self.db.execute("SELECT 1 FROM articles WHERE url_key = ? AND page_pending = 0", [url_key]).fetchone()
             or self.db.execute("SELECT 1 FROM article_aliases WHERE url_key = ?", [url_key]).fetchone()
         )
+
+    def pending_pages(self, source_id: str, days: int) -> list[tuple[str, dict]]:
+        if days <= 0:
+            return []
+        since = (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="seconds")
+        return [
+            (url, {"title": title, "author": author, "published": published, "summary": text})
+            for url, title, author, published, text in self.db.execute(
+                "SELECT url, title, author, published, text FROM articles WHERE source_id = ? AND page_pending = 1 "
+                "AND first_seen >= ? ORDER BY first_seen",
+                [source_id, since],
+            )
+        ]
 
     def recent_pages(self, source_id: str, days: int) -> list[str]:
         if days <= 0:

@@ -273,3 +273,13 @@ def m012_feed_tokens(db: Database) -> None:
         {"subscriber": str, "token": str, "created": str}, pk="subscriber", not_null={"token", "created"}
     )
     db.table("feed_tokens").create_index(["token"], unique=True)
+
+
+@migrations()
+def m013_page_pending(db: Database) -> None:
+    """``articles.page_pending``: 1 for an entry kept from its feed because its page failed (too large,
+    not HTML, a redirect loop...). It is not matched or alerted, and the crawls fetch the page again;
+    when one reads it, the row is written anew (store.articles.save_article) and matched as new. A
+    feed-only source's entries (``follow: false``) are never pending. Rows stored before this are 0."""
+    db.table("articles").add_column("page_pending", int, not_null_default=0)
+    db.table("articles").create_index(["source_id", "page_pending"])

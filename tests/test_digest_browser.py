@@ -107,15 +107,18 @@ def test_heading_says_how_many_articles(shown):
     h1 = page.locator("h1")
     assert h1.count() == 1 and h1.is_visible()
     text = " ".join(h1.inner_text().split())
-    m = re.match(r"(\d+) new (?:articles?|stor(?:y|ies)) for (.+)$", text)
+    # "36 new articles in 31 stories for …": every article counted, one item per story
+    m = re.match(r"([\d,]+) new articles?(?: in ([\d,]+) stor(?:y|ies))? for (.+)$", text)
     assert m, text
-    n = int(m.group(1))
-    assert n == page.locator(".item").count() > 0, f"{text!r} but {page.locator('.item').count()} items"
-    assert m.group(2) == shown.sub.name
+    n = int(m.group(1).replace(",", ""))
+    stories = int(m.group(2).replace(",", "")) if m.group(2) else n
+    assert stories == page.locator(".item").count() > 0, f"{text!r} but {page.locator('.item').count()} items"
+    assert n >= stories
+    assert m.group(3) == shown.sub.name
     box = h1.bounding_box()
     assert _inside_width(box) and box["y"] + box["height"] <= HEIGHT, f"h1 not on the first screen: {box}"
     if n > 1:  # the subject line agrees with the heading
-        assert re.match(rf"carewatch: {n} new\b", shown.msg["Subject"]), shown.msg["Subject"]
+        assert re.match(rf"carewatch: {n:,} new\b", shown.msg["Subject"]), shown.msg["Subject"]
 
 
 def test_every_item_has_a_visible_title_link_source_line_and_snippet(shown):

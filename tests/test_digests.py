@@ -130,8 +130,10 @@ def test_digest_has_headers_both_parts_sections_one_entry_per_story_highlights_a
     assert msg["Message-ID"] == row[0] and row[2] == "sent"
     assert msg["List-Unsubscribe"].strip() == "<mailto:carewatch@localhost?subject=unsubscribe%20organisers>"
     assert msg["Auto-Submitted"] == "auto-generated"
-    # what is inside, in the subject: 3 stories (the two budget articles are one story), by topic
-    assert msg["Subject"].startswith("carewatch: 3 new (Funding 2, Ofsted inspections 1) — "), msg["Subject"]
+    # what is inside, in the subject: 4 articles (the count everywhere), by topic; the two budget
+    # articles are one story, so 3 entries
+    assert msg["Subject"].startswith("carewatch: 4 new (Funding 3, Ofsted inspections 1) — "), msg["Subject"]
+    assert result.article_count == 4 and len(result.articles) == 3
     text = msg.get_body(("plain",)).get_content()
     html = msg.get_body(("html",)).get_content()
     assert set(json.loads(row[1])) == {ids["cuts"], ids["cuts-bbc"], ids["ofsted"], ids["script"]}
@@ -330,7 +332,7 @@ def test_other_channels_go_through_apprise_with_secrets_from_the_environment(tmp
         [sent] = send_alerts(config, db, now=t)
         assert sent.status == "sent" and sent.address == f"json://127.0.0.1:{server.server_port}/…"
         [payload] = _Hook.received
-        assert payload["title"].startswith("carewatch: 3 new")
+        assert payload["title"].startswith("carewatch: 4 new")
         assert "Trust told to find £20m of cuts" in payload["message"] and "== Funding" in payload["message"]
         assert sink.messages == []
     finally:

@@ -151,7 +151,9 @@ def test_digests_arrive_by_smtp_with_the_right_articles(run):
         assert delivery[1] == "sent" and delivery[2] == msg["Message-ID"]
         rows = [run.db["articles"].get(i) for i in ids]
         stories = {r["story_id"] or r["article_id"] for r in rows}
-        assert msg["Subject"].startswith(f"carewatch: {len(stories)} new (")  # one entry per story
+        # the count is of articles (a story with its coverage), one entry per story
+        assert msg["Subject"].startswith(f"carewatch: {len(ids)} new (")
+        assert f"{len(ids)} new articles in {len(stories)} stories for " in text
         for r in rows:  # every article is there once: as a story's entry, or as its coverage
             title = r["title"]
             as_entry = text.count(f"* {title}\n")
