@@ -62,7 +62,7 @@ def rule_search(request: Any, database: str, datasette: Any) -> Any:
         except QueryError as e:
             raise BadRequest(f"That search cannot be read: {e.about(query)}") from None
         return FilterArguments(
-            [where], params, [f"search matches {query!r}"], {"supports_search": True, "search": query}
+            [where], params, [f'search matches "{query}"'], {"supports_search": True, "search": query}
         )
 
     return inner
