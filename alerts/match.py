@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,7 +29,7 @@ from sqlite_utils import Database
 
 from carewatch.config.schema import Config, Subscriber
 from carewatch.core.items import utcnow_iso
-from carewatch.core.query import And, Document, Field, Near, Node, Not, Or, Term, parse
+from carewatch.core.query import And, Document, Field, Near, Node, Not, Or, QueryError, Term, parse
 from carewatch.store.alerting import (
     AlertArticle,
     AlertCursor,
@@ -36,13 +37,17 @@ from carewatch.store.alerting import (
     RuleQuery,
     alert_cursors,
     articles_between,
+    articles_by_rowid,
     articles_seen_since,
     first_rowid_since,
     forget_unsent_matches,
     last_article_rowid,
     rule_hits,
+    rule_rowids,
     save_matches,
 )
+from carewatch.store.search import SearchHit, hits_by_rowid
+from carewatch.store.search import search as search_rows
 
 BATCH = 1000
 
@@ -145,11 +150,9 @@ def _filter(field: Field, negated: bool = False) -> ArticleFilter:
     return ArticleFilter(field.name, field.value, negated)
 
 
-@lru_cache(maxsize=8192)
-def rule_query(rule: str) -> RuleQuery | None:
-    """The rule as one query over the archive (an FTS5 MATCH expression and filters: joins); None
-    when FTS5 cannot express it."""
-    node = parse(rule)
+def _split(node: Node) -> tuple[list[ArticleFilter], list[Node]]:
+    """A rule's filters (its topic:, source:, entity:, relevant:, perhaps NOT-ed, beside the rest)
+    and the parts about the text."""
     parts = list(node.children) if type(node) is And else [node]
     filters, text = [], []
     for part in parts:
@@ -159,11 +162,86 @@ def rule_query(rule: str) -> RuleQuery | None:
             filters.append(_filter(part.child, negated=True))
         else:
             text.append(part)
+    return filters, text
+
+
+@lru_cache(maxsize=8192)
+def rule_query(rule: str) -> RuleQuery | None:
+    """The rule as one query over the archive (an FTS5 MATCH expression and filters: joins); None
+    when FTS5 cannot express it."""
+    filters, text = _split(parse(rule))
     try:
         expr = fts_expression(text[0] if len(text) == 1 else And(tuple(text))) if text else None
     except NoFtsForm:
         return None
     return RuleQuery(expr, tuple(filters))
+
+
+def _wider(node: Node) -> str | None:
+    """An FTS5 expression every text the node matches also matches (None: no such narrowing), for a
+    node FTS5 cannot express exactly: a NEAR around a bracket becomes an AND, a NOT is dropped."""
+    try:
+        return fts_expression(node)
+    except NoFtsForm:
+        pass
+    if isinstance(node, Near):
+        sides = [w for w in (_wider(node.left), _wider(node.right)) if w]
+        return " AND ".join(f"({w})" for w in sides) or None
+    if isinstance(node, Or):
+        each = [_wider(c) for c in node.children]
+        return None if None in each else " OR ".join(f"({w})" for w in each)
+    if isinstance(node, And):
+        some = [w for w in (_wider(c) for c in node.children) if w]
+        return " AND ".join(f"({w})" for w in some) or None
+    return None
+
+
+@lru_cache(maxsize=1024)
+def wider_query(rule: str) -> RuleQuery:
+    """A query over the archive that finds at least every article the rule matches: its filters and
+    a wider FTS5 expression of its text (``_wider``), for a rule ``rule_query`` cannot express."""
+    filters, text = _split(parse(rule))
+    return RuleQuery(_wider(text[0] if len(text) == 1 else And(tuple(text))) if text else None, tuple(filters))
+
+
+class SearchTooSlow(QueryError):
+    """A rule that has to be read article by article took longer than it was given."""
+
+
+def archive_rowids(
+    db: Database, rule: str, after: int = 0, upto: int | None = None, *, seconds: float | None = None
+) -> list[int]:
+    """The rowids in (after, upto] of the articles the rule matches, relevant or not, in rowid
+    order, decided as the matcher decides: by its FTS5 query when it has one (``rule_query``), else
+    by the rule itself, evaluated over the articles a wider query finds (``wider_query``).
+    QueryError when it does not parse; SearchTooSlow after ``seconds`` of evaluating."""
+    node = parse(rule)
+    upto = last_article_rowid(db) if upto is None else upto
+    plan = rule_query(rule)
+    if plan is not None:
+        return rule_rowids(db, plan, after, upto)
+    deadline = None if seconds is None else time.monotonic() + seconds
+    candidates = rule_rowids(db, wider_query(rule), after, upto)
+    out = []
+    for i in range(0, len(candidates), BATCH):
+        if deadline is not None and time.monotonic() > deadline:
+            raise SearchTooSlow(
+                f"{rule!r} has to be read article by article ({len(candidates)} of them) and took too long: "
+                "add a word it must contain, or a topic:, source: or entity:"
+            )
+        batch = articles_by_rowid(db, candidates[i : i + BATCH])
+        out += [a.rowid for a in batch if node.evaluate(article_document(a)).matched]
+    return out
+
+
+def search_archive(db: Database, rule: str, *, limit: int = 20, since: str | None = None) -> list[SearchHit]:
+    """What ``carewatch search`` shows: the articles the rule matches (as ``archive_rowids``
+    decides), published or first seen since ``since``; best match first (FTS5's rank) when FTS5
+    expresses the rule, else newest first. QueryError when it does not parse."""
+    plan = rule_query(rule)
+    if plan is not None:
+        return search_rows(db, plan, limit=limit, since=since)
+    return hits_by_rowid(db, archive_rowids(db, rule), limit=limit, since=since)
 
 
 def rules_key(sub: Subscriber) -> str:
@@ -274,14 +352,10 @@ def archive_hits(db: Database, query: str, days: int, now: datetime | None = Non
     since = ((now or datetime.now().astimezone()) - timedelta(days=days)).isoformat(timespec="seconds")
     lo = (first_rowid_since(db, since) or 1) - 1
     hi = last_article_rowid(db)
-    plan = rule_query(query)
-    articles = articles_seen_since(db, since, None if plan is None else list(rule_hits(db, plan, lo, hi)))
     out = []
-    for a in articles:
+    for a in articles_seen_since(db, since, archive_rowids(db, query, lo, hi)):
         doc = article_document(a)
         result = node.evaluate(doc)
-        if plan is None and not result.matched:
-            continue
         out.append(
             ArchiveHit(
                 a.article_id,

@@ -54,13 +54,15 @@ def database_names(db_path: str | os.PathLike[str]) -> tuple[str, str]:
 
 
 def _names_from_config(config_dir: str | os.PathLike[str] | None = None) -> dict[str, dict[str, str]]:
-    """Source names and topic labels from the config (the bundled one, then --config, else
-    $CAREWATCH_CONFIG or ./config, over it), for facet labels and article pages. Read leniently: a
-    config mistake is `carewatch config check`'s business, not a reason not to serve the archive."""
+    """Source names, topic labels and entity names from the config (the bundled one, then --config,
+    else $CAREWATCH_CONFIG or ./config, over it), for facet labels, article pages and the names a
+    search may use (plugin/search.py). Read leniently: a config mistake is `carewatch config
+    check`'s business, not a reason not to serve the archive."""
     from carewatch.config.environment import find_config_dir
 
     sources: dict[str, str] = {}
     topics: dict[str, str] = {}
+    entities: dict[str, str] = {}
     for folder in dict.fromkeys([ROOT / "config", find_config_dir(config_dir).resolve()]):
         try:
             data = yaml.safe_load((folder / "sources.yaml").read_text(encoding="utf-8")) or {}
@@ -72,7 +74,12 @@ def _names_from_config(config_dir: str | os.PathLike[str] | None = None) -> dict
             topics.update({tid: (t or {}).get("label") or tid for tid, t in (data.get("topics") or {}).items()})
         except (OSError, yaml.YAMLError, TypeError, AttributeError):
             pass
-    return {"source_id": sources, "topic": topics}
+        try:
+            data = yaml.safe_load((folder / "entities.yaml").read_text(encoding="utf-8")) or {}
+            entities.update({eid: (e or {}).get("name") or eid for eid, e in (data.get("entities") or {}).items()})
+        except (OSError, yaml.YAMLError, TypeError, AttributeError):
+            pass
+    return {"source_id": sources, "topic": topics, "entity": entities}
 
 
 def _route(name: str) -> str:

@@ -285,9 +285,9 @@ def alerts_test(state: _State, query: str, days: int, limit: int, as_json: bool)
     from carewatch.ops.alerts import try_rule
 
     try:
-        hits = try_rule(state.db(), query, days, limit=limit)
+        hits = try_rule(state.config, state.db(), query, days, limit=limit)
     except QueryError as e:
-        raise _Fail(f"bad query {query!r}: {e}", code=2) from None
+        raise _Fail(f"bad query: {e.about(query)}", code=2) from None
     if as_json:
         _echo_json(
             [
@@ -452,10 +452,15 @@ def tag_command(state: _State, explain_id: str | None, retag: bool, as_json: boo
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_obj
 def search(state: _State, query: str, limit: int, since: str | None, as_json: bool) -> None:
-    """Full-text search of the archive."""
+    """Search the archive with the alert rule language (words, "phrases", prefix*, AND/OR/NOT,
+    NEAR/n, topic:, source:, entity:, relevant:): what `alerts test` and the alerts match."""
+    from carewatch.core.query import QueryError
     from carewatch.ops.search import search as search_archive
 
-    rows = _run(search_archive, state.db(), query, limit=limit, since=since)
+    try:
+        rows = _run(search_archive, state.config, state.db(), query, limit=limit, since=since)
+    except QueryError as e:
+        raise _Fail(f"bad query: {e.about(query)}", code=2) from None
     if as_json:
         _echo_json([asdict(r) for r in rows])
         return

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,9 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from carewatch.config.environment import find_config_dir, with_environment
-from carewatch.config.schema import Alerts, Config, Entities, Settings, Sources, Topics
+from carewatch.config.schema import Alerts, Config, Entities, Settings, Sources, Topics, query_names
 from carewatch.core.errors import ConfigError
+from carewatch.core.query import UnknownName, check_names
 
 BUNDLED = Path(__file__).resolve().parent  # the config folder shipped with carewatch
 
@@ -169,12 +171,15 @@ def load_config(directory: str | os.PathLike[str] | None = None) -> Config:
     alerts_file = d / "alerts.yaml"
     alerts, alerts_node = _read(alerts_file, Alerts) if alerts_file.exists() else (Alerts(), None)
     entities_file = d / "entities.yaml" if (d / "entities.yaml").exists() else BUNDLED / "entities.yaml"
-    entities, _ = _read(entities_file, Entities)
+    entities, entities_node = _read(entities_file, Entities)
     assert isinstance(settings, Settings) and isinstance(sources, Sources)
     assert isinstance(topics, Topics) and isinstance(alerts, Alerts) and isinstance(entities, Entities)
     _check_unique_sources(d / "sources.yaml", sources_node, sources)
+    names = query_names(topics, sources.sources, entities)
+    _check_query_names(topics_file, topics_node, _topic_queries(topics), names)
+    _check_query_names(entities_file, entities_node, _entity_queries(entities), names)
     _check_topic_references(topics_file, topics_node, topics)
-    _check_cross_references(alerts_file, alerts_node, topics, alerts, sources)
+    _check_cross_references(alerts_file, alerts_node, topics, alerts, sources, names)
     return Config(
         directory=str(d),
         settings=with_environment(settings),
@@ -209,7 +214,6 @@ def _check_topic_references(path: Path, node: yaml.Node | None, topics: Topics) 
     """``topic:ID`` in a topic's rules or exclusions must name another topic, with no cycle."""
     from carewatch.core.query import parse
 
-    known = ", ".join(sorted(topics.topics))
     uses: dict[str, set[str]] = {}
     for tid, topic in topics.topics.items():
         spots = [("rules", i, r.query) for i, r in enumerate(topic.rules)] + [
@@ -217,11 +221,9 @@ def _check_topic_references(path: Path, node: yaml.Node | None, topics: Topics) 
         ]
         for key, i, query in spots:
             for name, value in parse(query).fields():
-                if name != "topic":
+                if name != "topic" or value not in topics.topics:  # unknown: _check_query_names
                     continue
                 loc = ("topics", tid, key, i) + (("query",) if key == "rules" else ())
-                if value not in topics.topics:
-                    raise _error(path, node, loc, f"unknown topic {value!r} in {query!r} (topics.yaml has: {known})")
                 if value == tid:
                     raise _error(path, node, loc, f"topic {tid!r} refers to itself in {query!r}")
                 uses.setdefault(tid, set()).add(value)
@@ -240,29 +242,52 @@ def _check_topic_references(path: Path, node: yaml.Node | None, topics: Topics) 
         visit(tid, ())
 
 
-def _check_cross_references(
-    path: Path, node: yaml.Node | None, topics: Topics, alerts: Alerts, sources: Sources
-) -> None:
-    """Subscribers: unique ids, and the topics and sources they name (also in their rules) exist."""
-    from carewatch.core.query import parse
+def _at(loc: tuple[Any, ...], q: Any) -> tuple[tuple[Any, ...], str]:
+    """(field, query) of a list entry: a bare query, or an evidence or dated alias (its ``query``)."""
+    return (loc, q) if isinstance(q, str) else (loc + ("query",), q.query)
 
+
+def _topic_queries(topics: Topics) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """(field, query) of every query in topics.yaml."""
+    for tid, topic in topics.topics.items():
+        for key in ("terms", "rules", "not_counting", "exclude"):
+            for i, q in enumerate(getattr(topic, key)):
+                yield _at(("topics", tid, key, i), q)
+    for key in ("places", "not_places", "other_places", "subjects", "rules", "not_counting", "exclude"):
+        for i, q in enumerate(getattr(topics.relevance, key)):
+            yield _at(("relevance", key, i), q)
+
+
+def _entity_queries(entities: Entities) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """(field, query) of every alias in entities.yaml."""
+    for eid, entity in entities.entities.items():
+        for i, a in enumerate(entity.aliases):
+            yield _at(("entities", eid, "aliases", i), a)
+
+
+def _check_query_names(
+    path: Path, node: yaml.Node | None, queries: Iterable[tuple[tuple[Any, ...], str]], names: dict
+) -> None:
+    """Every topic:, source: and entity: a query names exists (core.query.check_names), the error
+    naming the file, line and field."""
+    for loc, query in queries:
+        try:
+            check_names(query, names)
+        except UnknownName as e:
+            raise _error(path, node, loc, str(e)) from None
+
+
+def _check_cross_references(
+    path: Path, node: yaml.Node | None, topics: Topics, alerts: Alerts, sources: Sources, names: dict
+) -> None:
+    """Subscribers: unique ids, and the topics, sources and entities they name (also in their rules) exist."""
     seen: set[str] = set()
     source_ids = {s.id for s in sources.sources}
     for i, sub in enumerate(alerts.subscribers):
         if sub.id in seen:
             raise _error(path, node, ("subscribers", i, "id"), f"duplicate subscriber id {sub.id!r}")
         seen.add(sub.id)
-        for j, rule in enumerate(sub.rules):
-            for name, value in parse(rule).fields():
-                if name == "topic" and value not in topics.topics:
-                    raise _error(path, node, ("subscribers", i, "rules", j), f"unknown topic {value!r} in {rule!r}")
-                if name == "source" and value not in source_ids:
-                    raise _error(
-                        path,
-                        node,
-                        ("subscribers", i, "rules", j),
-                        f"unknown source {value!r} in {rule!r} (not an id in sources.yaml)",
-                    )
+        _check_query_names(path, node, ((("subscribers", i, "rules", j), r) for j, r in enumerate(sub.rules)), names)
         for j, source in enumerate(sub.sources):
             if source not in source_ids:
                 raise _error(

@@ -432,6 +432,16 @@ class Alerts(_Model):
     subscribers: tuple[Subscriber, ...] = ()
 
 
+def query_names(topics: Topics, sources: tuple[Source, ...], entities: Entities) -> dict[str, frozenset[str]]:
+    """The names a query's ``topic:``/``source:``/``entity:`` may use: topics.yaml's topics,
+    sources.yaml's ids, entities.yaml's ids (checked by core.query.check_names)."""
+    return {
+        "topic": frozenset(topics.topics),
+        "source": frozenset(s.id for s in sources),
+        "entity": frozenset(entities.entities),
+    }
+
+
 class Config(_Model):
     directory: str
     settings: Settings
@@ -439,6 +449,10 @@ class Config(_Model):
     topics: Topics
     alerts: Alerts
     entities: Entities = Entities()
+
+    def query_names(self) -> dict[str, frozenset[str]]:
+        """The topics, sources and entities a query may name (``query_names``)."""
+        return query_names(self.topics, self.sources, self.entities)
 
     def source(self, source_id: str) -> Source:
         for s in self.sources:

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import abc
 import bisect
+import difflib
 import re
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -39,6 +41,10 @@ def words(text: str) -> list[str]:
 
 class QueryError(ValueError):
     """A query that cannot be parsed: says what is wrong and at which column."""
+
+    def about(self, query: str) -> str:
+        """The message with the query it is about, for a reader who typed it."""
+        return f"{query!r}: {self}"
 
 
 @dataclass
@@ -189,14 +195,46 @@ class Near(Node):
 
 
 FIELDS = ("topic", "source", "entity", "relevant")
+RELEVANT_VALUES = ("yes", "no", "true", "false", "1", "0")
+_PLURAL = {"topic": "topics", "source": "sources", "entity": "entities", "field": "fields"}
+
+
+def unknown_name(kind: str, name: str, valid: Iterable[str], where: str | None = None) -> str:
+    """The message for a name that is not one of ``valid``: the nearest ones suggested (difflib), all
+    of them listed. Every check of a name in a query says it this way (``check_names``, the grammar)."""
+    known = sorted(set(valid))
+    near = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+    near += [k for k in known if name in k and k not in near][: 3 - len(near)]  # bbc: bbc-birmingham
+    hint = f"did you mean {' or '.join(repr(n) for n in near)}? " if near else ""
+    listed = ", ".join(known) if known else "none are configured"
+    in_query = f" in {where!r}" if where else ""
+    return f"unknown {kind} {name!r}{in_query} ({hint}the {_PLURAL.get(kind, kind + 's')} are: {listed})"
+
+
+class UnknownName(QueryError):
+    """A query naming a topic, source, entity or field that does not exist."""
+
+    def about(self, query: str) -> str:
+        return str(self)  # the message quotes the query (or the filter) already
+
+
+def check_names(query: str, names: Mapping[str, Collection[str]]) -> None:
+    """UnknownName for the first ``topic:``/``source:``/``entity:`` value of the query that is not in
+    ``names[field]`` (the config's topics, sources.yaml's ids, entities.yaml's ids:
+    config.schema.query_names); QueryError when it does not parse. The one check of the names in a
+    query: config check, ``alerts test``, ``search`` and the web search all call it."""
+    for name, value in parse(query).fields():
+        if name in names and value not in names[name]:
+            raise UnknownName(unknown_name(name, value, names[name], query))
 
 
 def _grammar() -> pp.ParserElement:
     AND, OR, NOT = pp.CaselessKeyword("AND"), pp.CaselessKeyword("OR"), pp.CaselessKeyword("NOT")
-    near = pp.Regex(r"NEAR(?:/(\d+))?", re.IGNORECASE)
+    near = pp.Regex(r"NEAR(?:/(\d+))?(?![\w'’-])", re.IGNORECASE)  # not the start of nearly, near-miss
     keyword = AND | OR | NOT | near
     quoted = (pp.QuotedString('"') | pp.QuotedString("“", end_quote_char="”")).set_name("phrase")
-    field_op = pp.Regex(r"(" + "|".join(FIELDS) + r"):([\w.-]+)", re.IGNORECASE).set_name("field:value")
+    # any name: a colon after a word is a field filter, so a misspelt field is named (field_filter)
+    field_op = pp.Regex(r"[A-Za-z_]\w*:[\w.-]*").set_name("field:value")
     word = (~keyword + pp.Regex(r"[£$€][\w'’-]*\*?|[\w'’-]+\*?")).set_name("word")
 
     def term(s: str, loc: int, toks: pp.ParseResults | list[str]) -> Node:
@@ -210,8 +248,18 @@ def _grammar() -> pp.ParserElement:
             parts = parts[:-1] + (parts[-1] + "*",)
         return Term(raw, parts)
 
+    def field_filter(s: str, loc: int, toks: pp.ParseResults) -> Node:
+        name, value = (p.lower() for p in toks[0].split(":", 1))
+        if name not in FIELDS:
+            raise UnknownName(unknown_name("field", name, FIELDS, toks[0]))
+        if not value:
+            raise QueryError(f"{toks[0]!r} needs a value after the colon ({name}:ID)")
+        if name == "relevant" and value not in RELEVANT_VALUES:
+            raise QueryError(f"{toks[0]!r}: relevant: takes yes or no")
+        return Field(name, value)
+
     operand = (
-        field_op.copy().set_parse_action(lambda t: Field(t[0].split(":")[0].lower(), t[0].split(":", 1)[1].lower()))
+        field_op.copy().set_parse_action(field_filter)
         | quoted.copy().set_parse_action(lambda s, loc, t: term(s, loc, [f"{t[0]}"]))
         | word.copy().set_parse_action(term)
     )

@@ -21,6 +21,7 @@ from carewatch.alerts.render import DigestEntry, entries, render_message
 from carewatch.config.schema import Config, Subscriber
 from carewatch.core.errors import ConfigError
 from carewatch.core.items import utcnow
+from carewatch.core.query import check_names
 from carewatch.store.alerting import aliases_of
 from carewatch.store.deliveries import Delivery, recent_deliveries
 from carewatch.store.feed_tokens import feed_token, token_subscriber
@@ -74,9 +75,13 @@ def preview_digest(config: Config, db: Database, sub: Subscriber, now: datetime 
     return DigestPreview(sub.id, render_message(config, sub, items, now), tuple(items))
 
 
-def try_rule(db: Database, query: str, days: int, *, limit: int = 50, now: datetime | None = None) -> list[ArchiveHit]:
+def try_rule(
+    config: Config, db: Database, query: str, days: int, *, limit: int = 50, now: datetime | None = None
+) -> list[ArchiveHit]:
     """What a rule would have matched among the articles first seen in the last ``days`` days
-    (relevant or not), newest first, with the words that fired; QueryError when it does not parse."""
+    (relevant or not), newest first, with the words that fired; QueryError when it does not parse
+    or names a topic, source or entity the config does not have (core.query.check_names)."""
+    check_names(query, config.query_names())
     return archive_hits(db, query, days, now, limit=limit)
 
 

@@ -6,13 +6,16 @@ Each takes the Datasette ``Database`` (or, for facets, the Datasette instance) t
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from datasette.database import QueryInterrupted
 
+from carewatch.alerts.match import archive_rowids, rule_query, wider_query
 from carewatch.core.items import parse_timestamp
+from carewatch.core.query import QueryError, check_names
 from carewatch.store import archive_queries as queries
 from carewatch.store.archive_queries import (
     ArticleCard,
@@ -68,12 +71,39 @@ class SearchResults:
     snippets: dict[str, Snippet]
 
 
+async def search_filter(
+    db: Any, query: str, names: Mapping[str, Collection[str]], seconds: float
+) -> tuple[str, dict[str, Any]]:
+    """The archive's web search: a WHERE clause (and its parameters) on the articles table selecting
+    the articles the rule ``query`` matches, decided as ``alerts test`` and ``carewatch search``
+    decide (alerts.match: the rule's FTS5 query, else the rule read article by article, for at most
+    ``seconds``). QueryError when it does not parse, names an unknown topic, source or entity
+    (core.query.check_names, against ``names``) or takes too long."""
+    check_names(query, names)
+    plan = rule_query(query)
+    if plan is not None:
+        return queries.rule_clause(plan)
+    return queries.rowids_clause(await queries.read_with(db, lambda d: archive_rowids(d, query, seconds=seconds)))
+
+
+def _highlight(search: str) -> str | None:
+    """The FTS5 expression whose matches a search's snippets mark: the rule's own (or a wider one)."""
+    try:
+        plan = rule_query(search) or wider_query(search)
+    except QueryError:
+        return None
+    return plan.fts
+
+
 async def search_results(db: Any, ids: list[str], search: str | None, raw: bool) -> SearchResults:
+    """The page's articles and, given a search (the rule language: ``raw`` no longer changes how it
+    is read), where each matched."""
     cards = await queries.article_cards(db, ids)
     snippets: dict[str, Snippet] = {}
-    if search:
+    fts = _highlight(search) if search else None
+    if fts:
         try:
-            snippets = await queries.search_snippets(db, ids, search, raw)
+            snippets = await queries.search_snippets(db, ids, fts, True)
         except (QueryInterrupted, sqlite3.Error):
             snippets = {}
     return SearchResults(cards, snippets)

@@ -69,35 +69,50 @@ class RuleQuery:
     filters: tuple[ArticleFilter, ...] = ()
 
 
-def _filter_sql(f: ArticleFilter) -> tuple[str, list]:
+def _filter_sql(f: ArticleFilter, name: str) -> str:
     if f.field == "topic":
-        sql = "EXISTS (SELECT 1 FROM article_topics t WHERE t.article_id = a.article_id AND t.topic = ?)"
+        sql = f"EXISTS (SELECT 1 FROM article_topics t WHERE t.article_id = a.article_id AND t.topic = :{name})"
     elif f.field == "entity":
-        sql = "EXISTS (SELECT 1 FROM article_entities e WHERE e.article_id = a.article_id AND e.entity = ?)"
+        sql = f"EXISTS (SELECT 1 FROM article_entities e WHERE e.article_id = a.article_id AND e.entity = :{name})"
     elif f.field == "source":
-        sql = "a.source_id = ?"
+        sql = f"a.source_id = :{name}"
     else:
-        sql = "a.relevant = ?"
-    return (f"NOT ({sql})" if f.negated else sql), [f.value]
+        sql = f"a.relevant = :{name}"
+    return f"NOT ({sql})" if f.negated else sql
 
 
 @lru_cache(maxsize=8192)
-def _rule_sql(query: RuleQuery) -> tuple[str, tuple]:
-    """The query as SQL over the read articles (FTS5 MATCH and the filters), two placeholders left
-    at the end for the rowid range."""
+def _rule_sql(query: RuleQuery) -> tuple[str, tuple[tuple[str, str | int], ...]]:
+    """The query as the FROM and WHERE of a select over articles ``a`` (FTS5 MATCH and the
+    filters), with its named parameters (``rule_…``): the one translation of a rule into SQL, for
+    the alert matcher, ``carewatch search`` and the archive's web search alike."""
+    params: list[tuple[str, str | int]] = []
     if query.fts is None:
-        sql, params = "SELECT a.article_id FROM articles a WHERE a.page_pending = 0", []
+        sql = "FROM articles a WHERE a.page_pending = 0"
     else:
         sql = (
-            "SELECT a.article_id FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
-            "WHERE articles_fts MATCH ? AND a.page_pending = 0"
+            "FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
+            "WHERE articles_fts MATCH :rule_fts AND a.page_pending = 0"
         )
-        params = [query.fts]
-    for f in query.filters:
-        cond, p = _filter_sql(f)
-        sql += f" AND {cond}"
-        params += p
-    return sql + " AND a.rowid > ? AND a.rowid <= ?", tuple(params)
+        params.append(("rule_fts", query.fts))
+    for i, f in enumerate(query.filters):
+        sql += f" AND {_filter_sql(f, f'rule_f{i}')}"
+        params.append((f"rule_f{i}", f.value))
+    return sql, tuple(params)
+
+
+def rule_select(query: RuleQuery, columns: str = "a.rowid") -> tuple[str, dict[str, str | int]]:
+    """``SELECT <columns>`` (of articles ``a``) of every article the query matches, and its named
+    parameters."""
+    body, params = _rule_sql(query)
+    return f"SELECT {columns} {body}", dict(params)
+
+
+def rule_rowids(db: Database, query: RuleQuery, after: int, upto: int) -> list[int]:
+    """The rowids in (after, upto] of the articles the query matches, in rowid order."""
+    sql, params = rule_select(query)
+    sql += " AND a.rowid > :after AND a.rowid <= :upto ORDER BY a.rowid"
+    return [r[0] for r in db.execute(sql, {**params, "after": after, "upto": upto})]
 
 
 def rule_hits(
@@ -105,12 +120,14 @@ def rule_hits(
 ) -> Iterator[str]:
     """The article_ids with rowid in (after, upto] the query matches (only relevant ones, only
     from these sources, when asked), read as they are taken."""
-    sql, params = _rule_sql(query)
+    sql, params = rule_select(query, "a.article_id")
+    sql += " AND a.rowid > :after AND a.rowid <= :upto"
     if relevant_only:
         sql += " AND a.relevant = 1"
+    marks = {f"src{i}": s for i, s in enumerate(sources)}
     if sources:
-        sql += f" AND a.source_id IN ({','.join('?' * len(sources))})"
-    return map(itemgetter(0), db.execute(sql, [*params, after, upto, *sources]))
+        sql += f" AND a.source_id IN ({', '.join(':' + m for m in marks)})"
+    return map(itemgetter(0), db.execute(sql, {**params, "after": after, "upto": upto, **marks}))
 
 
 def last_article_rowid(db: Database) -> int:
@@ -136,23 +153,27 @@ def articles_between(db: Database, after: int, upto: int, limit: int) -> list[Al
     )
 
 
-def articles_seen_since(db: Database, since: str, article_ids: list[str] | None = None) -> Iterator[AlertArticle]:
-    """The articles first seen at or after ``since`` (only these, when ``article_ids`` is given),
+def articles_seen_since(db: Database, since: str, rowids: list[int] | None = None) -> Iterator[AlertArticle]:
+    """The articles first seen at or after ``since`` (only those with these rowids, when given),
     newest first, read as they are taken."""
-    if article_ids is None:
-        return _articles(
-            db.execute(
-                f"SELECT {_ARTICLE} FROM articles a WHERE a.first_seen >= ? "
-                "ORDER BY coalesce(a.published, a.first_seen) DESC",
-                [since],
-            )
-        )
-    marks = ",".join("?" * len(article_ids)) or "''"
+    only = "" if rowids is None else " AND a.rowid IN (SELECT value FROM json_each(:rowids))"
     return _articles(
         db.execute(
-            f"SELECT {_ARTICLE} FROM articles a WHERE a.article_id IN ({marks}) "
-            "AND a.first_seen >= ? ORDER BY coalesce(a.published, a.first_seen) DESC",
-            [*article_ids, since],
+            f"SELECT {_ARTICLE} FROM articles a WHERE a.first_seen >= :since{only} "
+            "ORDER BY coalesce(a.published, a.first_seen) DESC",
+            {"since": since, "rowids": json.dumps(rowids)},
+        )
+    )
+
+
+def articles_by_rowid(db: Database, rowids: list[int]) -> list[AlertArticle]:
+    """These articles, in rowid order."""
+    return list(
+        _articles(
+            db.execute(
+                f"SELECT {_ARTICLE} FROM articles a WHERE a.rowid IN (SELECT value FROM json_each(?)) ORDER BY a.rowid",
+                [json.dumps(rowids)],
+            )
         )
     )
 

@@ -14,9 +14,14 @@ import json
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from datasette.utils import escape_sqlite
+from sqlite_utils import Database
+
+from carewatch.store.alerting import RuleQuery, rule_select
+
+T = TypeVar("T")
 
 RAW_PAGES = frozenset({"sqlite_dbpage", "dbstat"})  # virtual tables that read the file's pages, whatever table
 _REFUSED_FUNCTIONS = ("load_extension", "writefile", "readfile")
@@ -126,6 +131,27 @@ async def count_facets_together(
     for r in results.rows:
         counts[r["part"]].append(FacetCount(r["value"], r["label"], r["count"]))
     return counts
+
+
+# -- the search: the alert rule language ------------------------------------------------------------
+def rule_clause(query: RuleQuery) -> tuple[str, dict[str, str | int]]:
+    """A WHERE clause on the articles table selecting what the rule's query matches (store.alerting's
+    translation, as the alert matcher runs it), through ``seq`` as Datasette's own search goes
+    (migration m011: the (published, seq) index read newest first, a page at a time)."""
+    if query.fts is not None and not query.filters:  # the words only: the index alone, as Datasette asks it
+        return "seq IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :rule_fts)", {"rule_fts": query.fts}
+    sql, params = rule_select(query)
+    return f"seq IN ({sql})", params
+
+
+def rowids_clause(rowids: list[int]) -> tuple[str, dict[str, str]]:
+    """A WHERE clause on the articles table selecting the articles with these rowids."""
+    return "seq IN (SELECT value FROM json_each(:rule_rowids))", {"rule_rowids": json.dumps(rowids)}
+
+
+async def read_with(db: Any, fn: Callable[[Database], T]) -> T:
+    """``fn`` run on one of Datasette's read-only connections (as sqlite-utils' Database), in its thread."""
+    return await db.execute_fn(lambda conn: fn(Database(conn)))
 
 
 # -- search results -------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 loader there). Its settings come from the metadata archive/serve.py writes (``plugins:
 carewatch-archive:``): ``public_database`` and ``private_database`` (the archive file served
 twice), ``private_tables`` (subscribers and what they were sent) and ``labels`` (source names,
-topic labels).
+topic labels, entity names; also the names a search may use).
 
 - hooks.py: every Datasette hook the plugin implements, each handing over to the modules below.
 - privacy.py: on the public database's connections a SQLite authorizer refuses every read of the
@@ -20,6 +20,8 @@ topic labels).
   snippets (templates/_table.html), the article page with its links and a citation
   (templates/row.html), diffs shown as removed and added words, and links from ids to the
   article, its story and its source.
+- search.py: the articles' ``?_search=`` in the alert rule language (in place of Datasette's own
+  search), decided as ``carewatch alerts test`` decides; an unknown name answered 400, saying why.
 - routes.py: the plugin's own URL, its stylesheet.
 - settings.py: the plugin's settings, as the metadata gives them.
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from datasette import hookimpl
 
-from carewatch.archive.plugin import privacy, rendering, routes
+from carewatch.archive.plugin import privacy, rendering, routes, search
 from carewatch.archive.plugin.context import ArchiveContext
 from carewatch.archive.plugin.facets import FACET_CLASSES
 
@@ -65,11 +65,18 @@ def register_routes() -> list:
     return routes.ROUTES
 
 
+@hookimpl(wrapper=True)
+def filters_from_request(request: Any, database: str, table: str | None, datasette: Any) -> Any:
+    results = yield
+    return search.filters(results, request, database, table, datasette)
+
+
 __all__ = [
     "asgi_wrapper",
     "extra_body_script",
     "extra_css_urls",
     "extra_template_vars",
+    "filters_from_request",
     "prepare_connection",
     "prepare_jinja2_environment",
     "register_facet_classes",
