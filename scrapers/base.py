@@ -188,8 +188,8 @@ class SpiderBase(scrapy.Spider):
             # Recent pages, asked again conditionally, so edits show up. (GOV.UK items are read from
             # the Content API, not the page stored as their URL: their edits arrive through search.)
             if self.state and not self.since and source["kind"] != "govuk_search":
-                for page_url in self.state.recent_pages(source["id"], revisit_days):
-                    yield self._revisit_request(source["id"], page_url)
+                for page_url, entry in self.state.recent_pages(source["id"], revisit_days):
+                    yield self._revisit_request(source["id"], page_url, entry)
 
     # -- requests ----------------------------------------------------------------------------
     def _index_request(self, source: dict, url: str, page: int) -> scrapy.Request:
@@ -234,7 +234,9 @@ class SpiderBase(scrapy.Spider):
         headers = {"If-None-Match": etag, "If-Modified-Since": modified}
         return {k: v for k, v in headers.items() if v}
 
-    def _revisit_request(self, source_id: str, url: str) -> scrapy.Request:
+    def _revisit_request(self, source_id: str, url: str, entry: dict) -> scrapy.Request:
+        """A stored page asked again, with what its feed said of it when it was first fetched (the
+        page's own headline and date must not replace the feed's: that is not an edit)."""
         return scrapy.Request(
             url,
             callback=self.parse_article,
@@ -244,7 +246,7 @@ class SpiderBase(scrapy.Spider):
             meta={
                 "source_id": source_id,
                 "role": "article",
-                "entry": {},
+                "entry": entry,
                 "started": utcnow_iso(),
                 "conditional": True,
                 "revisit": True,
