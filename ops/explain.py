@@ -18,7 +18,11 @@ def explain(config: Config, db: Database, first: str, second: str | None = None)
             lines.insert(
                 0, f"{first} is not stored as an article of its own: {found.alias_reason}; it is recorded as a copy of:"
             )
-        lines += [f"  also at {c.url}: {c.reason}" for c in article_copies(db, a.article_id)]
+        for c in article_copies(db, a.article_id):
+            if c.current:  # the edition it is now at, not another address (store.articles.AT_OWN_ADDRESS)
+                lines.append(f"  now at {c.url}, its own address: {c.reason} that replaced its earlier text")
+            else:
+                lines.append(f"  also at {c.url}: {c.reason}")
         lines += [
             f"  version {v.version} replaced on {v.seen[:10]}"
             + (f": {v.changed:.0%} of words changed" if v.changed is not None else "")

@@ -18,6 +18,8 @@ from typing import Any
 
 from datasette.utils import escape_sqlite
 
+from carewatch.store.articles import AT_OWN_ADDRESS
+
 RAW_PAGES = frozenset({"sqlite_dbpage", "dbstat"})  # virtual tables that read the file's pages, whatever table
 _REFUSED_FUNCTIONS = ("load_extension", "writefile", "readfile")
 
@@ -248,7 +250,7 @@ async def article_counts(db: Any, article_id: str, story_id: str | None) -> Arti
     row = (
         await db.execute(
             "select (select count(*) from article_versions where article_id = :id) as versions, "
-            "(select count(*) from article_aliases where article_id = :id) as aliases, "
+            f"(select count(*) from article_aliases where article_id = :id and not {AT_OWN_ADDRESS}) as aliases, "
             "(select count(*) from articles where story_id = :story and :story != '') as story, "
             "(select count(*) from captures where article_id = :id) as captures",
             {"id": article_id, "story": story_id or ""},
