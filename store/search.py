@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 from sqlite_utils import Database
+
+from carewatch.core.jsontext import JSON_TEXT
 
 
 @dataclass(frozen=True)
@@ -16,7 +18,7 @@ class SearchHit:
     published: str | None
     source_id: str
     canonical_url: str | None
-    topics: str | None  # JSON, as stored
+    topics: str | None = field(metadata=JSON_TEXT)  # JSON, as stored
     relevant: int
 
 

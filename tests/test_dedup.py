@@ -131,6 +131,12 @@ def test_dedup_explain_says_why(world):
     assert f"({reissue})" in one.stdout.splitlines()[0]
     assert f"also at {reissue}" not in one.stdout and f"now at {reissue}, its own address" in one.stdout
     assert "also at" in carewatch(*base, mail).stdout  # the Mail's article has a copy elsewhere
+    at_reissue = carewatch(*base, reissue, "--json")
+    assert at_reissue.returncode == 0, at_reissue.stderr
+    explained = json.loads(at_reissue.stdout)
+    assert explained["first"]["canonical_url"] == reissue and explained["found_via"] == "copy"
+    assert [(c["url"], c["current"]) for c in explained["copies"]] == [(reissue, True)]
+    assert not [line for line in explained["lines"] if "not stored as an article of its own" in line]
     apart = carewatch(
         *base,
         f"http://{COUNCIL}{STATEMENT}",
