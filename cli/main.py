@@ -90,11 +90,13 @@ def _command_as_run() -> str:
 
 
 def _shown(path: Path) -> str:
-    """A path as short as it can be pasted from here: relative below the current folder."""
+    """A path as short as it can be pasted from here: relative below the current folder (links
+    not followed: the venv's script is shown as the venv's)."""
+    absolute = Path(os.path.abspath(path))
     try:
-        return str(path.resolve().relative_to(Path.cwd()))
+        return str(absolute.relative_to(Path.cwd()))
     except ValueError:
-        return str(path.resolve())
+        return str(absolute)
 
 
 # -- demo ------------------------------------------------------------------------------------
