@@ -5,11 +5,9 @@ Exit codes: 0 ok, 1 some work failed (a source, a delivery), 2 bad config or usa
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import sys
-from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
@@ -65,7 +63,10 @@ def _run(fn, *args, **kwargs):
 
 
 def _echo_json(data) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    """A typed result as JSON: nested values are JSON values (ops.jsondata, the one rendering)."""
+    from carewatch.ops.jsondata import json_data
+
+    click.echo(json.dumps(json_data(data), indent=2, ensure_ascii=False, default=str))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -77,6 +78,25 @@ def cli(ctx: click.Context, config_dir: str | None, db: str | None) -> None:
     """carewatch: watch the news and official statements about Birmingham's children's social
     care, and tell campaigners what changed."""
     ctx.obj = _State(config_dir, db)
+
+
+def _command_as_run() -> str:
+    """The command as the user ran it (``.venv/bin/carewatch`` from a clone), for lines to paste."""
+    exe = sys.argv[0] if Path(sys.argv[0]).name == "carewatch" else "carewatch"
+    if os.sep not in exe:  # found on the PATH
+        return exe
+    shown = _shown(Path(exe))
+    return shown if os.sep in shown else f".{os.sep}{shown}"
+
+
+def _shown(path: Path) -> str:
+    """A path as short as it can be pasted from here: relative below the current folder (links
+    not followed: the venv's script is shown as the venv's)."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        return str(absolute.relative_to(Path.cwd()))
+    except ValueError:
+        return str(absolute)
 
 
 # -- demo ------------------------------------------------------------------------------------
@@ -92,14 +112,14 @@ def cli(ctx: click.Context, config_dir: str | None, db: str | None) -> None:
 def demo(state: _State, out_dir: str | None, as_json: bool) -> None:
     """Run the whole path on the bundled demo sites: crawl, store, alert. No internet needed."""
     from carewatch.config.environment import DATABASE
-    from carewatch.demo.run import run_demo
+    from carewatch.demo.run import DEMO_CONFIG, run_demo
 
     db_path = Path(state.db_option or DATABASE.value() or "carewatch-demo.db")
     mail_dir = Path(out_dir) if out_dir else db_path.resolve().parent / "demo-mail"
     summary = _run(run_demo, db_path, mail_dir)
     counts = summary.crawl.counts
     if as_json:
-        _echo_json(asdict(summary))
+        _echo_json(summary)
         return
     sent = [d for d in summary.deliveries if d.status == "sent"]
     click.echo("carewatch demo: the bundled demo sites, crawled, stored and alerted\n")
@@ -129,8 +149,9 @@ def demo(state: _State, out_dir: str | None, as_json: bool) -> None:
         )
     click.echo(f"\nDatabase:    {Path(summary.db_path).resolve()}")
     click.echo(f"Mail (.eml): {Path(summary.mail_dir).resolve()} ({len(summary.eml_files)} new file(s))")
-    click.echo(f"Browse it:   carewatch --db {summary.db_path} serve")
-    click.echo(f"Health:      carewatch --config demo/config --db {summary.db_path} status")
+    exe = _command_as_run()
+    click.echo(f"Browse it:   {exe} --db {summary.db_path} serve")
+    click.echo(f"Health:      {exe} --config {_shown(DEMO_CONFIG)} --db {summary.db_path} status")
 
 
 # -- crawl -----------------------------------------------------------------------------------
@@ -159,7 +180,7 @@ def crawl(state: _State, sources: tuple[str, ...], as_json: bool, since: str | N
             raise _Fail(f"--since {since!r}: expected a date as YYYY-MM-DD", code=2) from e
     report = _run(run_crawl, state.config, state.db_path(), list(sources) or None, since=since, log_level=log_level)
     if as_json:
-        _echo_json(asdict(report))
+        _echo_json(report)
     else:
         c = report.counts
         click.echo(
@@ -225,7 +246,7 @@ def alerts_send(state: _State, dry_run: bool, subscribers: tuple[str, ...], as_j
 
     results = _run(send_alerts, state.config, state.db(), dry_run=dry_run, subscribers=list(subscribers) or None)
     if as_json:
-        _echo_json([asdict(r) for r in results])
+        _echo_json(results)
     else:
         if not results:
             click.echo("No digest is due: nothing new matches any subscriber.")
@@ -356,7 +377,7 @@ def alerts_list(state: _State, limit: int, as_json: bool) -> None:
 
     rows = _run(latest_deliveries, state.db(), limit)
     if as_json:
-        _echo_json([asdict(r) for r in rows])
+        _echo_json(rows)
         return
     for r in rows:
         click.echo(
@@ -374,12 +395,17 @@ def dedup() -> None:
 @dedup.command("explain")
 @click.argument("first", metavar="ID_OR_URL")
 @click.argument("second", metavar="[ID_OR_URL]", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
 @click.pass_obj
-def dedup_explain(state: _State, first: str, second: str | None) -> None:
+def dedup_explain(state: _State, first: str, second: str | None, as_json: bool) -> None:
     """Why an article has the copies and versions it has, or why two were merged or kept apart."""
     from carewatch.ops.explain import explain
 
-    for line in _run(explain, state.config, state.db(), first, second):
+    explanation = _run(explain, state.config, state.db(), first, second)
+    if as_json:
+        _echo_json(explanation)
+        return
+    for line in explanation.lines:
         click.echo(line)
 
 
@@ -435,7 +461,7 @@ def tag_command(state: _State, explain_id: str | None, retag: bool, as_json: boo
 
         result = _run(run_retag, state.db(), state.config, progress)
         if as_json:
-            _echo_json(dataclasses.asdict(result))
+            _echo_json(result)
             return
         click.echo(
             f"Re-tagged {result.articles} articles ({result.changed} changed tags"
@@ -462,7 +488,7 @@ def search(state: _State, query: str, limit: int, since: str | None, as_json: bo
     except QueryError as e:
         raise _Fail(f"bad query: {e.about(query)}", code=2) from None
     if as_json:
-        _echo_json([asdict(r) for r in rows])
+        _echo_json(rows)
         return
     if not rows:
         click.echo("No article matches.")
@@ -480,7 +506,7 @@ def status(state: _State, as_json: bool) -> None:
 
     report = _run(status_report, state.config, state.db(), state.db_path())
     if as_json:
-        _echo_json({"sources": [asdict(h) for h in report.sources], "outbox": [asdict(w) for w in report.outbox]})
+        _echo_json({"sources": report.sources, "outbox": report.outbox})
         if not report.healthy:
             sys.exit(1)
         return
@@ -529,7 +555,7 @@ def backup(state: _State, dest: str, as_json: bool) -> None:
 
     result = _run(do_backup, state.db_path(), dest)
     if as_json:
-        _echo_json(asdict(result))
+        _echo_json(result)
     else:
         click.echo(f"Backed up {result.articles} articles to {result.backup} ({result.bytes / 1e6:.1f} MB)")
 
@@ -537,14 +563,18 @@ def backup(state: _State, dest: str, as_json: bool) -> None:
 @cli.command()
 @click.argument("backup_file", metavar="FILE")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_obj
-def restore(state: _State, backup_file: str, yes: bool) -> None:
+def restore(state: _State, backup_file: str, yes: bool, as_json: bool) -> None:
     """Replace the archive with a backup (stop the daemon first; the current one is kept aside)."""
     from carewatch.ops.backup import restore as do_restore
 
-    if not yes:
-        click.confirm(f"Replace {state.db_path()} with {backup_file}?", abort=True)
+    if not yes:  # asked on stderr: standard output is the result (--json)
+        click.confirm(f"Replace {state.db_path()} with {backup_file}?", abort=True, err=True)
     result = _run(do_restore, backup_file, state.db_path())
+    if as_json:
+        _echo_json(result)
+        return
     click.echo(
         f"Restored {result.articles} articles into {result.restored}"
         + (f"; the previous database is kept as {result.previous}" if result.previous else "")
@@ -594,9 +624,15 @@ def config_group() -> None:
 
 
 @config_group.command("check")
+@click.option("--json", "as_json", is_flag=True, help="Print what the config holds as JSON.")
 @click.pass_obj
-def config_check(state: _State) -> None:
+def config_check(state: _State, as_json: bool) -> None:
     """Validate every config file; name the file, line and field of any error."""
+    from carewatch.ops.configcheck import check_config
+
+    if as_json:
+        _echo_json(_run(check_config, state.config))
+        return
     c = state.config
     click.echo(
         f"{c.directory}: ok — {len(c.sources)} sources, {len(c.topics.topics)} topics, "
@@ -610,3 +646,39 @@ def main() -> None:  # pragma: no cover
 
 cli.add_command(reprocess)  # cli/reprocess.py
 cli.add_command(evidence)  # cli/evidence.py
+
+
+def _late_global_option(attribute: str):
+    def fill(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+        if value is not None:  # given after the verb: it counts as if given before it
+            setattr(ctx.ensure_object(_State), attribute, value)
+
+    return fill
+
+
+def _accept_global_options_after_verbs(group: click.Group) -> None:
+    """``carewatch status --db X`` works as ``carewatch --db X status``: every command (and group)
+    also takes the group's --config and --db, filling the same state; added here, once, so that a
+    new verb cannot forget them."""
+    for command in group.commands.values():
+        command.params += [
+            click.Option(
+                ["--config", "config_dir"],
+                metavar="DIR",
+                expose_value=False,
+                callback=_late_global_option("config_dir"),
+                help="Config folder (as --config before the verb).",
+            ),
+            click.Option(
+                ["--db"],
+                metavar="PATH",
+                expose_value=False,
+                callback=_late_global_option("db_option"),
+                help="SQLite archive (as --db before the verb).",
+            ),
+        ]
+        if isinstance(command, click.Group):
+            _accept_global_options_after_verbs(command)
+
+
+_accept_global_options_after_verbs(cli)

@@ -143,8 +143,10 @@ class CrawlState(Protocol):
         """(URL, what the feed said: title, author, published, summary) of this source's entries
         whose page failed, first seen in the last `days` days: they are fetched again."""
 
-    def recent_pages(self, source_id: str, days: int) -> list[str]:
-        """URLs of this source's articles first seen in the last `days` days (to look for edits)."""
+    def recent_pages(self, source_id: str, days: int) -> list[tuple[str, dict]]:
+        """This source's articles first seen in the last `days` days (to look for edits): each URL
+        with the feed entry's fields the stored article took (title, published, author), so a
+        revisit is extracted as the first fetch was and only a change of text makes a version."""
 
     def validators(self, url: str) -> tuple[str | None, str | None]:
         """(ETag, Last-Modified) saved for this URL, or (None, None)."""

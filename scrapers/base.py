@@ -189,8 +189,8 @@ class SpiderBase(scrapy.Spider):
             # Recent pages, asked again conditionally, so edits show up. (GOV.UK items are read from
             # the Content API, not the page stored as their URL: their edits arrive through search.)
             if self.state and not self.since and source["kind"] != "govuk_search":
-                for page_url in self.state.recent_pages(source["id"], revisit_days):
-                    yield self._revisit_request(source["id"], page_url)
+                for page_url, entry in self.state.recent_pages(source["id"], revisit_days):
+                    yield self._revisit_request(source["id"], page_url, entry)
                 # Pages that failed, kept from the feed until read: tried again even when the feed no
                 # longer lists them (a request for one it still lists is dropped as a duplicate).
                 for page_url, entry in self.state.pending_pages(source["id"], self._setting("CAREWATCH_PENDING_DAYS")):
@@ -239,7 +239,9 @@ class SpiderBase(scrapy.Spider):
         headers = {"If-None-Match": etag, "If-Modified-Since": modified}
         return {k: v for k, v in headers.items() if v}
 
-    def _revisit_request(self, source_id: str, url: str) -> scrapy.Request:
+    def _revisit_request(self, source_id: str, url: str, entry: dict) -> scrapy.Request:
+        """A stored page asked again, with what its feed said of it when it was first fetched (the
+        page's own headline and date must not replace the feed's: that is not an edit)."""
         return scrapy.Request(
             url,
             callback=self.parse_article,
@@ -249,7 +251,7 @@ class SpiderBase(scrapy.Spider):
             meta={
                 "source_id": source_id,
                 "role": "article",
-                "entry": {},
+                "entry": entry,
                 "started": utcnow_iso(),
                 "conditional": True,
                 "revisit": True,

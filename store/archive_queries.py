@@ -20,6 +20,7 @@ from datasette.utils import escape_sqlite
 from sqlite_utils import Database
 
 from carewatch.store.alerting import RuleQuery, rule_select
+from carewatch.store.articles import AT_OWN_ADDRESS
 
 T = TypeVar("T")
 
@@ -274,7 +275,7 @@ async def article_counts(db: Any, article_id: str, story_id: str | None) -> Arti
     row = (
         await db.execute(
             "select (select count(*) from article_versions where article_id = :id) as versions, "
-            "(select count(*) from article_aliases where article_id = :id) as aliases, "
+            f"(select count(*) from article_aliases where article_id = :id and not {AT_OWN_ADDRESS}) as aliases, "
             "(select count(*) from articles where story_id = :story and :story != '') as story, "
             "(select count(*) from captures where article_id = :id) as captures",
             {"id": article_id, "story": story_id or ""},

@@ -313,18 +313,31 @@ def stored_article(db: Database, article_id: str) -> StoredArticle:
     return row
 
 
+# An alias at the address the article itself is now at: an edited re-issue that replaced the text
+# it had at its first address (save_article moves the article to the newer edition's URL). It is
+# not a copy found at another address. One predicate for every place that counts or lists copies.
+AT_OWN_ADDRESS = (
+    "article_aliases.url IN (SELECT url FROM articles a WHERE a.article_id = article_aliases.article_id "
+    "UNION SELECT canonical_url FROM articles a WHERE a.article_id = article_aliases.article_id)"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class ArticleCopy:
-    """A URL recorded as a copy of a stored article, and why."""
+    """A URL recorded as a copy of a stored article, and why; ``current``: it is the address the
+    article is now at (an edited re-issue that replaced the text), not another one."""
 
     url: str
     reason: str | None
+    current: bool
 
 
 def article_copies(db: Database, article_id: str) -> list[ArticleCopy]:
-    return fetch_all(
-        db.execute("SELECT url, reason FROM article_aliases WHERE article_id = ?", [article_id]), ArticleCopy
-    )
+    rows = db.execute(
+        f"SELECT url, reason, {AT_OWN_ADDRESS} FROM article_aliases WHERE article_id = ? ORDER BY seen",
+        [article_id],
+    ).fetchall()
+    return [ArticleCopy(url, reason, bool(current)) for url, reason, current in rows]
 
 
 @dataclass(frozen=True, slots=True)

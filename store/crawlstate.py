@@ -3,6 +3,7 @@ for conditional requests, and how far each back-fill has got."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from sqlite_utils import Database
@@ -33,18 +34,25 @@ class SqliteCrawlState:
             )
         ]
 
-    def recent_pages(self, source_id: str, days: int) -> list[str]:
+    def recent_pages(self, source_id: str, days: int) -> list[tuple[str, dict]]:
+        """URLs of this source's pages first seen in the last ``days`` days, each with what its feed
+        entry said (core.items.CrawlState.recent_pages): the stored title, date and author where the
+        article took them from the feed (``extraction`` path "feed")."""
         if days <= 0:
             return []
         since = (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="seconds")
-        return [
-            u
-            for (u,) in self.db.execute(
-                "SELECT url FROM articles WHERE source_id = ? AND first_seen >= ? AND kind != 'feed-entry' "
-                "ORDER BY first_seen",
-                [source_id, since],
-            )
-        ]
+        pages = []
+        for url, title, published, authors, extraction in self.db.execute(
+            "SELECT url, title, published, authors, extraction FROM articles "
+            "WHERE source_id = ? AND first_seen >= ? AND kind != 'feed-entry' ORDER BY first_seen",
+            [source_id, since],
+        ):
+            paths = json.loads(extraction or "{}")
+            names = json.loads(authors or "[]")  # joined so that clean_authors splits them as before
+            entry = {"title": title, "published": published, "author": " and ".join(names) or None}
+            chosen = {"title": "title", "published": "date", "author": "authors"}
+            pages.append((url, {k: v for k, v in entry.items() if v and paths.get(chosen[k]) == "feed"}))
+        return pages
 
     def validators(self, url: str) -> tuple[str | None, str | None]:
         row = self.db.execute("SELECT etag, last_modified FROM http_validators WHERE url = ?", [url]).fetchone()

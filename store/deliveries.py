@@ -3,11 +3,12 @@ they hold marked ``alerted``, their send attempts and outcomes, and what is stil
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 from sqlite_utils import Database
 
+from carewatch.core.jsontext import JSON_TEXT
 from carewatch.store.db import fetch_all, fetch_one
 
 _COLUMNS = (
@@ -25,8 +26,8 @@ class Delivery:
     channel: str  # "email", or the apprise URL of a chat or webhook channel
     address: str | None  # the email address, or the channel URL redacted
     frequency: str | None
-    articles: str | None  # JSON list of article_id
-    why: str | None  # JSON {article_id: [rules, "TERM:word", "EDIT:diff"]}
+    articles: str | None = field(metadata=JSON_TEXT)  # JSON list of article_id
+    why: str | None = field(metadata=JSON_TEXT)  # JSON {article_id: [rules, "TERM:word", "EDIT:diff"]}
     article_count: int | None
     subject: str | None
     status: str  # pending | sent

@@ -4,10 +4,11 @@ filters), as the alert matcher reads it (store.alerting.rule_select)."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 from sqlite_utils import Database
 
+from carewatch.core.jsontext import JSON_TEXT
 from carewatch.store.alerting import RuleQuery, rule_select
 from carewatch.store.db import fetch_all
 
@@ -21,7 +22,7 @@ class SearchHit:
     published: str | None
     source_id: str
     canonical_url: str | None
-    topics: str | None  # JSON, as stored
+    topics: str | None = field(metadata=JSON_TEXT)  # JSON, as stored
     relevant: int
 
 

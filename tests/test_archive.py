@@ -653,3 +653,24 @@ def test_a_subscription_feed_is_served_behind_its_token(tmp_path_factory):
         f"/{served.public}.json?{q('select token from feed_tokens')}",
     ]:
         assert token not in served.get(path)[1], path
+
+
+def test_copies_found_at_other_addresses_are_at_other_addresses(served):
+    """The edited statement was moved to its re-issue's URL, which is also recorded as an alias (so
+    that URL finds it): that is its own address, not a copy found at another one. The Mail's
+    syndicated appointment has one copy, at the Trust's address."""
+    db = served.public
+    [edited] = {r["article_id"] for r in served.json(f"/{db}/statement_versions.json?_shape=array")}
+    own = served.json(f"/{db}/articles/{edited}.json?_shape=array")[0]
+    aliases = served.json(f"/{db}/article_aliases.json?_shape=array&article_id={edited}")
+    assert [a["url"] for a in aliases] == [own["canonical_url"]]  # the demo has this case: the test needs it
+    status, page = served.get(f"/{db}/articles/{edited}")
+    assert status == 200 and "cw-link-aliases" not in page  # no "1 copy found at other addresses"
+
+    copied = [a for a in served.json(f"/{db}/article_aliases.json?_shape=array") if a["reason"] == "same text"]
+    [article_id] = {a["article_id"] for a in copied}
+    status, page = served.get(f"/{db}/articles/{article_id}")
+    assert status == 200 and f"{len(copied)} cop{'y' if len(copied) == 1 else 'ies'} found at other addresses" in page
+    listed = page.split('class="cw-link-aliases"><a href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    rows = served.json(as_json(listed) + "&_shape=array")
+    assert sorted(r["url"] for r in rows) == sorted(a["url"] for a in copied)

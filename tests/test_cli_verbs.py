@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -73,6 +74,13 @@ def archive(tmp_path_factory, demo_server):
 
 def _demo(a: Archive) -> None:
     assert "Articles stored:" in a.demo_output and "Digests delivered:   2" in a.demo_output
+    # The commands it prints can be pasted as they are (the executable as it was run, not a bare
+    # `carewatch` that is not on the PATH of a fresh clone): the health line, run from where the demo ran.
+    lines = dict(line.split(":", 1) for line in a.demo_output.splitlines() if line.startswith(("Browse", "Health")))
+    browse, health = shlex.split(lines["Browse it"]), shlex.split(lines["Health"])
+    assert browse[0] == health[0] != "carewatch" and browse[-1] == "serve"
+    pasted = subprocess.run(health, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert pasted.returncode == 1 and "chamberlain-files" in pasted.stdout, pasted.stderr  # failing demo sources
 
 
 def _crawl(a: Archive) -> None:
@@ -274,3 +282,93 @@ def test_every_verb_has_a_real_run():
 @pytest.mark.parametrize("verb", sorted(REAL_RUNS), ids=" ".join)
 def test_a_real_run_of(verb, archive):
     REAL_RUNS[verb](archive)
+
+
+# -- --json: every verb whose output is data, its nested values JSON values --------------------------
+def _json_strings(value, path="$"):
+    """Where a string holds JSON text of an array or object (JSON encoded inside JSON)."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _json_strings(v, f"{path}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _json_strings(v, f"{path}[{i}]")
+    elif isinstance(value, str) and value.lstrip()[:1] in ("[", "{"):
+        try:
+            if isinstance(json.loads(value), list | dict):
+                yield f"{path} = {value[:80]}"
+        except ValueError:
+            pass
+
+
+def _json_args(a: Archive) -> dict[tuple[str, ...], list[str]]:
+    pdf = a.tmp / "report-json.pdf"
+    pdf.write_bytes(pdfs.ofsted_ilacs_2023())
+    if not (a.tmp / "backup.db").exists():
+        _backup(a)
+    return {
+        ("demo",): ["--db", str(a.tmp / "json-demo.db"), "demo", "--out", str(a.tmp / "json-mail")],
+        ("crawl",): ["crawl", "chamberlain-files"],
+        ("inspect",): ["inspect", str(pdf)],
+        ("alerts", "send"): ["alerts", "send", "--dry-run"],
+        ("alerts", "test"): ["alerts", "test", "trust", "--days", "100000"],
+        ("alerts", "list"): ["alerts", "list"],
+        ("dedup", "explain"): ["dedup", "explain", a.article_id],
+        ("tag",): ["tag", "--explain", a.article_id],
+        ("search",): ["search", "trust"],
+        ("status",): ["status"],
+        ("backup",): ["backup", str(a.tmp / "json-backup.db")],
+        ("restore",): ["--db", str(a.tmp / "json-restored.db"), "restore", str(a.tmp / "backup.db"), "--yes"],
+        ("reprocess",): ["reprocess", "--source", "chamberlain-files"],
+        ("evidence",): ["evidence", a.article_id, "--out", str(a.tmp / "json-pack")],
+        ("config", "check"): ["config", "check"],
+    }
+
+
+def _takes_json(verb: tuple[str, ...]) -> bool:
+    command = cli
+    for name in verb:
+        command = command.commands[name]
+    return any("--json" in p.opts for p in command.params)
+
+
+def test_every_data_verb_takes_json():
+    with_json = [v for v in leaf_commands() if _takes_json(v)]
+    assert {("config", "check"), ("dedup", "explain"), ("restore",)} <= set(with_json)
+    assert set(with_json) == {
+        ("demo",), ("crawl",), ("inspect",), ("alerts", "send"), ("alerts", "test"), ("alerts", "list"),
+        ("dedup", "explain"), ("tag",), ("search",), ("status",), ("backup",), ("restore",), ("reprocess",),
+        ("evidence",), ("config", "check"),
+    }  # fmt: skip
+
+
+def test_json_output_nests_json_values(archive):
+    runs = _json_args(archive)
+    assert sorted(runs) == sorted(v for v in leaf_commands() if _takes_json(v))
+    outputs = {}
+    for verb, args in runs.items():
+        result = archive.run(*args, "--json")
+        assert result.returncode in (0, 1), (verb, result.stderr)  # status exits 1: the demo has failures
+        data = json.loads(result.stdout)
+        assert data not in ([], {}) or verb == ("alerts", "send"), verb  # (nothing due on a dry run)
+        assert list(_json_strings(data)) == [], verb
+        outputs[verb] = data
+    # The two the issue saw: a digest's articles and why, a hit's topics, as JSON values.
+    digest = outputs[("alerts", "list")][0]
+    assert isinstance(digest["articles"], list) and isinstance(digest["why"], dict)
+    assert set(digest["why"]) == set(digest["articles"]) and len(digest["articles"]) == digest["article_count"]
+    assert all(isinstance(t["topic"], str) for hit in outputs[("search",)] for t in hit["topics"])
+    assert outputs[("dedup", "explain")]["first"]["article_id"] == archive.article_id
+    restored = outputs[("restore",)]
+    assert restored["articles"] > 20 and Path(restored["restored"]) == archive.tmp / "json-restored.db"
+    assert "chamberlain-files" in outputs[("config", "check")]["sources"]
+
+
+def test_global_options_are_accepted_after_the_verb(archive):
+    before = carewatch("--config", str(archive.config), "--db", str(archive.db), "status", "--json")
+    after = carewatch("status", "--db", str(archive.db), "--config", str(archive.config), "--json")
+    assert after.returncode == before.returncode == 1 and after.stderr == before.stderr
+    assert json.loads(after.stdout) == json.loads(before.stdout)
+    assert sum(s["articles"] for s in json.loads(after.stdout)["sources"]) > 20  # the demo archive, not a new one
+    grouped = carewatch("alerts", "list", "--db", str(archive.db), "--config", str(archive.config), "--json")
+    assert grouped.returncode == 0 and len(json.loads(grouped.stdout)) == 2

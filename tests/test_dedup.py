@@ -123,6 +123,20 @@ def test_dedup_explain_says_why(world):
         "http://www.birminghamchildrenstrust.co.uk.test/news/article/166/media_statement_child_safeguarding_practice_review_child_l",
     )
     assert "edited version" in one.stdout and "of words changed" in one.stdout
+    # The re-issue the statement now stands at is its own address, not a copy "also at" it.
+    reissue = (
+        "http://www.birminghamchildrenstrust.co.uk.test/news/article/167/"
+        "media_statement_child_safeguarding_practice_review_child_l_updated"
+    )
+    assert f"({reissue})" in one.stdout.splitlines()[0]
+    assert f"also at {reissue}" not in one.stdout and f"now at {reissue}, its own address" in one.stdout
+    assert "also at" in carewatch(*base, mail).stdout  # the Mail's article has a copy elsewhere
+    at_reissue = carewatch(*base, reissue, "--json")
+    assert at_reissue.returncode == 0, at_reissue.stderr
+    explained = json.loads(at_reissue.stdout)
+    assert explained["first"]["canonical_url"] == reissue and explained["found_via"] == "copy"
+    assert [(c["url"], c["current"]) for c in explained["copies"]] == [(reissue, True)]
+    assert not [line for line in explained["lines"] if "not stored as an article of its own" in line]
     apart = carewatch(
         *base,
         f"http://{COUNCIL}{STATEMENT}",

@@ -13,7 +13,7 @@ from carewatch.config.schema import duration_seconds
 from carewatch.core.items import Fetch
 from carewatch.demo.mailsink import MailSink
 from carewatch.demo.run import demo_config
-from carewatch.demo.server import DemoServer, DemoSites
+from carewatch.demo.server import DemoServer, DemoSites, Route
 from carewatch.ops.crawl import run_crawl
 from carewatch.store.db import open_db
 from carewatch.store.fetches import due_sources, record_fetch, source_health
@@ -216,3 +216,73 @@ def test_bad_pages_get_a_recorded_explained_outcome(tmp_path, config):
         assert "£9m overspend on children’s social care" in texts[title]  # no mojibake, no U+FFFD
     assert db.execute("SELECT count(*) FROM articles WHERE source_id = 'good-neighbour'").fetchone()[0] == 4
     assert report.returncode == 0
+
+
+HEADLINE_HOST = "headlines.example.test"
+_PARAGRAPH = " ".join(
+    f"The scrutiny committee heard that placement costs rose again in quarter {i}." for i in range(1, 13)
+)
+
+
+def _headline_page(extra: str = "") -> bytes:
+    """A page whose own headline (its <h1>, the first line of its text) and meta date differ from
+    what its feed says, served without validators so that every revisit is answered in full."""
+    return (
+        "<!doctype html><html><head><title>Headlines | The trust's budget</title>"
+        '<meta property="article:published_time" content="2026-03-02T09:30:00Z"></head>'
+        f"<body><article><h1>Page headline: the trust's budget</h1><p>{_PARAGRAPH}</p>{extra}"
+        f"<p>{_PARAGRAPH}</p></article></body></html>"
+    ).encode()
+
+
+def test_refetching_an_unchanged_page_is_not_a_version(tmp_path):
+    """A revisit has no feed entry in hand: the page's <h1> and meta date must not replace the
+    feed's title and date, nor change the text (the headline line is dropped only when it is the
+    title): a version is a change of the article's text, not of where its title came from."""
+    feed = (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>H</title><link>http://{HEADLINE_HOST}/</link>'
+        f"<description>d</description><item><title>Feed title for the budget story</title>"
+        f"<link>http://{HEADLINE_HOST}/story</link><guid>http://{HEADLINE_HOST}/story</guid>"
+        "<pubDate>Sun, 01 Mar 2026 08:00:00 GMT</pubDate><author>Jo Bloggs</author></item></channel></rss>"
+    ).encode()
+    sites = DemoSites()
+    html = "text/html; charset=utf-8"
+    sites.hosts[HEADLINE_HOST] = {
+        "/feed": Route(200, "application/rss+xml", feed, ""),
+        "/story": Route(200, html, _headline_page(), ""),  # no ETag: a revisit gets the whole page
+    }
+    cfg_dir = tmp_path / "config"
+    cfg_dir.mkdir()
+    (cfg_dir / "sources.yaml").write_text(
+        yaml.safe_dump({"sources": [{"id": "h", "name": "H", "kind": "feed", "url": f"http://{HEADLINE_HOST}/feed"}]})
+    )
+    db_path = tmp_path / "h.db"
+    with DemoServer(sites) as server:
+        (cfg_dir / "settings.yaml").write_text(
+            yaml.safe_dump(
+                {"http_proxy": server.proxy_url, "download_delay": 0, "autothrottle": False, "retry_times": 0}
+            )
+        )
+        cfg = load_config(cfg_dir)
+        query = "SELECT title, published, author, version, text FROM articles"
+        assert run_crawl(cfg, db_path).counts.get("new") == 1
+        db = open_db(db_path)
+        [first] = db.execute(query).fetchall()
+        assert first[:4] == ("Feed title for the budget story", "2026-03-01T08:00:00+00:00", "Jo Bloggs", 1)
+
+        server.requests.clear()
+        again = run_crawl(cfg, db_path)
+        assert [r.status for r in server.requests if r.path == "/story"] == [200]  # really fetched again
+        assert again.counts.get("unchanged") == 1 and again.counts.get("updated", 0) == 0
+        assert db.execute(query).fetchall() == [first]
+        assert db.execute("SELECT count(*) FROM article_versions").fetchone()[0] == 0
+
+        # A real edit of the text is a version; the feed's title and date stay the article's.
+        sites.hosts[HEADLINE_HOST]["/story"] = Route(
+            200, html, _headline_page("<p>The council has since published an action plan for the trust.</p>"), ""
+        )
+        edited = run_crawl(cfg, db_path)
+        assert edited.counts.get("updated") == 1
+        [(title, published, author, version, text)] = db.execute(query).fetchall()
+        assert (title, published, author, version) == (first[0], first[1], first[2], 2)
+        assert "published an action plan" in text

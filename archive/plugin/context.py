@@ -187,7 +187,9 @@ class ArchiveContext:
             "links": {
                 "versions": links.rows("statement_versions", article_id=article_id),
                 "versions_table": links.rows("article_versions", article_id=article_id),
-                "aliases": links.rows("article_aliases", article_id=article_id),
+                "aliases": links.rows(  # copies at other addresses: not the edition it is now at
+                    "article_aliases", article_id=article_id, url__not=a.get("canonical_url") or a.get("url") or ""
+                ),
                 "story": links.story(a.get("story_id")) if a.get("story_id") else None,
                 "evidence": links.evidence(article_id),
                 "source": links.rows("articles", source_id=source or ""),
