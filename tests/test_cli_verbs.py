@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -192,6 +193,8 @@ def _wait_for(url: str, seconds: float = 30) -> bytes:
     while True:
         try:
             return urllib.request.urlopen(url, timeout=2).read()
+        except urllib.error.HTTPError as e:  # 503 "needs attention" is an answer too
+            return e.read()
         except OSError:
             if time.monotonic() > deadline:
                 raise
@@ -228,7 +231,9 @@ def _run(a: Archive) -> None:
     )
     try:
         health = json.loads(_wait_for(f"http://127.0.0.1:{port}/health"))
-        assert "status" in health
+        assert health["status"] == "needs attention" and health["problems"], (
+            "status's verdict: the demo has failing sources"
+        )
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 0
