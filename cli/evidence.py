@@ -28,7 +28,7 @@ def evidence(state, article: str, out: str | None, force: bool, as_json: bool) -
 
     from carewatch.cli.main import _echo_json, _run
 
-    pack = _run(evidence_pack, state.config, state.db_path(), article, out, force=force)
+    pack = _run(evidence_pack, state.config, state.archive_path(), article, out, force=force)
     if as_json:
         _echo_json(
             {

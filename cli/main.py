@@ -40,10 +40,30 @@ class _State:
         """--db, else the settings' database ($CAREWATCH_DB over settings.yaml: config.environment)."""
         return self.db_option or self.config.settings.database
 
+    def archive_path(self) -> str:
+        """db_path() of an archive that exists: the verbs that read (and those that only change what
+        is there) never create one, and say where they looked and why there."""
+        from carewatch.config.environment import DATABASE
+
+        path = self.db_path()
+        if not Path(path).exists():
+            if self.db_option:
+                origin = "given with --db"
+            elif DATABASE.value():
+                origin = f"from ${DATABASE.variable}"
+            else:
+                origin = f"'database' in {self.config.directory}/settings.yaml, or its default"
+            raise _Fail(
+                f"no archive at {Path(path).resolve()} ({origin}); nothing was created. "
+                "Give --db PATH, or make one with `carewatch crawl` or `carewatch demo`."
+            )
+        return path
+
     def db(self):
+        """The existing archive (archive_path()), opened."""
         from carewatch.ops.database import open_archive
 
-        return open_archive(self.db_path())
+        return _run(open_archive, self.archive_path())
 
 
 class _Fail(click.ClickException):
@@ -504,9 +524,11 @@ def status(state: _State, as_json: bool) -> None:
     """Health of every source, failing ones first, with their last error; digests waiting to go out."""
     from carewatch.ops.status import status as status_report
 
-    report = _run(status_report, state.config, state.db(), state.db_path())
+    report = _run(status_report, state.config, state.db(), state.archive_path())
     if as_json:
-        _echo_json({"sources": report.sources, "outbox": report.outbox})
+        _echo_json(
+            {"healthy": report.healthy, "problems": report.problems, "sources": report.sources, "outbox": report.outbox}
+        )
         if not report.healthy:
             sys.exit(1)
         return
@@ -540,6 +562,7 @@ def status(state: _State, as_json: bool) -> None:
             )
     else:
         click.echo("\nDigests waiting to be delivered: none")
+    click.echo(f"\nVerdict: {'ok' if report.healthy else f'needs attention ({len(report.problems)} problem(s))'}")
     if not report.healthy:
         sys.exit(1)
 
@@ -547,17 +570,33 @@ def status(state: _State, as_json: bool) -> None:
 # -- backup / restore --------------------------------------------------------------------------
 @cli.command()
 @click.argument("dest", metavar="FILE_OR_DIR")
+@click.option(
+    "--keep",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Into a folder: keep the newest N backups (default: backup_keep).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_obj
-def backup(state: _State, dest: str, as_json: bool) -> None:
-    """Copy the archive while it is in use (SQLite's online backup), checked."""
+def backup(state: _State, dest: str, keep: int | None, as_json: bool) -> None:
+    """Back up the archive and its raw captures while in use (SQLite's online backup, checked): to
+    FILE (captures in FILE-raw/), or into DIR as a dated pair, incrementally, pruning old ones."""
     from carewatch.ops.backup import backup as do_backup
 
-    result = _run(do_backup, state.db_path(), dest)
+    result = _run(do_backup, state.config, state.archive_path(), dest, keep=keep)
     if as_json:
         _echo_json(result)
+        return
+    click.echo(f"Backed up {result.articles} articles to {result.backup} ({result.bytes / 1e6:.1f} MB)")
+    c = result.captures
+    if c:
+        click.echo(
+            f"Raw captures: {c.files} file(s) in {c.folder} ({c.copied} copied, {c.linked} linked from the last backup)"
+        )
     else:
-        click.echo(f"Backed up {result.articles} articles to {result.backup} ({result.bytes / 1e6:.1f} MB)")
+        click.echo("Raw captures: none (the archive has no raw_dir folder yet)")
+    for p in result.pruned:
+        click.echo(f"Deleted the old backup {p} (backup_keep)")
 
 
 @cli.command()
@@ -566,12 +605,13 @@ def backup(state: _State, dest: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_obj
 def restore(state: _State, backup_file: str, yes: bool, as_json: bool) -> None:
-    """Replace the archive with a backup (stop the daemon first; the current one is kept aside)."""
+    """Replace the archive with a backup and add its raw captures (refused while the daemon runs;
+    the current database is kept aside)."""
     from carewatch.ops.backup import restore as do_restore
 
     if not yes:  # asked on stderr: standard output is the result (--json)
         click.confirm(f"Replace {state.db_path()} with {backup_file}?", abort=True, err=True)
-    result = _run(do_restore, backup_file, state.db_path())
+    result = _run(do_restore, state.config, backup_file, state.db_path())
     if as_json:
         _echo_json(result)
         return
@@ -579,6 +619,15 @@ def restore(state: _State, backup_file: str, yes: bool, as_json: bool) -> None:
         f"Restored {result.articles} articles into {result.restored}"
         + (f"; the previous database is kept as {result.previous}" if result.previous else "")
     )
+    c = result.captures
+    if c:
+        click.echo(f"Raw captures: {c.files} file(s) in the backup, {c.copied} copied into {c.folder}")
+    else:
+        click.echo(
+            f"! The backup has no raw captures beside it ({backup_file}-raw/): evidence packs will not "
+            "find the pages' captures",
+            err=True,
+        )
 
 
 # -- serve -----------------------------------------------------------------------------------
@@ -596,8 +645,8 @@ def serve(state: _State, host: str, port: int, public_url: str | None) -> None:
     """Browse and search the archive in Datasette: read-only, subscribers' data private (docs/archive.md)."""
     from carewatch.archive.serve import datasette_command
 
-    path = state.db_path()
-    state.db().close()  # create and migrate it if needed
+    path = state.archive_path()
+    state.db().close()  # migrate it if need be (Datasette opens it read-only)
     click.echo(f"Serving {path} at http://{host}:{port}/ (Ctrl-C to stop)", err=True)
     try:
         command = datasette_command(path, host, port, public_url=public_url, config_dir=state.config_dir)

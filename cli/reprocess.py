@@ -25,7 +25,7 @@ def reprocess(state, source_id: str | None, as_json: bool) -> None:
         if not as_json:
             click.echo(f"  {r.articles} articles: {r.unchanged} unchanged, {r.changed} changed", err=True)
 
-    result = _run(run_reprocess, state.config, state.db_path(), source_id, progress)
+    result = _run(run_reprocess, state.config, state.archive_path(), source_id, progress)
     if as_json:
         _echo_json(dataclasses.asdict(result))
     else:

@@ -126,6 +126,9 @@ class Settings(_Model):
         description="where raw responses are kept as WARC files, so any article can be "
         "re-extracted later (carewatch reprocess); default: beside the database, <db>-raw/",
     )
+    backup_keep: int = Field(
+        14, ge=1, description="carewatch backup DIR keeps this many dated backups there, deleting older ones"
+    )
     alert_max_age_days: int = Field(30, ge=1, description="never alert articles first seen longer ago")
     digest_max_entries: int = Field(
         50,
@@ -253,6 +256,14 @@ class Source(_Model):
             except re.error as e:
                 raise ValueError(f"not a valid regular expression: {e}") from e
         return v
+
+    def interval_seconds(self, settings: Settings) -> int | None:
+        """Seconds between its scheduled crawls: its ``every …`` schedule, else
+        ``crawl_interval_minutes``; None for a cron line (the daemon's trigger and the retry backoff
+        of a failing source both start from it)."""
+        if self.schedule and not self.schedule.startswith("every "):
+            return None
+        return duration_seconds(self.schedule[6:]) if self.schedule else settings.crawl_interval_minutes * 60
 
     @model_validator(mode="after")
     def _links_needed(self) -> Source:

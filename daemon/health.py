@@ -1,6 +1,7 @@
 """A small health endpoint on 127.0.0.1 for monitoring (http.server in a thread): ``GET /health``
-answers JSON — each source's state, digests waiting, database size, the scheduler's next runs — with
-status 200 when nothing needs a person and 503 when a source is failing or a digest is stuck."""
+answers JSON — the verdict and its problems, each source's state, digests waiting, database size,
+the scheduler's next runs — with status 200 when healthy and 503 when not, the verdict ``carewatch
+status`` gives (ops.status.problems); ``GET /metrics`` the Prometheus metrics (daemon.metrics)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import threading
 from dataclasses import asdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
+
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from carewatch.ops.status import health_check
 
@@ -22,7 +25,12 @@ def health_report(daemon: Daemon) -> tuple[int, dict]:
         "status": "ok" if check.ok else "needs attention",
         "problems": check.problems,
         "sources": {
-            h.source_id: {"state": h.state, "last_fetch": h.last_fetch, "last_error": h.last_error}
+            h.source_id: {
+                "state": h.state,
+                "last_fetch": h.last_fetch,
+                "last_error": h.last_error,
+                "next_retry": h.next_retry,
+            }
             for h in check.sources
         },
         "outbox": [asdict(w) for w in check.outbox],
@@ -41,16 +49,26 @@ class HealthServer:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                if self.path.split("?")[0] not in ("/health", "/"):
+                path = self.path.split("?")[0]
+                if path == "/metrics":
+                    try:
+                        body, code, kind = outer.daemon.metrics.render(), 200, CONTENT_TYPE_LATEST
+                    except Exception as e:
+                        body, code, kind = f"# error: {e!r}\n".encode(), 500, "text/plain; charset=utf-8"
+                    self._answer(code, kind, body)
+                    return
+                if path not in ("/health", "/"):
                     self.send_error(404)
                     return
                 try:
                     code, report = health_report(outer.daemon)
                 except Exception as e:
                     code, report = 500, {"status": "error", "error": repr(e)}
-                body = json.dumps(report, indent=2, default=str).encode()
+                self._answer(code, "application/json", json.dumps(report, indent=2, default=str).encode())
+
+            def _answer(self, code: int, kind: str, body: bytes) -> None:
                 self.send_response(code)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)

@@ -12,7 +12,13 @@ Schedule state lives in carewatch's own SQLite (``job_runs``), not in APSchedule
 store: the jobs are rebuilt from the YAML at every start and on every reload, so the YAML stays the
 one place schedules are edited, and each source's first run after a start is its last run plus its
 interval (missed runs after downtime are coalesced into one, never a stampede). One job per source
-with ``max_instances=1`` means a source never overlaps itself.
+with ``max_instances=1`` means a source never overlaps itself. A source whose crawl failed is next
+crawled at the time its retry backoff gives (store.fetches.retry_after), and not before, so the
+"next try" ``carewatch status`` shows is the run the daemon has scheduled.
+
+One daemon per archive: it holds the archive's lock (ops.lock) while it runs, so a second
+``carewatch run`` on the same database, or a ``carewatch restore`` of it, refuses and names its pid.
+``GET /health`` and ``GET /metrics`` are served on ``health_port`` (daemon.health, daemon.metrics).
 
 Signals: SIGTERM or SIGINT stops cleanly (no new runs; running crawls are asked to stop, killed
 after a grace period; items already stored stay, the next start resumes), exit code 0. SIGHUP
@@ -30,27 +36,31 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from carewatch.config import load_config
-from carewatch.config.schema import Config, Source, duration_seconds
-from carewatch.core.errors import ConfigError
+from carewatch.config.schema import Config, Source
+from carewatch.core.errors import CarewatchError, ConfigError
 from carewatch.daemon.health import HealthServer
 from carewatch.daemon.logs import event, setup_logging
+from carewatch.daemon.metrics import Metrics
 from carewatch.ops.crawl import stop_all
 from carewatch.ops.housekeeping import housekeeping
-from carewatch.ops.jobs import crawl_source, last_started, mark_interrupted_runs, send_digests
+from carewatch.ops.jobs import crawl_source, last_started, mark_interrupted_runs, retry_times, send_digests
+from carewatch.ops.lock import ArchiveLock
+from carewatch.ops.status import health_check
 
 LONDON = ZoneInfo("Europe/London")  # cron schedules are UK time, as the digests' due times are
 
 
 def trigger_for(source: Source, config: Config):
     jitter = config.settings.schedule_jitter_seconds or None
-    if source.schedule and not source.schedule.startswith("every "):
+    seconds = source.interval_seconds(config.settings)
+    if seconds is None:
         return CronTrigger.from_crontab(source.schedule, timezone=LONDON), None
-    seconds = duration_seconds(source.schedule[6:]) if source.schedule else config.settings.crawl_interval_minutes * 60
     return IntervalTrigger(seconds=seconds, jitter=jitter, timezone=UTC), seconds
 
 
@@ -69,6 +79,12 @@ class Daemon:
             timezone=UTC,
         )
         self.health: HealthServer | None = None
+        self.metrics = Metrics(lambda: health_check(self.config, self.db_path))
+
+    def log(self, name: str, level: int = logging.INFO, **fields: object) -> None:
+        """The jobs' event log: the JSON log (daemon.logs), and counted for /metrics."""
+        event(name, level, **fields)
+        self.metrics.observe(name, **fields)
 
     # -- jobs ---------------------------------------------------------------------------------
     def _first_run(self, job: str, seconds: float | None, now: datetime) -> datetime:
@@ -78,20 +94,33 @@ class Daemon:
             return now + timedelta(seconds=random.uniform(0, min(5.0, self.config.settings.schedule_jitter_seconds)))
         return max(now, datetime.fromisoformat(last) + timedelta(seconds=seconds))
 
+    def _crawl(self, config: Config, source_id: str) -> None:
+        """Crawl one source; when it is failing or erroring now, its next crawl is moved to the time
+        the retry backoff gives (ops.jobs.retry_times: what ``status`` shows as "next try")."""
+        outcome = crawl_source(config, self.db_path, source_id, log=self.log)
+        if outcome and outcome.retry_at and not self.stop_event.is_set():
+            try:
+                self.scheduler.modify_job(f"crawl:{source_id}", next_run_time=max(outcome.retry_at, datetime.now(UTC)))
+            except JobLookupError:  # a reload removed the source meanwhile
+                pass
+
     def build_jobs(self) -> None:
         config, now = self.config, datetime.now(UTC)
+        retry = retry_times(config, self.db_path)
         self.scheduler.remove_all_jobs()
         for source in config.sources:
             if not source.enabled:
                 continue
             trigger, seconds = trigger_for(source, config)
             job = f"crawl:{source.id}"
-            kwargs = {"next_run_time": self._first_run(job, seconds, now)} if seconds else {}
+            first = self._first_run(job, seconds, now) if seconds else None
+            if source.id in retry:  # failing or erroring: not before its retry
+                first = max(first or now, retry[source.id])
+            kwargs = {"next_run_time": first} if first else {}
             self.scheduler.add_job(
-                crawl_source,
+                self._crawl,
                 trigger,
-                args=[config, self.db_path, source.id],
-                kwargs={"log": event},
+                args=[config, source.id],
                 id=job,
                 name=job,
                 replace_existing=True,
@@ -101,7 +130,7 @@ class Daemon:
             send_digests,
             IntervalTrigger(seconds=config.settings.alerts_check_seconds),
             args=[config, self.db_path],
-            kwargs={"log": event},
+            kwargs={"log": self.log},
             id="digests",
             name="digests",
             executor="light",
@@ -112,7 +141,7 @@ class Daemon:
             housekeeping,
             IntervalTrigger(hours=1),
             args=[config, self.db_path],
-            kwargs={"log": event},
+            kwargs={"log": self.log},
             id="housekeeping",
             name="housekeeping",
             executor="light",
@@ -140,14 +169,30 @@ class Daemon:
         return True
 
     def run(self) -> int:
+        """Run until SIGTERM or SIGINT; ArchiveBusy (before anything is written) when another
+        daemon or a restore holds the archive, CarewatchError when the health port is taken."""
+        with ArchiveLock(self.db_path, "daemon"):
+            return self._run()
+
+    def _start_health(self, port: int) -> HealthServer:
+        try:
+            return HealthServer(self, port)
+        except OSError as e:
+            raise CarewatchError(
+                f"health_port {port}: cannot listen on 127.0.0.1:{port} ({e.strerror}): another program "
+                "has it; set health_port in settings.yaml (0 picks a free port, null turns it off)"
+            ) from e
+
+    def _run(self) -> int:
+        if self.config.settings.health_port is not None:
+            self.health = self._start_health(self.config.settings.health_port)
         setup_logging(self.config.settings)
         interrupted = mark_interrupted_runs(self.db_path)  # the archive migrated before any job
         signal.signal(signal.SIGTERM, lambda *_: self.stop_event.set())
         signal.signal(signal.SIGINT, lambda *_: self.stop_event.set())
         signal.signal(signal.SIGHUP, lambda *_: self.reload_event.set())
         self.build_jobs()
-        if self.config.settings.health_port is not None:
-            self.health = HealthServer(self, self.config.settings.health_port)
+        if self.health:
             self.health.start()
         self.scheduler.start()
         if interrupted:

@@ -571,11 +571,11 @@ def evidence_pack(
 ) -> EvidencePack:
     """Write the evidence pack of the article ``ref`` (an id or a URL) of the archive at ``db_path``,
     its captures read from the ``raw_dir`` setting (else ``<database>-raw``); see the module."""
+    from carewatch.ops.database import open_archive
     from carewatch.scrapers.warc import raw_dir_for
-    from carewatch.store.db import open_db
 
     sources = {s.id: {"name": s.name, "kind": s.kind, "url": s.url} for s in config.sources}
-    db = open_db(db_path)
+    db = open_archive(db_path)
     try:
         path, ev, files = make_pack(
             db, ref, raw_dir_for(config.settings.raw_dir, db_path), out, sources=sources, database=db_path, force=force

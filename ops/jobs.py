@@ -12,6 +12,7 @@ import contextlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from sqlite_utils import Database
@@ -22,7 +23,7 @@ from carewatch.ops.alerts import send_alerts
 from carewatch.ops.crawl import STOPPING, run_crawl
 from carewatch.store import jobs as job_runs
 from carewatch.store.db import open_db
-from carewatch.store.fetches import fetches_after, last_fetch_id
+from carewatch.store.fetches import fetches_after, last_fetch_id, source_health
 from carewatch.store.summary import article_count, articles_stored_after, last_article_mark
 
 
@@ -43,6 +44,7 @@ class JobOutcome:
     job: str
     status: str  # ok | error | stopped
     detail: str
+    retry_at: datetime | None = None  # a crawl of a source now failing or erroring: when to try it again
 
 
 class RecordedRun:
@@ -54,9 +56,9 @@ class RecordedRun:
         self.run_id = job_runs.start_run(db, job, utcnow_iso())
         self.outcome: JobOutcome | None = None
 
-    def finish(self, status: str, detail: str = "") -> None:
+    def finish(self, status: str, detail: str = "", retry_at: datetime | None = None) -> None:
         job_runs.finish_run(self.db, self.run_id, status, detail, utcnow_iso())
-        self.outcome = JobOutcome(self.job, status, detail)
+        self.outcome = JobOutcome(self.job, status, detail, retry_at)
 
 
 @contextlib.contextmanager
@@ -101,7 +103,7 @@ def crawl_source(config: Config, db_path: str, source_id: str, log: EventLog = q
         if report.counts.get("store_errors"):  # writes the database refused (disk full, I/O error)
             problems.insert(0, f"{report.counts['store_errors']} write(s) to the database failed")
         status = "stopped" if stopped else ("ok" if report.ok else "error")
-        run.finish(status, "; ".join(problems))
+        run.finish(status, "; ".join(problems), _retry_times(run.db, config).get(source_id))
         log("crawl", source=source_id, status=status, counts=report.counts, failed_fetches=len(report.errors))
     return run.outcome
 
@@ -125,6 +127,20 @@ def send_digests(config: Config, db_path: str, log: EventLog = quiet) -> JobOutc
             )
         run.finish("ok" if all(r.status == "sent" for r in results) else "error", f"{len(results)} digest(s)")
     return run.outcome
+
+
+def _retry_times(db: Database, config: Config) -> dict[str, datetime]:
+    return {h.source_id: datetime.fromisoformat(h.next_retry) for h in source_health(db, config) if h.next_retry}
+
+
+def retry_times(config: Config, db_path: str) -> dict[str, datetime]:
+    """When each failing or erroring source is to be tried again (store.fetches.retry_after): the
+    daemon schedules those crawls for then, and ``status`` shows the same time."""
+    db = open_db(db_path)
+    try:
+        return _retry_times(db, config)
+    finally:
+        db.close()
 
 
 def last_started(db_path: str, job: str) -> str | None:

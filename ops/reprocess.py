@@ -191,10 +191,10 @@ def reprocess(
 ) -> ReprocessResult:
     """``carewatch reprocess``: re-extract the archive at ``db_path`` (the articles of ``source_id``)
     from the WARC files under the ``raw_dir`` setting, else ``<database>-raw`` beside it."""
+    from carewatch.ops.database import open_archive
     from carewatch.scrapers.warc import raw_dir_for
-    from carewatch.store.db import open_db
 
-    db = open_db(db_path)
+    db = open_archive(db_path)
     try:
         return reprocess_archive(config, db, raw_dir_for(config.settings.raw_dir, db_path), source_id, progress)
     finally:

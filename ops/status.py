@@ -1,7 +1,7 @@
 """The archive's health: each source's state from the fetch log, the digests waiting to be
 delivered, the daemon's latest runs and the database's size. ``carewatch status`` shows it all
-(exit code 1 unless healthy); the daemon's health endpoint answers a narrower check. And what the
-archive holds, counted (the demo's summary, the benchmarks)."""
+(exit code 1 unless healthy); the daemon's health endpoint gives the same verdict, from the same
+function (:func:`problems`). And what the archive holds, counted (the demo's summary, the benchmarks)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,28 @@ from carewatch.store.jobs import JobSummary, latest_runs, running_jobs
 from carewatch.store.summary import article_count, topic_counts
 
 
+def problems(sources: list[SourceHealth], waiting: list[Waiting]) -> list[str]:
+    """The one health verdict, for ``carewatch status`` (exit 1) and the daemon's ``/health`` (503)
+    alike: healthy when this is empty. A source failing or erroring (its feed or listing failed, once
+    or ``failing_after`` times in a row) and a digest tried and not delivered are problems; a silent
+    source or a failed article page is shown, not counted."""
+    out = []
+    for h in sources:
+        if h.state in ("failing", "erroring"):
+            retry = f"; next try {h.next_retry}" if h.next_retry else ""
+            out.append(
+                f"source {h.source_id} is {h.state}: {h.last_error} "
+                f"({h.consecutive_failures} failure(s) in a row{retry})"
+            )
+    for w in waiting:
+        if w.attempts:
+            out.append(
+                f"digest #{w.delivery_id} for {w.subscriber} {'stuck' if w.stuck else 'not delivered'} "
+                f"after {w.attempts} attempt(s): {w.last_error}"
+            )
+    return out
+
+
 @dataclass(frozen=True)
 class StatusReport:
     sources: list[SourceHealth]  # the most urgent first
@@ -28,11 +50,12 @@ class StatusReport:
     database_bytes: int
 
     @property
+    def problems(self) -> list[str]:
+        return problems(self.sources, self.outbox)
+
+    @property
     def healthy(self) -> bool:
-        """No source failing or erroring, no waiting digest that has been tried and failed."""
-        return not any(h.state in ("failing", "erroring") for h in self.sources) and not any(
-            w.attempts for w in self.outbox
-        )
+        return not self.problems
 
 
 def status(config: Config, db: Database, db_path: str | os.PathLike[str]) -> StatusReport:
@@ -48,7 +71,7 @@ def status(config: Config, db: Database, db_path: str | os.PathLike[str]) -> Sta
 
 @dataclass(frozen=True)
 class HealthCheck:
-    """What the daemon's health endpoint reports: ``problems`` are what needs a person now."""
+    """What the daemon's health endpoint reports: ``problems`` are status's (one verdict)."""
 
     problems: list[str]
     sources: list[SourceHealth]
@@ -62,17 +85,14 @@ class HealthCheck:
 
 
 def health_check(config: Config, db_path: str | os.PathLike[str]) -> HealthCheck:
-    """A source failing (not merely erroring) or a stuck digest is a problem."""
+    """The status of the archive at ``db_path`` as the health endpoint answers it."""
     db = open_db(db_path)
     try:
-        sources = source_health(db, config)
-        waiting = outbox(db)
+        report = status(config, db, db_path)
         running = running_jobs(db)
     finally:
         db.close()
-    problems = [f"source {h.source_id} is {h.state}: {h.last_error}" for h in sources if h.state == "failing"]
-    problems += [f"digest #{w.delivery_id} for {w.subscriber} stuck: {w.last_error}" for w in waiting if w.stuck]
-    return HealthCheck(problems, sources, waiting, running, database_size(db_path))
+    return HealthCheck(report.problems, report.sources, report.outbox, running, report.database_bytes)
 
 
 @dataclass(frozen=True)

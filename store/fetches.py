@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlite_utils import Database
 
-from carewatch.config.schema import Config, duration_seconds
+from carewatch.config.schema import Config, Source, duration_seconds
 from carewatch.core.items import Fetch
 from carewatch.store.db import fetch_all
 
@@ -35,12 +35,15 @@ class SourceHealth:
 _ORDER = {"failing": 0, "erroring": 1, "silent": 2, "warning": 3, "never": 4, "ok": 5}
 
 
-def retry_after(config: Config, failures: int) -> timedelta:
-    """Capped exponential backoff between attempts at a failing source."""
+def retry_after(config: Config, source: Source, failures: int) -> timedelta:
+    """When to try a source again after ``failures`` failed crawls in a row: its own interval (a
+    cron-scheduled source's is ``crawl_interval_minutes``), doubled for each failure past
+    ``failing_after``, capped at ``retry_failing_max_hours``. The daemon schedules the next crawl of
+    a source that failed for exactly this (daemon.service), so ``status`` shows what it will do."""
     s = config.settings
+    base = source.interval_seconds(s) or s.crawl_interval_minutes * 60
     extra = max(0, failures - s.failing_after)
-    minutes = min(s.crawl_interval_minutes * 2**extra, s.retry_failing_max_hours * 60)
-    return timedelta(minutes=minutes)
+    return timedelta(seconds=min(base * 2**extra, s.retry_failing_max_hours * 3600))
 
 
 def source_health(db: Database, config: Config, now: datetime | None = None) -> list[SourceHealth]:
@@ -89,7 +92,7 @@ def source_health(db: Database, config: Config, now: datetime | None = None) -> 
         elif failures:
             state = "failing" if failures >= config.settings.failing_after else "erroring"
             last_error = f"{index[0][3]}: {index[0][4]}"
-            next_retry = (datetime.fromisoformat(index[0][1]) + retry_after(config, failures)).isoformat(
+            next_retry = (datetime.fromisoformat(index[0][1]) + retry_after(config, source, failures)).isoformat(
                 timespec="seconds"
             )
         elif silent:

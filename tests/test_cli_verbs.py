@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -209,6 +210,8 @@ def _wait_for(url: str, seconds: float = 30) -> bytes:
     while True:
         try:
             return urllib.request.urlopen(url, timeout=2).read()
+        except urllib.error.HTTPError as e:  # 503 "needs attention" is an answer too
+            return e.read()
         except OSError:
             if time.monotonic() > deadline:
                 raise
@@ -245,7 +248,9 @@ def _run(a: Archive) -> None:
     )
     try:
         health = json.loads(_wait_for(f"http://127.0.0.1:{port}/health"))
-        assert "status" in health
+        assert health["status"] == "needs attention" and health["problems"], (
+            "status's verdict: the demo has failing sources"
+        )
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 0

@@ -88,6 +88,7 @@ def test_environment_overrides_settings_yaml_and_the_option_overrides_both(cfg_d
     """Precedence (config.environment): --db > $CAREWATCH_DB > settings.yaml's database > default."""
     from carewatch.config.environment import with_environment
     from carewatch.config.schema import Settings
+    from carewatch.store.db import open_db
 
     (cfg_dir / "settings.yaml").write_text("database: from-yaml.db\n")
     monkeypatch.delenv("CAREWATCH_DB", raising=False)
@@ -96,6 +97,8 @@ def test_environment_overrides_settings_yaml_and_the_option_overrides_both(cfg_d
     monkeypatch.setenv("CAREWATCH_DB", str(tmp_path / "from-env.db"))
     assert load_config(cfg_dir).settings.database == str(tmp_path / "from-env.db")
     assert with_environment(Settings(), {}).database == "carewatch.db"  # nothing set: nothing changed
+    for name in ("from-env.db", "option.db"):  # status reads an archive, never creates one
+        open_db(tmp_path / name).close()
     status = carewatch("--config", str(cfg_dir), "status", env={"CAREWATCH_DB": str(tmp_path / "from-env.db")})
     assert status.returncode == 0 and f"Database: {tmp_path / 'from-env.db'}" in status.stdout, status.stderr
     status = carewatch(
