@@ -115,6 +115,12 @@ class Settings(_Model):
         description="the daemon's health endpoint on 127.0.0.1 (GET /health); 0 picks a free port, null turns it off",
     )
     log_file: str | None = Field(None, description="JSON-lines log (rotated); default: standard error only")
+    progress_seconds: float = Field(
+        30,
+        gt=0,
+        description="long commands (crawl, tag --retag, reprocess) not run on a terminal print a "
+        "progress line this often (on a terminal: a progress bar)",
+    )
     log_max_mb: float = Field(10, gt=0)
     log_backups: int = Field(5, ge=0)
     fetch_retention_days: int = Field(

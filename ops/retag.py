@@ -51,7 +51,8 @@ class RetagResult:
 
 
 def retag(db: Database, config: Config, progress: Callable[[int, int], None] | None = None) -> RetagResult:
-    """Re-tag every stored article; resumes an unfinished run made under the same rules."""
+    """Re-tag every stored article; resumes an unfinished run made under the same rules. ``progress``
+    is called with (articles re-tagged, articles in all) after each article."""
     tagging = Tagging.from_config(config)
     key = taxonomy_key(config)
     last = retag_resume_point(db, key)
@@ -79,10 +80,10 @@ def retag(db: Database, config: Config, progress: Callable[[int, int], None] | N
                     result.changed += 1
                 save_tags(db, row.article_id, a)
                 last = row.rowid
+                result.articles += 1
+                if progress:
+                    progress(result.articles, result.total)
             retag_reached(db, key, last)
-        result.articles += len(rows)
-        if progress:
-            progress(result.articles, result.total)
     with db.atomic():
         finish_retag(db, key)
     return result
