@@ -162,8 +162,9 @@ def crawl(state: _State, sources: tuple[str, ...], as_json: bool, since: str | N
     with Progress("crawl", "days of archive" if since else "fetches", config.settings.progress_seconds) as bar:
 
         def progress(p) -> None:
-            note = f"{p.fetches:,} fetches, {p.stored:,} new articles, {p.failed:,} failed"
-            if since:  # how far back the back-fill has walked, of the way to --since
+            note = f"{p.stored:,} new articles, {p.failed:,} failed"
+            if since:
+                note = f"{p.fetches:,} fetches, {note}"  # how far back the back-fill has walked, of the way to --since
                 today = datetime.now().date()
                 walked = (today - datetime.fromisoformat(p.oldest[:10]).date()).days if p.oldest else 0
                 total = max((today - datetime.fromisoformat(since).date()).days, 1)

@@ -45,13 +45,12 @@ def model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | 
     current: type[BaseModel] | None = model
     pending: list[Any] = []  # types a list index or a dict key steps into
     for part in loc:
-        if isinstance(part, int) or (pending and current is None):
+        if isinstance(part, int):  # a list index: the list's item type is already in hand
+            continue
+        if pending:  # a dict key (a topic id, an entity id): step into the dict's value type
+            current, pending = pending[0], []
             continue
         if current is None or part not in current.model_fields:
-            if pending:  # a dict key (a topic id): step into the dict's value type
-                current = next((t for t in pending if isinstance(t, type) and issubclass(t, BaseModel)), None)
-                pending = []
-                continue
             return None
         types_ = _unwrap(current.model_fields[part].annotation)
         models = [t for t in types_ if isinstance(t, type) and issubclass(t, BaseModel)]

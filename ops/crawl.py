@@ -147,9 +147,10 @@ def run_crawl(
         RUNNING.add(proc)
         timed_out = False
         try:
-            returncode = _wait(
-                proc, config.settings.crawl_timeout, progress and _poll(db, first_id, ids, started, progress)
-            )
+            poll = _poll(db, first_id, ids, started, progress) if progress else None
+            returncode = _wait(proc, config.settings.crawl_timeout, poll)
+            if poll:
+                poll()  # the final counts
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()

@@ -8,10 +8,12 @@ also gives back its memory, and a hung crawl can be killed without harming its p
 from __future__ import annotations
 
 import json
+import logging
 import pickle
 import sys
 
 from scrapy.crawler import CrawlerProcess
+from scrapy.settings.default_settings import LOG_FORMAT as SCRAPY_LOG_FORMAT
 
 from carewatch.config import load_config
 from carewatch.ops.crawl import LOG_FORMAT
@@ -87,11 +89,16 @@ def main(job_path: str) -> int:
             "LOG_LEVEL": job.get("log_level", "WARNING"),
         }
     )
-    if job.get("log_file"):  # collected by the parent (ops.crawl.read_log), not printed as it comes
+    if job.get("log_file"):  # collected by the parent (ops.crawl.read_log); errors also printed (below)
         settings.update({"LOG_FILE": job["log_file"], "LOG_FORMAT": LOG_FORMAT})
     if job.get("max_pages"):  # stop early (tests of interrupted back-fills)
         settings["CLOSESPIDER_PAGECOUNT"] = job["max_pages"]
     process = CrawlerProcess(settings)
+    if job.get("log_file"):  # errors (a write the disk refused) still print as they come, as Scrapy prints them
+        errors = logging.StreamHandler(sys.stderr)
+        errors.setLevel(logging.ERROR)
+        errors.setFormatter(logging.Formatter(SCRAPY_LOG_FORMAT, settings.get("LOG_DATEFORMAT", "%Y-%m-%d %H:%M:%S")))
+        logging.getLogger().addHandler(errors)
     process.crawl(SourceSpider, sources=sources, since=job.get("since"))
     process.start()
     return 0

@@ -120,6 +120,16 @@ CASES = [
         "unknown key 'rule' (did you mean 'rules'?); allowed here: at, channels, ",
     ),
     Case(
+        "unknown key in a topic (typo)",
+        "topics.yaml",
+        "    label: Privatisation and the Trust\n",
+        "    label: Privatisation and the Trust\n    min_scor: 4\n",
+        "min_scor:",
+        "topics.privatisation.min_scor",
+        "unknown key 'min_scor' (did you mean 'min_score'?); allowed here: description, exclude, label, min_score, "
+        "not_counting, rules, terms",
+    ),
+    Case(
         "digest time: 7.30am",
         "alerts.yaml",
         '    at: "07:30"',

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -32,6 +33,7 @@ def _settings(guard: bool, db: Path) -> str:
     return (
         f"database: {db}\nblock_private_addresses: {'true' if guard else 'false'}\ndownload_delay: 0\n"
         f"autothrottle: false\nretry_times: 0\ndownload_timeout: 10\nmax_response_bytes: {MAX_BYTES}\n"
+        "progress_seconds: 0.5\n"
     )
 
 
@@ -128,6 +130,15 @@ def test_no_raw_scrapy_log_lines_above_the_summary(site):
     summary = next(i for i, line in enumerate(lines) if "message(s) in Scrapy's log" in line)
     assert all(line.startswith(("  ! ", "crawl: ")) for line in lines[:summary]), lines  # failures, progress
     assert "52428800 bytes" in crawl.stderr.split("message(s) in Scrapy's log", 1)[1]
+
+
+def test_the_crawl_shows_plain_progress_lines_off_a_terminal(site):
+    progress = [line for line in site["crawl"].stderr.splitlines() if line.startswith("crawl: ")]
+    assert progress, site["crawl"].stderr
+    # the last: every fetch of the run counted (feed, listing, its 3 pages), the failures among them
+    last = re.fullmatch(r"crawl: 5 fetches, (\d\d:)?\d\d:\d\d elapsed; 0 new articles, 4 failed", progress[-1])
+    assert last, progress
+    assert "\r" not in site["crawl"].stderr
 
 
 @pytest.mark.parametrize(("path", "failed"), [("/garbage", "/garbage"), ("/loop-a", "/loop-b"), ("/huge", "/huge")])
