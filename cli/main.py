@@ -144,7 +144,13 @@ def demo(state: _State, out_dir: str | None, as_json: bool) -> None:
     help="Back-fill: walk the sources' archives back to DATE (YYYY-MM-DD); "
     "an interrupted back-fill to the same date resumes where it stopped.",
 )
-@click.option("--log-level", default="WARNING", show_default=True, help="Scrapy's log level.")
+@click.option(
+    "--log-level",
+    default="WARNING",
+    show_default=True,
+    help="Scrapy's log level. INFO or DEBUG print Scrapy's log as the crawl runs; otherwise its "
+    "warnings are summarised after the crawl's summary (errors are printed as they come).",
+)
 @click.pass_obj
 def crawl(state: _State, sources: tuple[str, ...], as_json: bool, since: str | None, log_level: str) -> None:
     """Fetch SOURCES (default: every enabled source) through the pipelines into the archive.

@@ -96,7 +96,8 @@ def main(job_path: str) -> int:
     process = CrawlerProcess(settings)
     if job.get("log_file"):  # errors (a write the disk refused) still print as they come, as Scrapy prints them
         errors = logging.StreamHandler(sys.stderr)
-        errors.setLevel(logging.ERROR)
+        level = logging.getLevelName(str(settings["LOG_LEVEL"]).upper())  # a number for a known name
+        errors.setLevel(max(logging.ERROR, level if isinstance(level, int) else logging.ERROR))  # CRITICAL: quiet
         errors.setFormatter(logging.Formatter(SCRAPY_LOG_FORMAT, settings.get("LOG_DATEFORMAT", "%Y-%m-%d %H:%M:%S")))
         logging.getLogger().addHandler(errors)
     process.crawl(SourceSpider, sources=sources, since=job.get("since"))
