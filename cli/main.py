@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from carewatch.cli.evidence import evidence
+from carewatch.cli.progress import Progress
 from carewatch.cli.reprocess import reprocess
 from carewatch.core.errors import CarewatchError, ConfigError
 from carewatch.core.items import explain as explain_evidence
@@ -184,7 +185,13 @@ def demo(state: _State, out_dir: str | None, as_json: bool) -> None:
     help="Back-fill: walk the sources' archives back to DATE (YYYY-MM-DD); "
     "an interrupted back-fill to the same date resumes where it stopped.",
 )
-@click.option("--log-level", default="WARNING", show_default=True, help="Scrapy's log level.")
+@click.option(
+    "--log-level",
+    default="WARNING",
+    show_default=True,
+    help="Scrapy's log level. INFO or DEBUG print Scrapy's log as the crawl runs; otherwise its "
+    "warnings are summarised after the crawl's summary (errors are printed as they come).",
+)
 @click.pass_obj
 def crawl(state: _State, sources: tuple[str, ...], as_json: bool, since: str | None, log_level: str) -> None:
     """Fetch SOURCES (default: every enabled source) through the pipelines into the archive.
@@ -198,7 +205,29 @@ def crawl(state: _State, sources: tuple[str, ...], as_json: bool, since: str | N
             since = datetime.strptime(since, "%Y-%m-%d").date().isoformat()
         except ValueError as e:
             raise _Fail(f"--since {since!r}: expected a date as YYYY-MM-DD", code=2) from e
-    report = _run(run_crawl, state.config, state.db_path(), list(sources) or None, since=since, log_level=log_level)
+    config = state.config
+    with Progress("crawl", "days of archive" if since else "fetches", config.settings.progress_seconds) as bar:
+
+        def progress(p) -> None:
+            note = f"{p.stored:,} new articles, {p.failed:,} failed"
+            if since:
+                note = f"{p.fetches:,} fetches, {note}"  # how far back the back-fill has walked, of the way to --since
+                today = datetime.now().date()
+                walked = (today - datetime.fromisoformat(p.oldest[:10]).date()).days if p.oldest else 0
+                total = max((today - datetime.fromisoformat(since).date()).days, 1)
+                bar.update(min(max(walked, 0), total), total, note)
+            else:
+                bar.update(p.fetches, None, note)
+
+        report = _run(
+            run_crawl,
+            config,
+            state.db_path(),
+            list(sources) or None,
+            since=since,
+            log_level=log_level,
+            progress=progress,
+        )
     if as_json:
         _echo_json(report)
     else:
@@ -214,6 +243,12 @@ def crawl(state: _State, sources: tuple[str, ...], as_json: bool, since: str | N
             click.echo(
                 f"  ! {c['store_errors']} write(s) to the database failed (disk full? see the errors above)", err=True
             )
+        if report.log_lines:  # Scrapy's own warnings, after the summary rather than above it
+            kinds = sorted({r["message"].splitlines()[0][:200] for r in report.log})
+            click.echo(f"  {report.log_lines} message(s) in Scrapy's log, e.g.:", err=True)
+            for message in kinds[:3]:
+                click.echo(f"    {message}", err=True)
+            click.echo("  (carewatch crawl --log-level INFO prints Scrapy's log as the crawl runs)", err=True)
     if not report.ok:
         sys.exit(1)
 
@@ -474,12 +509,8 @@ def tag_command(state: _State, explain_id: str | None, retag: bool, as_json: boo
                 "run `carewatch tag --retag`"
             )
     if retag:
-
-        def progress(done: int, total: int) -> None:
-            if not as_json:
-                click.echo(f"  re-tagged {done}/{total}", err=True)
-
-        result = _run(run_retag, state.db(), state.config, progress)
+        with Progress("re-tag", "articles", state.config.settings.progress_seconds) as bar:
+            result = _run(run_retag, state.db(), state.config, lambda done, total: bar.update(done, total))
         if as_json:
             _echo_json(result)
             return

@@ -6,6 +6,7 @@ import dataclasses
 
 import click
 
+from carewatch.cli.progress import Progress
 from carewatch.ops.reprocess import ReprocessResult
 from carewatch.ops.reprocess import reprocess as run_reprocess
 
@@ -21,11 +22,12 @@ def reprocess(state, source_id: str | None, as_json: bool) -> None:
 
     from carewatch.cli.main import _echo_json, _run
 
-    def progress(r: ReprocessResult) -> None:
-        if not as_json:
-            click.echo(f"  {r.articles} articles: {r.unchanged} unchanged, {r.changed} changed", err=True)
+    with Progress("reprocess", "articles", state.config.settings.progress_seconds) as bar:
 
-    result = _run(run_reprocess, state.config, state.archive_path(), source_id, progress)
+        def progress(r: ReprocessResult) -> None:
+            bar.update(r.articles, r.total, f"{r.unchanged:,} unchanged, {r.changed:,} changed, {r.failed:,} failed")
+
+        result = _run(run_reprocess, state.config, state.archive_path(), source_id, progress)
     if as_json:
         _echo_json(dataclasses.asdict(result))
     else:

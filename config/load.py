@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from carewatch.config.environment import find_config_dir, with_environment
+from carewatch.config.messages import apostrophe_hint, describe
 from carewatch.config.schema import Alerts, Config, Entities, Settings, Sources, Topics, query_names
 from carewatch.core.errors import ConfigError
 from carewatch.core.query import UnknownName, check_names
@@ -69,6 +70,10 @@ def _yaml_error(path: Path, text: str, e: yaml.YAMLError) -> ConfigError:
         return ConfigError(f"{path}: not valid YAML: {problem}")
     line, hint = mark.line + 1, ""
     opened = getattr(e, "context_mark", None)
+    lines = text.splitlines()
+    quote = "'<scalar>'" in problem and mark.line < len(lines) and apostrophe_hint(lines[mark.line], mark.column)
+    if quote:
+        return ConfigError(f"{path}:{line}: not valid YAML{_key_near(text, line)}: {quote}")
     if opened is not None and ("flow" in context or "quoted scalar" in context):
         line = opened.line + 1
         hint = f" (the {'quote' if 'quoted' in context else 'bracket'} opened on this line is never closed)"
@@ -149,7 +154,7 @@ def _read(path: Path, model: type[BaseModel]) -> tuple[BaseModel, yaml.Node | No
             loc = tuple(err["loc"])
             field = ".".join(str(p) for p in loc) or "(top level)"
             line = _line_of(node, loc) or 1  # an empty file has no node: its first line
-            msg = err["msg"].removeprefix("Value error, ") + (" (the file is empty)" if node is None else "")
+            msg = describe(dict(err), model) + (" (the file is empty)" if node is None else "")
             lines.append(f"{path}:{line}: {field}: {msg}")
         raise ConfigError("\n".join(lines)) from e
 

@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from carewatch.config.messages import clock_time, css_problem, schedule_problem
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -113,6 +115,12 @@ class Settings(_Model):
         description="the daemon's health endpoint on 127.0.0.1 (GET /health); 0 picks a free port, null turns it off",
     )
     log_file: str | None = Field(None, description="JSON-lines log (rotated); default: standard error only")
+    progress_seconds: float = Field(
+        30,
+        gt=0,
+        description="long commands (crawl, tag --retag, reprocess) not run on a terminal print a "
+        "progress line this often (on a terminal: a progress bar)",
+    )
     log_max_mb: float = Field(10, gt=0)
     log_backups: int = Field(5, ge=0)
     fetch_retention_days: int = Field(
@@ -188,6 +196,13 @@ class Selectors(_Model):
     author: str | None = None
     body: str | None = None
 
+    @field_validator("title", "date", "author", "body")
+    @classmethod
+    def _css(cls, v: str | None) -> str | None:
+        if v is not None and (problem := css_problem(v, pseudo_elements=False)):  # read by lxml (pipelines.extract)
+            raise ValueError(problem)
+        return v
+
 
 class Source(_Model):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
@@ -233,18 +248,15 @@ class Source(_Model):
     @field_validator("schedule")
     @classmethod
     def _schedule(cls, v: str | None) -> str | None:
-        if v is None:
-            return v
-        if v.startswith("every "):
-            if duration_seconds(v[6:].strip()) < 1:
-                raise ValueError("a schedule must be at least 'every 1s'")
-            return v
-        from apscheduler.triggers.cron import CronTrigger
+        if v is not None and (problem := schedule_problem(v)):
+            raise ValueError(problem)
+        return v
 
-        try:
-            CronTrigger.from_crontab(v)
-        except ValueError as e:
-            raise ValueError(f"not 'every N(s|m|h|d)' nor a valid cron line: {e}") from None
+    @field_validator("links", "next_page")
+    @classmethod
+    def _css(cls, v: str | None) -> str | None:
+        if v is not None and (problem := css_problem(v)):  # read by Scrapy (parsel): ::text, ::attr() too
+            raise ValueError(problem)
         return v
 
     @field_validator("url_pattern")
@@ -401,7 +413,9 @@ class Subscriber(_Model):
         "discord://, json:// webhooks, ...); write secrets as ${ENV_VAR}",
     )
     frequency: Literal["immediate", "daily", "weekly"] = "daily"
-    at: str = Field("08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="daily/weekly: the time, Europe/London")
+    at: Annotated[str, AfterValidator(clock_time)] = Field(
+        "08:00", description="daily/weekly: the time (24-hour HH:MM), Europe/London"
+    )
     day: Literal[DAYS] = Field("monday", description="weekly: the day")  # type: ignore[valid-type]
     rules: tuple[Query, ...] = Field(
         (),

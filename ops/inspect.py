@@ -9,34 +9,72 @@ only), so ``duplicate_of`` says whether a crawl would store it as a copy."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
-import urllib.request
+import pickle
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 from scrapy.exceptions import DropItem
 
 from carewatch.config.schema import Config
 from carewatch.core.errors import CarewatchError
-from carewatch.core.items import Article, utcnow_iso
+from carewatch.core.items import Article, Fetch, utcnow_iso
+from carewatch.ops.crawl import child_env, child_limits, read_log
 from carewatch.pipelines.extract import is_pdf
 from carewatch.pipelines.runner import run_stages
 from carewatch.store.db import open_db
 from carewatch.store.seen import SqliteSeenIndex
 
 
-def _fetch(config: Config, url: str) -> tuple[str, bytes, str]:
-    s = config.settings
-    handlers = [urllib.request.ProxyHandler({"http": s.http_proxy, "https": s.http_proxy} if s.http_proxy else {})]
-    opener = urllib.request.build_opener(*handlers)
-    req = urllib.request.Request(url, headers={"User-Agent": s.user_agent})
-    try:
-        with opener.open(req, timeout=s.download_timeout) as resp:
-            body = resp.read(s.max_response_bytes + 1)
-            if len(body) > s.max_response_bytes:
-                raise CarewatchError(f"{url}: larger than max_response_bytes ({s.max_response_bytes})")
-            return resp.geturl(), body, resp.headers.get_content_charset() or ""
-    except OSError as e:
-        raise CarewatchError(f"{url}: cannot fetch: {e}") from e
+def _fetch(config: Config, url: str, source_id: str | None) -> Article:
+    """The Article a crawl makes of the page at URL, fetched as a crawl fetches it: by the crawl's child
+    process with the crawl's downloader (ops.crawl_process.fetch_one: the same settings, address guard,
+    redirect-loop and size checks, retries and robots.txt), so a page a crawl would refuse is refused
+    with the error text the crawl records in its fetch log."""
+    with tempfile.TemporaryDirectory(prefix="carewatch-inspect-") as tmp:
+        snapshot, job, out = Path(tmp) / "config.json", Path(tmp) / "job.json", Path(tmp) / "items.pickle"
+        log_file = Path(tmp) / "scrapy.log"
+        snapshot.write_text(config.model_dump_json(), encoding="utf-8")
+        job.write_text(
+            json.dumps(
+                {
+                    "inspect": True,
+                    "config": str(snapshot),
+                    "url": url,
+                    "source_id": source_id,
+                    "out": str(out),
+                    "log_file": str(log_file),
+                }
+            ),
+            encoding="utf-8",
+        )
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-m", "carewatch.ops.crawl_process", str(job)],
+                env=child_env(config),
+                stdin=subprocess.DEVNULL,
+                preexec_fn=child_limits(config.settings.crawl_memory_mb),
+                timeout=config.settings.crawl_timeout,
+            )
+        except subprocess.TimeoutExpired as e:
+            limit = config.settings.crawl_timeout
+            raise CarewatchError(f"{url}: not fetched within crawl_timeout ({limit:.0f}s)") from e
+        if proc.returncode != 0 or not out.exists():
+            raise CarewatchError(f"{url}: the fetch process exited with code {proc.returncode}")
+        with out.open("rb") as f:
+            items = pickle.load(f)  # written by our own child process, just now
+        log, _ = read_log(log_file)
+    for item in items:
+        if isinstance(item, Fetch) and item.status == "error":
+            raise CarewatchError(f"{item.url}: {item.error}")
+    articles = [item for item in items if isinstance(item, Article)]
+    if not articles:
+        errors = [r["message"].splitlines()[0] for r in log if r["level"] in ("ERROR", "CRITICAL")]
+        raise CarewatchError(f"{url}: the page gave no article" + (f" ({errors[0]})" if errors else ""))
+    return articles[0]
 
 
 def inspect_target(
@@ -53,22 +91,22 @@ def inspect_target(
         if source.selectors:  # as the spider hands a page of this source on
             selectors = {k: v for k, v in source.selectors.model_dump().items() if v}
     if target.startswith(("http://", "https://")):
-        url, body, charset = _fetch(config, target)
+        article = _fetch(config, target, source_id)
     else:
         path = Path(target)
         if not path.is_file():
             raise CarewatchError(f"{target}: no such file or URL")
-        url, body, charset = path.resolve().as_uri(), path.read_bytes(), ""
-    article = Article(
-        source_id=source_id or "inspect",
-        url=url,
-        fetched_at=utcnow_iso(),
-        extra={"selectors": selectors} if selectors else {},
-    )
-    if is_pdf(body):
-        article = dataclasses.replace(article, body=body)
-    else:
-        article = dataclasses.replace(article, html=body.decode(charset or "utf-8", errors="replace"))
+        article = Article(
+            source_id=source_id or "inspect",
+            url=path.resolve().as_uri(),
+            fetched_at=utcnow_iso(),
+            extra={"selectors": selectors} if selectors else {},
+        )
+        body = path.read_bytes()
+        if is_pdf(body):
+            article = dataclasses.replace(article, body=body)
+        else:
+            article = dataclasses.replace(article, html=body.decode("utf-8", errors="replace"))
     seen = SqliteSeenIndex(open_db(db_path, read_only=True)) if db_path and Path(db_path).is_file() else None
     try:
         result = run_stages(article, config, seen)

@@ -98,6 +98,14 @@ def crawl_source(config: Config, db_path: str, source_id: str, log: EventLog = q
             )
         for a in articles_stored_after(run.db, first_article, source_id):
             log("stored", source=source_id, article_id=a.article_id, url=a.url, title=a.title)
+        for r in report.log:  # Scrapy's own warnings and errors, into the structured log
+            log(
+                "scrapy",
+                getattr(logging, r["level"], logging.WARNING),
+                source=source_id,
+                logger=r["logger"],
+                message=r["message"],
+            )
         stopped = STOPPING.is_set() and report.returncode != 0
         problems = [e["error"] or "" for e in report.errors[:5]]
         if report.counts.get("store_errors"):  # writes the database refused (disk full, I/O error)

@@ -42,6 +42,7 @@ class CaptureError(Exception):
 @dataclass
 class ReprocessResult:
     articles: int = 0  # looked at
+    total: int = 0  # to look at
     reprocessed: int = 0  # re-extracted from their capture (unchanged + changed)
     unchanged: int = 0
     changed: int = 0  # of which...
@@ -117,7 +118,8 @@ def reprocess_archive(
     source_id: str | None = None,
     progress: Callable[[ReprocessResult], None] | None = None,
 ) -> ReprocessResult:
-    """Re-extract every stored article (of ``source_id``) from its latest capture; see the module."""
+    """Re-extract every stored article (of ``source_id``) from its latest capture; see the module.
+    ``progress`` is called as each article is taken up (``articles`` of ``total``)."""
     from scrapy.exceptions import DropItem
 
     from carewatch.core.errors import CarewatchError
@@ -125,7 +127,7 @@ def reprocess_archive(
     from carewatch.pipelines.runner import run_stages
     from carewatch.scrapers.spider import SourceSpider
     from carewatch.store.articles import save_reextracted
-    from carewatch.store.captures import articles_with_captures, newest_capture_id
+    from carewatch.store.captures import articles_with_captures, count_articles, newest_capture_id
 
     if source_id:
         try:
@@ -133,7 +135,7 @@ def reprocess_archive(
         except KeyError as e:
             raise CarewatchError(f"unknown source {source_id!r}") from e
     spider = SourceSpider(sources=[s.model_dump() for s in config.sources])
-    result = ReprocessResult(raw_dir=os.fspath(raw_dir))
+    result = ReprocessResult(raw_dir=os.fspath(raw_dir), total=count_articles(db, source_id))
 
     def fail(row: ArticleCapture, error: str) -> None:
         result.failed += 1
@@ -146,9 +148,11 @@ def reprocess_archive(
         if not rows:
             break
         last = rows[-1].rowid
-        result.articles += len(rows)
         done = []  # (article_id, capture id, Article)
         for row in rows:
+            result.articles += 1
+            if progress:
+                progress(result)
             if row.capture is None:
                 result.missing += 1
                 continue
@@ -178,8 +182,6 @@ def reprocess_archive(
                 else:
                     result.changed += 1
                     result.new_versions += outcome == "version"
-        if progress:
-            progress(result)
     return result
 
 

@@ -51,11 +51,13 @@ class RetagResult:
 
 
 def retag(db: Database, config: Config, progress: Callable[[int, int], None] | None = None) -> RetagResult:
-    """Re-tag every stored article; resumes an unfinished run made under the same rules."""
+    """Re-tag every stored article; resumes an unfinished run made under the same rules. ``progress``
+    is called with (articles re-tagged, articles this run has to re-tag) after each article."""
     tagging = Tagging.from_config(config)
     key = taxonomy_key(config)
     last = retag_resume_point(db, key)
     result = RetagResult(resumed_from=last, total=article_count(db))
+    todo = article_count(db, last)  # what this run has to do (less than the total when it resumes)
     with db.atomic():
         start_retag(db, key, last, utcnow_iso())
     while True:
@@ -79,10 +81,10 @@ def retag(db: Database, config: Config, progress: Callable[[int, int], None] | N
                     result.changed += 1
                 save_tags(db, row.article_id, a)
                 last = row.rowid
+                result.articles += 1
+                if progress:
+                    progress(result.articles, todo)
             retag_reached(db, key, last)
-        result.articles += len(rows)
-        if progress:
-            progress(result.articles, result.total)
     with db.atomic():
         finish_retag(db, key)
     return result

@@ -4,35 +4,14 @@ random bytes served as text/html) is refused, and what the feed said of it kept.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
 from scrapy.http import Response, TextResponse
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
-from carewatch.scrapers.base import SpiderBase, article_page
+from carewatch.scrapers.base import SpiderBase, article_page, binary_content
 from carewatch.scrapers.pdfs import html_instead_of_pdf
-
-_CONTROL_BYTES = bytes(range(0, 9)) + bytes(range(14, 32))  # C0 controls but tab, newlines and form feed
-
-
-def binary_content(response: Response) -> str | None:
-    """What a page fetched for its text is, when it is not text (an image, random bytes served as
-    text/html, ...); None for text. Text has next to no control bytes; binary data about 1 in 10."""
-    ctype = (response.headers.get("Content-Type") or b"").decode("latin-1").split(";")[0].strip() or "no Content-Type"
-    if not isinstance(response, TextResponse):
-        return f"binary data ({ctype}, {len(response.body):,} bytes)"
-    head = response.body[:8192]
-    if not head or head.startswith((b"\xff\xfe", b"\xfe\xff")) or re.match(r"utf[-_]?(16|32)", response.encoding, re.I):
-        return None  # UTF-16 and UTF-32 text is full of NULs
-    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
-    if controls * 20 > len(head):
-        return (
-            f"binary data served as {ctype} ({len(response.body):,} bytes, "
-            f"{controls * 100 // len(head)}% control bytes)"
-        )
-    return None
 
 
 def _declares_charset(response: TextResponse) -> bool:

@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import scrapy
 from scrapy import signals
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.misc import load_object
 from twisted.python.failure import Failure
@@ -50,6 +50,9 @@ def with_query(url: str, **params: Any) -> str:
     return urlunsplit(parts._replace(query=urlencode(query, safe="[]%")))
 
 
+_MAXSIZE = re.compile(r"(Expected to receive|Received) (\d+) bytes which is larger than download max size \((\d+)\)")
+
+
 def classify_failure(failure: Failure, max_bytes: int = 0) -> tuple[str, str, int | None]:
     """(error kind, message, http status) of a failed request. ``max_bytes``: the download size
     limit (a body without Content-Length cut off at it fails with a bare DownloadCancelledError)."""
@@ -67,8 +70,15 @@ def classify_failure(failure: Failure, max_bytes: int = 0) -> tuple[str, str, in
         return "blocked", str(exc), None
     if name in ("RedirectLoop", "TruncatedBody"):  # scrapers.integrity
         return {"RedirectLoop": "redirect", "TruncatedBody": "truncated"}[name], str(exc), None
-    if "max size" in str(exc):  # Scrapy's DOWNLOAD_MAXSIZE cut the download off
-        return "too-large", f"too large, not downloaded: {exc}", None
+    if m := _MAXSIZE.search(str(exc)):  # Scrapy's DOWNLOAD_MAXSIZE cut the download off
+        said, size, limit = m[1] == "Expected to receive", int(m[2]), int(m[3])
+        how = "the server announced" if said else "more than"
+        return (
+            "too-large",
+            f"too large, not downloaded: {how} {size:,} bytes ({size / 2**20:.1f} MB), over max_response_bytes "
+            f"({limit:,} bytes, {limit / 2**20:.1f} MB)",
+            None,
+        )
     received = getattr(failure, "request", None) and failure.request.meta.get("body_bytes", 0)
     if name == "DownloadCancelledError" and max_bytes and (received or 0) > max_bytes:
         return (
@@ -85,6 +95,27 @@ def classify_failure(failure: Failure, max_bytes: int = 0) -> tuple[str, str, in
         how = "; ".join(filter(None, (r.getErrorMessage() for r in reasons if type(r.value).__name__ != "_DataLoss")))
         detail = "the connection ended before the body's Content-Length was reached" + (f" ({how})" if how else "")
     return name, f"{name}: {detail}".strip(), None
+
+
+_CONTROL_BYTES = bytes(range(0, 9)) + bytes(range(14, 32))  # C0 controls but tab, newlines and form feed
+
+
+def binary_content(response: Response) -> str | None:
+    """What a page fetched for its text is, when it is not text (an image, random bytes served as
+    text/html, ...); None for text. Text has next to no control bytes; binary data about 1 in 10."""
+    ctype = (response.headers.get("Content-Type") or b"").decode("latin-1").split(";")[0].strip() or "no Content-Type"
+    if not isinstance(response, TextResponse):
+        return f"binary data ({ctype}, {len(response.body):,} bytes)"
+    head = response.body[:8192]
+    if not head or head.startswith((b"\xff\xfe", b"\xfe\xff")) or re.match(r"utf[-_]?(16|32)", response.encoding, re.I):
+        return None  # UTF-16 and UTF-32 text is full of NULs
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    if controls * 20 > len(head):
+        return (
+            f"binary data served as {ctype} ({len(response.body):,} bytes, "
+            f"{controls * 100 // len(head)}% control bytes)"
+        )
+    return None
 
 
 def index_page(parse: Callable[..., Iterator[Any]]) -> Callable[[Any, Response], Iterator[Any]]:

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from scrapy.http import Response, TextResponse
+from scrapy.http import Response
 
-from carewatch.scrapers.base import SpiderBase, clean, index_page
+from carewatch.scrapers.base import SpiderBase, binary_content, clean, index_page
 
 
 class ListingPages(SpiderBase):
@@ -21,8 +21,13 @@ class ListingPages(SpiderBase):
 
     def _links_page(self, response: Response, source: dict, entry_for: Callable[[str], dict]) -> Iterator[Any]:
         """A page of links: each link the selector picks, with what ``entry_for`` reads in its text."""
-        if not isinstance(response, TextResponse) or response.status == 404:
+        if response.status == 404:
             yield self._fetch(response, status="error", kind="listing", error="not an HTML page")
+            return
+        if binary := binary_content(response):  # an image, random bytes: no use looking for links in it
+            yield self._fetch(
+                response, status="error", kind="not-html", error=f"expected an HTML page of links, got {binary}"
+            )
             return
         links = []
         for sel in response.css(source["links"]):

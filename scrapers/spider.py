@@ -40,3 +40,18 @@ class SourceSpider(FeedPages, PdfLinkPages, SitemapPages, GovukSearchPages, Arti
         if (response.meta.get("entry") or {}).get("page_url"):
             return self.parse_content_item(response)
         return self.parse_page(response)
+
+
+class OnePageSpider(SourceSpider):
+    """``carewatch inspect URL``: one page fetched as a crawl fetches an article page (the same
+    request, downloader middlewares, errback and callback), so it fails, or is refused, with exactly
+    the error a crawl would record. Its one source is the one named, else a stand-in."""
+
+    name = "carewatch-inspect"
+
+    def __init__(self, sources: list[dict[str, Any]], url: str, **kwargs: Any) -> None:
+        super().__init__(sources=sources, **kwargs)
+        self.url = url
+
+    async def start(self):  # Scrapy >= 2.13 entry point
+        yield self._article_request(next(iter(self.sources)), self.url, {}, None)

@@ -81,6 +81,12 @@ def articles_with_captures(
     return out
 
 
+def count_articles(db: Database, source_id: str | None = None) -> int:
+    """How many articles (of ``source_id``) articles_with_captures walks through."""
+    sql = "SELECT count(*) FROM articles" + (" WHERE source_id = ?" if source_id else "")
+    return db.execute(sql, [source_id] if source_id else []).fetchone()[0]
+
+
 def newest_capture_id(db: Database, article_id: str) -> int | None:
     """The id of the article's latest capture (None: none recorded)."""
     return db.execute("SELECT max(id) FROM captures WHERE article_id = ?", [article_id]).fetchone()[0]

@@ -177,3 +177,27 @@ def delete_fetches_before(db: Database, cutoff: str) -> int:
 def count_fetches(db: Database, role: str, status: str) -> int:
     """Fetches of this role ('index' or 'article') with this status ('ok', 'error', …)."""
     return db.execute("SELECT count(*) FROM fetches WHERE role = ? AND status = ?", [role, status]).fetchone()[0]
+
+
+@dataclass(frozen=True)
+class CrawlProgress:
+    """How far a running crawl has got: what it has logged and stored since it started."""
+
+    fetches: int  # requests answered (or failed) so far
+    failed: int
+    stored: int  # new articles
+    oldest: str | None  # the oldest publication date among them (how far back a back-fill has walked)
+
+
+def crawl_progress(db: Database, after_id: int, source_ids: list[str], started: str) -> CrawlProgress:
+    """The progress of a crawl of these sources that began after fetch row ``after_id``, at ``started``."""
+    marks = ",".join("?" * len(source_ids))
+    fetches, failed = db.execute(
+        f"SELECT count(*), coalesce(sum(status = 'error'), 0) FROM fetches WHERE id > ? AND source_id IN ({marks})",
+        [after_id, *source_ids],
+    ).fetchone()
+    stored, oldest = db.execute(
+        f"SELECT count(*), min(published) FROM articles WHERE first_seen >= ? AND source_id IN ({marks})",
+        [started, *source_ids],
+    ).fetchone()
+    return CrawlProgress(fetches, failed, stored, oldest)

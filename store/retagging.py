@@ -9,8 +9,9 @@ from sqlite_utils import Database
 from carewatch.store.db import fetch_all
 
 
-def article_count(db: Database) -> int:
-    return db.execute("SELECT count(*) FROM articles").fetchone()[0]
+def article_count(db: Database, after_rowid: int = 0) -> int:
+    """Stored articles (after rowid ``after_rowid``: those a resumed run has still to do)."""
+    return db.execute("SELECT count(*) FROM articles WHERE rowid > ?", [after_rowid]).fetchone()[0]
 
 
 def retag_resume_point(db: Database, taxonomy: str) -> int:

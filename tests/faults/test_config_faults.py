@@ -108,7 +108,55 @@ CASES = [
         "    recipents: organisers@example.org",
         "recipents:",
         "subscribers.0.recipents",
-        "Extra inputs are not permitted",
+        "unknown key 'recipents'; allowed here: at, channels, day, email, frequency, id, ",
+    ),
+    Case(
+        "unknown key: rule for rules",
+        "alerts.yaml",
+        '    rules:\n      - \'"section 114"',
+        '    rule:\n      - \'"section 114"',
+        "rule:",
+        "subscribers.0.rule",
+        "unknown key 'rule' (did you mean 'rules'?); allowed here: at, channels, ",
+    ),
+    Case(
+        "unknown key in a topic (typo)",
+        "topics.yaml",
+        "    label: Privatisation and the Trust\n",
+        "    label: Privatisation and the Trust\n    min_scor: 4\n",
+        "min_scor:",
+        "topics.privatisation.min_scor",
+        "unknown key 'min_scor' (did you mean 'min_score'?); allowed here: description, exclude, label, min_score, "
+        "not_counting, rules, terms",
+    ),
+    Case(
+        "digest time: 7.30am",
+        "alerts.yaml",
+        '    at: "07:30"',
+        '    at: "7.30am"',
+        '"7.30am"',
+        "subscribers.0.at",
+        '\'7.30am\' is not a time: write it as 24-hour HH:MM in quotes, e.g. "07:30" or "18:00" '
+        "(did you mean '07:30'?)",
+    ),
+    Case(
+        "apostrophe inside a single-quoted rule",
+        "alerts.yaml",
+        '\'"section 114" NEAR',
+        "'\"children's trust\" NEAR",
+        "children's",
+        "rules",
+        "not valid YAML in rules: the apostrophe in \"children's\" ends the '...' text early; inside single "
+        "quotes write an apostrophe twice: children''s",
+    ),
+    Case(
+        "invalid CSS selector (links)",
+        "sources.yaml",
+        "links: 'h2.entry-title a'",
+        "links: 'a[href'",
+        "a[href",
+        "sources.1.links",
+        "'a[href' is not a valid CSS selector: a '[' is never closed with ']'",
     ),
     Case(
         "wrong type (text for a number)",
@@ -126,7 +174,8 @@ CASES = [
         "    kind: fead\n",
         "kind: fead",
         "sources.0.kind",
-        "Input should be 'feed', 'wordpress', 'listing', 'pdf_links', 'sitemap' or 'govuk_search'",
+        "'fead' is not allowed here (did you mean 'feed'?); allowed: feed, wordpress, listing, pdf_links, sitemap, "
+        "govuk_search",
     ),
     Case(
         "URL without a scheme",
@@ -162,7 +211,8 @@ CASES = [
         FEED + "    schedule: every banana\n",
         "every banana",
         "sources.0.schedule",
-        "must be a duration such as 90m, 12h, 14d or 2w",
+        "'every banana' is not a schedule: write 'every' and a duration (every 30m, every 2h, every 1d; units s, m, "
+        "h, d, w) or a cron line of five fields",
     ),
     Case(
         "schedule: 6-field cron",
@@ -171,7 +221,7 @@ CASES = [
         FEED + "    schedule: '0 0 7 * * 1'\n",
         "'0 0 7",
         "sources.0.schedule",
-        "not 'every N(s|m|h|d)' nor a valid cron line: Wrong number of fields; got 6, expected 5",
+        "'0 0 7 * * 1' is not a schedule: a cron line has five fields, this has 6; write 'every' and a duration",
     ),
     Case(
         "schedule: cron minute 61",
@@ -300,6 +350,11 @@ THROUGH_CLI = {
     "YAML: unclosed bracket",
     "duplicate key (in a list item)",
     "unknown key (typo)",
+    "unknown key: rule for rules",
+    "digest time: 7.30am",
+    "apostrophe inside a single-quoted rule",
+    "invalid CSS selector (links)",
+    "schedule: every banana",
     "schedule: cron minute 61",
     "duplicate source id",
     "subscriber: unknown source",

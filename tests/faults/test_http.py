@@ -338,7 +338,10 @@ FAULTS: tuple[Fault, ...] = (
         "page-huge",
         "article",
         lambda s: huge(declare_length=True),
-        ("too large", "52428800 bytes", f"max size ({MAX_BYTES})"),
+        (
+            "too large, not downloaded: the server announced 52,428,800 bytes (50.0 MB), over max_response_bytes "
+            f"({MAX_BYTES:,} bytes, {MAX_BYTES / 2**20:.1f} MB)",
+        ),
         "too-large",
     ),
     Fault(
