@@ -116,10 +116,14 @@ def _page_read(db: Database, article_id: str, current: dict, article: Article) -
     takes it as a new article; the rows that name it by article_id stay, the foreign-key checks
     deferred to the commit. It was never matched or alerted (store.alerting leaves pending rows out)."""
     keep = {k: v for k, v in current.items() if k != "seq"}  # seq: set from the new rowid (m011)
+    # The new rowid is chosen before the delete: SQLite gives an insert max(rowid) + 1, which is the
+    # deleted row's own rowid when it was the newest article, and the matcher's cursor is past it.
+    (rowid,) = db.execute("SELECT coalesce(max(rowid), 0) + 1 FROM articles").fetchone()
     db.execute("PRAGMA defer_foreign_keys = ON")  # for this transaction only
     db.execute("DELETE FROM articles WHERE article_id = ?", [article_id])
     db.table("articles").insert(
         {
+            "rowid": rowid,
             **keep,
             **_fields(article),
             "url": article.url,

@@ -3,6 +3,7 @@ webhook: rules and schedules, the message itself (headers, both parts, topic sec
 per story, highlighting, escaping, unsubscribe), delivery that survives a refusing, hanging-up or
 absent mail server, other channels through apprise, the Atom feed and the preview."""
 
+import dataclasses
 import json
 import threading
 from datetime import UTC, datetime, timedelta
@@ -412,3 +413,44 @@ def test_smtp_login_uses_the_password_from_the_environment(tmp_path, monkeypatch
         t = datetime.fromisoformat(db.execute("SELECT next_attempt FROM deliveries").fetchone()[0])
         [r] = send_alerts(config, db, now=t)
         assert r.status == "sent" and len(sink.messages) == 1
+
+
+def test_a_page_read_at_last_is_matched_even_when_its_stub_was_the_newest_article(tmp_path):
+    """A stub kept from the feed (page_pending) is written anew when its page is read, and matching
+    goes by rowid. When the stub was the newest article, SQLite would give the new row the deleted
+    row's own rowid, behind the matcher's cursor: the article would never be alerted."""
+    _archive(tmp_path / "a.db")
+    db = open_db(tmp_path / "a.db")
+    url = "https://birmingham-post.test/pending"
+    stub = Article(
+        source_id="birmingham-post",
+        url=url,
+        canonical_url=url,
+        url_key=url_key(url),
+        title="Trust budget cuts: the full story",
+        text="Stub from the feed: Birmingham Children's Trust budget cuts.",
+        published="2025-03-09T11:00:00+00:00",
+        fetched_at="2025-03-09T11:00:00+00:00",
+        content_hash="hash-stub",
+        page_pending=True,
+    )
+    save_article(db, tag(stub, TAGGER))
+    aid = article_id_for(url_key(url))
+    newest = db.execute("SELECT article_id FROM articles ORDER BY rowid DESC LIMIT 1").fetchone()[0]
+    assert newest == aid  # the case under test
+    config = _config(25, ORGANISERS)
+    match_new(db, config, NOW)
+    matched = {r[0] for r in db.execute("SELECT article_id FROM alert_matches WHERE subscriber = 'organisers'")}
+    assert aid not in matched  # pending: not matched
+    page = dataclasses.replace(
+        stub,
+        text=ARTICLES[0][3] + " The full article, as the page has it.",
+        content_hash="hash-page",
+        page_pending=False,
+        fetched_at="2025-03-09T12:00:00+00:00",
+    )
+    save_article(db, tag(page, TAGGER))
+    match_new(db, config, NOW)
+    matched = {r[0] for r in db.execute("SELECT article_id FROM alert_matches WHERE subscriber = 'organisers'")}
+    assert aid in matched
+    db.close()
