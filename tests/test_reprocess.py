@@ -7,6 +7,8 @@ import hashlib
 import io
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from types import SimpleNamespace
@@ -129,6 +131,22 @@ def test_reprocess_yields_the_same_rows_without_the_network(crawled):
     assert "0 missing capture, 0 failed" in result.stdout
     assert _snapshot(crawled.db_path) == crawled.rows
     assert len(crawled.server.requests) == requests_before  # nothing fetched: the raw responses suffice
+
+
+def test_reprocess_shows_plain_progress_off_a_terminal_and_json_still_parses(crawled, tmp_path):
+    folder = tmp_path / "config"
+    shutil.copytree(DEMO_CONFIG, folder)
+    with (folder / "settings.yaml").open("a", encoding="utf-8") as f:
+        f.write("\nprogress_seconds: 0.01\n")  # a line after nearly every article
+    result = carewatch("--config", str(folder), "--db", str(crawled.db_path), "reprocess", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["unchanged"] == len(crawled.rows)  # standard output: the JSON alone
+    assert "\r" not in result.stderr
+    line = re.compile(r"^reprocess: ([\d,]+) of ([\d,]+) articles \((\d+)%\), ")
+    lines = [m for m in map(line.match, result.stderr.splitlines()) if m]
+    assert len(lines) >= 3, result.stderr  # periodic, not one line at the end
+    done = [int(m[1].replace(",", "")) for m in lines]
+    assert done == sorted(done) and lines[-1][3] == "100", result.stderr
 
 
 def test_reprocess_restores_a_tampered_row_from_its_capture(crawled):
