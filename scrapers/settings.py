@@ -39,6 +39,7 @@ def scrapy_settings(config: Config) -> dict[str, Any]:
         "AUTOTHROTTLE_ENABLED": settings.autothrottle,
         "AUTOTHROTTLE_START_DELAY": max(settings.download_delay, 1.0),
         "TELNETCONSOLE_ENABLED": False,
+        "REMOTE_CONTROL_ENABLED": False,  # Scrapy 2.19 would open an HTTP control port and write a job file per crawl
         "COOKIES_ENABLED": False,
         "LOG_LEVEL": "WARNING",
         "CAREWATCH_REVISIT_DAYS": settings.revisit_days,
