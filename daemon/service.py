@@ -49,7 +49,14 @@ from carewatch.daemon.logs import event, setup_logging
 from carewatch.daemon.metrics import Metrics
 from carewatch.ops.crawl import stop_all
 from carewatch.ops.housekeeping import housekeeping
-from carewatch.ops.jobs import crawl_source, last_started, mark_interrupted_runs, retry_times, send_digests
+from carewatch.ops.jobs import (
+    crawl_source,
+    digests_due_now,
+    last_started,
+    mark_interrupted_runs,
+    retry_times,
+    send_digests,
+)
 from carewatch.ops.lock import ArchiveLock
 from carewatch.ops.status import health_check
 
@@ -96,8 +103,14 @@ class Daemon:
 
     def _crawl(self, config: Config, source_id: str) -> None:
         """Crawl one source; when it is failing or erroring now, its next crawl is moved to the time
-        the retry backoff gives (ops.jobs.retry_times: what ``status`` shows as "next try")."""
+        the retry backoff gives (ops.jobs.retry_times: what ``status`` shows as "next try"). When it
+        stored articles an immediate subscriber may want, the digest job runs now, not at its tick."""
         outcome = crawl_source(config, self.db_path, source_id, log=self.log)
+        if digests_due_now(config, outcome) and not self.stop_event.is_set():
+            try:
+                self.scheduler.modify_job("digests", next_run_time=datetime.now(UTC))
+            except JobLookupError:  # stopping, or a reload is rebuilding the jobs
+                pass
         if outcome and outcome.retry_at and not self.stop_event.is_set():
             try:
                 self.scheduler.modify_job(f"crawl:{source_id}", next_run_time=max(outcome.retry_at, datetime.now(UTC)))

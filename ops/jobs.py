@@ -45,6 +45,7 @@ class JobOutcome:
     status: str  # ok | error | stopped
     detail: str
     retry_at: datetime | None = None  # a crawl of a source now failing or erroring: when to try it again
+    stored: int = 0  # a crawl: the articles it stored (new rows)
 
 
 class RecordedRun:
@@ -56,9 +57,9 @@ class RecordedRun:
         self.run_id = job_runs.start_run(db, job, utcnow_iso())
         self.outcome: JobOutcome | None = None
 
-    def finish(self, status: str, detail: str = "", retry_at: datetime | None = None) -> None:
+    def finish(self, status: str, detail: str = "", retry_at: datetime | None = None, stored: int = 0) -> None:
         job_runs.finish_run(self.db, self.run_id, status, detail, utcnow_iso())
-        self.outcome = JobOutcome(self.job, status, detail, retry_at)
+        self.outcome = JobOutcome(self.job, status, detail, retry_at, stored)
 
 
 @contextlib.contextmanager
@@ -96,7 +97,8 @@ def crawl_source(config: Config, db_path: str, source_id: str, log: EventLog = q
                 error_kind=f.error_kind,
                 error=f.error,
             )
-        for a in articles_stored_after(run.db, first_article, source_id):
+        stored = articles_stored_after(run.db, first_article, source_id)
+        for a in stored:
             log("stored", source=source_id, article_id=a.article_id, url=a.url, title=a.title)
         for r in report.log:  # Scrapy's own warnings and errors, into the structured log
             log(
@@ -111,9 +113,15 @@ def crawl_source(config: Config, db_path: str, source_id: str, log: EventLog = q
         if report.counts.get("store_errors"):  # writes the database refused (disk full, I/O error)
             problems.insert(0, f"{report.counts['store_errors']} write(s) to the database failed")
         status = "stopped" if stopped else ("ok" if report.ok else "error")
-        run.finish(status, "; ".join(problems), _retry_times(run.db, config).get(source_id))
+        run.finish(status, "; ".join(problems), _retry_times(run.db, config).get(source_id), len(stored))
         log("crawl", source=source_id, status=status, counts=report.counts, failed_fetches=len(report.errors))
     return run.outcome
+
+
+def digests_due_now(config: Config, crawl: JobOutcome | None) -> bool:
+    """Whether a crawl's outcome calls for the digest job at once rather than at its next tick: it
+    stored articles and a subscriber wants them immediately (their rules decide the rest)."""
+    return bool(crawl and crawl.stored) and any(s.frequency == "immediate" for s in config.alerts.subscribers)
 
 
 def send_digests(config: Config, db_path: str, log: EventLog = quiet) -> JobOutcome | None:

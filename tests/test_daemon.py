@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+import yaml
 
 from carewatch.demo.mailsink import MailSink, free_port
 from carewatch.demo.run import demo_config, enable_sources, write_daemon_config
@@ -208,3 +209,25 @@ def _stored(db: Path) -> int:
             return conn.execute("SELECT count(*) FROM articles").fetchone()[0]
     except sqlite3.OperationalError:
         return 0
+
+
+@pytest.mark.timeout(240)
+def test_an_immediate_subscriber_is_sent_what_a_crawl_stored_without_waiting_for_the_digest_tick(tmp_path, demo_server):
+    """The digest job's tick is an hour here; the demo's immediate subscriber must still get the
+    articles a crawl stores as soon as the crawl ends (the daemon runs the digest job at once)."""
+    with MailSink(tmp_path / "mail") as sink:
+        cfg = write_daemon_config(tmp_path, demo_server.proxy_url, sink.port, free_port(), "every 1h", FAST[:1])
+        settings = yaml.safe_load((cfg / "settings.yaml").read_text())
+        settings["alerts_check_seconds"] = 3600
+        (cfg / "settings.yaml").write_text(yaml.safe_dump(settings))
+        db = tmp_path / "archive.db"
+        proc = _start(cfg, db)
+        try:
+            _wait(lambda: _finished(db, "digests"), 60, "the first digest tick (nothing to send yet)", proc)
+            crawl = _wait(lambda: _finished(db, f"crawl:{FAST[0]}"), 120, "the crawl", proc)
+            _wait(lambda: sink.messages, 60, "the immediate digest after the crawl", proc)
+            digests = _finished(db, "digests")
+            assert len(digests) >= 2  # the tick at start, then the run the crawl asked for
+            assert digests[-1][1] >= crawl[0][2]  # started after the crawl finished, not an hour later
+        finally:
+            _stop(proc)
