@@ -7,7 +7,6 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 import urllib.request
 from datetime import datetime
@@ -19,21 +18,12 @@ import yaml
 from carewatch.demo.mailsink import MailSink, free_port
 from carewatch.demo.run import demo_config, enable_sources, write_daemon_config
 from carewatch.ops.crawl import run_crawl
-from tests.conftest import ROOT
+from tests.daemon_process import start_daemon as _start
+from tests.daemon_process import stop_daemon as _stop
+from tests.daemon_process import wait_for as _wait
 
 FAST = ["chamberlain-files", "community-care", "birmingham-council-news"]
 LATER = "childrens-trust-news"
-
-
-def _start(cfg: Path, db: Path) -> subprocess.Popen:
-    exe = Path(sys.executable).with_name("carewatch")
-    return subprocess.Popen(
-        [str(exe), "--config", str(cfg), "--db", str(db), "run"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
 
 
 def _runs(db: Path) -> list[tuple]:
@@ -44,32 +34,6 @@ def _runs(db: Path) -> list[tuple]:
             return conn.execute("SELECT job, started, finished, status, detail FROM job_runs ORDER BY id").fetchall()
         except sqlite3.OperationalError:
             return []
-
-
-def _wait(predicate, timeout: float, what: str, proc=None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        if proc is not None and proc.poll() is not None:
-            raise AssertionError(
-                f"the daemon exited ({proc.returncode}) while waiting for {what}: {proc.stdout.read()}"
-            )
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def _stop(proc: subprocess.Popen, timeout: float = 60) -> str:
-    """SIGTERM the daemon and wait for it; what it printed. One that does not stop in time is
-    killed (its return code then says so)."""
-    proc.send_signal(signal.SIGTERM)
-    try:
-        out, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, _ = proc.communicate()
-    return out
 
 
 def _finished(db: Path, job: str) -> list[tuple]:

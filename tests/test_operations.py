@@ -22,7 +22,9 @@ import yaml
 from carewatch.demo.mailsink import MailSink, free_port
 from carewatch.demo.run import demo_config, write_daemon_config
 from carewatch.ops.crawl import run_crawl
-from tests.conftest import DEMO_CONFIG, ROOT, carewatch
+from tests.conftest import DEMO_CONFIG, carewatch
+from tests.daemon_process import start_daemon as _daemon
+from tests.daemon_process import wait_for as _wait
 
 SOURCES = ["chamberlain-files", "community-care"]
 
@@ -35,31 +37,6 @@ def _health(port: int) -> tuple[int, dict] | None:
         return e.code, json.loads(e.read())
     except OSError:
         return None
-
-
-def _wait(predicate, timeout: float, what: str, proc: subprocess.Popen | None = None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        if proc is not None and proc.poll() is not None:
-            raise AssertionError(
-                f"the daemon exited ({proc.returncode}) while waiting for {what}: {proc.stdout.read()}"
-            )
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def _daemon(cfg: Path, db: Path) -> subprocess.Popen:
-    exe = Path(sys.executable).with_name("carewatch")
-    return subprocess.Popen(
-        [str(exe), "--config", str(cfg), "--db", str(db), "run"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
 
 
 def _articles(db: Path) -> int:
