@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
-from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
 from sqlite_utils import Database
 
+from carewatch.alerts.rule_index import ArticleTerms, Compiler, Key, RuleIndex, length_cost
 from carewatch.config.schema import Config, Subscriber
 from carewatch.core.items import utcnow_iso
 from carewatch.core.query import And, Document, Field, Near, Node, Not, Or, QueryError, Term, parse
@@ -34,87 +36,27 @@ from carewatch.store.alerting import (
     AlertArticle,
     AlertCursor,
     ArticleFilter,
+    ArticleToMatch,
     RuleQuery,
     alert_cursors,
-    articles_between,
-    articles_by_rowid,
     articles_seen_since,
+    articles_to_match,
+    articles_to_match_by_rowid,
+    cursors_at_or_past,
+    fact_article_counts,
     first_rowid_since,
     forget_unsent_matches,
     last_article_rowid,
-    rule_hits,
+    prefix_article_counts,
+    rowid_before,
     rule_rowids,
     save_matches,
+    word_article_counts,
 )
 from carewatch.store.search import SearchHit, hits_by_rowid
 from carewatch.store.search import search as search_rows
 
 BATCH = 1000
-
-
-def _anchors(node: Node) -> set[str] | None:
-    """Words (a trailing * for a prefix) one of which the text must contain for the node to match;
-    None when it can match without any (a field filter, a NOT)."""
-    if isinstance(node, Term):
-        return {node.parts[0]}
-    if isinstance(node, (Field, Not)):
-        return None
-    if isinstance(node, Near):
-        return _anchors(node.left) or _anchors(node.right)
-    if isinstance(node, Or):
-        out: set[str] = set()
-        for c in node.children:
-            a = _anchors(c)
-            if a is None:
-                return None
-            out |= a
-        return out
-    if isinstance(node, And):
-        options = [a for a in (_anchors(c) for c in node.children) if a is not None]
-        return min(options, key=len) if options else None
-    return None
-
-
-@dataclass
-class RuleIndex:
-    """Every subscriber's rules, filed under their anchor words."""
-
-    rules: list[tuple[str, str, Node]] = field(default_factory=list)  # (subscriber, rule text, tree)
-    by_word: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
-    by_prefix: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
-    always: list[int] = field(default_factory=list)
-
-    def add(self, subscriber: str, rule: str) -> None:
-        node = parse(rule)
-        i = len(self.rules)
-        self.rules.append((subscriber, rule, node))
-        anchors = _anchors(node)
-        if anchors is None:
-            self.always.append(i)
-            return
-        for a in anchors:
-            (self.by_prefix[a[:-1]] if a.endswith("*") else self.by_word[a]).append(i)
-
-    def candidates(self, doc: Document) -> set[int]:
-        out = set(self.always)
-        for w in doc.vocabulary:
-            out.update(self.by_word.get(w, ()))
-        for prefix, rules in self.by_prefix.items():
-            if doc.prefixed(prefix):
-                out.update(rules)
-        return out
-
-    def match(self, doc: Document, subscribers: set[str] | None = None) -> dict[str, list[tuple[str, tuple]]]:
-        """subscriber -> [(rule, hits)] for the rules this document satisfies."""
-        out: dict[str, list[tuple[str, tuple]]] = defaultdict(list)
-        for i in sorted(self.candidates(doc)):
-            sub, rule, node = self.rules[i]
-            if subscribers is not None and sub not in subscribers:
-                continue
-            result = node.evaluate(doc)
-            if result.matched:
-                out[sub].append((rule, result.hits))
-        return out
 
 
 class NoFtsForm(ValueError):
@@ -215,7 +157,7 @@ def archive_rowids(
     order, decided as the matcher decides: by its FTS5 query when it has one (``rule_query``), else
     by the rule itself, evaluated over the articles a wider query finds (``wider_query``).
     QueryError when it does not parse; SearchTooSlow after ``seconds`` of evaluating."""
-    node = parse(rule)
+    test = Compiler(length_cost).compile(parse(rule)).test
     upto = last_article_rowid(db) if upto is None else upto
     plan = rule_query(rule)
     if plan is not None:
@@ -229,8 +171,8 @@ def archive_rowids(
                 f"{rule!r} has to be read article by article ({len(candidates)} of them) and took too long: "
                 "add a word it must contain, or a topic:, source: or entity:"
             )
-        batch = articles_by_rowid(db, candidates[i : i + BATCH])
-        out += [a.rowid for a in batch if node.evaluate(article_document(a)).matched]
+        batch = articles_to_match_by_rowid(db, candidates[i : i + BATCH])
+        out += [a.rowid for a in batch if test(article_terms(a))]
     return out
 
 
@@ -274,8 +216,104 @@ def matched_terms(article: AlertArticle, rules: tuple[str, ...]) -> list[str]:
     return sorted({t for rule in rules for t in _surface(doc, parse(rule).evaluate(doc).hits)})
 
 
+def article_terms(article: ArticleToMatch) -> ArticleTerms:
+    """An article as the rule index reads it: FTS5's tokens of its headline and text (two columns,
+    as articles_fts has them) and the facts filters test (topics, entities, source, relevance)."""
+    return ArticleTerms(article.title, article.text, article.facts.split())
+
+
+def _words_of(node: Node, words: set[str], prefixes: set[str]) -> None:
+    if isinstance(node, Term):
+        tokens = ArticleTerms(None, node.text.rstrip("*")).columns[1]
+        if tokens and node.text.endswith("*"):
+            prefixes.add(tokens[-1])
+            tokens = tokens[:-1]
+        words.update(tokens)
+    elif isinstance(node, Not):
+        _words_of(node.child, words, prefixes)
+    elif isinstance(node, Near):
+        _words_of(node.left, words, prefixes)
+        _words_of(node.right, words, prefixes)
+    elif isinstance(node, And):
+        for c in node.children:
+            _words_of(c, words, prefixes)
+
+
+def archive_cost(db: Database, rules: Iterable[str]) -> dict[Key, float]:
+    """How many archived articles contain each term of these rules (FTS5's vocabulary, the topic,
+    entity and source counts): what the index's presearch weighs to file a rule under its rarest term."""
+    words: set[str] = set()
+    prefixes: set[str] = set()
+    for rule in rules:
+        _words_of(parse(rule), words, prefixes)
+    counts: dict[Key, float] = {("w", w): n for w, n in word_article_counts(db, sorted(words)).items()}
+    counts.update({("p", p): n for p, n in prefix_article_counts(db, sorted(prefixes)).items()})
+    counts.update({("f", f): n for f, n in fact_article_counts(db).items()})
+    return counts
+
+
+class ArchiveWeights:
+    """A term's cost for the presearch: the articles that contain it (0 when none do yet), the
+    word-length estimate breaking ties (and standing in for an empty archive)."""
+
+    def __init__(self, counts: dict[Key, float]) -> None:
+        self.counts = counts
+
+    def __call__(self, key: Key) -> float:
+        return self.counts.get(key, 0) + length_cost(key) / 1e6
+
+
+def sync_index(index: RuleIndex, db: Database, config: Config) -> RuleIndex:
+    """Bring the index up to date with the configuration's subscribers: only the rules it does not
+    hold yet are compiled, weighed by the archive's term counts."""
+    wanted = {s.id: tuple(s.all_rules()) for s in config.alerts.subscribers}
+    new = {r for rules in wanted.values() for r in rules if r not in index.by_text}
+    if new:
+        index.compiler = Compiler(ArchiveWeights(archive_cost(db, new)))
+    index.sync(wanted)
+    return index
+
+
+_INDEX = RuleIndex()
+_INDEX_LOCK = threading.Lock()
+
+
+def rule_index(db: Database, config: Config) -> RuleIndex:
+    """The process's rule index (kept between runs: a daemon compiles a rule once), synced with
+    the configuration."""
+    with _INDEX_LOCK:
+        return sync_index(_INDEX, db, config)
+
+
+def _fired(
+    index: RuleIndex, article: ArticleToMatch, subs: dict[str, Subscriber], waiting: Mapping[str, int]
+) -> dict[str, list[str]]:
+    """subscriber -> the rules (in its own order) of the article's matches, for the subscribers
+    ``waiting`` for it (their cursors before its rowid), its source among theirs and, unless they
+    take irrelevant ones too, the article relevant."""
+    by_sub: dict[str, list[tuple[int, str]]] = {}
+    rowid, relevant, source = article.rowid, article.relevant, article.source_id
+    for rule in index.matching(article_terms(article)):
+        for sid, place in rule.owners:
+            hits = by_sub.get(sid)
+            if hits is None:
+                if waiting.get(sid, rowid) >= rowid:
+                    continue
+                sub = subs[sid]
+                if (sub.sources and source not in sub.sources) or not (relevant or sub.include_irrelevant):
+                    continue
+                hits = by_sub[sid] = []
+            hits.append((place, rule.text))
+    return {
+        sid: [hits[0][1]] if len(hits) == 1 else list(dict.fromkeys(text for _, text in sorted(hits)))
+        for sid, hits in by_sub.items()
+    }
+
+
 def match_new(db: Database, config: Config, now: datetime | None = None) -> int:
-    """Match the articles each subscriber has not been matched against yet; returns how many matches."""
+    """Match the articles each subscriber has not been matched against yet (past its cursor: the
+    ones the pipeline stored before its rules were known, or while they were changing); returns how
+    many matches. Each article is read and analysed once, whatever the number of rules."""
     subs = {s.id: s for s in config.alerts.subscribers}
     if not subs:
         return 0
@@ -294,40 +332,62 @@ def match_new(db: Database, config: Config, now: datetime | None = None) -> int:
             cursors[sid] = (first - 1) if first else hi
             if cursor:
                 forget_unsent_matches(db, sid)
-    fired: dict[tuple[str, str], list[str]] = defaultdict(list)
-    index = RuleIndex()
-    for sid, sub in subs.items():
-        if cursors[sid] >= hi:
-            continue
-        for rule in sub.all_rules():
-            query = rule_query(rule)
-            if query is None:
-                index.add(sid, rule)
-                continue
-            for aid in rule_hits(
-                db, query, cursors[sid], hi, relevant_only=not sub.include_irrelevant, sources=tuple(sub.sources)
-            ):
-                fired[(sid, aid)].append(rule)
-    if index.rules:  # the rules FTS5 cannot express: in memory, over the new rows only
-        last = min(cursors.values())
-        while last < hi:
-            rows = articles_between(db, last, hi, BATCH)
-            if not rows:
-                break
-            for row in rows:
-                waiting = {sid for sid, c in cursors.items() if c < row.rowid}
-                for sid, hits in index.match(article_document(row), waiting).items():
-                    sub = subs[sid]
-                    if (sub.sources and row.source_id not in sub.sources) or not (
-                        row.relevant or sub.include_irrelevant
-                    ):
-                        continue
-                    fired[(sid, row.article_id)] += [r for r, _ in hits]
-            last = rows[-1].rowid
+    fired: dict[tuple[str, str], list[str]] = {}
+    last = min(cursors.values())
+    if last < hi:
+        with _INDEX_LOCK:  # one thread at a time reads and syncs the process's index
+            index = sync_index(_INDEX, db, config)
+            while last < hi:
+                rows = articles_to_match(db, last, hi, BATCH)
+                if not rows:
+                    break
+                for row in rows:
+                    for sid, rules in _fired(index, row, subs, cursors).items():
+                        fired[(sid, row.article_id)] = rules
+                last = rows[-1].rowid
     save_matches(
         db, fired, [AlertCursor(sid, rules_key(subs[sid]), max(cursors[sid], hi)) for sid in subs], utcnow_iso()
     )
     return len(fired)
+
+
+class StoreTimeMatcher:
+    """Matches an article as the pipeline stores it, in the store's own transaction
+    (store.articles.save_article's ``on_stored``): the matches and the cursors of the subscribers
+    already matched up to the article before it are written with the article, so a crash loses both
+    or neither. A subscriber whose cursor is behind, or was moved under other rules (a new or
+    changed subscriber), is left to ``match_new``, which takes the rows past its cursor."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.subs = {s.id: s for s in config.alerts.subscribers}
+        self.keys = {sid: rules_key(s) for sid, s in self.subs.items()}
+        self.index: RuleIndex | None = None  # its own, built at the first article: the config is fixed
+
+    def __call__(self, db: Database, rowid: int) -> int:
+        if not self.subs:
+            return 0
+        live = {
+            c.subscriber
+            for c in cursors_at_or_past(db, rowid_before(db, rowid))
+            if self.keys.get(c.subscriber) == c.rules
+        }
+        if not live:
+            return 0
+        found = articles_to_match_by_rowid(db, [rowid])
+        if not found:  # its page is pending: matched once it is read
+            return 0
+        (article,) = found
+        if self.index is None:
+            self.index = sync_index(RuleIndex(), db, self.config)
+        fired = _fired(self.index, article, self.subs, {sid: rowid - 1 for sid in live})
+        save_matches(
+            db,
+            {(sid, article.article_id): rules for sid, rules in fired.items()},
+            [AlertCursor(sid, self.keys[sid], rowid) for sid in sorted(live)],
+            utcnow_iso(),
+        )
+        return len(fired)
 
 
 @dataclass(frozen=True)

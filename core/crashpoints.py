@@ -7,8 +7,9 @@ land in the middle of a run. A no-op otherwise.
 The points: ``after-queue`` and ``after-send`` (alerts/outbox.py: a digest recorded but not sent;
 sent but not marked sent), ``mid-pipeline`` (store/pipeline.py: an article through every pipeline
 stage, not yet stored), ``mid-article-write`` (store/articles.py: the article row inserted, its
-topics, bands, capture and story not yet, the transaction open) and ``after-article-commit``
-(store/pipeline.py: an article committed, the next item not begun)."""
+topics, bands, capture and story not yet, the transaction open), ``before-article-match``
+(store/articles.py: the article stored, its alert matches not yet, the transaction open) and
+``after-article-commit`` (store/pipeline.py: an article committed, the next item not begun)."""
 
 from __future__ import annotations
 

@@ -86,6 +86,7 @@ def main(job_path: str) -> int:
             "CAREWATCH_STATS_FILE": job["stats"],
             "CAREWATCH_SEEN_INDEX": "carewatch.store.seen.open_seen_index",
             "CAREWATCH_CRAWL_STATE": "carewatch.store.crawlstate.open_crawl_state",
+            "CAREWATCH_ON_STORED": "carewatch.alerts.match.StoreTimeMatcher",  # alerts matched as stored
             "LOG_LEVEL": job.get("log_level", "WARNING"),
         }
     )

@@ -1,5 +1,6 @@
-"""What keyword alerts read and keep: the articles rules are matched against (one FTS5 query per rule,
-or the new rows in batches), each subscriber's matches (``alert_matches``) and cursor
+"""What keyword alerts read and keep: the articles rules are matched against (the new rows in
+batches, as the rule index reads them: ``ArticleToMatch``; a rule as one FTS5 query for search),
+the term counts the index weighs, each subscriber's matches (``alert_matches``) and cursor
 (``alert_cursor``), the matched articles a digest or feed shows, and the sent ones edited since.
 An entry kept from its feed because its page failed (``page_pending``) is none of these: rules
 are matched against it only once its page has been read (store.articles.save_article)."""
@@ -10,7 +11,6 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from operator import itemgetter
 
 from sqlite_utils import Database
 
@@ -48,6 +48,55 @@ _WIDTH = 14  # the columns of _ARTICLE
 def _articles(cursor: Iterator[tuple]) -> Iterator[AlertArticle]:
     for row in cursor:
         yield AlertArticle(*row)
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleToMatch:
+    """An article as the rule index reads it: what articles_fts indexes (headline, text) and the
+    facts the rules' filters test, as the search's joins test them (space-separated ``topic:x``
+    from article_topics, ``entity:x`` from article_entities, ``source:x``, ``relevant:yes|no``)."""
+
+    rowid: int
+    article_id: str
+    source_id: str
+    title: str | None
+    text: str | None
+    relevant: int | None
+    facts: str
+
+
+_TO_MATCH = (
+    "SELECT a.rowid, a.article_id, a.source_id, a.title, a.text, a.relevant, "
+    "coalesce((SELECT group_concat('topic:' || t.topic, ' ') FROM article_topics t "
+    "WHERE t.article_id = a.article_id) || ' ', '') || "
+    "coalesce((SELECT group_concat('entity:' || e.entity, ' ') FROM article_entities e "
+    "WHERE e.article_id = a.article_id) || ' ', '') || "
+    "'source:' || a.source_id || coalesce(' relevant:' || CASE a.relevant WHEN 1 THEN 'yes' WHEN 0 THEN 'no' END, '') "
+    "FROM articles a"
+)
+
+
+def articles_to_match(db: Database, after: int, upto: int, limit: int) -> list[ArticleToMatch]:
+    """Up to ``limit`` read articles (not ``page_pending``) with rowid in (after, upto], in rowid
+    order, as the rule index reads them."""
+    return [
+        ArticleToMatch(*row)
+        for row in db.execute(
+            f"{_TO_MATCH} WHERE a.rowid > ? AND a.rowid <= ? AND a.page_pending = 0 ORDER BY a.rowid LIMIT ?",
+            [after, upto, limit],
+        )
+    ]
+
+
+def articles_to_match_by_rowid(db: Database, rowids: list[int]) -> list[ArticleToMatch]:
+    """These articles (the read ones: not ``page_pending``) as the rule index reads them, in rowid order."""
+    return [
+        ArticleToMatch(*row)
+        for row in db.execute(
+            f"{_TO_MATCH} WHERE a.rowid IN (SELECT value FROM json_each(?)) AND a.page_pending = 0 ORDER BY a.rowid",
+            [json.dumps(rowids)],
+        )
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,21 +162,6 @@ def rule_rowids(db: Database, query: RuleQuery, after: int, upto: int) -> list[i
     sql, params = rule_select(query)
     sql += " AND a.rowid > :after AND a.rowid <= :upto ORDER BY a.rowid"
     return [r[0] for r in db.execute(sql, {**params, "after": after, "upto": upto})]
-
-
-def rule_hits(
-    db: Database, query: RuleQuery, after: int, upto: int, *, relevant_only: bool = False, sources: tuple[str, ...] = ()
-) -> Iterator[str]:
-    """The article_ids with rowid in (after, upto] the query matches (only relevant ones, only
-    from these sources, when asked), read as they are taken."""
-    sql, params = rule_select(query, "a.article_id")
-    sql += " AND a.rowid > :after AND a.rowid <= :upto"
-    if relevant_only:
-        sql += " AND a.relevant = 1"
-    marks = {f"src{i}": s for i, s in enumerate(sources)}
-    if sources:
-        sql += f" AND a.source_id IN ({', '.join(':' + m for m in marks)})"
-    return map(itemgetter(0), db.execute(sql, {**params, "after": after, "upto": upto, **marks}))
 
 
 def last_article_rowid(db: Database) -> int:
@@ -229,6 +263,11 @@ def forget_unsent_matches(db: Database, subscriber: str) -> None:
     )
 
 
+@lru_cache(maxsize=65536)
+def _json_list(items: tuple[str, ...]) -> str:
+    return json.dumps(items)
+
+
 def save_matches(
     db: Database, matches: Mapping[tuple[str, str], list[str]], cursors: list[AlertCursor], matched: str
 ) -> None:
@@ -238,7 +277,7 @@ def save_matches(
         db.conn.executemany(
             "INSERT OR IGNORE INTO alert_matches (subscriber, article_id, matched, rules, terms) "
             "VALUES (?, ?, ?, ?, NULL)",
-            [(sid, aid, matched, json.dumps(rules)) for (sid, aid), rules in matches.items()],
+            [(sid, aid, matched, _json_list(tuple(rules))) for (sid, aid), rules in matches.items()],
         )
         db.conn.executemany(
             "INSERT OR REPLACE INTO alert_cursor (subscriber, rules, last_rowid) VALUES (?, ?, ?)",
@@ -331,4 +370,61 @@ def feed_articles(db: Database, subscriber: str, limit: int) -> list[FeedArticle
             [subscriber, limit],
         ),
         FeedArticle,
+    )
+
+
+def _vocabulary(db: Database) -> str:
+    """A temporary fts5vocab table over articles_fts (term, doc: how many articles have it)."""
+    db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.articles_fts_words USING fts5vocab(main, articles_fts, row)")
+    return "temp.articles_fts_words"
+
+
+def word_article_counts(db: Database, words: list[str]) -> dict[str, int]:
+    """How many articles have each of these FTS5 tokens (in headline or text); absent ones left out."""
+    table = _vocabulary(db)
+    out: dict[str, int] = {}
+    for i in range(0, len(words), 500):
+        chunk = words[i : i + 500]
+        marks = ",".join("?" * len(chunk))
+        out.update(db.execute(f"SELECT term, doc FROM {table} WHERE term IN ({marks})", chunk).fetchall())
+    return out
+
+
+def prefix_article_counts(db: Database, prefixes: list[str]) -> dict[str, int]:
+    """For each prefix, the sum over the FTS5 tokens it starts of how many articles have them (an
+    upper bound of the articles with any of them)."""
+    table = _vocabulary(db)
+    return {
+        p: db.execute(
+            f"SELECT coalesce(sum(doc), 0) FROM {table} WHERE term >= ? AND term < ?", [p, p + "\U0010ffff"]
+        ).fetchone()[0]
+        for p in prefixes
+    }
+
+
+def fact_article_counts(db: Database) -> dict[str, int]:
+    """How many articles have each fact rules filter on: ``topic:x``, ``entity:x``, ``source:x``,
+    ``relevant:yes|no``."""
+    out: dict[str, int] = {}
+    for sql in (
+        "SELECT 'topic:' || topic, count(*) FROM article_topics GROUP BY topic",
+        "SELECT 'entity:' || entity, count(*) FROM article_entities GROUP BY entity",
+        "SELECT 'source:' || source_id, count(*) FROM articles GROUP BY source_id",
+        "SELECT CASE relevant WHEN 1 THEN 'relevant:yes' ELSE 'relevant:no' END, count(*) FROM articles "
+        "WHERE relevant IS NOT NULL GROUP BY relevant",
+    ):
+        out.update(db.execute(sql).fetchall())
+    return out
+
+
+def rowid_before(db: Database, rowid: int) -> int:
+    """The rowid of the newest article older than this one (0: none)."""
+    return db.execute("SELECT coalesce(max(rowid), 0) FROM articles WHERE rowid < ?", [rowid]).fetchone()[0]
+
+
+def cursors_at_or_past(db: Database, rowid: int) -> list[AlertCursor]:
+    """The cursors of the subscribers matched up to this rowid or further."""
+    return fetch_all(
+        db.execute("SELECT subscriber, rules, last_rowid FROM alert_cursor WHERE last_rowid >= ?", [rowid]),
+        AlertCursor,
     )

@@ -4,6 +4,7 @@ by id or URL, and read what explaining one needs."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -108,7 +109,7 @@ def _insert_topics(db: Database, article_id: str, article: Article) -> None:
     )
 
 
-def _page_read(db: Database, article_id: str, current: dict, article: Article) -> None:
+def _page_read(db: Database, article_id: str, current: dict, article: Article) -> int:
     """The page of an entry kept from its feed (``page_pending``) was read at last: the row is
     written anew with the page's text, in place of the feed's (which was never the article's text,
     so no version of it is kept and it is no edit). Deleted and inserted again, under the same
@@ -135,12 +136,21 @@ def _page_read(db: Database, article_id: str, current: dict, article: Article) -
     _insert_topics(db, article_id, article)
     _index_bands(db, article_id, article)
     record_capture(db, article_id, article)
+    return rowid
 
 
-def save_article(db: Database, article: Article, settings: Settings | None = None) -> Outcome:
+OnStored = Callable[[Database, int], object]
+
+
+def save_article(
+    db: Database, article: Article, settings: Settings | None = None, on_stored: OnStored | None = None
+) -> Outcome:
     """Store one pipeline-processed article in one transaction; say what happened. ``settings``: the
     edit and story thresholds (``edit_alert_share``, ``story_window_days``, ``story_similarity``);
-    None: settings.yaml's defaults."""
+    None: settings.yaml's defaults. ``on_stored(db, rowid)`` is called inside the transaction for
+    an article stored to be read (new, or its page read at last), e.g. to match it against the
+    alert rules (alerts.match.StoreTimeMatcher), so what it writes commits with the article or not
+    at all."""
     settings = settings or Settings()
     edit_alert_share = settings.edit_alert_share
     now = article.fetched_at
@@ -170,19 +180,23 @@ def save_article(db: Database, article: Article, settings: Settings | None = Non
         row = db.execute("SELECT article_id FROM articles WHERE url_key = ?", [article.url_key]).fetchone()
         if row is None:
             article_id = article_id_for(article.url_key)
-            db.table("articles").insert(
-                {
-                    "article_id": article_id,
-                    "url": article.url,
-                    "canonical_url": article.canonical_url,
-                    "url_key": article.url_key,
-                    "source_id": article.source_id,
-                    "first_seen": now,
-                    "updated": now,
-                    "version": 1,
-                    **_fields(article),
-                    "page_pending": int(article.page_pending),
-                }
+            rowid = (
+                db.table("articles")
+                .insert(
+                    {
+                        "article_id": article_id,
+                        "url": article.url,
+                        "canonical_url": article.canonical_url,
+                        "url_key": article.url_key,
+                        "source_id": article.source_id,
+                        "first_seen": now,
+                        "updated": now,
+                        "version": 1,
+                        **_fields(article),
+                        "page_pending": int(article.page_pending),
+                    }
+                )
+                .last_rowid
             )
             crash_point("mid-article-write")  # the row (and its FTS entry) written, the rest not: all or nothing
             _insert_topics(db, article_id, article)
@@ -197,12 +211,18 @@ def save_article(db: Database, article: Article, settings: Settings | None = Non
                 settings.story_window_days,
                 settings.story_similarity,
             )
+            if on_stored is not None and not article.page_pending and rowid is not None:
+                crash_point("before-article-match")  # stored, not yet matched, the transaction open
+                on_stored(db, rowid)
             return "new"
         current = db.table("articles").get(row[0])
         if article.page_pending:  # the page failed again (or a read page's retry failed): nothing new
             return "unchanged"
         if current.get("page_pending"):
-            _page_read(db, row[0], current, article)
+            rowid = _page_read(db, row[0], current, article)
+            if on_stored is not None:
+                crash_point("before-article-match")
+                on_stored(db, rowid)
             return "updated"
         known = db.execute(
             "SELECT 1 FROM article_versions WHERE article_id = ? AND content_hash = ?", [row[0], article.content_hash]

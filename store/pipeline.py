@@ -1,9 +1,11 @@
 """The last Scrapy item pipeline: writes articles and fetch-log rows to SQLite.
 
 Scrapy settings it reads: CAREWATCH_DB (path), CAREWATCH_CONFIG (the Config: its settings'
-``edit_alert_share`` and story thresholds) and CAREWATCH_STATS_FILE (where to write the run's
+``edit_alert_share`` and story thresholds), CAREWATCH_STATS_FILE (where to write the run's
 counts as JSON when the spider closes, for the parent process to report; ``store_errors`` counts
-writes the database refused).
+writes the database refused) and CAREWATCH_ON_STORED (the dotted name of a factory taking the
+Config and giving save_article's ``on_stored``, run in each article's transaction: the alert
+rules' matching at store time, named by the caller since the store never imports alerts).
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from collections import Counter
 from pathlib import Path
 
 from scrapy import signals
+from scrapy.utils.misc import load_object
 
 from carewatch.config.schema import Settings
 from carewatch.core.crashpoints import crash_point
 from carewatch.core.items import Article, Fetch
-from carewatch.store.articles import save_article
+from carewatch.store.articles import OnStored, save_article
 from carewatch.store.db import Database, open_db
 from carewatch.store.fetches import record_fetch
 
@@ -27,19 +30,25 @@ logger = logging.getLogger(__name__)
 
 
 class StorePipeline:
-    def __init__(self, db_path: str, stats_file: str | None, settings: Settings) -> None:
+    def __init__(
+        self, db_path: str, stats_file: str | None, settings: Settings, on_stored: OnStored | None = None
+    ) -> None:
         self.db_path = db_path
         self.settings = settings
+        self.on_stored = on_stored
         self.stats_file = stats_file
         self.counts: Counter[str] = Counter()
         self.db: Database | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
+        config = crawler.settings["CAREWATCH_CONFIG"]
+        factory = crawler.settings.get("CAREWATCH_ON_STORED")
         pipeline = cls(
             crawler.settings.get("CAREWATCH_DB"),
             crawler.settings.get("CAREWATCH_STATS_FILE"),
-            crawler.settings["CAREWATCH_CONFIG"].settings,
+            config.settings,
+            load_object(factory)(config) if factory else None,
         )
         crawler.signals.connect(pipeline.item_failed, signal=signals.item_error)
         crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
@@ -112,7 +121,7 @@ class StorePipeline:
                 self.counts["fetch_errors"] += 1
         elif isinstance(item, Article):
             crash_point("mid-pipeline")  # through every stage, not yet stored
-            outcome = save_article(self.db, item, self.settings)
+            outcome = save_article(self.db, item, self.settings, self.on_stored)
             crash_point("after-article-commit")  # stored and committed, the next item not begun
             self.counts[outcome] += 1
         return item

@@ -389,6 +389,109 @@ def test_kill_9_in_the_write_path_then_rerun(tmp_path, demo_server, reference, f
     assert duplicates(after, reference["keys"]) == 0 and added == 0, again.counts
 
 
+# -- 2b. kill -9 between storing an article and matching it, while the rules change ----------------
+def _alerts_yaml(cfg: Path, subscribers: list[dict]) -> None:
+    (cfg / "alerts.yaml").write_text(yaml.safe_dump({"subscribers": subscribers}, sort_keys=False))
+
+
+def _expected_matches(db_path: Path, config) -> dict[tuple[str, str], list[str]]:
+    """(subscriber, article_id) -> rules, as the archive's FTS5 search finds them (one query per
+    rule, alerts.match.rule_query), for the read articles each subscriber takes (relevant ones
+    unless it takes all, from its sources): what the matcher must have recorded, once each."""
+    from carewatch.alerts.match import rule_query
+    from carewatch.store.alerting import rule_rowids
+
+    db = open_db(db_path)
+    try:
+        facts = {r[0]: r[1:] for r in db.execute("SELECT rowid, article_id, source_id, relevant FROM articles")}
+        want: dict[tuple[str, str], list[str]] = {}
+        for sub in config.alerts.subscribers:
+            for rule in sub.all_rules():
+                query = rule_query(rule)
+                assert query is not None, rule
+                for rowid in rule_rowids(db, query, 0, 1 << 62):
+                    aid, source, relevant = facts[rowid]
+                    if (sub.sources and source not in sub.sources) or not (relevant or sub.include_irrelevant):
+                        continue
+                    rules = want.setdefault((sub.id, aid), [])
+                    if rule not in rules:
+                        rules.append(rule)
+        return want
+    finally:
+        db.close()
+
+
+@pytest.mark.timeout(300)
+@records(GROUP, "kill -9 between storing an article and matching it, rules changed before the rerun")
+def test_kill_9_between_store_and_match_while_rules_change(tmp_path, demo_server, fault_ledger):
+    """Articles are matched in their own write transaction (alerts.match.StoreTimeMatcher): a kill
+    at ``before-article-match`` (stored, not yet matched) loses the article and its matches
+    together. The rules then change (one subscriber's rules, one subscriber new), the crawl is
+    killed there again, and run to the end; one catch-up (match_new) later, every match the FTS5
+    search finds is recorded exactly once, and none other."""
+    from carewatch.alerts.match import match_new
+
+    cfg = crawl_config(tmp_path, demo_server.proxy_url, SOURCES, alert_max_age_days=100000)
+    db = tmp_path / "archive.db"
+    first = [
+        {"id": "steady", "name": "Steady", "email": "s@example.org", "rules": ["children AND (budget OR funding)"]},
+        {"id": "changing", "name": "Changing", "email": "c@example.org", "rules": ['"social workers"', "ofsted*"]},
+        {"id": "everything", "name": "All", "email": "a@example.org", "rules": ["council"], "include_irrelevant": True},
+    ]
+    _alerts_yaml(cfg, first)
+    empty = open_db(db)
+    match_new(empty, load_config(cfg))  # cursors at the empty archive's end: matched at store time from now on
+    empty.close()
+    killed, _ = crawl_cli(cfg, db, "before-article-match@4")
+    at_crash = audit(db)
+    want_at_crash = _expected_matches(db, load_config(cfg))
+    with sqlite3.connect(db) as conn:
+        got_at_crash = {
+            (s, a): json.loads(r) for s, a, r in conn.execute("SELECT subscriber, article_id, rules FROM alert_matches")
+        }
+
+    second = [
+        first[0],
+        {"id": "changing", "name": "Changing", "email": "c@example.org", "rules": ["ofsted NEAR/10 inspection"]},
+        first[2],
+        {"id": "newcomer", "name": "New", "email": "n@example.org", "rules": ["trust", "topic:funding"]},
+    ]
+    _alerts_yaml(cfg, second)
+    killed_again, _ = crawl_cli(cfg, db, "before-article-match@3")
+    rerun = run_crawl(load_config(cfg), db)
+    config = load_config(cfg)
+    conn_db = open_db(db)
+    match_new(conn_db, config)
+    again = match_new(conn_db, config)  # nothing left to match: nothing matched twice
+    conn_db.close()
+    want = _expected_matches(db, config)
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT subscriber, article_id, rules FROM alert_matches").fetchall()
+    got = {(s, a): json.loads(r) for s, a, r in rows}
+    doubled = [k for k, r in got.items() if len(r) != len(set(r))]
+    missing = sorted(set(want) - set(got))
+    extra = sorted(set(got) - set(want))
+    wrong_rules = sorted(k for k in set(want) & set(got) if sorted(want[k]) != sorted(got[k]))
+    fault_ledger.record(
+        GROUP,
+        "kill -9 between storing an article and matching it, rules changed before the rerun",
+        tried=2,
+        survived=whole(at_crash) and rerun.ok and not (missing or extra or wrong_rules or doubled),
+        lost=len(missing),
+        duplicates=len(doubled) + len(rows) - len(set(got)),
+        recorded=killed.returncode == 1 and killed_again.returncode == 1,
+        note=f"{len(want)} matches expected, {len(got)} recorded; {at_crash['articles']} articles at the first kill",
+    )
+    assert killed.returncode == 1 and killed_again.returncode == 1, (killed.stderr[-1500:], killed_again.stderr[-1500:])
+    assert whole(at_crash) and at_crash["articles"] == 3, at_crash  # the fourth died with its matches, in one
+    assert want_at_crash and got_at_crash == want_at_crash  # the three stored were matched in their own transactions
+    assert rerun.ok, rerun
+    assert not missing and not extra and not wrong_rules and not doubled, (missing, extra, wrong_rules, doubled)
+    assert {s for s, _ in got} == {"steady", "changing", "everything", "newcomer"}
+    assert again == 0
+    assert all(r == ["ofsted NEAR/10 inspection"] for (s, _), r in got.items() if s == "changing")
+
+
 # -- 3. kill -9 while digests are sent --------------------------------------------------------------
 DIGEST_SUBSCRIBERS = (
     "subscribers:\n"
