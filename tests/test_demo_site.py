@@ -1,16 +1,25 @@
 """The demo site changed while it runs (demo.server.DemoSites.put and publish, which bench/latency.py
 uses): a new article is served at once, its feed with it, a conditional request for the changed feed
-gets the new one. Each test changes a demo site of its own, never the session's (other tests count
-what the demo sites hold)."""
+gets the new one; a real crawl then stores the article, the immediate subscriber's digest reaches
+the mail sink (which notes when), and the archive holds each stage's time (store.timeline). Each
+test changes a demo site of its own, never the session's (other tests count what the demo sites
+hold)."""
 
 from __future__ import annotations
 
+import time
 import urllib.error
 import urllib.request
+from datetime import datetime
 
 import pytest
 
+from carewatch.demo.run import demo_config
 from carewatch.demo.server import DemoServer
+from carewatch.ops.alerts import send_alerts
+from carewatch.ops.crawl import run_crawl
+from carewatch.ops.database import open_archive
+from carewatch.store.timeline import article_timeline
 
 FEED = "http://www.thechamberlainfiles.com.test/feed/"
 PAGE = "http://www.thechamberlainfiles.com.test/trust-fostering-contract-goes-out-to-tender/"
@@ -71,3 +80,31 @@ def test_a_published_article_and_its_feed_entry_are_served_at_once(own_site):
     assert _get(demo_server, FEED.rstrip("/"))[2] == after  # the manifest's alias serves it too
     with pytest.raises(KeyError):
         demo_server.sites.put("http://nowhere.test/", "<html></html>")
+
+
+@pytest.mark.timeout(180)
+def test_a_crawl_stores_what_was_published_and_the_digest_reaches_the_sink(tmp_path, own_site, mail_sink):
+    demo_server, demo_cfg = own_site, demo_config(own_site.proxy_url, mail_sink.port)
+    db_path = tmp_path / "archive.db"
+    run_crawl(demo_cfg, db_path, ["chamberlain-files"])
+    db = open_archive(db_path)
+    send_alerts(demo_cfg, db)
+    sent_before = len(mail_sink.messages)
+
+    published = time.time()
+    demo_server.sites.publish(FEED, ITEM, PAGE, HTML)
+    run_crawl(demo_cfg, db_path, ["chamberlain-files"])
+    results = [r for r in send_alerts(demo_cfg, db) if r.subscriber == "organisers"]
+
+    assert [r.status for r in results] == ["sent"] and TITLE in results[0].articles
+    assert len(mail_sink.messages) == sent_before + 1 == len(mail_sink.received)
+    assert published < mail_sink.received[-1] <= time.time()
+    t = article_timeline(db, PAGE, "organisers")
+    assert t is not None and t.source_id == "chamberlain-files" and t.delivery_status == "sent"
+    stamps = [t.index_fetch, t.page_fetch, t.first_seen, t.stored, t.matched, t.delivery_created]
+    assert all(stamps), t
+    when = [datetime.fromisoformat(s or "") for s in stamps]
+    assert "." in (t.stored or "")  # to the millisecond
+    assert when[0] <= when[1] <= when[2] <= when[3].replace(microsecond=0)  # feed, page, parsed, stored
+    assert when[0].timestamp() >= int(published)
+    db.close()
