@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import socket
+import time
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -22,6 +23,7 @@ class _Handler:
         self.mode = "accept"  # accept | refuse (554) | tempfail (451) | drop (hang up after DATA, no reply)
         self.out_dir = out_dir
         self.messages: list[EmailMessage] = []
+        self.received: list[float] = []  # time.time() when each message was accepted
         self.envelopes: list[tuple[str, list[str]]] = []
         self.files: list[Path] = []
 
@@ -35,6 +37,7 @@ class _Handler:
             return "250 never heard"
         raw = envelope.original_content or envelope.content
         msg = message_from_bytes(raw, policy=policy.default)
+        self.received.append(time.time())
         self.messages.append(msg)  # type: ignore[arg-type]
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         if self.out_dir is not None:
@@ -91,6 +94,11 @@ class MailSink:
     @property
     def messages(self) -> list[EmailMessage]:
         return self.handler.messages
+
+    @property
+    def received(self) -> list[float]:
+        """When each of ``messages`` was accepted (``time.time()``), in the same order."""
+        return self.handler.received
 
     @property
     def envelopes(self) -> list[tuple[str, list[str]]]:

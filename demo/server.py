@@ -2,7 +2,9 @@
 
 Each demo site has a fixed host name (the real host plus ``.test``). Crawlers reach them by
 using this server as their HTTP proxy (``http_proxy``), so stored URLs stay the same whatever
-port the server got. The routes come from ``demo/site/manifest.yaml``.
+port the server got. The routes come from ``demo/site/manifest.yaml``; while the server runs, a
+page can be added or changed (:meth:`DemoSites.put`) and a new article published on a feed
+(:meth:`DemoSites.publish`), as bench/latency.py does.
 
 Written by hand (on ``http.server``) because it must answer proxy-style absolute request URIs,
 log every request for tests, and honour conditional requests: no small maintained package does
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -114,6 +117,48 @@ class DemoSites:
 
     def url(self, site_id: str, path: str = "/") -> str:
         return f"http://{self.site_hosts[site_id]}{path}"
+
+    def put(self, url: str, body: bytes | str, content_type: str | None = None, status: int = 200) -> Route:
+        """Serve ``body`` at ``url`` (``http://<a demo site's host>/path[?query]``) from now on: a new
+        page, or a changed one in place of what was there (and at its aliases). Its ETag is the new
+        body's, so a conditional request for a changed page gets the new body. ``content_type``:
+        by default the old route's, else from the path's suffix (HTML when it has none)."""
+        host, key = _split(url)
+        if host not in self.hosts:
+            raise KeyError(f"{host}: not a demo site")
+        routes = self.hosts[host]
+        old = routes.get(key)
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        route = Route(
+            status=status,
+            content_type=content_type
+            or (old.content_type if old else _TYPES.get(Path(urlsplit(url).path).suffix, _TYPES[".html"])),
+            body=data,
+            etag='"' + hashlib.sha1(data).hexdigest()[:16] + '"',
+        )
+        for path in [p for p, r in routes.items() if old is not None and r is old] or [key]:
+            routes[path] = route  # one assignment per path: a request sees the old page or the new
+        return route
+
+    def publish(self, feed_url: str, entry: str, page_url: str, page: str) -> None:
+        """A new article, as its publisher would put it out: its page at ``page_url`` first, then
+        ``entry`` (an RSS ``<item>`` or an Atom ``<entry>`` linking to it) at the top of the feed
+        at ``feed_url``, so a crawler that sees the entry finds the page."""
+        feed = self.find(*_split(feed_url))
+        if feed is None:
+            raise KeyError(f"{feed_url}: no such feed")
+        text = feed.body.decode("utf-8")
+        first = re.search(r"<(item|entry)[\s>]|</channel>|</feed>", text)
+        if first is None:
+            raise ValueError(f"{feed_url}: neither RSS nor Atom")
+        self.put(page_url, page)
+        self.put(feed_url, text[: first.start()] + entry.strip() + "\n" + text[first.start() :])
+
+
+def _split(url: str) -> tuple[str, str]:
+    """An absolute URL's host (lower case, no port) and path with its query, as routes are keyed."""
+    parts = urlsplit(url)
+    return parts.netloc.lower().split(":")[0], (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
 class _Handler(BaseHTTPRequestHandler):

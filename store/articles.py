@@ -13,7 +13,7 @@ from sqlite_utils import Database
 from carewatch.config.schema import Settings
 from carewatch.core.crashpoints import crash_point
 from carewatch.core.errors import CarewatchError
-from carewatch.core.items import Article, article_id_for
+from carewatch.core.items import Article, article_id_for, utcnow
 from carewatch.core.lsh import band_keys
 from carewatch.core.urls import url_key
 from carewatch.store.captures import record_capture
@@ -51,6 +51,12 @@ def _fields(article: Article) -> dict:
     }
 
 
+def _stored_now() -> str:
+    """``articles.stored``: when this write of the article's current text happens, to the millisecond
+    (``first_seen`` and ``updated`` are the fetch's time, to the second; bench/latency.py reads both)."""
+    return utcnow().isoformat(timespec="milliseconds")
+
+
 def _keep_version(db: Database, article_id: str, row: dict, seen: str, diff: tuple[float, str] | None = None) -> None:
     """Keep a text of the article that is not (or no longer) its current one, with what changed."""
     n = db.execute("SELECT count(*) FROM article_versions WHERE article_id = ?", [article_id]).fetchone()[0]
@@ -75,7 +81,12 @@ def _replace_current(
 ) -> None:
     diff = word_diff(f"{current['title']}\n{current['text']}", f"{article.title}\n{article.text}")
     _keep_version(db, article_id, current, article.fetched_at, diff)
-    update = {**_fields(article), "updated": article.fetched_at, "version": current["version"] + 1}
+    update = {
+        **_fields(article),
+        "updated": article.fetched_at,
+        "version": current["version"] + 1,
+        "stored": _stored_now(),
+    }
     if diff[0] >= edit_alert_share:  # a substantive edit: alertable; spacing or a typo is not
         update["edited"] = article.fetched_at
     if url:
@@ -131,6 +142,7 @@ def _page_read(db: Database, article_id: str, current: dict, article: Article) -
             "canonical_url": article.canonical_url,
             "updated": article.fetched_at,
             "page_pending": 0,
+            "stored": _stored_now(),
         }
     )
     _insert_topics(db, article_id, article)
@@ -194,6 +206,7 @@ def save_article(
                         "version": 1,
                         **_fields(article),
                         "page_pending": int(article.page_pending),
+                        "stored": _stored_now(),
                     }
                 )
                 .last_rowid

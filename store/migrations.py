@@ -283,3 +283,12 @@ def m013_page_pending(db: Database) -> None:
     feed-only source's entries (``follow: false``) are never pending. Rows stored before this are 0."""
     db.table("articles").add_column("page_pending", int, not_null_default=0)
     db.table("articles").create_index(["source_id", "page_pending"])
+
+
+@migrations()
+def m014_stored_time(db: Database) -> None:
+    """``articles.stored``: when carewatch wrote the article's current text (a new article, its page
+    read at last, an edit), in UTC to the millisecond. ``first_seen`` and ``updated`` are when the
+    page was fetched, to the second; the time between is extraction, tagging and the write, which
+    bench/latency.py reports. Rows stored before this have none (NULL)."""
+    db.table("articles").add_column("stored", str)
