@@ -21,7 +21,7 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -50,9 +50,11 @@ from carewatch.store.alerting import (
     prefix_article_counts,
     rowid_before,
     rule_rowids,
+    save_article_matches,
     save_matches,
     word_article_counts,
 )
+from carewatch.store.fts_tokens import fts_tokens
 from carewatch.store.search import SearchHit, hits_by_rowid
 from carewatch.store.search import search as search_rows
 
@@ -224,7 +226,7 @@ def article_terms(article: ArticleToMatch) -> ArticleTerms:
 
 def _words_of(node: Node, words: set[str], prefixes: set[str]) -> None:
     if isinstance(node, Term):
-        tokens = ArticleTerms(None, node.text.rstrip("*")).columns[1]
+        tokens = fts_tokens(node.text.rstrip("*"))
         if tokens and node.text.endswith("*"):
             prefixes.add(tokens[-1])
             tokens = tokens[:-1]
@@ -239,13 +241,13 @@ def _words_of(node: Node, words: set[str], prefixes: set[str]) -> None:
             _words_of(c, words, prefixes)
 
 
-def archive_cost(db: Database, rules: Iterable[str]) -> dict[Key, float]:
+def archive_cost(db: Database, rules: Iterable[Node]) -> dict[Key, float]:
     """How many archived articles contain each term of these rules (FTS5's vocabulary, the topic,
     entity and source counts): what the index's presearch weighs to file a rule under its rarest term."""
     words: set[str] = set()
     prefixes: set[str] = set()
-    for rule in rules:
-        _words_of(parse(rule), words, prefixes)
+    for tree in rules:
+        _words_of(tree, words, prefixes)
     counts: dict[Key, float] = {("w", w): n for w, n in word_article_counts(db, sorted(words)).items()}
     counts.update({("p", p): n for p, n in prefix_article_counts(db, sorted(prefixes)).items()})
     counts.update({("f", f): n for f, n in fact_article_counts(db).items()})
@@ -267,15 +269,22 @@ def sync_index(index: RuleIndex, db: Database, config: Config) -> RuleIndex:
     """Bring the index up to date with the configuration's subscribers: only the rules it does not
     hold yet are compiled, weighed by the archive's term counts."""
     wanted = {s.id: tuple(s.all_rules()) for s in config.alerts.subscribers}
-    new = {r for rules in wanted.values() for r in rules if r not in index.by_text}
-    if new:
-        index.compiler = Compiler(ArchiveWeights(archive_cost(db, new)))
-    index.sync(wanted)
+    trees = {r: parse(r) for rules in wanted.values() for r in rules if r not in index.by_text}
+    if trees:
+        index.compiler = Compiler(ArchiveWeights(archive_cost(db, trees.values())))
+    index.sync(wanted, trees)
     return index
 
 
 _INDEX = RuleIndex()
 _INDEX_LOCK = threading.Lock()
+
+
+def clear_rule_index() -> None:
+    """Forget every compiled rule (a benchmark timing the index's build from nothing)."""
+    global _INDEX
+    with _INDEX_LOCK:
+        _INDEX = RuleIndex()
 
 
 def rule_index(db: Database, config: Config) -> RuleIndex:
@@ -285,25 +294,42 @@ def rule_index(db: Database, config: Config) -> RuleIndex:
         return sync_index(_INDEX, db, config)
 
 
-def _fired(
-    index: RuleIndex, article: ArticleToMatch, subs: dict[str, Subscriber], waiting: Mapping[str, int]
-) -> dict[str, list[str]]:
+class _Takers:
+    """Which subscribers take an article, by its source and relevance (their ``sources`` and
+    ``include_irrelevant``), worked out once per kind of article rather than per match."""
+
+    def __init__(self, subs: dict[str, Subscriber]) -> None:
+        self.subs = subs
+        self._refusing: dict[tuple[str, bool], frozenset[str]] = {}
+
+    def refusing(self, source: str, relevant: bool) -> frozenset[str]:
+        key = (source, relevant)
+        got = self._refusing.get(key)
+        if got is None:
+            got = self._refusing[key] = frozenset(
+                sid
+                for sid, sub in self.subs.items()
+                if (sub.sources and source not in sub.sources) or not (relevant or sub.include_irrelevant)
+            )
+        return got
+
+
+def _fired(index: RuleIndex, article: ArticleToMatch, takers: _Takers, done: frozenset[str] | set[str]) -> dict:
     """subscriber -> the rules (in its own order) of the article's matches, for the subscribers
-    ``waiting`` for it (their cursors before its rowid), its source among theirs and, unless they
-    take irrelevant ones too, the article relevant."""
+    that take it and are not in ``done`` (matched past it already)."""
+    skip = takers.refusing(article.source_id, bool(article.relevant))
+    if done:
+        skip = skip | done
     by_sub: dict[str, list[tuple[int, str]]] = {}
-    rowid, relevant, source = article.rowid, article.relevant, article.source_id
     for rule in index.matching(article_terms(article)):
         for sid, place in rule.owners:
+            if sid in skip:
+                continue
             hits = by_sub.get(sid)
             if hits is None:
-                if waiting.get(sid, rowid) >= rowid:
-                    continue
-                sub = subs[sid]
-                if (sub.sources and source not in sub.sources) or not (relevant or sub.include_irrelevant):
-                    continue
-                hits = by_sub[sid] = []
-            hits.append((place, rule.text))
+                by_sub[sid] = [(place, rule.text)]
+            else:
+                hits.append((place, rule.text))
     return {
         sid: [hits[0][1]] if len(hits) == 1 else list(dict.fromkeys(text for _, text in sorted(hits)))
         for sid, hits in by_sub.items()
@@ -333,7 +359,8 @@ def match_new(db: Database, config: Config, now: datetime | None = None) -> int:
             if cursor:
                 forget_unsent_matches(db, sid)
     fired: dict[tuple[str, str], list[str]] = {}
-    last = min(cursors.values())
+    last, ahead = min(cursors.values()), max(cursors.values())  # past ``ahead``, every subscriber waits
+    takers = _Takers(subs)
     if last < hi:
         with _INDEX_LOCK:  # one thread at a time reads and syncs the process's index
             index = sync_index(_INDEX, db, config)
@@ -342,7 +369,8 @@ def match_new(db: Database, config: Config, now: datetime | None = None) -> int:
                 if not rows:
                     break
                 for row in rows:
-                    for sid, rules in _fired(index, row, subs, cursors).items():
+                    done = {sid for sid, c in cursors.items() if c >= row.rowid} if row.rowid <= ahead else ()
+                    for sid, rules in _fired(index, row, takers, frozenset(done)).items():
                         fired[(sid, row.article_id)] = rules
                 last = rows[-1].rowid
     save_matches(
@@ -363,6 +391,7 @@ class StoreTimeMatcher:
         self.subs = {s.id: s for s in config.alerts.subscribers}
         self.keys = {sid: rules_key(s) for sid, s in self.subs.items()}
         self.index: RuleIndex | None = None  # its own, built at the first article: the config is fixed
+        self.takers = _Takers(self.subs)
 
     def __call__(self, db: Database, rowid: int) -> int:
         if not self.subs:
@@ -380,13 +409,8 @@ class StoreTimeMatcher:
         (article,) = found
         if self.index is None:
             self.index = sync_index(RuleIndex(), db, self.config)
-        fired = _fired(self.index, article, self.subs, {sid: rowid - 1 for sid in live})
-        save_matches(
-            db,
-            {(sid, article.article_id): rules for sid, rules in fired.items()},
-            [AlertCursor(sid, self.keys[sid], rowid) for sid in sorted(live)],
-            utcnow_iso(),
-        )
+        fired = _fired(self.index, article, self.takers, frozenset(self.subs) - live)
+        save_article_matches(db, article.article_id, fired, sorted(live), rowid, utcnow_iso())
         return len(fired)
 
 

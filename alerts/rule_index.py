@@ -46,35 +46,37 @@ class ArticleTerms:
 
     Each column is also kept as one string, its tokens between single spaces, so a phrase is a
     substring search (``" a b "``; a prefix phrase ``" a b"``) done in C, and its places are
-    found the same way and numbered by the spaces before them."""
+    found the same way and numbered by the spaces before them. Its word pairs (each word and the
+    next, in one column) are made the first time a phrase is checked: a two-word phrase is then one
+    set lookup. ``prefixes``: the prefixes of the index's rules the article's words start, when
+    the index has looked (RuleIndex.candidates), so a prefix is a set lookup too."""
 
-    __slots__ = ("columns", "vocab", "facts", "_joined", "_memo")
+    __slots__ = ("vocab", "facts", "title", "text", "words", "prefixes", "_pairs", "_memo")
 
     def __init__(self, title: str | None, text: str | None, facts: Iterable[str] = ()) -> None:
-        self.columns = (fts_tokens(title), fts_tokens(text))
-        self.vocab = set(self.columns[1])
-        self.vocab.update(self.columns[0])
+        title_words, text_words = fts_tokens(title), fts_tokens(text)
+        self.words = (title_words, text_words)
+        self.vocab = set(text_words)
+        self.vocab.update(title_words)
         self.facts = frozenset(facts)
-        self._joined: tuple[str, str] | None = None
+        self.title = " " + " ".join(title_words) + " "
+        self.text = " " + " ".join(text_words) + " "
+        self.prefixes: set[str] | None = None
+        self._pairs: set[tuple[str, str]] | None = None
         self._memo: dict = {}
 
-    @property
-    def joined(self) -> tuple[str, str]:
-        if self._joined is None:
-            title, text = self.columns
-            self._joined = (" " + " ".join(title) + " ", " " + " ".join(text) + " ")
-        return self._joined
-
-    def has(self, words: tuple[str, ...], prefix: bool) -> bool:
-        """Whether the phrase occurs (``prefix``: its last word is a prefix)."""
-        needle = " " + " ".join(words) + ("" if prefix else " ")
-        title, text = self.joined
-        return needle in text or needle in title
+    def pairs(self) -> set[tuple[str, str]]:
+        if self._pairs is None:
+            title, text = self.words
+            self._pairs = set(zip(text, text[1:]))
+            self._pairs.update(zip(title, title[1:]))
+        return self._pairs
 
     def has_prefix(self, prefix: str) -> bool:
+        if self.prefixes is not None:
+            return prefix in self.prefixes
         needle = " " + prefix
-        title, text = self.joined
-        return needle in text or needle in title
+        return needle in self.text or needle in self.title
 
     def starts(self, words: tuple[str, ...], prefix: bool) -> list[int]:
         """Where the phrase starts, in order: column * COLUMN + the word's place in it."""
@@ -82,9 +84,9 @@ class ArticleTerms:
         got = self._memo.get(key)
         if got is not None:
             return got
-        needle = " " + " ".join(words) + ("" if prefix else " ")
+        needle = phrase_needle(words, prefix)
         out = []
-        for col, joined in enumerate(self.joined):
+        for col, joined in enumerate((self.title, self.text)):
             at = joined.find(needle)
             place, counted = 0, 0
             while at >= 0:
@@ -94,6 +96,12 @@ class ArticleTerms:
                 at = joined.find(needle, at + 1)
         self._memo[key] = out
         return out
+
+
+def phrase_needle(words: tuple[str, ...], prefix: bool) -> str:
+    """What a phrase is in an article's column string: its words between single spaces, the last
+    one open when it is a prefix."""
+    return " " + " ".join(words) + ("" if prefix else " ")
 
 
 @dataclass(frozen=True)
@@ -107,6 +115,31 @@ class Compiled:
     anchors: frozenset[Key] | None
     exact: bool = False
     spans: Callable[[ArticleTerms], list[tuple[int, int]]] | None = None
+    verify: Callable[[ArticleTerms], bool] | None = None  # the test of a candidate, when less than ``test``
+
+
+def _all(tests: list[Callable[[ArticleTerms], bool]]) -> Callable[[ArticleTerms], bool]:
+    if len(tests) == 1:
+        return tests[0]
+    if len(tests) == 2:
+        a, b = tests
+        return lambda d: a(d) and b(d)
+    if len(tests) == 3:
+        a, b, c = tests
+        return lambda d: a(d) and b(d) and c(d)
+    return lambda d: all(t(d) for t in tests)
+
+
+def _any(tests: list[Callable[[ArticleTerms], bool]]) -> Callable[[ArticleTerms], bool]:
+    if len(tests) == 1:
+        return tests[0]
+    if len(tests) == 2:
+        a, b = tests
+        return lambda d: a(d) or b(d)
+    if len(tests) == 3:
+        a, b, c = tests
+        return lambda d: a(d) or b(d) or c(d)
+    return lambda d: any(t(d) for t in tests)
 
 
 def _never(doc: ArticleTerms) -> bool:
@@ -137,6 +170,7 @@ class Compiler:
         def spans(doc: ArticleTerms) -> list[tuple[int, int]]:
             return [(s, s + n - 1) for s in doc.starts(words, prefix)]
 
+        needle = phrase_needle(words, prefix)
         if n == 1:
             (w,) = words
             if prefix:
@@ -144,7 +178,17 @@ class Compiler:
             return Compiled(lambda d: w in d.vocab, frozenset({("w", w)}), True, spans)
         fixed = words[:-1] if prefix else words
         rarest = min(fixed, key=lambda w: self.cost(("w", w)))
-        return Compiled(lambda d: d.has(words, prefix), frozenset({("w", rarest)}), False, spans)
+        anchors = frozenset({("w", rarest)})
+        if n == 2 and not prefix:
+            pair = (words[0], words[1])
+            return Compiled(lambda d: pair in d.pairs(), anchors, False, spans)
+        pairs = tuple(zip(fixed, fixed[1:]))  # each pair of the phrase's words must be there first
+
+        def phrase(d: ArticleTerms) -> bool:
+            have = d.pairs()
+            return all(p in have for p in pairs) and (needle in d.text or needle in d.title)
+
+        return Compiled(phrase, anchors, False, spans)
 
     def fact(self, node: Field) -> Compiled:
         if node.name == "relevant":
@@ -171,9 +215,7 @@ class Compiler:
             anchors = None
             if all(b is not None for b in branches):
                 anchors = frozenset(k for b in branches if b is not None for k in b)
-            return Compiled(
-                lambda d: any(t(d) for t in tests), anchors, all(p.exact for p in parts), _union_spans(parts)
-            )
+            return Compiled(_any(tests), anchors, all(p.exact for p in parts), _union_spans(parts))
         if isinstance(node, And):
             parts = [self.compile(c) for c in node.children]
             tests = [p.test for p in parts]
@@ -185,11 +227,12 @@ class Compiler:
                     return []
                 return sorted(s for f in spanned if f is not None for s in f(d))
 
+            anchors = self._cheapest(options) if options else None
+            # a candidate has the anchor: when the branch it comes from is exact, that branch holds
+            anchored = next((p for p in parts if p.anchors is anchors and p.exact), None)
+            rest = [p.test for p in parts if p is not anchored]
             return Compiled(
-                lambda d: all(t(d) for t in tests),
-                self._cheapest(options) if options else None,
-                len(parts) == 1 and parts[0].exact,
-                and_spans,
+                _all(tests), anchors, len(parts) == 1 and parts[0].exact, and_spans, _all(rest) if rest else None
             )
         raise TypeError(f"cannot compile {node!r}")
 
@@ -245,6 +288,20 @@ def _union_spans(parts: list[Compiled]) -> Callable[[ArticleTerms], list[tuple[i
     return spans
 
 
+def _prefixes_of(node: Node) -> set[str]:
+    """The one-word prefixes (``budget*``) of a rule, as FTS5 tokenizes them."""
+    if isinstance(node, Term):
+        words = fts_tokens(node.text.rstrip("*"))
+        return {words[0]} if node.text.endswith("*") and len(words) == 1 else set()
+    if isinstance(node, Not):
+        return _prefixes_of(node.child)
+    if isinstance(node, Near):
+        return _prefixes_of(node.left) | _prefixes_of(node.right)
+    if isinstance(node, And):
+        return set().union(*(_prefixes_of(c) for c in node.children))
+    return set()
+
+
 def length_cost(key: Key) -> float:
     """Without counts from the archive: longer words are rarer (Lucene Monitor's default), a prefix
     wider than the word it starts, a fact common."""
@@ -270,10 +327,12 @@ class RuleIndex:
     def __init__(self, cost: Callable[[Key], float] = length_cost) -> None:
         self.compiler = Compiler(cost)
         self.rules: dict[int, _Rule] = {}
+        self.checks: dict[int, tuple[_Rule, Callable[[ArticleTerms], bool] | None]] = {}  # None: no check
         self.by_text: dict[str, int] = {}
         self.by_word: dict[str, list[int]] = defaultdict(list)
         self.by_prefix: dict[str, list[int]] = defaultdict(list)
-        self._prefixes: ahocorasick.Automaton | None = None  # by_prefix's keys, built when first needed
+        self._prefixes: ahocorasick.Automaton | None = None  # every rule's prefixes, built when first needed
+        self.prefix_uses: dict[str, int] = defaultdict(int)  # prefix -> the rules that have it
         self.by_fact: dict[str, list[int]] = defaultdict(list)
         self.always: list[int] = []
         self.subscribers: dict[str, tuple[str, ...]] = {}  # id -> its rules, as filed
@@ -291,15 +350,19 @@ class RuleIndex:
             return self.by_prefix[value]
         return self.by_fact[value]
 
-    def _file(self, text: str) -> int:
+    def _file(self, text: str, tree: Node | None = None) -> int:
         rid = self.by_text.get(text)
         if rid is not None:
             return rid
-        compiled = self.compiler.compile(parse(text))
+        compiled = self.compiler.compile(tree or parse(text))
         rid = self._next
         self._next += 1
-        self.rules[rid] = _Rule(text, compiled)
+        self.rules[rid] = rule = _Rule(text, compiled)
+        self.checks[rid] = (rule, None if compiled.exact else compiled.verify or compiled.test)
         self.by_text[text] = rid
+        for p in _prefixes_of(tree or parse(text)):
+            self.prefix_uses[p] += 1
+            self._prefixes = None
         if compiled.anchors is None:
             self.always.append(rid)
         else:
@@ -309,7 +372,13 @@ class RuleIndex:
 
     def _unfile(self, rid: int) -> None:
         rule = self.rules.pop(rid)
+        del self.checks[rid]
         del self.by_text[rule.text]
+        for p in _prefixes_of(parse(rule.text)):
+            self.prefix_uses[p] -= 1
+            if not self.prefix_uses[p]:
+                del self.prefix_uses[p]
+                self._prefixes = None
         if rule.compiled.anchors is None:
             self.always.remove(rid)
             return
@@ -331,27 +400,28 @@ class RuleIndex:
             if not rule.owners:
                 self._unfile(rid)
 
-    def add(self, subscriber: str, rules: Iterable[str]) -> None:
+    def add(self, subscriber: str, rules: Iterable[str], trees: Mapping[str, Node] | None = None) -> None:
         rules = tuple(rules)
         self.remove(subscriber)
         self.subscribers[subscriber] = rules
         for place, text in enumerate(rules):
-            self.rules[self._file(text)].owners.append((subscriber, place))
+            self.rules[self._file(text, trees.get(text) if trees else None)].owners.append((subscriber, place))
 
-    def sync(self, subscribers: Mapping[str, tuple[str, ...]]) -> None:
-        """Make the index hold exactly these subscribers' rules, compiling only what changed."""
+    def sync(self, subscribers: Mapping[str, tuple[str, ...]], trees: Mapping[str, Node] | None = None) -> None:
+        """Make the index hold exactly these subscribers' rules, compiling only what changed
+        (``trees``: rules parsed already)."""
         for sid in [s for s in self.subscribers if s not in subscribers]:
             self.remove(sid)
         for sid, rules in subscribers.items():
             if self.subscribers.get(sid) != rules:
-                self.add(sid, rules)
+                self.add(sid, rules, trees)
 
     def _prefix_automaton(self) -> ahocorasick.Automaton:
         """The prefixes as one Aho-Corasick automaton over "\\x01" + prefix, so one pass over the
         article's words, each after a \\x01, finds every prefix that starts one of them."""
         if self._prefixes is None:
             automaton = ahocorasick.Automaton()
-            for p in self.by_prefix:
+            for p in self.prefix_uses:
                 automaton.add_word("\x01" + p, p)
             automaton.make_automaton()
             self._prefixes = automaton
@@ -363,10 +433,13 @@ class RuleIndex:
         by_word = self.by_word
         for w in doc.vocab & by_word.keys():
             out.update(by_word[w])
-        if self.by_prefix:
+        if self.prefix_uses:
             found = {p for _, p in self._prefix_automaton().iter("\x01" + "\x01".join(doc.vocab))}
-            for p in found:
+            doc.prefixes = found
+            for p in found & self.by_prefix.keys():
                 out.update(self.by_prefix[p])
+        else:
+            doc.prefixes = set()
         for f in doc.facts & self.by_fact.keys():
             out.update(self.by_fact[f])
         out.update(self.always)
@@ -374,10 +447,10 @@ class RuleIndex:
 
     def matching(self, doc: ArticleTerms) -> list[_Rule]:
         """The rules the article satisfies."""
-        rules = self.rules
+        checks = self.checks
         out = []
         for rid in self.candidates(doc):
-            rule = rules[rid]
-            if rule.compiled.exact or rule.compiled.test(doc):
+            rule, check = checks[rid]
+            if check is None or check(doc):
                 out.append(rule)
         return out

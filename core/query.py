@@ -229,8 +229,9 @@ def check_names(query: str, names: Mapping[str, Collection[str]]) -> None:
 
 
 def _grammar() -> pp.ParserElement:
-    AND, OR, NOT = pp.CaselessKeyword("AND"), pp.CaselessKeyword("OR"), pp.CaselessKeyword("NOT")
-    near = pp.Regex(r"NEAR(?:/(\d+))?(?![\w'’-])", re.IGNORECASE)  # not the start of nearly, near-miss
+    word_chars = pp.alphanums + "_$*'’-"  # and*, or-else, not's: words, not operators
+    AND, OR, NOT = (pp.CaselessKeyword(k, ident_chars=word_chars) for k in ("AND", "OR", "NOT"))
+    near = pp.Regex(r"NEAR(?:/(\d+))?(?![\w'’*-])", re.IGNORECASE)  # not the start of nearly, near-miss, near*
     keyword = AND | OR | NOT | near
     quoted = (pp.QuotedString('"') | pp.QuotedString("“", end_quote_char="”")).set_name("phrase")
     # any name: a colon after a word is a field filter, so a misspelt field is named (field_filter)

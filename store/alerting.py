@@ -285,6 +285,23 @@ def save_matches(
         )
 
 
+def save_article_matches(
+    db: Database, article_id: str, matches: Mapping[str, list[str]], subscribers: list[str], rowid: int, matched: str
+) -> None:
+    """An article's matches (subscriber -> the rules that fired), and the cursors of ``subscribers``
+    (those it was matched for) moved to its rowid: in the caller's transaction, the article's own."""
+    with db.atomic():
+        db.conn.executemany(
+            "INSERT OR IGNORE INTO alert_matches (subscriber, article_id, matched, rules, terms) "
+            "VALUES (?, ?, ?, ?, NULL)",
+            [(sid, article_id, matched, _json_list(tuple(rules))) for sid, rules in matches.items()],
+        )
+        db.execute(
+            "UPDATE alert_cursor SET last_rowid = ? WHERE subscriber IN (SELECT value FROM json_each(?))",
+            [rowid, json.dumps(subscribers)],
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class MatchedArticle:
     """An article a subscriber's rules matched: the rules that fired and, when kept, the words."""

@@ -10,8 +10,9 @@ if a token character, what it folds to: a lower-case letter, the letter without 
 nothing), so it is fully described by a table of characters. This module asks the archive's own
 SQLite library for that table, one character the first time it is seen, by indexing it in a
 scratch in-memory FTS5 table and reading the token back through ``fts5vocab``; then a text is
-tokenized with ``str.translate`` and ``str.split``, both in C. tests/test_fts_tokens.py checks it
-against FTS5 for every Unicode character and on real news texts.
+tokenized with a regular expression folding its other characters through the table, then
+``bytes.translate`` and ``str.split`` for ASCII, both in C. tests/test_rule_index.py checks it
+against FTS5 for every character of the planes with assigned ones, and on real news texts.
 """
 
 from __future__ import annotations
@@ -22,29 +23,24 @@ import threading
 
 _SEP = " "
 _lock = threading.Lock()
-_probe: sqlite3.Connection | None = None
 # character -> what it becomes in a token ("" removed, " " a separator); filled as characters are met
 _table: dict[int, str] = {}
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
-def _connection() -> sqlite3.Connection:
-    global _probe
-    if _probe is None:
-        _probe = sqlite3.connect(":memory:", check_same_thread=False)
-        _probe.execute("CREATE VIRTUAL TABLE probe USING fts5(x)")  # the tokenizer articles_fts has: the default
-        _probe.execute("CREATE VIRTUAL TABLE probe_words USING fts5vocab(probe, instance)")
-    return _probe
-
-
 def learn(chars: str) -> None:
-    """Ask FTS5 what each of these characters becomes inside a word (each between two q's)."""
+    """Ask FTS5 what each of these characters becomes inside a word (each between two q's), in a
+    scratch in-memory table of the tokenizer articles_fts has (the default)."""
     new = sorted({c for c in chars if ord(c) not in _table and c != "\x00"})
+    if not new:
+        return
     with _lock:
-        db = _connection()
-        for i in range(0, len(new), 5000):
-            batch = new[i : i + 5000]
-            with db:
+        db = sqlite3.connect(":memory:")
+        try:
+            db.execute("CREATE VIRTUAL TABLE probe USING fts5(x)")
+            db.execute("CREATE VIRTUAL TABLE probe_words USING fts5vocab(probe, instance)")
+            for i in range(0, len(new), 5000):
+                batch = new[i : i + 5000]
                 db.execute("DELETE FROM probe")
                 db.executemany(
                     "INSERT INTO probe (rowid, x) VALUES (?, ?)", [(k, f"q{c}q") for k, c in enumerate(batch)]
@@ -52,14 +48,16 @@ def learn(chars: str) -> None:
                 got: dict[int, list[str]] = {}
                 for doc, term in db.execute("SELECT doc, term FROM probe_words ORDER BY doc, offset"):
                     got.setdefault(doc, []).append(term)
-            for k, c in enumerate(batch):
-                terms = got.get(k, [])
-                if terms == ["q", "q"]:
-                    _table[ord(c)] = _SEP
-                elif len(terms) == 1 and len(terms[0]) >= 2 and terms[0][0] == "q" and terms[0][-1] == "q":
-                    _table[ord(c)] = terms[0][1:-1]
-                else:  # not seen here: FTS5 splits on it some other way; treat it as a separator
-                    _table[ord(c)] = _SEP
+                for k, c in enumerate(batch):
+                    terms = got.get(k, [])
+                    if terms == ["q", "q"]:
+                        _table[ord(c)] = _SEP
+                    elif len(terms) == 1 and len(terms[0]) >= 2 and terms[0][0] == "q" and terms[0][-1] == "q":
+                        _table[ord(c)] = terms[0][1:-1]
+                    else:  # not seen here: FTS5 splits on it some other way; treat it as a separator
+                        _table[ord(c)] = _SEP
+        finally:
+            db.close()
     _table[0] = _SEP
 
 
@@ -67,7 +65,8 @@ def _fold(m: re.Match[str]) -> str:
     return _table[ord(m.group())]  # KeyError: a character not learnt yet (fts_tokens learns them all)
 
 
-learn("".join(chr(i) for i in range(128)))
+# ASCII, and the Latin letters, punctuation and currency signs of European news, learnt at once
+learn("".join(chr(i) for i in (*range(0x250), *range(0x2000, 0x2070), *range(0x20A0, 0x20D0))))
 _ASCII = bytes(ord(_table[i]) for i in range(128)) + bytes(range(128, 256))  # UTF-8's other bytes kept
 
 

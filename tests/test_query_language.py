@@ -148,3 +148,13 @@ def test_check_names_and_the_grammar():
     doc = Document("It was nearly a near-miss, nearby.")
     assert parse("nearly AND nearby AND near-miss").evaluate(doc).matched
     assert not parse("nearly AND nearby AND farther").evaluate(doc).matched
+
+
+def test_an_operator_with_a_star_or_a_hyphen_is_a_word():
+    """near*, and*, or-else: prefixes and words an organiser may write, not operators."""
+    from carewatch.core.query import And, Near, Term, parse
+
+    for word in ("near*", "and*", "or*", "not*", "NEAR-miss", "or-else"):
+        assert isinstance(parse(word), Term), word
+    assert isinstance(parse("care NEAR/3 near*"), Near)
+    assert parse("a and* b") == And((Term("a", ("a",)), Term("and*", ("and*",)), Term("b", ("b",))))
