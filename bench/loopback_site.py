@@ -43,6 +43,7 @@ from carewatch.config.schema import Config
 from carewatch.demo.server import DemoSites, Route
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"  # /work/shared/data beside the worktree
+_UTF8 = lxml.html.HTMLParser(encoding="utf-8")
 ENGLISH = {"uk", "us", "au", "ca", "ind", "za"}  # fundus' countries whose publishers write in English
 _BLOCKS = ("p", "blockquote", "h2", "h3", "ul", "ol", "figure")  # the main text's own blocks, replaced
 
@@ -64,6 +65,16 @@ _CONTROL = dict.fromkeys(c for c in range(32) if c not in (9, 10, 13))
 def _norm(s: str | None) -> str:
     """Whitespace collapsed, control characters (which XML cannot carry) dropped."""
     return " ".join((s or "").translate(_CONTROL).split())
+
+
+def _parse(raw: bytes) -> lxml.html.HtmlElement:
+    """A saved page: UTF-8 when it decodes as UTF-8 (lxml would read bytes with no charset declaration
+    as Latin-1, turning every curly quote into mojibake), else as lxml detects it."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return lxml.html.fromstring(raw)
+    return lxml.html.fromstring(text.encode("utf-8"), parser=_UTF8)
 
 
 def real_texts(data: Path = DATA) -> Iterator[Text]:
@@ -97,7 +108,7 @@ def real_texts(data: Path = DATA) -> Iterator[Text]:
         meta = case / "expected-metadata.json"
         if not (expected.exists() and meta.exists()):
             continue
-        tree = lxml.html.fromstring(gzip.decompress(expected.read_bytes()))
+        tree = _parse(gzip.decompress(expected.read_bytes()))
         title = _norm(json.loads(meta.read_text(encoding="utf-8")).get("title"))
         blocks = [("h2" if el.tag != "p" else "p", _norm(el.text_content())) for el in tree.iter("p", "h2", "h3")]
         t = Text(title, tuple(b for b in blocks if b[1]), str(expected.relative_to(data)))
@@ -106,7 +117,7 @@ def real_texts(data: Path = DATA) -> Iterator[Text]:
     evaluation = data / "trafilatura-eval" / "html"
     for page in sorted(evaluation.glob("*.html.gz")):
         try:
-            tree = lxml.html.fromstring(gzip.decompress(page.read_bytes()))
+            tree = _parse(gzip.decompress(page.read_bytes()))
         except (etree.ParserError, ValueError):
             continue
         h1 = tree.find(".//h1")
