@@ -87,6 +87,16 @@ class CrawlReport:
         return not self.errors and not self.counts.get("store_errors") and self.returncode == 0
 
 
+def impolite(config: Config) -> Config:
+    """The configuration with politeness off: no download delay, no AutoThrottle, 16 requests at once
+    per host. For benchmarks on loopback sites (bench/pipeline_speed.py), never for real sites, which
+    keep the delays of their settings."""
+    settings = config.settings.model_copy(
+        update={"download_delay": 0.0, "autothrottle": False, "concurrent_requests_per_domain": 16}
+    )
+    return config.model_copy(update={"settings": settings})
+
+
 def select_sources(config: Config, source_ids: list[str] | tuple[str, ...] | None) -> list[str]:
     known = [s.id for s in config.sources]
     if not source_ids:

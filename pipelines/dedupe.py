@@ -47,29 +47,40 @@ _PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME).permutations  
 # SHA-1 in Python: the affine permutations do the mixing. Stored signatures depend on this choice.
 
 
+_WORDS = re.compile(r"\w+")
+
+
 def normalise_text(text: str) -> str:
     """Text as compared for sameness: NFKC, case-folded, punctuation and spacing ignored."""
     text = unicodedata.normalize("NFKC", text).casefold()
-    return " ".join(re.findall(r"\w+", text))
+    return " ".join(_WORDS.findall(text))
 
 
-def content_hash(text: str) -> str:
-    return hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()
+def content_hash(text: str, normalised: str | None = None) -> str:
+    """``normalised``: ``normalise_text(text)`` when the caller has it already."""
+    norm = normalise_text(text) if normalised is None else normalised
+    return hashlib.sha256(norm.encode("utf-8")).hexdigest()
 
 
-def signature(text: str) -> tuple[LeanMinHash, int]:
-    words = normalise_text(text).split()
-    shingles = {" ".join(words[i : i + SHINGLE]) for i in range(max(1, len(words) - SHINGLE + 1))}
+def _shingles(words: list[str], k: int) -> set[str]:
+    """The text's word k-shingles (a text shorter than k words is one shingle)."""
+    if len(words) < k:
+        return {" ".join(words)}
+    return set(map(" ".join, zip(*(words[i:] for i in range(k)))))
+
+
+def signature(text: str, normalised: str | None = None) -> tuple[LeanMinHash, int]:
+    """``normalised``: ``normalise_text(text)`` when the caller has it already."""
+    words = (normalise_text(text) if normalised is None else normalised).split()
+    shingles = _shingles(words, SHINGLE)
     m = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME, permutations=_PERMUTATIONS, hashfunc=zlib.crc32)
-    m.update_batch([s.encode("utf-8") for s in shingles])
+    m.update_batch(list(map(str.encode, shingles)))
     return LeanMinHash(m), len(shingles)
 
 
 def exact_similarity(a: str, b: str, k: int = VERIFY) -> tuple[float, float]:
     """(Jaccard, containment of the smaller in the larger) of two texts' word k-shingles."""
-    wa, wb = normalise_text(a).split(), normalise_text(b).split()
-    sa = {" ".join(wa[i : i + k]) for i in range(max(1, len(wa) - k + 1))}
-    sb = {" ".join(wb[i : i + k]) for i in range(max(1, len(wb) - k + 1))}
+    sa, sb = _shingles(normalise_text(a).split(), k), _shingles(normalise_text(b).split(), k)
     shared = len(sa & sb)
     return shared / max(1, len(sa | sb)), shared / max(1, min(len(sa), len(sb)))
 
@@ -117,9 +128,10 @@ class Deduper:
         return best
 
     def check(self, article: Article) -> Article:
-        h = content_hash(article.text)
+        normalised = normalise_text(article.text)  # once, for the hash and the signature
+        h = content_hash(article.text, normalised)
         own_id = article_id_for(article.url_key)
-        sig, n = signature(article.text)
+        sig, n = signature(article.text, normalised)
         article = dataclasses.replace(
             article, content_hash=h, minhash=sig.hashvalues.astype(np.uint64).tobytes(), shingles=n
         )

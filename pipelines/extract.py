@@ -8,6 +8,7 @@ import dataclasses
 import io
 import logging
 import re
+from datetime import datetime
 
 import dateparser
 import ftfy
@@ -245,6 +246,20 @@ def extract_html(html: str | bytes, url: str, selectors: dict[str, str] | None =
     return found
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:\d{2})?)?")
+
+
+def _parse_date(raw: str) -> datetime | None:
+    """A date as dateparser reads it; an ISO 8601 one (a ``datetime`` attribute, mostly) read by
+    ``datetime.fromisoformat``, which gives the same value at a hundredth of dateparser's cost."""
+    if _ISO_DATE.fullmatch(raw):
+        try:
+            return datetime.fromisoformat(raw)
+        except ValueError:  # 2024-02-30: dateparser's verdict
+            pass
+    return dateparser.parse(raw, settings={"PREFER_DAY_OF_MONTH": "first"})
+
+
 def apply_selectors(tree: HtmlElement, selectors: dict[str, str], found: dict) -> dict:
     """A source's own CSS selectors (config `selectors:`) override what was found automatically."""
 
@@ -260,7 +275,7 @@ def apply_selectors(tree: HtmlElement, selectors: dict[str, str], found: dict) -
     if selectors.get("date"):
         els = tree.cssselect(selectors["date"])
         raw = (els[0].get("datetime") if els else None) or text_of(selectors["date"])
-        parsed = dateparser.parse(raw, settings={"PREFER_DAY_OF_MONTH": "first"}) if raw else None
+        parsed = _parse_date(raw) if raw else None
         if parsed:
             out["date"] = parsed.date().isoformat() if not parsed.hour and not parsed.minute else parsed.isoformat()
             paths["date"] = "selectors"

@@ -44,6 +44,9 @@ class Database(sqlite_utils.Database):
                 raise
 
 
+WAL_AUTOCHECKPOINT_PAGES = 4000
+
+
 def database_size(path: str | os.PathLike[str]) -> int:
     """Bytes of the database file and its write-ahead log."""
     return sum(os.path.getsize(p) for p in (str(path), f"{path}-wal") if os.path.exists(p))
@@ -62,6 +65,11 @@ def open_db(path: str | os.PathLike[str], *, migrate: bool = True, read_only: bo
         db = Database(conn)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
+        # A checkpoint (the WAL copied into the file, both fsynced) every 4000 pages rather than 1000:
+        # an article's commit rewrites ~130 pages (story_df, LSH bands, FTS segments), many of them the
+        # pages the last articles rewrote, which a checkpoint then writes once. Stored articles: 5.0 →
+        # 4.1 ms each on bench/pipeline_speed.py's pages; the WAL stays under ~16 MB.
+        db.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
         db.execute("PRAGMA foreign_keys=ON")
         if migrate:
             migrations.apply(db)

@@ -13,7 +13,7 @@ from carewatch.core.errors import ConfigError
 from carewatch.core.items import Article, explain
 from carewatch.core.keywords import keyword_pattern
 from carewatch.core.query import Document, QueryError, matches, parse
-from carewatch.pipelines.tag import Tagger, tag
+from carewatch.pipelines.tag import Tagger, _evaluate, tag
 from carewatch.store.articles import save_article
 from carewatch.store.db import open_db
 from tests.conftest import ROOT, carewatch, shared_data
@@ -28,6 +28,51 @@ def _tags(title: str, text: str, published: str | None = None, local: bool = Fal
 
 
 # -- the rule language -------------------------------------------------------------------------
+
+
+def test_skipping_queries_an_article_cannot_match_changes_no_result():
+    """The tagger skips a query when the article lacks every word it needs: the result is exactly
+    what evaluating it gives, for every kind of query, matching or not, and for every query of the
+    shipped taxonomy."""
+    doc = Document(
+        "Budget cuts hit Birmingham's children's services\nThe council's budgets for looked-after children "
+        "were cut again, Ofsted said.",
+        {"topic": {"funding"}, "entity": set()},
+    )
+    queries = [
+        "budget*",
+        "budg*",
+        "nothing*",
+        "children",
+        "adults",
+        '"social care"',
+        '"children services"',
+        "NOT adults",
+        "NOT children",
+        "adults OR children",
+        "adults OR NOT children",
+        "adults OR NOT zebras",
+        "children AND ofsted",
+        "children AND zebras",
+        "zebras AND NOT children",
+        "NOT zebras AND children",
+        "budget* NEAR/3 children",
+        "budget* NEAR/1 ofsted",
+        "zebras NEAR/5 children",
+        "topic:funding",
+        "topic:funding AND zebras",
+        "topic:funding OR zebras",
+        "(zebras OR cuts) AND (birmingham OR lions)",
+        '"looked after" AND NOT "adult social care"',
+        "lion* OR tiger*",
+    ]
+    queries += [t.query for topic in CONFIG.topics.topics.values() for t in topic.terms]
+    queries += [r.query for topic in CONFIG.topics.topics.values() for r in topic.rules]
+    queries += [q for topic in CONFIG.topics.topics.values() for q in topic.exclude]
+    assert len(queries) > 100
+    for q in queries:
+        assert _evaluate(q, doc) == parse(q).evaluate(doc), q
+    assert _evaluate("zebras", doc) == parse("zebras").evaluate(doc)
 
 
 def test_keyword_matches_words_apostrophes_and_stars():
