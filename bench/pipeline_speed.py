@@ -10,9 +10,11 @@ Run from the repository: ``.venv/bin/python bench/pipeline_speed.py [--rounds N]
 - crawl (whole path): ``run_crawl`` of those sources on a fresh database, politeness off
   (``ops.crawl.impolite``: no download delay, no AutoThrottle, 16 requests at once per host; real
   sites keep their settings): child process start-up, Scrapy over loopback, every pipeline stage,
-  SQLite writes and WARC captures. Pages = article pages fetched.
-- pipeline (in process): extract → canonical → dedupe → tag → store (a fresh SQLite file, one
-  transaction per article as in a crawl) on the site's article pages, each with its source's
+  SQLite writes, the demo subscribers' rules matched as articles are stored, and WARC captures.
+  Pages = article pages fetched.
+- pipeline (in process): extract → canonical → dedupe → tag → store and match (a fresh SQLite
+  file, one transaction per article as in a crawl, the demo's subscribers' rules matched in it by
+  alerts.match.StoreTimeMatcher) on the site's article pages, each with its source's
   extraction rules from the demo config, as a crawl gives them; no network.
 - trafilatura alone: ``trafilatura.bare_extraction(..., with_metadata=True)`` on the same pages.
 
@@ -36,10 +38,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import trafilatura
 from loopback_site import DATA, LoopbackSite
 
+from carewatch.alerts.match import StoreTimeMatcher
 from carewatch.core.items import Article
 from carewatch.demo.mailsink import MailSink
 from carewatch.demo.run import demo_config
 from carewatch.demo.server import DemoServer, DemoSites
+from carewatch.ops.alerts import match_new
 from carewatch.ops.crawl import impolite, run_crawl
 from carewatch.ops.database import open_archive
 from carewatch.ops.status import archive_counts
@@ -63,6 +67,9 @@ def main() -> None:
         for _ in range(args.rounds):
             with tempfile.TemporaryDirectory() as tmp:
                 db_path = Path(tmp) / "bench.db"
+                db = open_db(db_path)
+                match_new(db, config)  # the subscribers' cursors: the crawl matches each article as it stores it
+                db.close()
                 t0 = time.perf_counter()
                 run_crawl(config, db_path, log_level="CRITICAL")
                 elapsed = time.perf_counter() - t0
@@ -96,10 +103,13 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             db = open_db(Path(tmp) / "stages.db")
             stages = Stages(config, SqliteSeenIndex(db))  # one de-duplication index a run, as in a crawl
+            match_new(db, config)  # cursors, then each article matched in its own transaction, as a crawl does
+            matcher = StoreTimeMatcher(config)
             t0 = time.perf_counter()
             for url, html in pages_html:
-                save_article(db, stages.run(article(url, html)))
+                save_article(db, stages.run(article(url, html)), on_stored=matcher)
             stage_times.append(time.perf_counter() - t0)
+            matched = db.execute("SELECT count(*) FROM alert_matches").fetchone()[0]
             db.close()
         t0 = time.perf_counter()
         for url, html in pages_html:
@@ -114,7 +124,10 @@ def main() -> None:
         f"{n} HTML pages for the in-process runs; median of {args.rounds} rounds"
     )
     print(f"carewatch crawl (whole path)     {crawl:8.1f} pages/s")
-    print(f"carewatch pipeline (in process)  {stages:8.1f} pages/s   extract, dedupe, tag, store")
+    print(
+        f"carewatch pipeline (in process)  {stages:8.1f} pages/s   extract, dedupe, tag, store and match "
+        f"({matched} matches for the demo's {len(config.alerts.subscribers)} subscribers)"
+    )
     print(f"trafilatura alone (baseline)     {traf:8.1f} pages/s   bare_extraction with metadata")
     print(f"ratio crawl / trafilatura        {crawl / traf:8.2f}")
     print(f"ratio pipeline / trafilatura     {stages / traf:8.2f}")
