@@ -1,18 +1,19 @@
 """Match new articles against every subscriber's rules, once each, as they arrive.
 
-Each subscriber has a cursor: the last article row it has been matched against, and the rules it
-was matched with. A run looks only at the rows past the cursors. Every rule that SQLite's FTS5 can
-express (words, "phrases", prefix*, AND, OR, a NOT b, NEAR of two phrases, and topic:/source:/
-entity:/relevant: filters as joins) runs as one FTS5 query over the archive's full-text index,
-restricted to those new rows: FTS5 is the archive's search engine already, and bench/alerts.py
-measured it far faster than evaluating rules in Python. The few rules it cannot express (NEAR
-around a bracket, a NOT with nothing beside it) are evaluated in memory over the new rows, filed
-under the words they cannot match without (their "anchors"), so an article wakes only the rules
-whose anchors it contains. The matched words, for highlighting, are worked out later for the few
-articles a digest actually shows.
+The rules are compiled once into the process's rule index (alerts/rule_index.py: each rule filed
+under the terms an article must contain for it, and checked on the article's own FTS5 tokens), so
+an article is read and analysed once and wakes only the rules it could match. Articles are matched
+as the pipeline stores them, in the article's transaction (``StoreTimeMatcher``), for the
+subscribers already matched up to the article before; ``match_new`` catches up the others.
 
-Matches are kept in ``alert_matches``. When a subscriber's rules change, its cursor restarts at
-the articles still young enough to alert.
+Each subscriber has a cursor: the last article row it has been matched against, and the rules it
+was matched with. Matches are kept in ``alert_matches``. When a subscriber's rules change, its
+cursor restarts at the articles still young enough to alert. The matched words, for highlighting,
+are worked out later for the few articles a digest actually shows.
+
+For search (``carewatch search``, ``alerts test``, the web search), a rule FTS5 can express runs as
+one FTS5 query (``rule_query``); the few it cannot (NEAR around a bracket, a NOT with nothing beside
+it) are checked by the same compiled test over the articles a wider FTS5 query finds.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from functools import lru_cache
 
 from sqlite_utils import Database
 
-from carewatch.alerts.rule_index import ArticleTerms, Compiler, Key, RuleIndex, length_cost
+from carewatch.alerts.rule_index import ArticleTerms, Compiler, Key, RuleIndex, length_cost, term_words, terms_of
 from carewatch.config.schema import Config, Subscriber
 from carewatch.core.items import utcnow_iso
 from carewatch.core.query import And, Document, Field, Near, Node, Not, Or, QueryError, Term, parse
@@ -44,19 +45,17 @@ from carewatch.store.alerting import (
     articles_seen_since,
     articles_to_match,
     articles_to_match_by_rowid,
-    cursors_at_or_past,
+    cursors_caught_up_to,
     fact_article_counts,
     first_rowid_since,
     forget_unsent_matches,
     last_article_rowid,
     prefix_article_counts,
-    rowid_before,
     rule_rowids,
     save_article_matches,
     save_matches,
     word_article_counts,
 )
-from carewatch.store.fts_tokens import fts_tokens
 from carewatch.store.search import SearchHit, hits_by_rowid
 from carewatch.store.search import search as search_rows
 
@@ -226,30 +225,18 @@ def article_terms(article: ArticleToMatch) -> ArticleTerms:
     return ArticleTerms(article.title, article.text, article.facts.split())
 
 
-def _words_of(node: Node, words: set[str], prefixes: set[str]) -> None:
-    if isinstance(node, Term):
-        tokens = fts_tokens(node.text.rstrip("*"))
-        if tokens and node.text.endswith("*"):
-            prefixes.add(tokens[-1])
-            tokens = tokens[:-1]
-        words.update(tokens)
-    elif isinstance(node, Not):
-        _words_of(node.child, words, prefixes)
-    elif isinstance(node, Near):
-        _words_of(node.left, words, prefixes)
-        _words_of(node.right, words, prefixes)
-    elif isinstance(node, And):
-        for c in node.children:
-            _words_of(c, words, prefixes)
-
-
 def archive_cost(db: Database, rules: Iterable[Node]) -> dict[Key, float]:
     """How many archived articles contain each term of these rules (FTS5's vocabulary, the topic,
     entity and source counts): what the index's presearch weighs to file a rule under its rarest term."""
     words: set[str] = set()
     prefixes: set[str] = set()
     for tree in rules:
-        _words_of(tree, words, prefixes)
+        for term in terms_of(tree):
+            tokens, prefix = term_words(term)
+            if tokens and prefix:
+                prefixes.add(tokens[-1])
+                tokens = tokens[:-1]
+            words.update(tokens)
     counts: dict[Key, float] = {("w", w): n for w, n in word_article_counts(db, sorted(words)).items()}
     counts.update({("p", p): n for p, n in prefix_article_counts(db, sorted(prefixes)).items()})
     counts.update({("f", f): n for f, n in fact_article_counts(db).items()})
@@ -365,10 +352,11 @@ def match_new(db: Database, config: Config, now: datetime | None = None) -> int:
     )
     hi = last_article_rowid(db)
     kept = alert_cursors(db)
+    keys = {sid: rules_key(sub) for sid, sub in subs.items()}
     cursors = {}
-    for sid, sub in subs.items():
+    for sid in subs:
         cursor = kept.get(sid)
-        if cursor and cursor.rules == rules_key(sub):
+        if cursor and cursor.rules == keys[sid]:
             cursors[sid] = cursor.last_rowid
         else:  # new subscriber or changed rules: start with the articles still young enough to alert
             first = first_rowid_since(db, since)
@@ -390,9 +378,7 @@ def match_new(db: Database, config: Config, now: datetime | None = None) -> int:
                     for sid, rules in _fired(index, row, takers, frozenset(done)).items():
                         fired[(sid, row.article_id)] = rules
                 last = rows[-1].rowid
-    save_matches(
-        db, fired, [AlertCursor(sid, rules_key(subs[sid]), max(cursors[sid], hi)) for sid in subs], utcnow_iso()
-    )
+    save_matches(db, fired, [AlertCursor(sid, keys[sid], max(cursors[sid], hi)) for sid in subs], utcnow_iso())
     return len(fired)
 
 
@@ -413,11 +399,7 @@ class StoreTimeMatcher:
     def __call__(self, db: Database, rowid: int) -> int:
         if not self.subs:
             return 0
-        live = {
-            c.subscriber
-            for c in cursors_at_or_past(db, rowid_before(db, rowid))
-            if self.keys.get(c.subscriber) == c.rules
-        }
+        live = {c.subscriber for c in cursors_caught_up_to(db, rowid) if self.keys.get(c.subscriber) == c.rules}
         if not live:
             return 0
         found = articles_to_match_by_rowid(db, [rowid])

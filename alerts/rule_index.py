@@ -28,7 +28,7 @@ subscribers whose rules changed) and kept for the process's life.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import ahocorasick
@@ -98,6 +98,36 @@ class ArticleTerms:
         return out
 
 
+def term_words(term: Term) -> tuple[tuple[str, ...], bool]:
+    """A term as FTS5 reads it: the words of its text (FTS5's tokens; none for e.g. "£") and
+    whether its last word is a prefix (``budget*``)."""
+    return tuple(fts_tokens(term.text.rstrip("*"))), term.text.endswith("*")
+
+
+def terms_of(node: Node) -> Iterator[Term]:
+    """Every term of a rule, NOT-ed ones and those inside NEAR included (field filters are not terms)."""
+    if isinstance(node, Term):
+        yield node
+    elif isinstance(node, Not):
+        yield from terms_of(node.child)
+    elif isinstance(node, Near):
+        yield from terms_of(node.left)
+        yield from terms_of(node.right)
+    elif isinstance(node, And):  # Or too
+        for child in node.children:
+            yield from terms_of(child)
+
+
+def one_word_prefixes(node: Node) -> set[str]:
+    """The one-word prefixes (``budget*``) of a rule, as FTS5 tokenizes them."""
+    out = set()
+    for term in terms_of(node):
+        words, prefix = term_words(term)
+        if prefix and len(words) == 1:
+            out.add(words[0])
+    return out
+
+
 def phrase_needle(words: tuple[str, ...], prefix: bool) -> str:
     """What a phrase is in an article's column string: its words between single spaces, the last
     one open when it is a prefix."""
@@ -160,9 +190,7 @@ class Compiler:
         return min(options, key=lambda keys: sum(self.cost(k) for k in keys))
 
     def term(self, node: Term) -> Compiled:
-        raw = node.text
-        prefix = raw.endswith("*")
-        words = tuple(fts_tokens(raw.rstrip("*")))
+        words, prefix = term_words(node)
         n = len(words)
         if not words:  # FTS5 finds nothing for a phrase without a word (e.g. "£")
             return Compiled(_never, frozenset(), False, _no_spans)
@@ -260,10 +288,9 @@ class Compiler:
     ) -> Compiled:
         """FTS5's NEAR of two phrases: starts sa, sb; the one starting later begins at most n words
         after the end of the other (a phrase with no words drops out, leaving the other alone)."""
-        wa, wb = tuple(fts_tokens(a.text.rstrip("*"))), tuple(fts_tokens(b.text.rstrip("*")))
+        (wa, pa), (wb, pb) = term_words(a), term_words(b)
         if not wa or not wb:
             return right if not wa else left
-        pa, pb = a.text.endswith("*"), b.text.endswith("*")
         la, lb = len(wa), len(wb)
 
         def pairs(d: ArticleTerms) -> list[tuple[int, int]]:
@@ -288,20 +315,6 @@ def _union_spans(parts: list[Compiled]) -> Callable[[ArticleTerms], list[tuple[i
     return spans
 
 
-def _prefixes_of(node: Node) -> set[str]:
-    """The one-word prefixes (``budget*``) of a rule, as FTS5 tokenizes them."""
-    if isinstance(node, Term):
-        words = fts_tokens(node.text.rstrip("*"))
-        return {words[0]} if node.text.endswith("*") and len(words) == 1 else set()
-    if isinstance(node, Not):
-        return _prefixes_of(node.child)
-    if isinstance(node, Near):
-        return _prefixes_of(node.left) | _prefixes_of(node.right)
-    if isinstance(node, And):
-        return set().union(*(_prefixes_of(c) for c in node.children))
-    return set()
-
-
 def length_cost(key: Key) -> float:
     """Without counts from the archive: longer words are rarer (Lucene Monitor's default), a prefix
     wider than the word it starts, a fact common."""
@@ -317,6 +330,7 @@ def length_cost(key: Key) -> float:
 class _Rule:
     text: str
     compiled: Compiled
+    prefixes: set[str]  # its one-word prefixes, all in the index's automaton
     owners: list[tuple[str, int]] = field(default_factory=list)  # (subscriber, the rule's place in its list)
 
 
@@ -341,40 +355,35 @@ class RuleIndex:
     def __len__(self) -> int:
         return len(self.rules)
 
-    def _postings(self, key: Key) -> list[int]:
-        kind, value = key
-        if kind == "w":
-            return self.by_word[value]
-        if kind == "p":
-            self._prefixes = None
-            return self.by_prefix[value]
-        return self.by_fact[value]
+    def _postings(self, kind: str) -> dict[str, list[int]]:
+        return {"w": self.by_word, "p": self.by_prefix, "f": self.by_fact}[kind]
 
     def _file(self, text: str, tree: Node | None = None) -> int:
         rid = self.by_text.get(text)
         if rid is not None:
             return rid
-        compiled = self.compiler.compile(tree or parse(text))
+        tree = tree or parse(text)
+        compiled = self.compiler.compile(tree)
         rid = self._next
         self._next += 1
-        self.rules[rid] = rule = _Rule(text, compiled)
+        self.rules[rid] = rule = _Rule(text, compiled, one_word_prefixes(tree))
         self.checks[rid] = (rule, None if compiled.exact else compiled.verify or compiled.test)
         self.by_text[text] = rid
-        for p in _prefixes_of(tree or parse(text)):
+        for p in rule.prefixes:
             self.prefix_uses[p] += 1
             self._prefixes = None
         if compiled.anchors is None:
             self.always.append(rid)
         else:
-            for key in compiled.anchors:
-                self._postings(key).append(rid)
+            for kind, value in compiled.anchors:
+                self._postings(kind)[value].append(rid)
         return rid
 
     def _unfile(self, rid: int) -> None:
         rule = self.rules.pop(rid)
         del self.checks[rid]
         del self.by_text[rule.text]
-        for p in _prefixes_of(parse(rule.text)):
+        for p in rule.prefixes:
             self.prefix_uses[p] -= 1
             if not self.prefix_uses[p]:
                 del self.prefix_uses[p]
@@ -383,12 +392,10 @@ class RuleIndex:
             self.always.remove(rid)
             return
         for kind, value in rule.compiled.anchors:
-            table = {"w": self.by_word, "p": self.by_prefix, "f": self.by_fact}[kind]
+            table = self._postings(kind)
             table[value].remove(rid)
             if not table[value]:
                 del table[value]
-                if kind == "p":
-                    self._prefixes = None
 
     def remove(self, subscriber: str) -> None:
         for text in self.subscribers.pop(subscriber, ()):

@@ -62,7 +62,6 @@ import html
 import json
 import random
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -79,6 +78,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.soak import start_daemon, stop_daemon
 from carewatch.demo.mailsink import MailSink, free_port
 from carewatch.demo.run import write_daemon_config
 from carewatch.demo.server import DemoServer
@@ -95,29 +95,6 @@ PARTS = ["waiting for the poll", "crawl", "extract, store and match", "crawl end
 
 
 # -- the daemon --------------------------------------------------------------------------------------
-def start_daemon(cfg: Path, db: Path, out: Path) -> subprocess.Popen:
-    exe = Path(sys.executable).with_name("carewatch")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-c", "from carewatch.cli.main import cli; cli()"]
-    with open(out, "wb") as f:  # a file, never a pipe nobody reads: the daemon logs to stderr too
-        return subprocess.Popen(
-            [*cmd, "--config", str(cfg), "--db", str(db), "run"],
-            cwd=ROOT,
-            stdin=subprocess.DEVNULL,
-            stdout=f,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
-def stop_daemon(proc: subprocess.Popen) -> int:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        return proc.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        return proc.wait()
-
-
 def wait_for(predicate, timeout: float, what: str, proc: subprocess.Popen, out: Path):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -200,18 +200,6 @@ def articles_seen_since(db: Database, since: str, rowids: list[int] | None = Non
     )
 
 
-def articles_by_rowid(db: Database, rowids: list[int]) -> list[AlertArticle]:
-    """These articles, in rowid order."""
-    return list(
-        _articles(
-            db.execute(
-                f"SELECT {_ARTICLE} FROM articles a WHERE a.rowid IN (SELECT value FROM json_each(?)) ORDER BY a.rowid",
-                [json.dumps(rowids)],
-            )
-        )
-    )
-
-
 def articles_by_id(db: Database, article_ids: list[str]) -> dict[str, AlertArticle]:
     """These articles, by article_id (the ones no longer stored left out)."""
     marks = ",".join("?" * len(article_ids))
@@ -268,17 +256,21 @@ def _json_list(items: tuple[str, ...]) -> str:
     return json.dumps(items)
 
 
+def _insert_matches(db: Database, matches: Mapping[tuple[str, str], list[str]], matched: str) -> None:
+    """(subscriber, article_id) -> the rules that fired, stamped ``matched``; a pair kept already stays."""
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO alert_matches (subscriber, article_id, matched, rules, terms) VALUES (?, ?, ?, ?, NULL)",
+        [(sid, aid, matched, _json_list(tuple(rules))) for (sid, aid), rules in matches.items()],
+    )
+
+
 def save_matches(
     db: Database, matches: Mapping[tuple[str, str], list[str]], cursors: list[AlertCursor], matched: str
 ) -> None:
     """In one transaction: the new matches, (subscriber, article_id) -> the rules that fired (a
     pair already kept stays as it is), stamped ``matched``, and the subscribers' cursors."""
     with db.atomic():
-        db.conn.executemany(
-            "INSERT OR IGNORE INTO alert_matches (subscriber, article_id, matched, rules, terms) "
-            "VALUES (?, ?, ?, ?, NULL)",
-            [(sid, aid, matched, _json_list(tuple(rules))) for (sid, aid), rules in matches.items()],
-        )
+        _insert_matches(db, matches, matched)
         db.conn.executemany(
             "INSERT OR REPLACE INTO alert_cursor (subscriber, rules, last_rowid) VALUES (?, ?, ?)",
             [(c.subscriber, c.rules, c.last_rowid) for c in cursors],
@@ -291,11 +283,7 @@ def save_article_matches(
     """An article's matches (subscriber -> the rules that fired), and the cursors of ``subscribers``
     (those it was matched for) moved to its rowid: in the caller's transaction, the article's own."""
     with db.atomic():
-        db.conn.executemany(
-            "INSERT OR IGNORE INTO alert_matches (subscriber, article_id, matched, rules, terms) "
-            "VALUES (?, ?, ?, ?, NULL)",
-            [(sid, article_id, matched, _json_list(tuple(rules))) for sid, rules in matches.items()],
-        )
+        _insert_matches(db, {(sid, article_id): rules for sid, rules in matches.items()}, matched)
         db.execute(
             "UPDATE alert_cursor SET last_rowid = ? WHERE subscriber IN (SELECT value FROM json_each(?))",
             [rowid, json.dumps(subscribers)],
@@ -434,14 +422,13 @@ def fact_article_counts(db: Database) -> dict[str, int]:
     return out
 
 
-def rowid_before(db: Database, rowid: int) -> int:
-    """The rowid of the newest article older than this one (0: none)."""
-    return db.execute("SELECT coalesce(max(rowid), 0) FROM articles WHERE rowid < ?", [rowid]).fetchone()[0]
-
-
-def cursors_at_or_past(db: Database, rowid: int) -> list[AlertCursor]:
-    """The cursors of the subscribers matched up to this rowid or further."""
+def cursors_caught_up_to(db: Database, rowid: int) -> list[AlertCursor]:
+    """The cursors of the subscribers matched up to the article before this one, or further."""
     return fetch_all(
-        db.execute("SELECT subscriber, rules, last_rowid FROM alert_cursor WHERE last_rowid >= ?", [rowid]),
+        db.execute(
+            "SELECT subscriber, rules, last_rowid FROM alert_cursor WHERE last_rowid >= "
+            "(SELECT coalesce(max(rowid), 0) FROM articles WHERE rowid < ?)",
+            [rowid],
+        ),
         AlertCursor,
     )

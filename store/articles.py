@@ -154,6 +154,13 @@ def _page_read(db: Database, article_id: str, current: dict, article: Article) -
 OnStored = Callable[[Database, int], object]
 
 
+def _stored(db: Database, rowid: int, on_stored: OnStored | None) -> None:
+    """An article stored to be read: ``on_stored`` in its transaction, which is still open."""
+    if on_stored is not None:
+        crash_point("before-article-match")  # stored, not yet matched
+        on_stored(db, rowid)
+
+
 def save_article(
     db: Database, article: Article, settings: Settings | None = None, on_stored: OnStored | None = None
 ) -> Outcome:
@@ -224,18 +231,14 @@ def save_article(
                 settings.story_window_days,
                 settings.story_similarity,
             )
-            if on_stored is not None and not article.page_pending and rowid is not None:
-                crash_point("before-article-match")  # stored, not yet matched, the transaction open
-                on_stored(db, rowid)
+            if not article.page_pending and rowid is not None:
+                _stored(db, rowid, on_stored)
             return "new"
         current = db.table("articles").get(row[0])
         if article.page_pending:  # the page failed again (or a read page's retry failed): nothing new
             return "unchanged"
         if current.get("page_pending"):
-            rowid = _page_read(db, row[0], current, article)
-            if on_stored is not None:
-                crash_point("before-article-match")
-                on_stored(db, rowid)
+            _stored(db, _page_read(db, row[0], current, article), on_stored)
             return "updated"
         known = db.execute(
             "SELECT 1 FROM article_versions WHERE article_id = ? AND content_hash = ?", [row[0], article.content_hash]

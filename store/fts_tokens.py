@@ -65,8 +65,10 @@ def _fold(m: re.Match[str]) -> str:
     return _table[ord(m.group())]  # KeyError: a character not learnt yet (fts_tokens learns them all)
 
 
-# ASCII, and the Latin letters, punctuation and currency signs of European news, learnt at once
-learn("".join(chr(i) for i in (*range(0x250), *range(0x2000, 0x2070), *range(0x20A0, 0x20D0))))
+learn("".join(chr(i) for i in range(128)))
+# learnt with the first text that has a character beyond ASCII: the Latin letters, punctuation and
+# currency signs of European news, so one scratch table serves most texts to come
+_LATIN = "".join(chr(i) for i in (*range(0x80, 0x250), *range(0x2000, 0x2070), *range(0x20A0, 0x20D0)))
 _ASCII = bytes(ord(_table[i]) for i in range(128)) + bytes(range(128, 256))  # UTF-8's other bytes kept
 
 
@@ -78,6 +80,6 @@ def fts_tokens(text: str | None) -> list[str]:
         try:
             text = _NON_ASCII.sub(_fold, text)
         except KeyError:  # characters met for the first time: asked of FTS5 together
-            learn("".join(set(_NON_ASCII.findall(text))))
+            learn(_LATIN + "".join(set(_NON_ASCII.findall(text))))
             text = _NON_ASCII.sub(_fold, text)
     return text.encode().translate(_ASCII).decode().split()
