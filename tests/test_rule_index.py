@@ -40,7 +40,8 @@ def fts5_tokens(texts: list[str]) -> list[list[str]]:
 
 
 def real_texts() -> list[tuple[str, str, str]]:
-    """(country, title, body) of the fundus news-parser test pages: 250-odd articles from 41 countries, in many languages."""
+    """(country, title, body) of the fundus news-parser test pages: 250-odd articles from 41
+    countries, in many languages."""
     out = []
     for f in sorted(shared_data("fundus-news-parser-tests").glob("*/*.json")):
         if f.name == "INDEX.json":
