@@ -32,6 +32,7 @@ from functools import lru_cache
 from sqlite_utils import Database
 
 from carewatch.alerts.rule_index import ArticleTerms, Compiler, Key, RuleIndex, length_cost, term_words, terms_of
+from carewatch.alerts.subscribers import with_subscribers
 from carewatch.config.schema import Config, Subscriber
 from carewatch.core.items import utcnow_iso
 from carewatch.core.query import And, Document, Field, Near, Node, Not, Or, QueryError, Term, parse
@@ -344,6 +345,7 @@ def match_new(db: Database, config: Config, now: datetime | None = None) -> int:
     """Match the articles each subscriber has not been matched against yet (past its cursor: the
     ones the pipeline stored before its rules were known, or while they were changing); returns how
     many matches. Each article is read and analysed once, whatever the number of rules."""
+    config = with_subscribers(db, config)
     subs = {s.id: s for s in config.alerts.subscribers}
     if not subs:
         return 0
@@ -391,13 +393,20 @@ class StoreTimeMatcher:
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.subs = {s.id: s for s in config.alerts.subscribers}
-        self.keys = {sid: rules_key(s) for sid, s in self.subs.items()}
+        self.subs: dict[str, Subscriber] | None = None  # the subscribers at the first article (alerts.subscribers)
+        self.keys: dict[str, str] = {}
         self.index: RuleIndex | None = None  # its own, built at the first article: the config is fixed
+        self.takers = _Takers({})
+
+    def _start(self, db: Database) -> dict[str, Subscriber]:
+        self.config = with_subscribers(db, self.config)
+        self.subs = {s.id: s for s in self.config.alerts.subscribers}
+        self.keys = {sid: rules_key(s) for sid, s in self.subs.items()}
         self.takers = _Takers(self.subs)
+        return self.subs
 
     def __call__(self, db: Database, rowid: int) -> int:
-        if not self.subs:
+        if not (self.subs if self.subs is not None else self._start(db)):
             return 0
         live = {c.subscriber for c in cursors_caught_up_to(db, rowid) if self.keys.get(c.subscriber) == c.rules}
         if not live:

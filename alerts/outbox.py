@@ -27,6 +27,7 @@ from carewatch.alerts.email import send_email
 from carewatch.alerts.match import match_new
 from carewatch.alerts.render import article_count, entries, render_message
 from carewatch.alerts.rules import Match, is_due, matching_articles
+from carewatch.alerts.subscribers import digest_links, with_subscribers
 from carewatch.config.schema import Config, Subscriber
 from carewatch.core.crashpoints import crash_point
 from carewatch.core.errors import NotifyError
@@ -81,7 +82,7 @@ def _deliver(config: Config, db: Database, sub: Subscriber, delivery_id: int, no
     row = delivery(db, delivery_id)
     matches = _matches_of(db, row)
     items = entries(config, matches, aliases_of(db, json.loads(row.articles or "[]")), sub)
-    msg = render_message(config, sub, items, now, row.message_id)
+    msg = render_message(config, sub, items, now, row.message_id, digest_links(db, config, sub, now))
     titles = tuple(i.title for i in items)
     count = article_count(items)
     attempts = (row.attempts or 0) + 1
@@ -155,6 +156,7 @@ def send_alerts(
     change nothing but the match cache."""
     now = now or utcnow()
     results: list[DeliveryResult] = []
+    config = with_subscribers(db, config)
     match_new(db, config, now)
     stamp = now.isoformat(timespec="seconds")
     for sub in config.alerts.subscribers:

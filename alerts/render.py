@@ -22,6 +22,7 @@ from jinja2 import Environment, PackageLoader
 
 from carewatch.alerts.email import MAIL_POLICY, set_subject
 from carewatch.alerts.rules import LONDON, Match
+from carewatch.alerts.subscribers import DigestLinks
 from carewatch.config.schema import Config, Subscriber
 from carewatch.core.items import explain
 
@@ -233,17 +234,24 @@ def _address(sender: str) -> str:
 
 
 def render_message(
-    config: Config, sub: Subscriber, items: list[DigestEntry], now: datetime, message_id: str | None = None
+    config: Config,
+    sub: Subscriber,
+    items: list[DigestEntry],
+    now: datetime,
+    message_id: str | None = None,
+    links: DigestLinks | None = None,
 ) -> EmailMessage:
     """The digest as an email (plain text and HTML). ``message_id`` is fixed when the digest is queued,
     so a digest sent twice after a crash carries the same Message-ID. At most ``digest_max_entries``
     stories are listed, fewer when that is needed to keep the message within ``digest_max_bytes``;
-    the subject, the summary at the top and the count are of all of ``items``."""
+    the subject, the summary at the top and the count are of all of ``items``. ``links``: the
+    subscriber's manage and one-click unsubscribe links (alerts.subscribers.digest_links), in the
+    footer and in ``List-Unsubscribe`` (with the mailto) and ``List-Unsubscribe-Post`` (RFC 8058)."""
     settings = config.settings
     message_id = message_id or make_msgid("carewatch", domain=_domain(config))
     shown = min(len(items), settings.digest_max_entries)
     while True:
-        msg = _message(config, sub, items, shown, now, message_id)
+        msg = _message(config, sub, items, shown, now, message_id, links)
         size = len(msg.as_bytes())
         if size <= settings.digest_max_bytes or shown <= 1:
             return msg
@@ -255,7 +263,13 @@ def _domain(config: Config) -> str:
 
 
 def _message(
-    config: Config, sub: Subscriber, items: list[DigestEntry], shown: int, now: datetime, message_id: str
+    config: Config,
+    sub: Subscriber,
+    items: list[DigestEntry],
+    shown: int,
+    now: datetime,
+    message_id: str,
+    links: DigestLinks | None = None,
 ) -> EmailMessage:
     """The digest with its first ``shown`` stories listed and the rest counted and linked."""
     sender = _address(config.settings.smtp.sender)
@@ -283,6 +297,8 @@ def _message(
         "frequency": sub.frequency,
         "rules": _interests(config, sub),
         "unsubscribe": unsubscribe,
+        "manage_url": links.manage if links else None,
+        "unsubscribe_url": links.unsubscribe if links else None,
     }
     msg = EmailMessage(policy=MAIL_POLICY)
     set_subject(msg, subject_for(items))
@@ -291,7 +307,11 @@ def _message(
     msg["Date"] = formatdate(now.timestamp(), localtime=False)
     domain = _domain(config)
     msg["Message-ID"] = message_id
-    msg["List-Unsubscribe"] = f"<{unsubscribe}>"
+    if links:
+        msg["List-Unsubscribe"] = f"<{links.unsubscribe}>, <{unsubscribe}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    else:
+        msg["List-Unsubscribe"] = f"<{unsubscribe}>"
     msg["List-Id"] = f"carewatch {sub.id} <{sub.id}.carewatch.{domain}>"
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(render_text(context))

@@ -680,7 +680,9 @@ def serve(state: _State, host: str, port: int, public_url: str | None) -> None:
     state.db().close()  # migrate it if need be (Datasette opens it read-only)
     click.echo(f"Serving {path} at http://{host}:{port}/ (Ctrl-C to stop)", err=True)
     try:
-        command = datasette_command(path, host, port, public_url=public_url, config_dir=state.config_dir)
+        command = datasette_command(
+            path, host, port, public_url=public_url or state.config.settings.public_url, config_dir=state.config_dir
+        )
     except ValueError as e:
         raise _Fail(str(e), code=2) from None
     os.execv(sys.executable, command)

@@ -9,7 +9,8 @@ is sent, from the variable settings.yaml names in ``smtp.password_env``.)
 
 - ``CAREWATCH_CONFIG``: the config folder (default ``./config``); beaten by ``--config DIR``.
 - ``CAREWATCH_DB``: settings.yaml's ``database``; beaten by ``--db PATH``.
-- ``CAREWATCH_PUBLIC_URL``: where a reverse proxy publishes the archive; beaten by
+- ``CAREWATCH_PUBLIC_URL``: settings.yaml's ``public_url``, where a reverse proxy publishes the
+  archive (and the sign-up, manage and unsubscribe pages emails link to); beaten by
   ``carewatch serve --public-url URL``.
 """
 
@@ -38,7 +39,7 @@ class Override:
 
 CONFIG_DIR = Override("CAREWATCH_CONFIG", None, "--config")
 DATABASE = Override("CAREWATCH_DB", "database", "--db")
-PUBLIC_URL = Override("CAREWATCH_PUBLIC_URL", None, "serve --public-url")
+PUBLIC_URL = Override("CAREWATCH_PUBLIC_URL", "public_url", "serve --public-url")
 OVERRIDES = (CONFIG_DIR, DATABASE, PUBLIC_URL)
 
 

@@ -163,6 +163,23 @@ class Settings(_Model):
         "https://example.org/archive/carewatch/articles): digests link what they leave out to it; "
         "default: counted, not linked",
     )
+    public_url: str | None = Field(
+        None,
+        description="where 'carewatch serve' is published (e.g. https://example.org/archive/): the sign-up, "
+        "manage and unsubscribe links of emails are made from it; without it digests carry only the "
+        "mailto unsubscribe",
+    )
+    signup: Literal["open", "approval", "closed"] = Field(
+        "closed",
+        description="the /subscribe page: open (a confirmed address gets digests), approval (the operator "
+        "approves each confirmed sign-up: carewatch subscribers approve ID) or closed",
+    )
+    signup_limit_per_address: int = Field(
+        3, ge=1, description="sign-up emails one address may be sent in 24 hours (more are not sent)"
+    )
+    signup_limit_per_client: int = Field(
+        10, ge=1, description="sign-ups one client (IP address) may make in an hour (more are refused)"
+    )
     smtp: Smtp = Smtp()
 
     @field_validator("http_proxy")
@@ -170,7 +187,7 @@ class Settings(_Model):
     def _proxy(cls, v: str | None) -> str | None:
         return v if v is None else _http_url(v)
 
-    @field_validator("archive_url")
+    @field_validator("archive_url", "public_url")
     @classmethod
     def _archive_url(cls, v: str | None) -> str | None:
         return v if v is None else _http_url(v)

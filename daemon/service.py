@@ -106,7 +106,7 @@ class Daemon:
         the retry backoff gives (ops.jobs.retry_times: what ``status`` shows as "next try"). When it
         stored articles an immediate subscriber may want, the digest job runs now, not at its tick."""
         outcome = crawl_source(config, self.db_path, source_id, log=self.log)
-        if digests_due_now(config, outcome) and not self.stop_event.is_set():
+        if digests_due_now(config, outcome, self.db_path) and not self.stop_event.is_set():
             try:
                 self.scheduler.modify_job("digests", next_run_time=datetime.now(UTC))
             except JobLookupError:  # stopping, or a reload is rebuilding the jobs

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from sqlite_utils import Database
 
+from carewatch.alerts.subscribers import all_subscribers
 from carewatch.config.schema import Config
 from carewatch.core.items import utcnow_iso
 from carewatch.ops.alerts import send_alerts
@@ -118,10 +119,19 @@ def crawl_source(config: Config, db_path: str, source_id: str, log: EventLog = q
     return run.outcome
 
 
-def digests_due_now(config: Config, crawl: JobOutcome | None) -> bool:
+def digests_due_now(config: Config, crawl: JobOutcome | None, db_path: str | None = None) -> bool:
     """Whether a crawl's outcome calls for the digest job at once rather than at its next tick: it
-    stored articles and a subscriber wants them immediately (their rules decide the rest)."""
-    return bool(crawl and crawl.stored) and any(s.frequency == "immediate" for s in config.alerts.subscribers)
+    stored articles and a subscriber (of alerts.yaml, or signed up: alerts.subscribers) wants them
+    immediately (their rules decide the rest)."""
+    if not (crawl and crawl.stored):
+        return False
+    if any(s.frequency == "immediate" for s in config.alerts.subscribers) or db_path is None:
+        return any(s.frequency == "immediate" for s in config.alerts.subscribers)
+    db = open_db(db_path)
+    try:
+        return any(s.frequency == "immediate" for s in all_subscribers(db, config))
+    finally:
+        db.close()
 
 
 def send_digests(config: Config, db_path: str, log: EventLog = quiet) -> JobOutcome | None:

@@ -302,3 +302,65 @@ def m015_alert_matches_by_article(db: Database) -> None:
     quarter of the pages it did (bench/alerts.py: WAL frames of the commit)."""
     db.table("alert_matches").transform(pk=("article_id", "subscriber"))
     db.table("alert_matches").create_index(["subscriber"])
+
+
+@migrations()
+def m016_subscriptions(db: Database) -> None:
+    """Self-service subscriptions (ops.subscriptions, the /subscribe pages of ``carewatch serve``):
+
+    - ``subscriptions``: one row a subscriber kept in the database (``managed_by`` web or cli), or a
+      subscriber of alerts.yaml (``operator``) who paused or unsubscribed through a link; status
+      pending, active, paused, unsubscribed or deleted; the consent record (when and from which
+      address it signed up, confirmed, was approved). ``email_key`` is the address's SHA-256
+      (lower-cased), so an address is found without scanning and kept once.
+    - ``subscription_events``: the history of each one (signed up, confirmed, changed, paused, …).
+    - ``subscription_tokens``: the links' tokens, only as SHA-256, each for one subscriber and one
+      purpose (confirm, manage, unsubscribe), with its expiry and when it was used.
+    - ``signup_attempts``: when, for which address (its key) and from which client, for the rate limits.
+    All four are private: the public archive cannot read them (config/datasette.yaml)."""
+    db.table("subscriptions").create(
+        {
+            "subscriber": str,
+            "email": str,
+            "email_key": str,
+            "name": str,
+            "status": str,
+            "managed_by": str,
+            "frequency": str,
+            "at": str,
+            "day": str,
+            "topics": str,
+            "keywords": str,
+            "rules": str,
+            "created": str,
+            "updated": str,
+            "signed_up_at": str,
+            "signed_up_from": str,
+            "confirmed_at": str,
+            "confirmed_from": str,
+            "approved_at": str,
+            "unsubscribed_at": str,
+        },
+        pk="subscriber",
+        not_null={"status", "managed_by", "created", "updated"},
+    )
+    db.execute(
+        "CREATE UNIQUE INDEX idx_subscriptions_email_key ON subscriptions (email_key) WHERE email_key IS NOT NULL"
+    )
+    db.table("subscription_events").create(
+        {"id": int, "subscriber": str, "at": str, "event": str, "client": str, "detail": str},
+        pk="id",
+        not_null={"subscriber", "at", "event"},
+    )
+    db.table("subscription_events").create_index(["subscriber", "id"])
+    db.table("subscription_tokens").create(
+        {"token_hash": str, "subscriber": str, "purpose": str, "created": str, "expires": str, "used": str},
+        pk="token_hash",
+        not_null={"subscriber", "purpose", "created", "expires"},
+    )
+    db.table("subscription_tokens").create_index(["subscriber"])
+    db.table("signup_attempts").create(
+        {"id": int, "at": str, "email_key": str, "client": str, "outcome": str}, pk="id", not_null={"at"}
+    )
+    db.table("signup_attempts").create_index(["email_key", "at"])
+    db.table("signup_attempts").create_index(["client", "at"])

@@ -50,7 +50,18 @@ from carewatch.demo.run import DEMO_CONFIG
 from carewatch.store.db import open_db
 from tests.conftest import ROOT, carewatch
 
-PRIVATE_TABLES = ["deliveries", "alerted", "alert_matches", "alert_cursor", "operator_notices", "feed_tokens"]
+PRIVATE_TABLES = [
+    "deliveries",
+    "alerted",
+    "alert_matches",
+    "alert_cursor",
+    "operator_notices",
+    "feed_tokens",
+    "subscriptions",
+    "subscription_events",
+    "subscription_tokens",
+    "signup_attempts",
+]
 PUBLIC_QUERIES = ["this_week", "topics_over_time", "statement_versions", "ofsted_judgements", "source_health"]
 ADDRESSES = [s.email for s in load_config(DEMO_CONFIG).alerts.subscribers if s.email]
 
