@@ -441,6 +441,89 @@ def alerts_list(state: _State, limit: int, as_json: bool) -> None:
         )
 
 
+# -- subscribers -----------------------------------------------------------------------------
+@cli.group()
+def subscribers() -> None:
+    """Subscribers: alerts.yaml's and those who signed up on /subscribe (README, "Subscribers")."""
+
+
+@subscribers.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_obj
+def subscribers_list(state: _State, as_json: bool) -> None:
+    """Every subscriber, its status (sign-ups awaiting confirmation or approval too) and what it follows."""
+    from carewatch.ops.subscriptions import list_subscribers
+
+    rows = _run(list_subscribers, state.config, state.db())
+    if as_json:
+        _echo_json(rows)
+        return
+    for r in rows:
+        click.echo(
+            f"{r.subscriber:16} {r.status:21} {r.managed_by:11} {r.frequency:9} {r.email} ({r.name}): "
+            + "; ".join(r.interests)
+        )
+
+
+@subscribers.command("add")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--topic", "topics", multiple=True, help="A topic id of topics.yaml (repeatable).")
+@click.option("--keyword", "keywords", multiple=True, help="A word or phrase (repeatable).")
+@click.option("--rule", default="", help="A rule in the rule language.")
+@click.option("--frequency", type=click.Choice(["immediate", "daily", "weekly"]), default="daily", show_default=True)
+@click.option("--at", "at", default="08:00", show_default=True, help="Daily and weekly: HH:MM, Europe/London.")
+@click.option("--day", default="monday", show_default=True, help="Weekly: the day.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_obj
+def subscribers_add(state: _State, email, name, topics, keywords, rule, frequency, at, day, as_json: bool) -> None:
+    """Add a subscriber, active at once (you vouch for its consent; it is recorded as yours)."""
+    from carewatch.ops.subscriptions import SubscriptionForm, add_subscriber
+
+    form = SubscriptionForm(email, name, tuple(topics), "\n".join(keywords), rule, frequency, at, day)
+    row = _run(add_subscriber, state.config, state.db(), form)
+    if as_json:
+        _echo_json(row)
+        return
+    click.echo(f"added {row.subscriber}: {row.email}, {row.frequency}: " + "; ".join(row.interests))
+
+
+@subscribers.command("approve")
+@click.argument("subscriber_id")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_obj
+def subscribers_approve(state: _State, subscriber_id: str, as_json: bool) -> None:
+    """Approve a confirmed sign-up (settings.yaml signup: approval): its digests start."""
+    from carewatch.ops.subscriptions import approve
+
+    row = _run(approve, state.config, state.db(), subscriber_id)
+    if as_json:
+        _echo_json(row)
+        return
+    click.echo(f"approved {row.subscriber}: {row.email}")
+
+
+@subscribers.command("remove")
+@click.argument("subscriber_id")
+@click.pass_obj
+def subscribers_remove(state: _State, subscriber_id: str) -> None:
+    """Delete a subscriber kept in the database, with its personal data (README says what is kept)."""
+    from carewatch.ops.subscriptions import remove
+
+    _run(remove, state.config, state.db(), subscriber_id)
+    click.echo(f"removed {subscriber_id}")
+
+
+@subscribers.command("export")
+@click.argument("subscriber_id", required=False)
+@click.pass_obj
+def subscribers_export(state: _State, subscriber_id: str | None) -> None:
+    """Everything kept about a subscriber (or all of them), as JSON: what "download my data" gives."""
+    from carewatch.ops.subscriptions import export
+
+    _echo_json(_run(export, state.config, state.db(), subscriber_id))
+
+
 # -- dedup -----------------------------------------------------------------------------------
 @cli.group()
 def dedup() -> None:

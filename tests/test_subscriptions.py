@@ -141,7 +141,7 @@ def test_rules_over_the_limits_and_names_with_line_breaks_are_refused(site, sink
 
 def test_rule_check_points_at_the_error_and_previews(site):
     config_dir, db_path = site
-    bad = subs.check_rule(config_dir, db_path, '"children\'s trust AND')
+    bad = subs.check_rule(config_dir, db_path, "\"children's trust AND")
     assert bad.error and "quote" in bad.error and bad.column == 1
     bad = subs.check_rule(config_dir, db_path, "trust AND")
     assert bad.error and bad.column == 10
@@ -214,3 +214,44 @@ def test_closed_signup(tmp_path, sink):
     config_dir = make_config(tmp_path, sink, signup="closed")
     assert subs.signup(config_dir, str(tmp_path / "c.db"), form(), "x").status == "closed"
     assert sink.messages == []
+
+
+def test_the_operators_verbs(site, sink):
+    from click.testing import CliRunner
+
+    from carewatch.cli.main import cli
+
+    config_dir, db_path = site
+
+    def run(*args: str) -> str:
+        got = CliRunner().invoke(cli, ["--config", config_dir, "--db", db_path, "subscribers", *args])
+        assert got.exit_code == 0, got.output
+        return got.output
+
+    added = json.loads(run("add", "--email", "bob@example.org", "--name", "Bob", "--topic", "ofsted", "--json"))
+    assert added["status"] == "active" and added["managed_by"] == "cli"
+    listed = json.loads(run("list", "--json"))
+    assert [r["subscriber"] for r in listed] == ["organisers", "ofsted-watch", added["subscriber"]]
+    (data,) = json.loads(run("export", added["subscriber"]))
+    assert data["history"][0]["event"] == "added by the operator"
+    refused = CliRunner().invoke(
+        cli,
+        [
+            "--config",
+            config_dir,
+            "--db",
+            db_path,
+            "subscribers",
+            "add",
+            "--email",
+            "bob@example.org",
+            "--name",
+            "B",
+            "--topic",
+            "ofsted",
+        ],
+    )
+    assert refused.exit_code == 1 and "subscribed already" in refused.output
+    run("remove", added["subscriber"])
+    assert added["subscriber"] not in run("list")
+    assert sink.messages == []  # the operator's additions are not mailed a confirmation
