@@ -255,3 +255,29 @@ def test_the_operators_verbs(site, sink):
     run("remove", added["subscriber"])
     assert added["subscriber"] not in run("list")
     assert sink.messages == []  # the operator's additions are not mailed a confirmation
+
+
+def test_a_digest_carries_one_click_unsubscribe_and_escapes_what_subscribers_typed(site, sink):
+    from carewatch.alerts.render import DigestEntry, render_message
+    from carewatch.alerts.subscribers import digest_links
+
+    config_dir, db_path = site
+    evil = "<script>alert(1)</script>"
+    subs.signup(config_dir, db_path, form(name=evil, keywords=f"{evil}, trust"), "x")
+    subs.confirm(config_dir, db_path, links(sink.messages[0])["confirm"], "x")
+    db = open_db(db_path)
+    config = load_config(config_dir)
+    (sub,) = [s for s in all_subscribers(db, config) if s.email == "ada@example.org"]
+    item = DigestEntry("A title", "https://example.org/a", "Source", "1 Dec 2026", (), (), (("text", False),), ())
+    msg = render_message(config, sub, [item], utcnow(), links=digest_links(db, config, sub, utcnow()))
+    header = msg["List-Unsubscribe"]
+    https, mailto = re.findall(r"<([^>]+)>", header)
+    assert https.startswith(f"{PUBLIC}/unsubscribe/") and mailto.startswith("mailto:")
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    html = msg.get_body(("html",)).get_content()
+    assert evil not in html and "&lt;script&gt;" in html
+    manage = re.search(r'class="manage" href="([^"]+)"', html).group(1)
+    assert subs.manage_view(config_dir, db_path, manage.rsplit("/", 1)[1]).subscriber == sub.id
+    assert subs.unsubscribe(config_dir, db_path, https.rsplit("/", 1)[1], "mail client", one_click=True)
+    assert sub.id not in {s.id for s in all_subscribers(db, config)}
+    db.close()
