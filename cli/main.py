@@ -317,7 +317,7 @@ def alerts_send(state: _State, dry_run: bool, subscribers: tuple[str, ...], as_j
 def _subscriber(state: _State, sid: str):
     from carewatch.ops.alerts import find_subscriber
 
-    return _run(find_subscriber, state.config, sid)
+    return _run(find_subscriber, state.config, sid, state.db())
 
 
 @alerts.command("preview")
@@ -641,7 +641,13 @@ def status(state: _State, as_json: bool) -> None:
     report = _run(status_report, state.config, state.db(), state.archive_path())
     if as_json:
         _echo_json(
-            {"healthy": report.healthy, "problems": report.problems, "sources": report.sources, "outbox": report.outbox}
+            {
+                "healthy": report.healthy,
+                "problems": report.problems,
+                "sources": report.sources,
+                "outbox": report.outbox,
+                "subscribers": report.subscribers,
+            }
         )
         if not report.healthy:
             sys.exit(1)
@@ -659,6 +665,7 @@ def status(state: _State, as_json: bool) -> None:
         elif h.state == "warning":
             click.echo(f"{'':28} {'':8} {'':>8}  ! {h.failed_pages} page(s) failed, last: {h.last_error}")
     click.echo(f"\nDatabase: {report.db_path} ({report.database_bytes / 1e6:.1f} MB)")
+    click.echo("Subscribers: " + ", ".join(f"{n} {what}" for what, n in report.subscribers.items()))
     if report.jobs:
         running = [j.job for j in report.jobs if j.status == "running"]
         click.echo(

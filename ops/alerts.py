@@ -18,6 +18,7 @@ from carewatch.alerts.health import outbox as _waiting
 from carewatch.alerts.match import ArchiveHit, archive_hits
 from carewatch.alerts.outbox import DeliveryResult, next_digest
 from carewatch.alerts.render import DigestEntry, entries, render_message
+from carewatch.alerts.subscribers import all_subscribers
 from carewatch.config.schema import Config, Subscriber
 from carewatch.core.errors import ConfigError
 from carewatch.core.items import utcnow
@@ -46,13 +47,15 @@ def send_alerts(
     return _outbox.send_alerts(config, db, now=now, dry_run=dry_run, subscribers=subscribers)
 
 
-def find_subscriber(config: Config, subscriber_id: str) -> Subscriber:
-    """The subscriber of alerts.yaml with this id; ConfigError naming the ones there are when none has it."""
-    for sub in config.alerts.subscribers:
+def find_subscriber(config: Config, subscriber_id: str, db: Database | None = None) -> Subscriber:
+    """The subscriber with this id (of alerts.yaml, or, given the archive, signed up:
+    alerts.subscribers); ConfigError naming the ones there are when none has it."""
+    subs = all_subscribers(db, config) if db is not None else config.alerts.subscribers
+    for sub in subs:
         if sub.id == subscriber_id:
             return sub
-    known = ", ".join(s.id for s in config.alerts.subscribers)
-    raise ConfigError(f"no subscriber {subscriber_id!r} in alerts.yaml (there are: {known})")
+    known = ", ".join(s.id for s in subs)
+    raise ConfigError(f"no subscriber {subscriber_id!r} in alerts.yaml or signed up (there are: {known})")
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,7 @@ def served_feed(config_dir: str, db_path: str, token: str, self_url: str) -> byt
         if subscriber is None:
             return None
         config = load_config(config_dir)
-        sub = next((s for s in config.alerts.subscribers if s.id == subscriber), None)
+        sub = next((s for s in all_subscribers(db, config) if s.id == subscriber), None)
         if sub is None:
             return None
         return atom_feed(config, db, sub, self_url=self_url)

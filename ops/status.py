@@ -6,13 +6,16 @@ function (:func:`problems`). And what the archive holds, counted (the demo's sum
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
 from carewatch.alerts.health import Waiting
+from carewatch.alerts.subscribers import all_subscribers
 from carewatch.config.schema import Config
 from carewatch.ops.alerts import outbox
+from carewatch.ops.subscriptions import list_subscribers
 from carewatch.store.db import database_size, open_db
 from carewatch.store.fetches import SourceHealth, count_fetches, source_health
 from carewatch.store.jobs import JobSummary, latest_runs, running_jobs
@@ -48,6 +51,7 @@ class StatusReport:
     jobs: list[JobSummary]  # each daemon job's latest run
     db_path: str
     database_bytes: int
+    subscribers: dict[str, int] = field(default_factory=dict)  # "getting digests", "from alerts.yaml", … -> how many
 
     @property
     def problems(self) -> list[str]:
@@ -66,7 +70,23 @@ def status(config: Config, db: Database, db_path: str | os.PathLike[str]) -> Sta
         jobs=latest_runs(db),
         db_path=os.fspath(db_path),
         database_bytes=database_size(db_path),
+        subscribers=subscriber_counts(config, db),
     )
+
+
+def subscriber_counts(config: Config, db: Database) -> dict[str, int]:
+    """Who gets digests (alerts.yaml's and the signed-up alike, alerts.subscribers), and the
+    sign-ups waiting for their owner or the operator."""
+    sending = all_subscribers(db, config)
+    yaml_ids = {s.id for s in config.alerts.subscribers}
+    waiting = Counter(r.status for r in list_subscribers(config, db) if r.status.startswith("awaiting"))
+    return {
+        "getting digests": len(sending),
+        "from alerts.yaml": sum(1 for s in sending if s.id in yaml_ids),
+        "signed up": sum(1 for s in sending if s.id not in yaml_ids),
+        "awaiting confirmation": waiting["awaiting confirmation"],
+        "awaiting approval": waiting["awaiting approval"],
+    }
 
 
 @dataclass(frozen=True)

@@ -256,6 +256,68 @@ def _run(a: Archive) -> None:
         assert proc.wait(timeout=60) == 0
 
 
+def _add(a: Archive, email: str) -> dict:
+    result = a.run("subscribers", "add", "--email", email, "--name", "Verb test", "--topic", "ofsted", "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def _subscribers_add(a: Archive) -> None:
+    row = _add(a, "add@example.org")
+    assert row["status"] == "active" and row["interests"] == ["topic: ofsted"]
+
+
+def _subscribers_approve(a: Archive) -> None:
+    from carewatch.store.db import open_db
+    from carewatch.store.subscriptions import save_subscription
+
+    db = open_db(a.db)  # a confirmed sign-up awaiting approval, as /subscribe leaves one under signup: approval
+    stamp = "2026-12-01T10:00:00+00:00"
+    save_subscription(
+        db,
+        {
+            "subscriber": "web-verbtest",
+            "email": "wait@example.org",
+            "name": "Waiting",
+            "status": "pending",
+            "managed_by": "web",
+            "topics": '["ofsted"]',
+            "created": stamp,
+            "updated": stamp,
+            "confirmed_at": stamp,
+        },
+        "confirmed",
+        stamp,
+        "192.0.2.1",
+        None,
+    )
+    db.close()
+    result = a.run("subscribers", "approve", "web-verbtest", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["status"] == "active"
+
+
+def _subscribers_export(a: Archive) -> None:
+    row = _add(a, "export@example.org")
+    result = a.run("subscribers", "export", row["subscriber"])
+    assert result.returncode == 0, result.stderr
+    (data,) = json.loads(result.stdout)
+    assert data["subscription"]["email"] == "export@example.org" and data["history"][0]["event"]
+
+
+def _subscribers_list(a: Archive) -> None:
+    result = a.run("subscribers", "list", "--json")
+    assert result.returncode == 0, result.stderr
+    assert {"organisers", "ofsted-watch"} <= {r["subscriber"] for r in json.loads(result.stdout)}
+
+
+def _subscribers_remove(a: Archive) -> None:
+    row = _add(a, "remove@example.org")
+    result = a.run("subscribers", "remove", row["subscriber"])
+    assert result.returncode == 0, result.stderr
+    assert "remove@example.org" not in a.run("subscribers", "list").stdout
+
+
 REAL_RUNS = {
     ("demo",): _demo,
     ("crawl",): _crawl,
@@ -277,6 +339,11 @@ REAL_RUNS = {
     ("config", "check"): _config_check,
     ("serve",): _serve,
     ("run",): _run,
+    ("subscribers", "add"): _subscribers_add,
+    ("subscribers", "approve"): _subscribers_approve,
+    ("subscribers", "export"): _subscribers_export,
+    ("subscribers", "list"): _subscribers_list,
+    ("subscribers", "remove"): _subscribers_remove,
 }
 
 

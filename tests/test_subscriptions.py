@@ -205,8 +205,13 @@ def test_approval_mode_waits_for_the_operator(tmp_path, sink):
     assert all(s.email != "ada@example.org" for s in all_subscribers(db, config))
     (pending,) = [s for s in subs.list_subscribers(config, db) if s.email == "ada@example.org"]
     assert pending.status == "awaiting approval"
+    from carewatch.ops.status import subscriber_counts
+
+    assert subscriber_counts(config, db)["awaiting approval"] == 1
     subs.approve(config, db, pending.subscriber)
     assert any(s.email == "ada@example.org" for s in all_subscribers(db, config))
+    counts = subscriber_counts(config, db)
+    assert (counts["getting digests"], counts["signed up"], counts["awaiting approval"]) == (3, 1, 0)
     db.close()
 
 
