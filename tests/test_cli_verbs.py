@@ -267,32 +267,22 @@ def _subscribers_add(a: Archive) -> None:
     assert row["status"] == "active" and row["interests"] == ["topic: ofsted"]
 
 
-def _subscribers_approve(a: Archive) -> None:
+def _awaiting_approval(a: Archive, sid: str) -> str:
+    """A confirmed sign-up awaiting approval, as /subscribe leaves one under signup: approval."""
     from carewatch.store.db import open_db
     from carewatch.store.subscriptions import save_subscription
 
-    db = open_db(a.db)  # a confirmed sign-up awaiting approval, as /subscribe leaves one under signup: approval
+    db = open_db(a.db)
     stamp = "2026-12-01T10:00:00+00:00"
-    save_subscription(
-        db,
-        {
-            "subscriber": "web-verbtest",
-            "email": "wait@example.org",
-            "name": "Waiting",
-            "status": "pending",
-            "managed_by": "web",
-            "topics": '["ofsted"]',
-            "created": stamp,
-            "updated": stamp,
-            "confirmed_at": stamp,
-        },
-        "confirmed",
-        stamp,
-        "192.0.2.1",
-        None,
-    )
+    row = {"subscriber": sid, "email": f"{sid}@example.org", "name": "Waiting", "status": "pending"}
+    row.update({"managed_by": "web", "topics": '["ofsted"]', "created": stamp, "updated": stamp})
+    save_subscription(db, {**row, "confirmed_at": stamp}, "confirmed", stamp, "192.0.2.1", None)
     db.close()
-    result = a.run("subscribers", "approve", "web-verbtest", "--json")
+    return sid
+
+
+def _subscribers_approve(a: Archive) -> None:
+    result = a.run("subscribers", "approve", _awaiting_approval(a, "web-verbtest"), "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["status"] == "active"
 
@@ -394,6 +384,18 @@ def _json_args(a: Archive) -> dict[tuple[str, ...], list[str]]:
         ("reprocess",): ["reprocess", "--source", "chamberlain-files"],
         ("evidence",): ["evidence", a.article_id, "--out", str(a.tmp / "json-pack")],
         ("config", "check"): ["config", "check"],
+        ("subscribers", "add"): [
+            "subscribers",
+            "add",
+            "--email",
+            "json@example.org",
+            "--name",
+            "J",
+            "--topic",
+            "ofsted",
+        ],
+        ("subscribers", "approve"): ["subscribers", "approve", _awaiting_approval(a, "web-jsontest")],
+        ("subscribers", "list"): ["subscribers", "list"],
     }
 
 
@@ -410,7 +412,8 @@ def test_every_data_verb_takes_json():
     assert set(with_json) == {
         ("demo",), ("crawl",), ("inspect",), ("alerts", "send"), ("alerts", "test"), ("alerts", "list"),
         ("dedup", "explain"), ("tag",), ("search",), ("status",), ("backup",), ("restore",), ("reprocess",),
-        ("evidence",), ("config", "check"),
+        ("evidence",), ("config", "check"), ("subscribers", "add"), ("subscribers", "approve"),
+        ("subscribers", "list"),
     }  # fmt: skip
 
 
