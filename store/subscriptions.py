@@ -58,7 +58,7 @@ class Subscription:
         return tuple(json.loads(getattr(self, column) or "[]"))
 
 
-_COLUMNS = ", ".join(Subscription.__slots__)  # type: ignore[attr-defined]
+_COLUMNS = ", ".join(Subscription.__slots__)
 
 
 @dataclass(frozen=True, slots=True)
