@@ -125,9 +125,9 @@ def digests_due_now(config: Config, crawl: JobOutcome | None, db_path: str | Non
     immediately (their rules decide the rest)."""
     if not (crawl and crawl.stored):
         return False
-    if any(s.frequency == "immediate" for s in config.alerts.subscribers) or db_path is None:
+    if db_path is None or any(s.frequency == "immediate" for s in config.alerts.subscribers):
         return any(s.frequency == "immediate" for s in config.alerts.subscribers)
-    db = open_db(db_path)
+    db = open_db(db_path)  # only when alerts.yaml has no immediate subscriber: a signed-up one may
     try:
         return any(s.frequency == "immediate" for s in all_subscribers(db, config))
     finally:

@@ -372,23 +372,7 @@ def signup(
             link = new_link(db, public_url, sid, "manage", now)[1] if public_url else None
             msg = already_message(config, values["email"], values["name"], link, now)
         else:
-            sid = existing.subscriber if existing else "web-" + store.new_id()
-            row = {
-                "subscriber": sid,
-                **values,
-                "email_key": key,
-                "status": "pending",
-                "managed_by": "web",
-                "updated": stamp,
-                "signed_up_at": stamp,
-                "signed_up_from": client,
-                "confirmed_at": None,
-                "confirmed_from": None,
-                "approved_at": None,
-            }
-            if not existing:
-                row["created"] = stamp
-            store.save_subscription(db, row, "signed up", stamp, client, {"interests": _interests(values)})
+            sid = _sign_up(db, existing, "web", values, stamp, client, confirmed=False, event="signed up")
             _, link = new_link(db, public_url, sid, "confirm", now)
             msg = confirmation_message(
                 config, values["email"], values["name"], link, TOKEN_LIFETIME["confirm"].days, _interests(values), now
@@ -398,6 +382,40 @@ def signup(
         if not mailed:
             store.add_event_now(db, sid, "email not sent", stamp, client, None)
         return SignupResult("sent")
+
+
+def _sign_up(
+    db: Database,
+    existing: store.Subscription | None,
+    managed_by: str,
+    values: dict,
+    stamp: str,
+    client: str,
+    *,
+    confirmed: bool,
+    event: str,
+) -> str:
+    """Write a sign-up (over the address's earlier, unsubscribed or pending row, if any) with its
+    consent record: pending until confirmed on the web, active at once when the operator adds it.
+    Returns its id (``web-…`` or ``cli-…``, random)."""
+    sid = existing.subscriber if existing else f"{managed_by}-{store.new_id()}"
+    row = {
+        "subscriber": sid,
+        **values,
+        "email_key": store.email_key(values["email"]),
+        "status": "active" if confirmed else "pending",
+        "managed_by": managed_by,
+        "updated": stamp,
+        "signed_up_at": stamp,
+        "signed_up_from": client,
+        "confirmed_at": stamp if confirmed else None,
+        "confirmed_from": client if confirmed else None,
+        "approved_at": None,
+    }
+    if not existing:
+        row["created"] = stamp
+    store.save_subscription(db, row, event, stamp, client if not confirmed else None, {"interests": _interests(values)})
+    return sid
 
 
 def _valid(db: Database, token: str, purpose: str, now: datetime) -> store.TokenRow | None:
@@ -538,7 +556,6 @@ def manage_update(
 
 def _set_status(
     db: Database,
-    config: Config,
     sid: str,
     sub,
     status: str,
@@ -573,12 +590,12 @@ def manage_action(
             return ManageResult("gone")
         sid, sub, yaml_sub = got
         if action == "pause":
-            _set_status(db, config, sid, sub, "paused", "paused", client, stamp)
+            _set_status(db, sid, sub, "paused", "paused", client, stamp)
             return ManageResult("paused")
         if action == "resume":
             if sub is not None and sub.status not in ("paused", "active", "unsubscribed"):
                 return ManageResult("refused", {"form": "this subscription is not confirmed or approved yet"})
-            _set_status(db, config, sid, sub, "active", "resumed", client, stamp)
+            _set_status(db, sid, sub, "active", "resumed", client, stamp)
             return ManageResult("resumed")
         if action == "delete":
             if yaml_sub is not None:
@@ -650,7 +667,6 @@ def unsubscribe(
         if sub is None or sub.status != "unsubscribed":
             _set_status(
                 db,
-                config,
                 sid,
                 sub,
                 "unsubscribed",
@@ -745,22 +761,9 @@ def add_subscriber(config: Config, db: Database, form: SubscriptionForm, now: da
     existing = store.subscription_by_email(db, values["email"])
     if _operator_subscriber(config, values["email"]) or (existing and existing.status != "unsubscribed"):
         raise SubscriberError(f"{values['email']} is subscribed already (carewatch subscribers list)")
-    sid = existing.subscriber if existing else "cli-" + store.new_id()
-    row = {
-        "subscriber": sid,
-        **values,
-        "email_key": store.email_key(values["email"]),
-        "status": "active",
-        "managed_by": "cli",
-        "updated": stamp,
-        "signed_up_at": stamp,
-        "signed_up_from": "carewatch subscribers add",
-        "confirmed_at": stamp,
-        "confirmed_from": "carewatch subscribers add",
-    }
-    if not existing:
-        row["created"] = stamp
-    store.save_subscription(db, row, "added by the operator", stamp, None, {"interests": _interests(values)})
+    sid = _sign_up(
+        db, existing, "cli", values, stamp, "carewatch subscribers add", confirmed=True, event="added by the operator"
+    )
     return _row(config, db, sid)
 
 

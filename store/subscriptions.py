@@ -14,8 +14,6 @@ from sqlite_utils import Database
 
 from carewatch.store.db import fetch_all
 
-STATUSES = ("pending", "active", "paused", "unsubscribed", "deleted")
-
 
 def new_id() -> str:
     """A new subscriber's id (after "web-" or "cli-"): random, so ids say nothing of who or when."""
@@ -183,11 +181,6 @@ def use_token(db: Database, token: str, at: str) -> bool:
         return cur.rowcount == 1
 
 
-def drop_expired_tokens(db: Database, now: str) -> int:
-    with db.atomic():
-        return db.execute("DELETE FROM subscription_tokens WHERE expires < ?", [now]).rowcount
-
-
 # ---------------------------------------------------------------- rate limits
 
 
@@ -211,11 +204,6 @@ def attempts_from(db: Database, client: str, since: str) -> int:
     return db.execute(
         "SELECT count(*) FROM signup_attempts WHERE client = ? AND at >= ? AND outcome != 'refused'", [client, since]
     ).fetchone()[0]
-
-
-def forget_attempts(db: Database, before: str) -> None:
-    with db.atomic():
-        db.execute("DELETE FROM signup_attempts WHERE at < ?", [before])
 
 
 # ---------------------------------------------------------------- deleting
