@@ -88,6 +88,24 @@ def _route(name: str) -> str:
     return quote(tilde_encode(name))
 
 
+SIGNUP_HTML = (
+    '\n<p class="cw-signup"><a href="subscribe">Get alerts by email</a>: choose topics, keywords or a rule, '
+    "and how often; change or stop them from a link in every digest.</p>"
+)
+
+
+def _signup_open(config_dir: str | os.PathLike[str] | None) -> bool:
+    """Whether settings.yaml takes sign-ups (open or approval): the front page then links /subscribe.
+    Read leniently, as _names_from_config is."""
+    from carewatch.config.environment import find_config_dir
+
+    try:
+        data = yaml.safe_load((find_config_dir(config_dir) / "settings.yaml").read_text(encoding="utf-8")) or {}
+        return isinstance(data, dict) and data.get("signup") in ("open", "approval")
+    except (OSError, yaml.YAMLError):
+        return False
+
+
 def metadata_for(db_path: str, config_dir: str | os.PathLike[str] | None = None, public_url: str | None = None) -> dict:
     """The shipped metadata for this archive file: the public database under the file's name,
     the private one beside it, and the plugin's settings (with the config folder the evidence packs
@@ -123,6 +141,8 @@ def metadata_for(db_path: str, config_dir: str | os.PathLike[str] | None = None,
         public_url=public_url or "",
     )
 
+    if _signup_open(config_dir) and isinstance(meta.get("description_html"), str):
+        meta["description_html"] += SIGNUP_HTML
     route = _route(public)
     for holder in (meta, databases[public], databases[private]):
         if isinstance(holder.get("description_html"), str):

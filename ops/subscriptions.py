@@ -90,13 +90,15 @@ class SignupResult:
 
 @dataclass(frozen=True)
 class ConfirmResult:
-    """``status``: "confirmed" (digests start), "awaiting-approval" (confirmed; the operator approves
-    next), "already" (a second click: nothing changed), "expired", "invalid". ``manage_token``: a
-    fresh manage link's token, for a "manage your alerts" link on the page (None unless confirmed
-    or already)."""
+    """``status``: "ready" (confirm_view: the page's button would confirm), "confirmed" (digests
+    start), "awaiting-approval" (confirmed; the operator approves next), "already" (a second click:
+    nothing changed), "expired", "invalid". ``manage_token``: a fresh manage link's token, for a
+    "manage your alerts" link on the page (None unless confirmed or already). ``masked_email``:
+    the address, partly masked (``a***@example.org``), when the link is good."""
 
-    status: Literal["confirmed", "awaiting-approval", "already", "expired", "invalid"]
+    status: Literal["ready", "confirmed", "awaiting-approval", "already", "expired", "invalid"]
     manage_token: str | None = None
+    masked_email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -291,6 +293,8 @@ def check_rule(
             if message:
                 return RuleCheck(message, column, 0, ())
         words = _keywords(keywords)
+        if len(words) > MAX_KEYWORDS:  # not worth a preview: the form refuses them
+            return RuleCheck(f"at most {MAX_KEYWORDS} keywords", None, 0, ())
         chosen = tuple(t for t in topics if t in config.topics.topics)
         if not (rule or words or chosen):
             return RuleCheck(None, None, 0, ())
@@ -425,32 +429,46 @@ def _valid(db: Database, token: str, purpose: str, now: datetime) -> store.Token
     return row
 
 
+def _confirming(db: Database, config: Config, token: str, now: datetime) -> tuple[ConfirmResult, store.TokenRow | None]:
+    """Where a confirmation link stands, changing nothing but minting a manage link when it is
+    used up already: ("ready", its row) when following it would confirm the address."""
+    row = store.token_row(db, token, "confirm") if token else None
+    sub = store.subscription(db, row.subscriber) if row is not None else None
+    if row is None or sub is None or sub.status == "deleted":
+        return ConfirmResult("invalid"), None
+    if row.used or sub.confirmed_at:
+        public_url = config.settings.public_url or ""
+        manage = new_link(db, public_url, row.subscriber, "manage", now)[0] if public_url else None
+        return ConfirmResult("already", manage, _mask(sub.email or "")), None
+    if row.expires < _stamp(now):
+        return ConfirmResult("expired"), None
+    return ConfirmResult("ready", None, _mask(sub.email or "")), row
+
+
+def confirm_view(config_dir: str, db_path: str, token: str, now: datetime | None = None) -> ConfirmResult:
+    """What a confirmation link's page shows before its button, confirming nothing: "ready" (the
+    button confirms), "already", "expired" or "invalid". A mail scanner that opens every link of
+    a message (they do) confirms no one: only the button's POST does (``confirm``)."""
+    now = now or utcnow()
+    with _archive(config_dir, db_path) as (config, db):
+        return _confirming(db, config, token, now)[0]
+
+
 def confirm(config_dir: str, db_path: str, token: str, client: str, now: datetime | None = None) -> ConfirmResult:
+    """Confirm the address of a confirmation link (once: a second time answers "already")."""
     now = now or utcnow()
     stamp = _stamp(now)
     with _archive(config_dir, db_path) as (config, db):
-        row = store.token_row(db, token, "confirm") if token else None
+        found, row = _confirming(db, config, token, now)
         if row is None:
-            return ConfirmResult("invalid")
-        sub = store.subscription(db, row.subscriber)
-        if sub is None or sub.status == "deleted":
-            return ConfirmResult("invalid")
-        public_url = config.settings.public_url or ""
-
-        def manage() -> str | None:
-            return new_link(db, public_url, row.subscriber, "manage", now)[0] if public_url else None
-
-        if row.used or sub.confirmed_at:
-            return ConfirmResult("already", manage())
-        if row.expires < stamp:
-            return ConfirmResult("expired")
+            return found
         if not store.use_token(db, token, stamp):
-            return ConfirmResult("already", manage())
+            return _confirming(db, config, token, now)[0]
         approval = config.settings.signup == "approval"
         store.save_subscription(
             db,
             {
-                "subscriber": sub.subscriber,
+                "subscriber": row.subscriber,
                 "status": "pending" if approval else "active",
                 "confirmed_at": stamp,
                 "confirmed_from": client,
@@ -461,7 +479,9 @@ def confirm(config_dir: str, db_path: str, token: str, client: str, now: datetim
             client,
             None,
         )
-        return ConfirmResult("awaiting-approval" if approval else "confirmed", manage())
+        public_url = config.settings.public_url or ""
+        manage = new_link(db, public_url, row.subscriber, "manage", now)[0] if public_url else None
+        return ConfirmResult("awaiting-approval" if approval else "confirmed", manage, found.masked_email)
 
 
 # ---------------------------------------------------------------- managing
@@ -619,6 +639,8 @@ def _data(db: Database, config: Config, sid: str) -> dict:
         for column in ("topics", "keywords", "rules"):
             row[column] = list(sub.listed(column))
         out["subscription"] = row
+        if sub.email_key:
+            out["signup_attempts"] = store.attempts_for(db, sub.email_key)
     out["history"] = [
         {"at": e.at, "event": e.event, "client": e.client, "detail": json.loads(e.detail) if e.detail else None}
         for e in store.events(db, sid)

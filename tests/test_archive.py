@@ -91,20 +91,22 @@ def copy_archive(src: Path, dest: Path) -> Path:
 
 
 class Served:
-    """`carewatch --db DB serve --port N` running, as a user starts it (no --host: the default)."""
+    """`carewatch [--config DIR] --db DB serve --port N` running, as a user starts it (no --host:
+    the default; no $CAREWATCH_PUBLIC_URL or $CAREWATCH_CONFIG from the environment)."""
 
-    def __init__(self, db: Path, log_dir: Path):
-        self.db, self.port = db, free_port()
+    def __init__(self, db: Path, log_dir: Path, config: Path | None = None, port: int | None = None):
+        self.db, self.port = db, port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.public, self.private = database_names(db)
         exe = Path(sys.executable).with_name("carewatch")
         cmd = [str(exe)] if exe.exists() else [sys.executable, "-c", "from carewatch.cli.main import cli; cli()"]
         self.stdout = log_dir / "serve.out"
         self.stderr = log_dir / "serve.err"
-        env = {k: v for k, v in os.environ.items() if k != "CAREWATCH_PUBLIC_URL"}
+        env = {k: v for k, v in os.environ.items() if k not in ("CAREWATCH_PUBLIC_URL", "CAREWATCH_CONFIG")}
+        configured = ["--config", str(config)] if config else []
         with open(self.stdout, "wb") as out, open(self.stderr, "wb") as err:
             self.proc = subprocess.Popen(
-                [*cmd, "--db", str(db), "serve", "--port", str(self.port)],
+                [*cmd, *configured, "--db", str(db), "serve", "--port", str(self.port)],
                 cwd=ROOT,
                 stdout=out,
                 stderr=err,

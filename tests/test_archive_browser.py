@@ -15,6 +15,7 @@ import json
 import re
 import shutil
 import zipfile
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -93,22 +94,28 @@ def archive(tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture(scope="module")
-def page(archive):
+@contextmanager
+def watched_page(base: str, **context_options):
+    """A page of headless Chromium (a context of its own, ``context_options`` as Playwright takes
+    them) that notes in ``page.outside`` every request it makes outside ``base``."""
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"], headless=True)
-        context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
+        context = browser.new_context(**context_options)
         pg = context.new_page()
         outside: list[str] = []
-        server = archive[0]
-        pg.on(
-            "request",
-            lambda r: None if r.url.startswith(server.base) or r.url.startswith("data:") else outside.append(r.url),
-        )
+        pg.on("request", lambda r: None if r.url.startswith((base, "data:")) else outside.append(r.url))
         pg.outside = outside
+        try:
+            yield pg
+        finally:
+            context.close()
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(archive):
+    with watched_page(archive[0].base, viewport={"width": WIDTH, "height": HEIGHT}) as pg:
         yield pg
-        context.close()
-        browser.close()
 
 
 def photograph(page, name: str, tmp_path_factory, width: int = WIDTH) -> Path:

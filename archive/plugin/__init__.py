@@ -12,7 +12,7 @@ topic labels, entity names; also the names a search may use).
   a second time as the private database, which the metadata lets only the signed-in operator
   (root) see. Read-only: every connection of both databases is ``PRAGMA query_only`` (on top of
   Datasette's ``mode=ro``), the authorizer refuses ATTACH and raw page reads (sqlite_dbpage), and
-  any request but GET or HEAD is answered 405.
+  any request but GET or HEAD is answered 405 (but a POST to the sign-out and the subscription pages).
 - facets.py: facets Datasette has no class for: ``through`` (a many-to-many table, e.g. an
   article's topics in article_topics, selected with Datasette's own ``_through=`` filter), ``year``,
   and ``summary`` (several facets counted by one query).
@@ -22,7 +22,9 @@ topic labels, entity names; also the names a search may use).
   article, its story and its source.
 - search.py: the articles' ``?_search=`` in the alert rule language (in place of Datasette's own
   search), decided as ``carewatch alerts test`` decides; an unknown name answered 400, saying why.
-- routes.py: the plugin's own URL, its stylesheet.
+- routes.py: the plugin's own URLs (story pages, evidence packs, feeds), its stylesheet.
+- subscribe.py: the self-service subscription pages (sign up, confirm, manage, unsubscribe and the
+  RFC 8058 one-click), thin handlers over carewatch.ops.subscriptions, with their CSRF checks.
 - settings.py: the plugin's settings, as the metadata gives them.
 
 The queries are the store's (store.archive_queries), reached through the service layer

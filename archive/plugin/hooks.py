@@ -3,11 +3,12 @@ archive/plugins/ imports these), each handing over to the module that does the w
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from datasette import hookimpl
 
-from carewatch.archive.plugin import privacy, rendering, routes, search
+from carewatch.archive.plugin import privacy, rendering, routes, search, subscribe
 from carewatch.archive.plugin.context import ArchiveContext
 from carewatch.archive.plugin.facets import FACET_CLASSES
 
@@ -24,7 +25,13 @@ def startup(datasette: Any) -> None:
 
 @hookimpl
 def asgi_wrapper(datasette: Any) -> Any:
-    return privacy.read_only
+    return partial(privacy.read_only, datasette=datasette)
+
+
+@hookimpl
+def skip_csrf(datasette: Any, scope: dict) -> bool:
+    """Only the RFC 8058 one-click unsubscribe (a mail client's POST, with no cookie and no token)."""
+    return subscribe.skips_csrf(scope, datasette.setting("base_url") or "/")
 
 
 @hookimpl
@@ -82,5 +89,6 @@ __all__ = [
     "register_facet_classes",
     "register_routes",
     "render_cell",
+    "skip_csrf",
     "startup",
 ]

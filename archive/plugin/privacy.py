@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from carewatch.archive.plugin.settings import private_tables, settings
+from carewatch.archive.plugin.subscribe import accepts_post
 from carewatch.ops.archive import guard_connection
 
 
@@ -52,15 +53,21 @@ def hide_private_tables(datasette: Any) -> None:
         datasette.add_database(Database(datasette, path=public.path, is_mutable=True), name=private_name)
 
 
-def read_only(app: Any) -> Any:
-    """Only GET and HEAD reach Datasette (and the operator's sign-out): a visitor's POST, PUT or
-    DELETE is answered 405 before any view sees it."""
+def read_only(app: Any, datasette: Any = None) -> Any:
+    """Only GET and HEAD reach Datasette, and a POST to the operator's sign-out and to the
+    subscription pages (subscribe.POST_PATHS: sign up, confirm, manage, unsubscribe, which write through the
+    service layer, never through Datasette's connections): every other POST, PUT or DELETE is
+    answered 405 before any view sees it."""
+
+    def base_url() -> str:
+        return (datasette.setting("base_url") if datasette is not None else None) or "/"
 
     async def guarded(scope: dict, receive: Any, send: Any) -> None:
         if (
             scope["type"] == "http"
             and scope["method"] not in ("GET", "HEAD")
             and not (scope["method"] == "POST" and scope["path"].endswith("/-/logout"))
+            and not (scope["method"] == "POST" and accepts_post(scope, base_url()))
         ):
             await send(
                 {

@@ -4,7 +4,9 @@
 - ``/-/story/<story_id>``: a story's page, its coverage in time order (templates/carewatch_story.html);
 - ``/-/evidence/<article_id>.zip``: an article's evidence pack, the .zip `carewatch evidence` writes;
 - ``/-/feeds/<token>.atom``: a subscription's Atom feed, behind its token (`carewatch alerts
-  feed-url` gives the address); any other token is answered 404, like a page that does not exist.
+  feed-url` gives the address); any other token is answered 404, like a page that does not exist;
+- ``/subscribe``, ``/confirm/<token>``, ``/manage/<token>``, ``/unsubscribe/<token>`` and
+  ``/-/subscribe.js``: the self-service subscription pages (subscribe.py).
 
 The pack and the feed are made by the service layer from the archive opened read-only (a
 connection of their own, not the public database's), and the config ``carewatch serve`` was given.
@@ -18,6 +20,7 @@ from typing import Any
 
 from datasette.utils.asgi import NotFound, Response
 
+from carewatch.archive.plugin import subscribe
 from carewatch.archive.plugin.context import ArchiveContext
 from carewatch.archive.plugin.settings import settings
 from carewatch.core.errors import CarewatchError
@@ -92,4 +95,5 @@ ROUTES = [
     (r"^/-/story/(?P<story_id>[A-Za-z0-9_-]+)$", story),
     (r"^/-/evidence/(?P<id>[A-Za-z0-9_-]+)\.zip$", evidence),
     (r"^/-/feeds/(?P<token>[A-Za-z0-9_-]+)\.atom$", feed),
+    *subscribe.ROUTES,
 ]
