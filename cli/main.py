@@ -171,7 +171,7 @@ def demo(state: _State, out_dir: str | None, as_json: bool) -> None:
     click.echo(f"\nDatabase:    {Path(summary.db_path).resolve()}")
     click.echo(f"Mail (.eml): {Path(summary.mail_dir).resolve()} ({len(summary.eml_files)} new file(s))")
     exe = _command_as_run()
-    click.echo(f"Browse it:   {exe} --db {summary.db_path} serve")
+    click.echo(f"Browse it:   {exe} --config {_shown(DEMO_CONFIG)} --db {summary.db_path} serve")
     click.echo(f"Health:      {exe} --config {_shown(DEMO_CONFIG)} --db {summary.db_path} status")
 
 

@@ -168,7 +168,9 @@ def load_config(directory: str | os.PathLike[str] | None = None) -> Config:
         return Config.model_validate_json(d.read_text(encoding="utf-8"))
     if not d.is_dir():
         raise ConfigError(f"{d}: config folder not found (use --config DIR or $CAREWATCH_CONFIG)")
-    settings, _ = _read(d / "settings.yaml", Settings) if (d / "settings.yaml").exists() else (Settings(), None)
+    settings, settings_node = (
+        _read(d / "settings.yaml", Settings) if (d / "settings.yaml").exists() else (Settings(), None)
+    )
     sources, sources_node = _read(d / "sources.yaml", Sources)
     # topics.yaml falls back to the bundled topics, so a config folder need only list sources.
     topics_file = d / "topics.yaml" if (d / "topics.yaml").exists() else BUNDLED / "topics.yaml"
@@ -185,14 +187,28 @@ def load_config(directory: str | os.PathLike[str] | None = None) -> Config:
     _check_query_names(entities_file, entities_node, _entity_queries(entities), names)
     _check_topic_references(topics_file, topics_node, topics)
     _check_cross_references(alerts_file, alerts_node, topics, alerts, sources, names)
+    settings = with_environment(settings)
+    _check_signup_links(d / "settings.yaml", settings_node, settings)
     return Config(
         directory=str(d),
-        settings=with_environment(settings),
+        settings=settings,
         sources=sources.sources,
         topics=topics,
         alerts=alerts,
         entities=entities,
     )
+
+
+def _check_signup_links(path: Path, node: yaml.Node | None, settings: Settings) -> None:
+    """Sign-up (open or approval) mails links to confirm, manage and unsubscribe: they are made from
+    public_url (or $CAREWATCH_PUBLIC_URL), never from the Host a request names (which whoever sends
+    the request chooses), so sign-up without it would mail links that lead nowhere."""
+    if settings.signup != "closed" and not settings.public_url:
+        raise ConfigError(
+            f"{path}:{_line_of(node, ('signup',)) or 1}: signup: {settings.signup!r} needs public_url (or "
+            "$CAREWATCH_PUBLIC_URL), where 'carewatch serve' is published: the confirmation email's link "
+            "is made from it"
+        )
 
 
 def _check_unique_sources(path: Path, node: yaml.Node | None, sources: Sources) -> None:

@@ -1,5 +1,5 @@
 """Housekeeping, the daemon's hourly job: delete old fetch-log rows and job runs (keeping each
-source's latest fetch), and tell the operator, once each, about what needs a person — a source
+source's latest fetch), expired link tokens and old sign-up attempts, and tell the operator, once each, about what needs a person — a source
 failing for longer than ``source_failing_hours``, a digest undelivered for longer than
 ``digest_stuck_hours`` — through the same channels as digests."""
 
@@ -21,6 +21,7 @@ from carewatch.ops.alerts import outbox
 from carewatch.ops.jobs import EventLog, JobOutcome, quiet, recorded_run
 from carewatch.store.fetches import delete_fetches_before, failing_since, source_health
 from carewatch.store.jobs import delete_runs_before, notice_sent, record_notices
+from carewatch.store.subscriptions import delete_expired
 
 
 @dataclass(frozen=True)
@@ -29,19 +30,27 @@ class OperatorProblem:
     message: str
 
 
+SIGNUP_ATTEMPTS_KEPT = timedelta(days=30)  # the rate limits look back a day; a month shows abuse to the operator
+
+
 @dataclass(frozen=True)
 class Retention:
     cutoff: str  # rows started before this were deleted
     deleted_fetches: int
+    deleted_subscription_rows: int = 0  # expired link tokens and old sign-up attempts
 
 
 def delete_old_records(config: Config, db: Database, now: datetime) -> Retention:
-    """Delete the fetch-log rows (but each source's latest) and job runs older than ``fetch_retention_days``."""
+    """Delete the fetch-log rows (but each source's latest) and job runs older than
+    ``fetch_retention_days``, link tokens past their expiry, and sign-up attempts older than
+    SIGNUP_ATTEMPTS_KEPT."""
     cutoff = (now - timedelta(days=config.settings.fetch_retention_days)).isoformat(timespec="seconds")
     with db.atomic():
         gone = delete_fetches_before(db, cutoff)
         delete_runs_before(db, cutoff)
-    return Retention(cutoff, gone)
+    stamp = now.isoformat(timespec="seconds")
+    subscription_rows = delete_expired(db, stamp, (now - SIGNUP_ATTEMPTS_KEPT).isoformat(timespec="seconds"))
+    return Retention(cutoff, gone, subscription_rows)
 
 
 def operator_problems(config: Config, db: Database, now: datetime) -> list[OperatorProblem]:
@@ -108,8 +117,13 @@ def housekeeping(config: Config, db_path: str, now: datetime | None = None, log:
     now = now or utcnow()
     with recorded_run(db_path, "housekeeping", log, "housekeeping failed") as run:
         retention = delete_old_records(config, run.db, now)
-        if retention.deleted_fetches:
-            log("retention", deleted_fetches=retention.deleted_fetches, older_than=retention.cutoff)
+        if retention.deleted_fetches or retention.deleted_subscription_rows:
+            log(
+                "retention",
+                deleted_fetches=retention.deleted_fetches,
+                older_than=retention.cutoff,
+                deleted_subscription_rows=retention.deleted_subscription_rows,
+            )
         notify_operator(config, run.db, now, log)
         run.finish("ok")
     return run.outcome

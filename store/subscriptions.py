@@ -206,15 +206,34 @@ def attempts_from(db: Database, client: str, since: str) -> int:
     ).fetchone()[0]
 
 
+def attempts_for(db: Database, key: str) -> list[dict]:
+    """The sign-up attempts made for an address (by its key), oldest first, for "download my data"."""
+    cur = db.execute("SELECT at, client, outcome FROM signup_attempts WHERE email_key = ? ORDER BY at", [key])
+    return [dict(zip(("at", "client", "outcome"), row, strict=True)) for row in cur.fetchall()]
+
+
+def delete_expired(db: Database, now: str, attempts_before: str) -> int:
+    """Tokens past their expiry (a link that no longer works need not be remembered) and sign-up
+    attempts older than ``attempts_before`` (the rate limits look back a day): the rows deleted."""
+    with db.atomic():
+        tokens = db.execute("DELETE FROM subscription_tokens WHERE expires < ?", [now]).rowcount
+        attempts = db.execute("DELETE FROM signup_attempts WHERE at < ?", [attempts_before]).rowcount
+    return tokens + attempts
+
+
 # ---------------------------------------------------------------- deleting
 
 
 def delete_personal_data(db: Database, subscriber: str, at: str) -> None:
     """Remove what is personal of a subscriber: the subscription becomes a tombstone (its id,
-    status deleted, when), its history, tokens, feed token, matches and alert marks go, and its
+    status deleted, when), its history, sign-up attempts, tokens, feed token, matches and alert marks go, and its
     deliveries keep what proves what was sent (when, Message-ID, subject, the articles) with the
     address replaced by its SHA-256 (``sha256:…``), all in one transaction."""
     with db.atomic():
+        db.execute(
+            "DELETE FROM signup_attempts WHERE email_key = (SELECT email_key FROM subscriptions WHERE subscriber = ?)",
+            [subscriber],
+        )
         db.execute(
             "UPDATE subscriptions SET email = NULL, email_key = NULL, name = NULL, topics = NULL, keywords = NULL, "
             "rules = NULL, signed_up_from = NULL, confirmed_from = NULL, frequency = NULL, at = NULL, day = NULL, "

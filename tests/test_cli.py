@@ -3,6 +3,8 @@ run of each: tests/test_cli_verbs.py)."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import re
 import shutil
@@ -17,6 +19,7 @@ import pytest
 
 from carewatch.config import load_config
 from carewatch.demo import pdfs
+from carewatch.ops.subscriptions import unsubscribe_view
 from tests.conftest import ROOT, carewatch
 
 
@@ -34,6 +37,13 @@ def test_demo_twice_second_run_stores_and_sends_nothing(tmp_path):
     assert re.search(r"Digests delivered:\s+2", out)
     emls = sorted((tmp_path / "demo-mail").glob("*.eml"))
     assert len(emls) == 2 and str(db) in out
+    for eml in emls:  # RFC 8058: the https (here http) link a mail client POSTs to, and the mailto
+        msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+        web, mailto = re.findall(r"<([^>]+)>", msg["List-Unsubscribe"])
+        assert web.startswith("http://127.0.0.1:8001/unsubscribe/") and mailto.startswith("mailto:"), web
+        assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        view = unsubscribe_view(str(ROOT / "demo" / "config"), str(db), web.rsplit("/", 1)[1])
+        assert view is not None and not view.unsubscribed and msg["To"].startswith(view.masked_email[0])
     second = carewatch("--db", str(db), "demo")
     assert second.returncode == 0, second.stderr
     assert re.search(r"Articles stored:\s+0 new, 0 updated", second.stdout)

@@ -110,3 +110,22 @@ def test_environment_overrides_settings_yaml_and_the_option_overrides_both(cfg_d
         env={"CAREWATCH_DB": str(tmp_path / "from-env.db")},
     )
     assert f"Database: {tmp_path / 'option.db'}" in status.stdout, status.stderr
+
+
+def test_sign_up_needs_the_public_url_its_links_are_made_from(cfg_dir, monkeypatch):
+    """signup open (or approval) with no public_url would mail confirmation links that lead nowhere:
+    refused, naming the line; $CAREWATCH_PUBLIC_URL counts as public_url."""
+    monkeypatch.delenv("CAREWATCH_PUBLIC_URL", raising=False)
+    (cfg_dir / "settings.yaml").write_text("database: x.db\nsignup: open\n")
+    with pytest.raises(ConfigError) as e:
+        load_config(cfg_dir)
+    assert "settings.yaml:2: signup: 'open' needs public_url" in str(e.value)
+    check = carewatch("--config", str(cfg_dir), "config", "check", env={"CAREWATCH_PUBLIC_URL": ""})
+    assert check.returncode == 2 and "signup: 'open' needs public_url" in check.stderr, check.stderr
+    monkeypatch.setenv("CAREWATCH_PUBLIC_URL", "https://alerts.example.org/")
+    assert load_config(cfg_dir).settings.public_url == "https://alerts.example.org/"
+    monkeypatch.delenv("CAREWATCH_PUBLIC_URL")
+    (cfg_dir / "settings.yaml").write_text("signup: approval\npublic_url: https://alerts.example.org/\n")
+    assert load_config(cfg_dir).settings.signup == "approval"
+    (cfg_dir / "settings.yaml").write_text("signup: closed\n")
+    assert load_config(cfg_dir).settings.public_url is None

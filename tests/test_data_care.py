@@ -84,6 +84,27 @@ def test_retention_keeps_each_sources_latest_fetch(tmp_path):
     assert rows == [("chamberlain-files", new), ("community-care", old)]
 
 
+def test_retention_drops_expired_link_tokens_and_old_sign_up_attempts(tmp_path):
+    """Housekeeping forgets links that no longer work and sign-up attempts past a month; a live
+    link still works after it."""
+    from carewatch.alerts.subscribers import new_link
+    from carewatch.store.subscriptions import record_attempt, token_row
+
+    config = load_config(ROOT / "config")
+    db = open_db(tmp_path / "a.db")
+    now = datetime.now(UTC)
+    live, _ = new_link(db, "https://x.test/", "web-a", "manage", now)
+    dead, _ = new_link(db, "https://x.test/", "web-a", "confirm", now - timedelta(days=4))  # 3 days' life
+    record_attempt(db, (now - timedelta(days=31)).isoformat(timespec="seconds"), "k", "192.0.2.1", "mailed")
+    record_attempt(db, (now - timedelta(hours=2)).isoformat(timespec="seconds"), "k", "192.0.2.2", "mailed")
+    db.close()
+    housekeeping(config, str(tmp_path / "a.db"))
+    db = open_db(tmp_path / "a.db")
+    assert token_row(db, live, "manage") is not None and token_row(db, dead, "confirm") is None
+    assert db.execute("SELECT client FROM signup_attempts").fetchall() == [("192.0.2.2",)]
+    db.close()
+
+
 def test_operator_hears_once_about_a_source_failing_for_a_day_and_a_stuck_digest(tmp_path):
     now = datetime.now(UTC)
     with MailSink(tmp_path / "mail") as sink:

@@ -170,9 +170,11 @@ def test_pause_resume_unsubscribe_delete(site, sink):
     data = subs.export_data(config_dir, db_path, manage)
     assert data["subscription"]["email"] == "ada@example.org"
     assert [e["event"] for e in data["history"]] == ["signed up", "confirmed", "paused", "resumed", "changed"]
+    assert [(a["client"], a["outcome"]) for a in data["signup_attempts"]] == [("192.0.2.1", "mailed")]
     assert subs.manage_action(config_dir, db_path, manage, "delete", "x").status == "deleted"
     assert not listed() and subs.manage_view(config_dir, db_path, manage) is None
-    dump = json.dumps(db.execute("SELECT * FROM subscriptions").fetchall())
+    tables = ("subscriptions", "subscription_events", "subscription_tokens", "signup_attempts", "deliveries")
+    dump = json.dumps([db.execute(f"SELECT * FROM {t}").fetchall() for t in tables])
     assert "ada@example.org" not in dump and "Ada" not in dump and "192.0.2.1" not in dump
     db.close()
 
