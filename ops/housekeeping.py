@@ -1,7 +1,7 @@
 """Housekeeping, the daemon's hourly job: delete old fetch-log rows and job runs (keeping each
-source's latest fetch), expired link tokens and old sign-up attempts, and tell the operator, once each, about what needs a person — a source
-failing for longer than ``source_failing_hours``, a digest undelivered for longer than
-``digest_stuck_hours`` — through the same channels as digests."""
+source's latest fetch), expired link tokens and old sign-up attempts, and tell the operator, once
+each, about what needs a person — a source failing for longer than ``source_failing_hours``, a
+digest undelivered for longer than ``digest_stuck_hours`` — through the same channels as digests."""
 
 from __future__ import annotations
 
