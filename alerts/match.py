@@ -206,6 +206,8 @@ def article_document(article: AlertArticle) -> Document:
             "entity": entities,
             "source": {article.source_id or ""},
             "relevant": {"yes"} if article.relevant else set(),
+            "kind": {article.kind or "html"},
+            "committee": {f.removeprefix("committee:") for f in (article.committee_facts or "").split()},
         },
     )
 

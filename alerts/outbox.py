@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
+from carewatch.alerts.calendar import Calendar, calendar_for, recorded_calendar
 from carewatch.alerts.channels import redact, send_apprise
 from carewatch.alerts.email import send_email
 from carewatch.alerts.match import match_new
@@ -82,7 +84,8 @@ def _deliver(config: Config, db: Database, sub: Subscriber, delivery_id: int, no
     row = delivery(db, delivery_id)
     matches = _matches_of(db, row)
     items = entries(config, matches, aliases_of(db, json.loads(row.articles or "[]")), sub)
-    msg = render_message(config, sub, items, now, row.message_id, digest_links(db, config, sub, now))
+    calendar = recorded_calendar(db, config, row.calendar)
+    msg = render_message(config, sub, items, now, row.message_id, digest_links(db, config, sub, now), calendar)
     titles = tuple(i.title for i in items)
     count = article_count(items)
     attempts = (row.attempts or 0) + 1
@@ -102,8 +105,18 @@ def _deliver(config: Config, db: Database, sub: Subscriber, delivery_id: int, no
     return DeliveryResult(sub.id, row.address, delivery_id, titles, msg["Subject"], "sent", None, count)
 
 
-def _queue(db: Database, config: Config, sub: Subscriber, matches: list[Match], now: datetime) -> list[int]:
-    """Record the digest (a row per channel, Message-ID fixed) and mark its articles alerted, atomically."""
+def _queue(
+    db: Database,
+    config: Config,
+    sub: Subscriber,
+    matches: list[Match],
+    now: datetime,
+    calendar: Calendar,
+    uncovered: Sequence[Match] = (),
+) -> list[int]:
+    """Record the digest (a row per channel, Message-ID fixed) and mark its articles, the matched
+    documents it shows under "Not yet covered" (``uncovered``) and its calendar entries alerted,
+    atomically."""
     domain = config.settings.smtp.sender.rsplit("@", 1)[-1].strip(" >") or "carewatch.local"
     channels = (["email"] if sub.email else []) + list(sub.channels)
     articles = json.dumps([m.article.article_id for m in matches])
@@ -127,11 +140,13 @@ def _queue(db: Database, config: Config, sub: Subscriber, matches: list[Match], 
                 len(matches),
                 created,
                 f"<{uuid.uuid4().hex}.{sub.id}@{domain}>",
+                calendar.to_json(),
             )
             for channel in channels
         ],
         sub.id,
-        [(m.article.article_id, m.article.version) for m in matches],
+        [(m.article.article_id, m.article.version) for m in [*matches, *uncovered]],
+        calendar.marks(),
     )
     crash_point("after-queue")
     return ids
@@ -168,11 +183,15 @@ def send_alerts(
         if not is_due(db, sub, now):
             continue
         matches = matching_articles(db, sub, now, config.settings.alert_max_age_days)
-        if not matches:
+        calendar = calendar_for(db, config, sub, now)
+        # a document shown under "Not yet covered" is not listed again among the new articles
+        uncovered = [m for m in matches if m.article.article_id in calendar.documents()]
+        matches = [m for m in matches if m.article.article_id not in calendar.documents()]
+        if not matches and not calendar:
             continue
         if dry_run:
             items = entries(config, matches, aliases_of(db, [m.article.article_id for m in matches]), sub)
-            msg = render_message(config, sub, items, now)
+            msg = render_message(config, sub, items, now, calendar=calendar)
             results.append(
                 DeliveryResult(
                     sub.id,
@@ -186,6 +205,6 @@ def send_alerts(
                 )
             )
             continue
-        for delivery_id in _queue(db, config, sub, matches, now):
+        for delivery_id in _queue(db, config, sub, matches, now, calendar, uncovered):
             results.append(_deliver(config, db, sub, delivery_id, now))
     return results

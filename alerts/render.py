@@ -20,6 +20,7 @@ from urllib.parse import urlencode, urlsplit
 
 from jinja2 import Environment, PackageLoader
 
+from carewatch.alerts.calendar import Calendar
 from carewatch.alerts.email import MAIL_POLICY, set_subject
 from carewatch.alerts.rules import LONDON, Match
 from carewatch.alerts.subscribers import DigestLinks
@@ -208,9 +209,16 @@ def article_count(items: list[DigestEntry]) -> int:
     return sum(e.articles for e in items)
 
 
-def subject_for(items: list[DigestEntry]) -> str:
+def subject_for(items: list[DigestEntry], calendar: Calendar | None = None) -> str:
     """'carewatch: 3 new (Ofsted 2, Funding 1) — <first title>': how many articles, by section, and
-    the first story, fitting a phone's inbox line."""
+    the first story, fitting a phone's inbox line. A digest of the calendar alone: 'carewatch:
+    coming up — <the first item>' or 'carewatch: not yet covered — <the first document>'."""
+    if not items:
+        if calendar and calendar.coming_up:
+            first_item = calendar.coming_up[0]
+            return f"carewatch: coming up — {_cut(first_item.committee + ', ' + first_item.when, 60)}"
+        first_doc = calendar.not_covered[0].title if calendar and calendar.not_covered else "nothing new"
+        return f"carewatch: not yet covered — {_cut(first_doc, 60)}"
     first = _cut(items[0].title, 60)  # one line: a header cannot hold a line break
     total = article_count(items)
     if total == 1:
@@ -240,18 +248,20 @@ def render_message(
     now: datetime,
     message_id: str | None = None,
     links: DigestLinks | None = None,
+    calendar: Calendar | None = None,
 ) -> EmailMessage:
     """The digest as an email (plain text and HTML). ``message_id`` is fixed when the digest is queued,
     so a digest sent twice after a crash carries the same Message-ID. At most ``digest_max_entries``
     stories are listed, fewer when that is needed to keep the message within ``digest_max_bytes``;
     the subject, the summary at the top and the count are of all of ``items``. ``links``: the
     subscriber's manage and one-click unsubscribe links (alerts.subscribers.digest_links), in the
-    footer and in ``List-Unsubscribe`` (with the mailto) and ``List-Unsubscribe-Post`` (RFC 8058)."""
+    footer and in ``List-Unsubscribe`` (with the mailto) and ``List-Unsubscribe-Post`` (RFC 8058).
+    ``calendar``: its "Coming up" and "Not yet covered" sections (alerts.calendar), after the stories."""
     settings = config.settings
     message_id = message_id or make_msgid("carewatch", domain=_domain(config))
     shown = min(len(items), settings.digest_max_entries)
     while True:
-        msg = _message(config, sub, items, shown, now, message_id, links)
+        msg = _message(config, sub, items, shown, now, message_id, links, calendar)
         size = len(msg.as_bytes())
         if size <= settings.digest_max_bytes or shown <= 1:
             return msg
@@ -270,6 +280,7 @@ def _message(
     now: datetime,
     message_id: str,
     links: DigestLinks | None = None,
+    calendar: Calendar | None = None,
 ) -> EmailMessage:
     """The digest with its first ``shown`` stories listed and the rest counted and linked."""
     sender = _address(config.settings.smtp.sender)
@@ -290,6 +301,8 @@ def _message(
         "stories": len(items),
         "more_stories": len(rest),
         "more_articles": article_count(rest),
+        "coming_up": calendar.coming_up if calendar else (),
+        "not_covered": calendar.not_covered if calendar else (),
         "more_url": archive_link(config.settings.archive_url, first_seen__gte=min(e.first_seen for e in rest))
         if rest
         else None,
@@ -301,7 +314,7 @@ def _message(
         "unsubscribe_url": links.unsubscribe if links else None,
     }
     msg = EmailMessage(policy=MAIL_POLICY)
-    set_subject(msg, subject_for(items))
+    set_subject(msg, subject_for(items, calendar))
     msg["From"] = config.settings.smtp.sender
     msg["To"] = sub.email or ""
     msg["Date"] = formatdate(now.timestamp(), localtime=False)

@@ -224,11 +224,12 @@ class Selectors(_Model):
 class Source(_Model):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     name: str
-    kind: Literal["feed", "wordpress", "listing", "pdf_links", "sitemap", "govuk_search"] = Field(
+    kind: Literal["feed", "wordpress", "listing", "pdf_links", "sitemap", "govuk_search", "cmis", "moderngov"] = Field(
         description="feed: RSS/Atom; wordpress: a WordPress feed, back-filled through ?paged=N; "
         "listing: an HTML page of article links; pdf_links: a page of links to PDFs; "
         "sitemap: a sitemap or sitemap index; govuk_search: the GOV.UK Search API, each result "
-        "read through the Content API"
+        "read through the Content API; cmis, moderngov: a council's meetings (the calendar, each "
+        "meeting's agenda and its documents) on CMIS or ModernGov, url the site's base"
     )
     url: str
     links: str | None = Field(None, description="CSS selector of article links (listing, pdf_links)")
@@ -250,6 +251,24 @@ class Source(_Model):
         "('0 7 * * 1-5', Europe/London); default: every crawl_interval_minutes",
     )
     notes: str | None = None
+    official: bool = Field(
+        False,
+        description="it publishes official documents or statements (Ofsted, the council, the Trust): its "
+        "relevant items are 'not yet covered' in digests until a press article is linked to them "
+        "(cmis and moderngov sources are)",
+    )
+    # cmis and moderngov sources
+    committees: tuple[str, ...] = Field(
+        (),
+        description="cmis, moderngov: the committees to follow, by name as the calendar shows them "
+        "(a name matches when each of its words is in the committee's: 'Cabinet', 'Corporate Parenting'); "
+        "empty: every committee",
+    )
+    months_ahead: int = Field(3, ge=0, le=12, description="cmis, moderngov: calendar months read ahead")
+    months_back: int = Field(1, ge=0, le=24, description="cmis, moderngov: calendar months read back (back-fill)")
+    authority: str | None = Field(
+        None, description="cmis, moderngov: the council, as digests and links name it (default: the source's name)"
+    )
 
     @field_validator("url")
     @classmethod
@@ -443,6 +462,19 @@ class Subscriber(_Model):
     topics: tuple[str, ...] = Field((), description="shorthand: each is a topic:ID rule")
     sources: tuple[str, ...] = Field((), description="only articles from these sources (all when empty)")
     include_irrelevant: bool = Field(False, description="also articles judged not about Birmingham's children's care")
+    coming_up_days: int = Field(
+        7,
+        ge=0,
+        le=60,
+        description="'Coming up': agenda items on children's social care of meetings in the next N days (0: none)",
+    )
+    not_covered_days: int = Field(
+        3,
+        ge=0,
+        le=60,
+        description="'Not yet covered': official documents no press article has covered N days after they "
+        "appeared (0: none)",
+    )
 
     @field_validator("channels")
     @classmethod
@@ -495,6 +527,11 @@ class Config(_Model):
     def query_names(self) -> dict[str, frozenset[str]]:
         """The topics, sources and entities a query may name (``query_names``)."""
         return query_names(self.topics, self.sources, self.entities)
+
+    def official_sources(self) -> tuple[str, ...]:
+        """The sources of official documents and statements ('not yet covered' until press coverage is
+        linked to them): those marked ``official``, and every meetings source."""
+        return tuple(s.id for s in self.sources if s.official or s.kind in ("cmis", "moderngov"))
 
     def source(self, source_id: str) -> Source:
         for s in self.sources:

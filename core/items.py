@@ -79,7 +79,8 @@ class Article:
     authors: tuple[str, ...] = ()
     published: str | None = None  # ISO-8601
     text: str = ""
-    kind: str = "html"  # html | pdf | feed-entry
+    kind: str = "html"  # html | pdf | feed-entry | document (a meeting's report, pack or minutes)
+    outlinks: tuple[str, ...] = ()  # the page's links, absolute (pipelines.extract.outlinks)
     report: dict = field(default_factory=dict)  # an Ofsted report's judgement, inspection_dates, authority
     extraction: dict = field(default_factory=dict)  # field -> the path that produced it
     content_hash: str = ""
@@ -117,6 +118,51 @@ class Fetch:
     items_new: int = 0  # of those, not stored before (fetched now)
     error_kind: str | None = None
     error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingDocument:
+    """A document a meeting page links to (a report, an agenda pack, a supplementary pack, minutes)."""
+
+    title: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgendaItem:
+    number: str  # as printed: "7", "7a"
+    title: str
+    text: str = ""  # what the meeting page says of it (its summary or recommendation)
+    documents: tuple[MeetingDocument, ...] = ()
+    # set by the tag pipeline
+    topics: tuple[TopicMatch, ...] = ()
+    relevance: float = 0.0
+    relevant: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Meeting:
+    """One meeting of a council committee, as its meeting page showed it (a ``cmis`` or
+    ``moderngov`` source): spiders yield it, the tag pipeline tags its items, the store keeps it
+    (store.meetings) and records what changed since the last crawl."""
+
+    source_id: str
+    external_id: str  # the meeting system's own id
+    url: str
+    committee: str
+    start: str | None  # ISO-8601 in UTC, or a date (YYYY-MM-DD) when the page gives no time
+    status: str  # scheduled | cancelled | moved | held
+    fetched_at: str
+    status_text: str | None = None  # as printed
+    venue: str | None = None
+    items: tuple[AgendaItem, ...] = ()
+    documents: tuple[MeetingDocument, ...] = ()  # the meeting's own: agenda pack, supplements, minutes
+    published_note: str | None = None  # "Agenda republished …", as printed
+    authority: str | None = None  # the council, from the source's name
+
+    @property
+    def meeting_id(self) -> str:
+        return f"{self.source_id}:{self.external_id}"
 
 
 class SeenIndex(Protocol):

@@ -194,9 +194,24 @@ class Near(Node):
         return self.left.fields() + self.right.fields()
 
 
-FIELDS = ("topic", "source", "entity", "relevant")
+FIELDS = ("topic", "source", "entity", "relevant", "kind", "committee")
 RELEVANT_VALUES = ("yes", "no", "true", "false", "1", "0")
-_PLURAL = {"topic": "topics", "source": "sources", "entity": "entities", "field": "fields"}
+# kind: what an archive entry is (articles.kind), or an agenda item of a meeting (the digests'
+# "Coming up": alerts.calendar)
+KINDS = ("html", "pdf", "document", "feed-entry", "meeting")
+
+
+def committee_facts(committee: str | None) -> tuple[str, ...]:
+    """The ``committee:`` values a committee answers to: its whole name as one lower-case
+    hyphenated word (``committee:corporate-parenting-board``), and each word of it
+    (``committee:cabinet``, ``committee:scrutiny``)."""
+    words = re.findall(r"[a-z0-9]+", (committee or "").lower().replace("'", "").replace("’", ""))
+    if not words:
+        return ()
+    return tuple(dict.fromkeys(["committee:" + "-".join(words), *(f"committee:{w}" for w in words)]))
+
+
+_PLURAL = {"topic": "topics", "source": "sources", "entity": "entities", "field": "fields", "kind": "kinds"}
 
 
 def unknown_name(kind: str, name: str, valid: Iterable[str], where: str | None = None) -> str:
@@ -257,6 +272,8 @@ def _grammar() -> pp.ParserElement:
             raise QueryError(f"{toks[0]!r} needs a value after the colon ({name}:ID)")
         if name == "relevant" and value not in RELEVANT_VALUES:
             raise QueryError(f"{toks[0]!r}: relevant: takes yes or no")
+        if name == "kind" and value not in KINDS:
+            raise UnknownName(unknown_name("kind", value, KINDS, toks[0]))
         return Field(name, value)
 
     operand = (

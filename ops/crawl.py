@@ -18,6 +18,7 @@ from pathlib import Path
 from carewatch.config.schema import Config
 from carewatch.core.errors import CarewatchError
 from carewatch.core.items import Fetch, utcnow_iso
+from carewatch.ops.links import link_new
 from carewatch.store.db import open_db
 from carewatch.store.fetches import CrawlProgress, crawl_progress, fetches_after, last_fetch_id, record_fetch
 
@@ -207,6 +208,9 @@ def run_crawl(
         }
         for f in fetches_after(db, first_id, ids, errors_only=True)
     ]  # not a parallel crawl's errors
+    if not stopped:  # what was stored is linked, even when a source failed
+        linked = link_new(config, db)
+        counts = {**counts, "links_added": linked.links_added}
     db.close()
     return CrawlReport(sources=ids, counts=counts, errors=errors, returncode=returncode, log=log, log_lines=log_lines)
 

@@ -143,7 +143,10 @@ class Deduper:
         original = self._run_hashes.get(h) or (self.seen.article_for_hash(h) if self.seen else None)
         if original is not None and original != own_id:
             return dataclasses.replace(article, duplicate_of=original, duplicate_reason="same text")
-        if n >= MIN_SHINGLES:
+        # A meeting's papers are each their own document, however alike (a council's reports share
+        # their headers, forms and boilerplate; a frontsheet repeats the reports pack): only the
+        # same text is a copy of one. Press near-copies of them are still found.
+        if n >= MIN_SHINGLES and article.kind != "document":
             keys = band_keys(article.minhash)
             near = self.nearest(article.text, keys)
             if near and near.article_id != own_id and is_near_copy(self.settings, near.jaccard, near.containment):

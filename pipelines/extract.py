@@ -9,6 +9,7 @@ import io
 import logging
 import re
 from datetime import datetime
+from urllib.parse import urljoin
 
 import dateparser
 import ftfy
@@ -243,7 +244,27 @@ def extract_html(html: str | bytes, url: str, selectors: dict[str, str] | None =
         if found["date"]:
             found["paths"]["date"] = "htmldate"
     found["author"] = ", ".join(found["authors"]) or None
+    found["links"] = outlinks(tree, url)
     return found
+
+
+MAX_OUTLINKS = 300  # a news page links a few dozen places; a hostile one is not read further
+
+
+def outlinks(tree, url: str) -> list[str]:
+    """The page's links, absolute and once each, in page order (for the links from press articles to
+    the official documents they cite: ops.links)."""
+    out: dict[str, None] = {}
+    for href in tree.xpath("//a/@href"):
+        href = str(href).strip()
+        if not href or href.startswith(("#", "mailto:", "javascript:", "tel:")):
+            continue
+        absolute = urljoin(url, href)
+        if absolute.startswith(("http://", "https://")):
+            out.setdefault(absolute.split("#", 1)[0], None)
+        if len(out) >= MAX_OUTLINKS:
+            break
+    return list(out)
 
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:\d{2})?)?")
@@ -343,6 +364,8 @@ def extract(article: Article) -> Article:
     except Exception as e:  # a broken page or PDF must not lose the feed entry
         warning = f"{type(e).__name__}: {e}"
         log.warning("extraction failed for %s: %s", article.url, warning)
+    if article.extra.get("official_document"):  # a meeting's report, agenda pack or minutes
+        kind = "document"
     paths = dict(found.get("paths") or {})
     text = found.get("text") or ""
     if len(text) < 80 and article.feed_summary:
@@ -366,13 +389,14 @@ def extract(article: Article) -> Article:
     authors = clean_authors([article.feed_author]) if article.feed_author else list(found.get("authors") or [])
     if article.feed_author and authors:
         paths["authors"] = "feed"
-    extra = {k: v for k, v in article.extra.items() if k != "selectors"}
+    extra = {k: v for k, v in article.extra.items() if k not in ("selectors", "official_document")}
     if found.get("canonical"):
         extra["page_canonical"] = found["canonical"]
     if warning:
         extra["warning"] = warning
     return dataclasses.replace(
         article,
+        outlinks=tuple(found.get("links") or ()),
         title=" ".join((html_to_text(title) if "<" in title else title).split()),  # a headline is one line
         author=", ".join(authors) or None,
         authors=tuple(authors),

@@ -26,7 +26,7 @@ from scrapy.exceptions import DropItem
 
 from carewatch.config.schema import Config, Entities, Topics
 from carewatch.config.schema import Evidence as Weighted
-from carewatch.core.items import Article, EntityMatch, Evidence, SeenIndex, TopicMatch
+from carewatch.core.items import Article, EntityMatch, Evidence, Meeting, SeenIndex, TopicMatch
 from carewatch.core.keywords import any_pattern
 from carewatch.core.query import And, Document, Hit, Near, Node, Or, Result, Term, parse, words
 
@@ -221,6 +221,18 @@ class Tagging:
         source = article.source_id
         return tag(article, self.tagger, self.include_keywords.get(source, ()), source in self.local)
 
+    def meeting(self, meeting: Meeting) -> Meeting:
+        """A meeting's agenda items tagged, each on its title, its text and its documents' titles, as
+        its source's article would be (a council's meetings source is ``local``: its items name
+        Birmingham by being on its agenda)."""
+        local = meeting.source_id in self.local
+        items = []
+        for item in meeting.items:
+            text = "\n".join([item.text, *(d.title for d in item.documents)])
+            topics, relevance, relevant, _, _ = self.tagger.tag(item.title, text, meeting.start, local)
+            items.append(dataclasses.replace(item, topics=topics, relevance=relevance, relevant=relevant))
+        return dataclasses.replace(meeting, items=tuple(items))
+
     def stored(self, article: Article) -> Article:
         """A stored article tagged again (re-tagging, explaining): no filter, it is in the archive."""
         return tag(article, self.tagger, local=article.source_id in self.local)
@@ -239,4 +251,6 @@ class TagPipeline:
         return cls.from_config(crawler.settings["CAREWATCH_CONFIG"])
 
     def process_item(self, item, spider=None):
+        if isinstance(item, Meeting):
+            return self.tagging.meeting(item)
         return self.tagging.crawled(item) if isinstance(item, Article) else item

@@ -216,7 +216,8 @@ class SpiderBase(scrapy.Spider):
         revisit_days = self._setting("CAREWATCH_REVISIT_DAYS")
         for source in self.sources.values():
             url = self.backfills.resume_url(source["id"]) or source["url"]
-            yield self._index_request(source, url, page=1)
+            for request in self.index_requests(source, url):
+                yield request
             # Recent pages, asked again conditionally, so edits show up. (GOV.UK items are read from
             # the Content API, not the page stored as their URL: their edits arrive through search.)
             if self.state and not self.since and source["kind"] != "govuk_search":
@@ -228,6 +229,11 @@ class SpiderBase(scrapy.Spider):
                     yield self._article_request(source["id"], page_url, entry, None)
 
     # -- requests ----------------------------------------------------------------------------
+    def index_requests(self, source: dict, url: str) -> Iterator[scrapy.Request]:
+        """The requests a crawl of the source starts with: its own page (a meetings source's kind
+        asks for several calendar months instead: scrapers.meetings)."""
+        yield self._index_request(source, url, page=1)
+
     def _index_request(self, source: dict, url: str, page: int) -> scrapy.Request:
         conditional = not self.since and page == 1  # conditional GET of the source's own page
         headers = self._conditional_headers(url) if conditional else {}
@@ -330,7 +336,11 @@ class SpiderBase(scrapy.Spider):
             feed_published=data.get("published"),
             feed_summary=data.get("summary"),
             guid=data.get("guid"),
-            extra={"selectors": {k: v for k, v in selectors.items() if v}} if selectors else {},
+            extra={
+                **({"selectors": {k: v for k, v in selectors.items() if v}} if selectors else {}),
+                # a meetings source's pages are its meetings' documents (pipelines.extract: kind "document")
+                **({"official_document": True} if self.sources[source_id]["kind"] in ("cmis", "moderngov") else {}),
+            },
             **page,
         )
 

@@ -2,10 +2,11 @@
 source's config entry, put together from the kinds' own modules around scrapers/base.py.
 
 Kinds (config/schema.py's ``kind``): ``feed`` and ``wordpress`` (scrapers/feeds.py), ``listing``
-(scrapers/listings.py), ``pdf_links`` (scrapers/pdfs.py), ``sitemap`` (scrapers/sitemaps.py) and
-``govuk_search`` (scrapers/govuk.py). Each source's own page is read by its kind; the pages it
-leads to, by scrapers/articles.py (or, for GOV.UK, by the Content API reader). Incremental
-crawling and back-fill (``since``): scrapers/base.py and scrapers/backfill.py.
+(scrapers/listings.py), ``pdf_links`` (scrapers/pdfs.py), ``sitemap`` (scrapers/sitemaps.py),
+``govuk_search`` (scrapers/govuk.py), ``cmis`` and ``moderngov`` (scrapers/meetings.py). Each
+source's own page is read by its kind; the pages it leads to, by scrapers/articles.py (or, for
+GOV.UK, by the Content API reader). Incremental crawling and back-fill (``since``):
+scrapers/base.py and scrapers/backfill.py.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from scrapy.http import Response
 from carewatch.scrapers.articles import ArticlePages
 from carewatch.scrapers.feeds import FeedPages
 from carewatch.scrapers.govuk import GovukSearchPages
+from carewatch.scrapers.meetings import MeetingPages
 from carewatch.scrapers.pdfs import PdfLinkPages
 from carewatch.scrapers.sitemaps import SitemapPages
 
 
-class SourceSpider(FeedPages, PdfLinkPages, SitemapPages, GovukSearchPages, ArticlePages):
+class SourceSpider(FeedPages, PdfLinkPages, SitemapPages, GovukSearchPages, MeetingPages, ArticlePages):
     name = "carewatch"
 
     def index_callback(self, kind: str) -> Callable[[Response], Iterator[Any]]:
@@ -33,6 +35,8 @@ class SourceSpider(FeedPages, PdfLinkPages, SitemapPages, GovukSearchPages, Arti
             "pdf_links": self.parse_pdf_links,
             "sitemap": self.parse_sitemap,
             "govuk_search": self.parse_govuk_search,
+            "cmis": self.parse_meeting_calendar,
+            "moderngov": self.parse_meeting_calendar,
         }[kind]
 
     def parse_article(self, response: Response) -> Iterator[Any]:

@@ -36,13 +36,20 @@ class AlertArticle:
     relevant: int | None
     story_id: str | None
     version: int | None
+    kind: str = "html"
+    committee_facts: str | None = None  # "committee:cabinet …" for a meeting's document
 
 
+# The committee: facts of a meeting's document (its meeting's committee), for rules' committee: filters
+_COMMITTEE_FACTS = (
+    "(SELECT m.committee_facts FROM meeting_documents d JOIN meetings m USING (meeting_id) "
+    "WHERE d.url_key = a.url_key LIMIT 1)"
+)
 _ARTICLE = (
     "a.rowid, a.article_id, a.source_id, a.url, a.canonical_url, a.title, a.text, a.published, a.first_seen, "
-    "a.topics, a.entities, a.relevant, a.story_id, a.version"
+    f"a.topics, a.entities, a.relevant, a.story_id, a.version, coalesce(a.kind, 'html'), {_COMMITTEE_FACTS}"
 )
-_WIDTH = 14  # the columns of _ARTICLE
+_WIDTH = 16  # the columns of _ARTICLE
 
 
 def _articles(cursor: Iterator[tuple]) -> Iterator[AlertArticle]:
@@ -72,6 +79,7 @@ _TO_MATCH = (
     "coalesce((SELECT group_concat('entity:' || e.entity, ' ') FROM article_entities e "
     "WHERE e.article_id = a.article_id) || ' ', '') || "
     "'source:' || a.source_id || coalesce(' relevant:' || CASE a.relevant WHEN 1 THEN 'yes' WHEN 0 THEN 'no' END, '') "
+    f"|| ' kind:' || coalesce(a.kind, 'html') || coalesce(' ' || {_COMMITTEE_FACTS}, '') "
     "FROM articles a"
 )
 
@@ -102,7 +110,8 @@ def articles_to_match_by_rowid(db: Database, rowids: list[int]) -> list[ArticleT
 @dataclass(frozen=True, slots=True)
 class ArticleFilter:
     """A condition on an article beside its text: ``topic``/``entity`` it has, ``source`` it is
-    from (value: the source id), or ``relevant`` (value 1 or 0); ``negated`` for NOT."""
+    from (value: the source id), ``kind`` it is (articles.kind), ``committee`` its meeting's (a
+    meeting's document), or ``relevant`` (value 1 or 0); ``negated`` for NOT."""
 
     field: str
     value: str | int
@@ -125,6 +134,10 @@ def _filter_sql(f: ArticleFilter, name: str) -> str:
         sql = f"EXISTS (SELECT 1 FROM article_entities e WHERE e.article_id = a.article_id AND e.entity = :{name})"
     elif f.field == "source":
         sql = f"a.source_id = :{name}"
+    elif f.field == "kind":
+        sql = f"coalesce(a.kind, 'html') = :{name}"
+    elif f.field == "committee":
+        sql = f"(' ' || coalesce({_COMMITTEE_FACTS}, '') || ' ') LIKE ('% committee:' || :{name} || ' %')"
     else:
         sql = f"a.relevant = :{name}"
     return f"NOT ({sql})" if f.negated else sql
@@ -415,6 +428,7 @@ def fact_article_counts(db: Database) -> dict[str, int]:
         "SELECT 'topic:' || topic, count(*) FROM article_topics GROUP BY topic",
         "SELECT 'entity:' || entity, count(*) FROM article_entities GROUP BY entity",
         "SELECT 'source:' || source_id, count(*) FROM articles GROUP BY source_id",
+        "SELECT 'kind:' || coalesce(kind, 'html'), count(*) FROM articles GROUP BY coalesce(kind, 'html')",
         "SELECT CASE relevant WHEN 1 THEN 'relevant:yes' ELSE 'relevant:no' END, count(*) FROM articles "
         "WHERE relevant IS NOT NULL GROUP BY relevant",
     ):

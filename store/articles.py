@@ -48,6 +48,7 @@ def _fields(article: Article) -> dict:
         "relevant": int(article.relevant),
         "relevance_evidence": json.dumps(article.relevance_evidence, ensure_ascii=False),
         "entities": json.dumps([asdict(e) for e in article.entities], ensure_ascii=False),
+        "outlinks": json.dumps(list(article.outlinks)) if article.outlinks else None,
     }
 
 

@@ -3,6 +3,7 @@ they hold marked ``alerted``, their send attempts and outcomes, and what is stil
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -13,7 +14,7 @@ from carewatch.store.db import fetch_all, fetch_one
 
 _COLUMNS = (
     "id, subscriber, channel, address, frequency, articles, why, article_count, subject, status, attempts, "
-    "last_error, created, sent, message_id, next_attempt"
+    "last_error, created, sent, message_id, next_attempt, calendar"
 )
 
 
@@ -37,6 +38,7 @@ class Delivery:
     sent: str | None
     message_id: str | None
     next_attempt: str | None  # when a failed send is retried
+    calendar: str | None = field(default=None, metadata=JSON_TEXT)  # JSON: its "Coming up" and "Not yet covered"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,14 +54,19 @@ class NewDelivery:
     article_count: int
     created: str
     message_id: str
+    calendar: str = "{}"  # JSON: the digest's "Coming up" and "Not yet covered" (alerts.calendar)
 
 
 def queue_digest(
-    db: Database, deliveries: list[NewDelivery], subscriber: str, alerted: list[tuple[str, int | None]]
+    db: Database,
+    deliveries: list[NewDelivery],
+    subscriber: str,
+    alerted: list[tuple[str, int | None]],
+    calendar: Sequence[tuple[str, str]] = (),
 ) -> list[int]:
-    """In one transaction: a pending ``deliveries`` row for each channel, and the digest's
-    (article_id, version) pairs marked alerted to the subscriber (under the first row's id).
-    Returns the new rows' ids."""
+    """In one transaction: a pending ``deliveries`` row for each channel, the digest's
+    (article_id, version) pairs marked alerted to the subscriber (under the first row's id), and
+    its calendar entries' (target, version) pairs in ``calendar_alerted``. Returns the new rows' ids."""
     ids: list[int] = []
     with db.atomic():
         for d in deliveries:
@@ -68,8 +75,8 @@ def queue_digest(
                     int,
                     db.execute(
                         "INSERT INTO deliveries (subscriber, channel, address, frequency, articles, why, "
-                        "article_count, status, attempts, created, message_id) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
+                        "article_count, status, attempts, created, message_id, calendar) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)",
                         [
                             d.subscriber,
                             d.channel,
@@ -80,6 +87,7 @@ def queue_digest(
                             d.article_count,
                             d.created,
                             d.message_id,
+                            d.calendar,
                         ],
                     ).lastrowid,
                 )
@@ -89,6 +97,13 @@ def queue_digest(
             "ON CONFLICT (subscriber, article_id) DO UPDATE SET delivery_id = excluded.delivery_id, "
             "version = excluded.version",
             [(subscriber, aid, ids[0], version) for aid, version in alerted],
+        )
+        stamp = deliveries[0].created if deliveries else ""
+        db.conn.executemany(
+            "INSERT INTO calendar_alerted (subscriber, target, version, delivery_id, at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (subscriber, target) DO UPDATE SET version = excluded.version, "
+            "delivery_id = excluded.delivery_id, at = excluded.at",
+            [(subscriber, target, version, ids[0] if ids else None, stamp) for target, version in calendar],
         )
     return ids
 

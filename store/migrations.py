@@ -364,3 +364,105 @@ def m016_subscriptions(db: Database) -> None:
     )
     db.table("signup_attempts").create_index(["email_key", "at"])
     db.table("signup_attempts").create_index(["client", "at"])
+
+
+@migrations()
+def m017_meetings(db: Database) -> None:
+    """The civic calendar (``cmis`` and ``moderngov`` sources; store.meetings):
+
+    - ``meetings``: one row a meeting (``meeting_id`` is ``<source>:<the system's id>``): committee,
+      start (UTC), status (scheduled, cancelled, moved, held) as last seen, venue, its page.
+    - ``agenda_items``: its numbered items, with their text, topics and relevance as tagged.
+    - ``meeting_documents``: the documents its page links to, at the meeting or an item; each is
+      also an archive entry of kind ``document`` (in ``articles``, found by ``url_key``), unless
+      its fetch failed (the fetch log says why).
+    - ``meeting_changes``: what changed between crawls (moved, cancelled, agenda republished,
+      papers added), with before and after.
+    - ``article_links``: an article and the document or meeting it covers, and how that was found.
+    - ``calendar_alerted``: what a subscriber's digests showed under "Coming up" (an agenda item)
+      and "Not yet covered" (an official document), with the version shown (an item's meeting
+      start, status and papers), so each appears once, and again only when that changes;
+      ``deliveries.calendar`` holds what a digest showed of them (JSON), to send it again the same.
+    - ``articles.outlinks``: the page's links (JSON), which the links to documents are found by;
+      ``link_cursor``: the last article the linking pass (ops.links) has read."""
+    db.table("meetings").create(
+        {
+            "meeting_id": str,
+            "source_id": str,
+            "external_id": str,
+            "committee": str,
+            "committee_facts": str,  # what committee: in a rule matches (core.query.committee_facts)
+            "start": str,
+            "status": str,
+            "status_text": str,
+            "venue": str,
+            "url": str,
+            "authority": str,
+            "published_note": str,
+            "agenda_hash": str,
+            "first_seen": str,
+            "updated": str,
+        },
+        pk="meeting_id",
+        not_null={"source_id", "external_id", "committee", "status", "url", "first_seen", "updated"},
+    )
+    db.table("meetings").create_index(["start"])
+    db.table("meetings").create_index(["committee", "start"])
+    db.table("agenda_items").create(
+        {
+            "item_id": str,
+            "meeting_id": str,
+            "position": int,
+            "number": str,
+            "title": str,
+            "text": str,
+            "topics": str,  # JSON: [{topic, label, score}]
+            "relevance": float,
+            "relevant": int,
+            "papers_hash": str,
+            "first_seen": str,
+            "updated": str,
+        },
+        pk="item_id",
+        not_null={"meeting_id", "position", "title", "first_seen", "updated"},
+        foreign_keys=[("meeting_id", "meetings", "meeting_id")],
+    )
+    db.table("agenda_items").create_index(["meeting_id", "position"])
+    db.table("meeting_documents").create(
+        {"meeting_id": str, "url_key": str, "item_id": str, "title": str, "url": str, "first_seen": str},
+        pk=("meeting_id", "url_key"),
+        not_null={"url", "first_seen"},
+        foreign_keys=[("meeting_id", "meetings", "meeting_id")],
+    )
+    db.table("meeting_documents").create_index(["url_key"])
+    db.table("meeting_documents").create_index(["item_id"])
+    db.table("meeting_changes").create(
+        {"id": int, "meeting_id": str, "item_id": str, "at": str, "change": str, "before": str, "after": str},
+        pk="id",
+        not_null={"meeting_id", "at", "change"},
+        foreign_keys=[("meeting_id", "meetings", "meeting_id")],
+    )
+    db.table("meeting_changes").create_index(["meeting_id", "id"])
+    db.table("article_links").create(
+        {
+            "article_id": str,
+            "target_kind": str,  # document | meeting
+            "target_id": str,  # a document's article_id, or a meeting_id
+            "how": str,
+            "evidence": str,
+            "score": float,
+            "found": str,
+        },
+        pk=("article_id", "target_kind", "target_id"),
+        not_null={"how", "found"},
+        foreign_keys=[("article_id", "articles", "article_id")],
+    )
+    db.table("article_links").create_index(["target_kind", "target_id"])
+    db.table("calendar_alerted").create(
+        {"subscriber": str, "target": str, "version": str, "delivery_id": int, "at": str},
+        pk=("subscriber", "target"),
+        not_null={"version", "at"},
+    )
+    db.table("deliveries").add_column("calendar", str)
+    db.table("articles").add_column("outlinks", str)
+    db.table("link_cursor").create({"name": str, "last_rowid": int, "updated": str}, pk="name")

@@ -1,4 +1,4 @@
-"""The last Scrapy item pipeline: writes articles and fetch-log rows to SQLite.
+"""The last Scrapy item pipeline: writes articles, meetings (store.meetings) and fetch-log rows to SQLite.
 
 Scrapy settings it reads: CAREWATCH_DB (path), CAREWATCH_CONFIG (the Config: its settings'
 ``edit_alert_share`` and story thresholds), CAREWATCH_STATS_FILE (where to write the run's
@@ -21,10 +21,11 @@ from scrapy.utils.misc import load_object
 
 from carewatch.config.schema import Settings
 from carewatch.core.crashpoints import crash_point
-from carewatch.core.items import Article, Fetch
+from carewatch.core.items import Article, Fetch, Meeting, utcnow_iso
 from carewatch.store.articles import OnStored, save_article
 from carewatch.store.db import Database, open_db
 from carewatch.store.fetches import record_fetch
+from carewatch.store.meetings import save_meeting
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +120,11 @@ class StorePipeline:
             self.counts["fetches"] += 1
             if item.status == "error":
                 self.counts["fetch_errors"] += 1
+        elif isinstance(item, Meeting):
+            outcome, changes = save_meeting(self.db, item, utcnow_iso())
+            self.counts["meetings"] += 1
+            self.counts[f"meetings_{outcome}"] += 1
+            self.counts["meeting_changes"] += len(changes)
         elif isinstance(item, Article):
             crash_point("mid-pipeline")  # through every stage, not yet stored
             outcome = save_article(self.db, item, self.settings, self.on_stored)

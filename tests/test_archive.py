@@ -61,6 +61,7 @@ PRIVATE_TABLES = [
     "subscription_events",
     "subscription_tokens",
     "signup_attempts",
+    "calendar_alerted",
 ]
 PUBLIC_QUERIES = ["this_week", "topics_over_time", "statement_versions", "ofsted_judgements", "source_health"]
 ADDRESSES = [s.email for s in load_config(DEMO_CONFIG).alerts.subscribers if s.email]

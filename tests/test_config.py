@@ -39,7 +39,7 @@ def test_unknown_key_and_missing_selector_are_errors(cfg_dir):
     with pytest.raises(ConfigError) as e:
         load_config(cfg_dir)
     msg = str(e.value)
-    assert "sources.yaml:6: sources.0.colour: unknown key 'colour'; allowed here: cadence, " in msg
+    assert "sources.yaml:6: sources.0.colour: unknown key 'colour'; allowed here: authority, cadence, " in msg
     (cfg_dir / "sources.yaml").write_text(
         "sources:\n  - id: x\n    name: X\n    kind: listing\n    url: https://x.org/\n"
     )

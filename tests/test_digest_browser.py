@@ -146,6 +146,30 @@ def test_every_item_has_a_visible_title_link_source_line_and_snippet(shown):
         assert snippet.bounding_box()["y"] > source_line.bounding_box()["y"] > link.bounding_box()["y"], where
 
 
+def test_coming_up_and_not_yet_covered_are_readable_on_the_phone(shown):
+    """The calendar sections (alerts.calendar) after the stories: each entry visible within the
+    screen, a meeting with its day and time, committee and the item linked to the meeting page; a
+    document linked, with where it is from; the summary at the top links each section."""
+    page = shown.page
+    meetings, documents = page.locator(".calendar-item.meeting"), page.locator(".calendar-item.uncovered")
+    assert meetings.count() + documents.count() > 0  # the demo has both (tests/test_demo_calendar.py)
+    for block, heading in ((meetings, "#coming-up"), (documents, "#not-covered")):
+        if not block.count():
+            continue
+        assert page.locator(heading).is_visible()
+        assert page.locator(f'.summary a[href="{heading}"]').count() == 1
+        assert page.locator(heading).bounding_box()["y"] > page.locator(".item").last.bounding_box()["y"]
+        for i in range(block.count()):
+            entry = block.nth(i)
+            assert entry.is_visible() and _inside_width(entry.bounding_box()), f"{heading} {i} off screen"
+            link = entry.locator("h3 a")
+            assert link.is_visible() and _inside_width(link.bounding_box()) and link.inner_text().strip()
+            assert re.match(r"https?://", link.get_attribute("href") or "")
+    for i in range(meetings.count()):
+        when = " ".join(meetings.nth(i).locator("p").first.inner_text().split())
+        assert re.match(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2} [A-Z][a-z]{2}, \d{2}:\d{2} · \S", when), when
+
+
 def test_topic_chips_are_shown_with_the_configured_labels(shown):
     chips = shown.page.locator(".item span")
     assert chips.count() > 0

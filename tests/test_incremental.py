@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -15,6 +15,8 @@ from carewatch.demo.mailsink import MailSink
 from carewatch.demo.run import demo_config
 from carewatch.demo.server import DemoServer, DemoSites, Route
 from carewatch.ops.crawl import run_crawl
+from carewatch.scrapers.meetings import _CALENDAR as CALENDAR
+from carewatch.scrapers.meetings import MEETING_KINDS, months
 from carewatch.store.db import open_db
 from carewatch.store.fetches import due_sources, record_fetch, source_health
 from tests.conftest import ROOT
@@ -32,8 +34,19 @@ def config(server):
         yield demo_config(server.proxy_url, sink.port)
 
 
+def _only(config, source_id: str):
+    return config.model_copy(update={"sources": tuple(s for s in config.sources if s.id == source_id)})
+
+
 def _index_urls(config):
-    return {s.url for s in config.sources}
+    """Each source's own page; a meetings source's are its calendar months."""
+    urls = set()
+    for s in config.sources:
+        if s.kind in MEETING_KINDS:
+            urls |= {CALENDAR[s.kind](s.url, y, m) for y, m in months(date.today(), s.months_back, s.months_ahead)}
+        else:
+            urls.add(s.url)
+    return urls
 
 
 def test_second_crawl_is_conditional_and_stores_nothing(tmp_path, server, config):
@@ -47,11 +60,16 @@ def test_second_crawl_is_conditional_and_stores_nothing(tmp_path, server, config
     assert second.counts.get("new", 0) == 0 and second.counts.get("updated", 0) == 0
 
     by_url = {f"http://{r.host}{r.path}": r for r in log}
-    healthy = {s.url for s in config.sources} - {
-        "http://www.birminghammail.co.uk.test/news/midlands-news/?service=rss",  # malformed
-        "http://birminghamagainstthecuts.wordpress.com.test/category/news/feed/",  # HTTP 500
-        "http://reports.ofsted.gov.uk.test/provider/44/80429",  # one of its links failed
-    }
+    meetings = set().union(*(_index_urls(_only(config, s.id)) for s in config.sources if s.kind in MEETING_KINDS))
+    healthy = (
+        _index_urls(config)
+        - meetings
+        - {
+            "http://www.birminghammail.co.uk.test/news/midlands-news/?service=rss",  # malformed
+            "http://birminghamagainstthecuts.wordpress.com.test/category/news/feed/",  # HTTP 500
+            "http://reports.ofsted.gov.uk.test/provider/44/80429",  # one of its links failed
+        }
+    )  # and the meetings sources' calendars, read whole each time (their meeting pages are conditional)
     for url in healthy:
         req = by_url[url]
         assert req.headers.get("If-None-Match") and req.headers.get("If-Modified-Since"), url

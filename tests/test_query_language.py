@@ -94,7 +94,10 @@ def test_the_rules_find_what_they_say(archive):
         ("topic:nosuch", ["unknown topic 'nosuch'", "the topics are: campaigns, child_deaths"]),
         ("source:bbc", ["unknown source 'bbc'", "did you mean 'bbc-birmingham'?", "ofsted-news"]),
         ("cuts AND entity:ofstd", ["unknown entity 'ofstd'", "did you mean 'ofsted'?", "unison"]),
-        ("author:smith", ["unknown field 'author'", "the fields are: entity, relevant, source, topic"]),
+        (
+            "author:smith",
+            ["unknown field 'author'", "the fields are: committee, entity, kind, relevant, source, topic"],
+        ),
     ],
 )
 def test_an_unknown_name_fails_loudly_everywhere(archive, web, query, says):

@@ -108,7 +108,7 @@ CASES = [
         "    recipents: organisers@example.org",
         "recipents:",
         "subscribers.0.recipents",
-        "unknown key 'recipents'; allowed here: at, channels, day, email, frequency, id, ",
+        "unknown key 'recipents'; allowed here: at, channels, coming_up_days, day, email, frequency, id, ",
     ),
     Case(
         "unknown key: rule for rules",
