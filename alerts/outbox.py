@@ -44,6 +44,7 @@ from carewatch.store.deliveries import (
     record_sent,
     retries_due,
 )
+from carewatch.store.meetings import citations_of
 
 BACKOFF_START = 60  # seconds before the first retry, doubling
 BACKOFF_MAX = 6 * 3600
@@ -83,7 +84,8 @@ def _matches_of(db: Database, row: Delivery) -> list[Match]:
 def _deliver(config: Config, db: Database, sub: Subscriber, delivery_id: int, now: datetime) -> DeliveryResult:
     row = delivery(db, delivery_id)
     matches = _matches_of(db, row)
-    items = entries(config, matches, aliases_of(db, json.loads(row.articles or "[]")), sub)
+    ids = json.loads(row.articles or "[]")
+    items = entries(config, matches, aliases_of(db, ids), sub, citations_of(db, ids))
     calendar = recorded_calendar(db, config, row.calendar)
     msg = render_message(config, sub, items, now, row.message_id, digest_links(db, config, sub, now), calendar)
     titles = tuple(i.title for i in items)
@@ -190,7 +192,8 @@ def send_alerts(
         if not matches and not calendar:
             continue
         if dry_run:
-            items = entries(config, matches, aliases_of(db, [m.article.article_id for m in matches]), sub)
+            ids = [m.article.article_id for m in matches]
+            items = entries(config, matches, aliases_of(db, ids), sub, citations_of(db, ids))
             msg = render_message(config, sub, items, now, calendar=calendar)
             results.append(
                 DeliveryResult(

@@ -26,6 +26,7 @@ from carewatch.alerts.rules import LONDON, Match
 from carewatch.alerts.subscribers import DigestLinks
 from carewatch.config.schema import Config, Subscriber
 from carewatch.core.items import explain
+from carewatch.store.meetings import Citation
 
 _env = Environment(
     loader=PackageLoader("carewatch.alerts", "templates"),
@@ -52,6 +53,7 @@ class DigestEntry:
     more_links: int = 0  # coverage and "also at" links left out (digest_max_links)
     story_url: str | None = None  # the story in the archive, where the links left out are
     first_seen: str = ""  # when the earliest of its articles was first seen
+    cites: tuple[tuple[str, str], ...] = ()  # (label, url): the official documents it covers ("Cabinet, 14 Nov: …")
 
     @property
     def snippet_text(self) -> str:
@@ -136,11 +138,24 @@ def _by_story(matches: list[Match]) -> list[tuple[Match, list[Match]]]:
     return out
 
 
+def _citation(c: Citation) -> tuple[str, str]:
+    """'Cabinet, 14 Nov: Birmingham Children's Trust contract review' and the document's address."""
+    when = c.meeting_start or c.published
+    day = _date(when)[:-5] if when else ""  # "14 Nov 2026" -> "14 Nov"
+    where = ", ".join(p for p in (c.committee, day) if p)
+    return (f"{where}: {_cut(c.title or 'a document', 120)}" if where else _cut(c.title or "a document", 120)), c.url
+
+
 def entries(
-    config: Config, matches: list[Match], aliases: dict[str, list[tuple[str, str]]], sub: Subscriber | None = None
+    config: Config,
+    matches: list[Match],
+    aliases: dict[str, list[tuple[str, str]]],
+    sub: Subscriber | None = None,
+    citations: dict[str, list[Citation]] | None = None,
 ) -> list[DigestEntry]:
     """One entry per story, listed under a topic section: the first of the subscriber's topics the
-    article has, else its strongest topic. Sections in the subscriber's order, then by size."""
+    article has, else its strongest topic. Sections in the subscriber's order, then by size.
+    ``citations``: the official documents each article covers (store.meetings.citations_of)."""
     names = {s.id: s.name for s in config.sources}
     labels = {tid: t.label for tid, t in config.topics.topics.items()}
     wanted = [r[6:] for r in (sub.all_rules() if sub else ()) if r.startswith("topic:")]
@@ -183,6 +198,7 @@ def entries(
                 more_links=len(covered) + len(also) - len(kept_coverage) - len(kept_also),
                 story_url=archive_link(config.settings.archive_url, story_id=a.story_id) if a.story_id else None,
                 first_seen=min(x.article.first_seen or "" for x in (m, *coverage)),
+                cites=tuple(dict.fromkeys(_citation(c) for c in (citations or {}).get(a.article_id, [])))[:cap],
             )
         )
     order = {labels[t]: i for i, t in enumerate(wanted) if t in labels}

@@ -12,6 +12,7 @@ from sqlite_utils import Database
 
 from carewatch.alerts import match as _match
 from carewatch.alerts import outbox as _outbox
+from carewatch.alerts.calendar import calendar_for
 from carewatch.alerts.feed import atom_feed
 from carewatch.alerts.health import Waiting
 from carewatch.alerts.health import outbox as _waiting
@@ -26,6 +27,7 @@ from carewatch.core.query import check_names
 from carewatch.store.alerting import aliases_of
 from carewatch.store.deliveries import Delivery, recent_deliveries
 from carewatch.store.feed_tokens import feed_token, token_subscriber
+from carewatch.store.meetings import citations_of
 
 
 def match_new(db: Database, config: Config, now: datetime | None = None) -> int:
@@ -72,10 +74,13 @@ def preview_digest(config: Config, db: Database, sub: Subscriber, now: datetime 
     nothing of it; None when nothing new matches its rules."""
     now = now or utcnow()
     matches = next_digest(config, db, sub, now)
-    if not matches:
+    calendar = calendar_for(db, config, sub, now)
+    matches = [m for m in matches if m.article.article_id not in calendar.documents()]
+    if not matches and not calendar:
         return None
-    items = entries(config, matches, aliases_of(db, [m.article.article_id for m in matches]), sub)
-    return DigestPreview(sub.id, render_message(config, sub, items, now), tuple(items))
+    ids = [m.article.article_id for m in matches]
+    items = entries(config, matches, aliases_of(db, ids), sub, citations_of(db, ids))
+    return DigestPreview(sub.id, render_message(config, sub, items, now, calendar=calendar), tuple(items))
 
 
 def try_rule(

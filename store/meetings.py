@@ -551,3 +551,34 @@ def links_to(db: Database, target_id: str) -> list[LinkRow]:
         ),
         LinkRow,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """An official document a press article covers, as a digest names it."""
+
+    article_id: str  # the press article
+    title: str | None  # the document's
+    url: str
+    committee: str | None  # its meeting's
+    meeting_start: str | None
+    published: str | None
+
+
+def citations_of(db: Database, article_ids: list[str]) -> dict[str, list[Citation]]:
+    """The documents each of these articles covers (article_links), in the order they were found."""
+    marks = ", ".join("?" for _ in article_ids) or "NULL"
+    rows = fetch_all(
+        db.execute(
+            "SELECT l.article_id, a.title, coalesce(a.canonical_url, a.url) AS url, "
+            f"{_MEETING_OF.format('committee')} AS committee, {_MEETING_OF.format('start')} AS meeting_start, "
+            "a.published FROM article_links l JOIN articles a ON a.article_id = l.target_id "
+            f"WHERE l.target_kind = 'document' AND l.article_id IN ({marks}) ORDER BY l.found, a.title",
+            article_ids,
+        ),
+        Citation,
+    )
+    out: dict[str, list[Citation]] = {}
+    for r in rows:
+        out.setdefault(r.article_id, []).append(r)
+    return out

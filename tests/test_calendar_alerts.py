@@ -7,10 +7,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from carewatch.alerts.match import archive_rowids
 from carewatch.alerts.outbox import send_alerts
 from carewatch.config import load_config
 from carewatch.config.schema import Alerts, Smtp, Source, Subscriber
 from carewatch.core.items import AgendaItem, Article, Meeting, MeetingDocument, article_id_for
+from carewatch.core.query import QueryError, parse
 from carewatch.core.urls import url_key
 from carewatch.demo.mailsink import MailSink
 from carewatch.pipelines.tag import Tagging, tag
@@ -171,4 +175,64 @@ def test_not_yet_covered_after_its_days_once_and_never_when_covered(tmp_path):
         before = len(sink.messages)
         send_alerts(config(sink.port, other), db, now=NOW + timedelta(days=4))  # the articles themselves, maybe
         assert "N" not in "".join(sections(sink, before))
+        # the press article's digest entry says what it cites
+        reader = Subscriber(
+            id="r",
+            name="R",
+            email="r@example.org",
+            frequency="immediate",
+            keywords=("Trust contract",),
+            include_irrelevant=True,  # the press article is stored untagged here
+        )
+        before = len(sink.messages)
+        send_alerts(config(sink.port, reader), db, now=NOW + timedelta(days=4))
+        (msg,) = sink.messages[before:]
+        text = msg.get_body(("plain",)).get_content()
+        entry = text.split("* Cabinet to review Children's Trust contract", 1)[1].split("\n* ", 1)[0]
+        assert "Cites: Cabinet, 21 November: Birmingham Children's Trust contract review: report to Cabinet" in entry
+        assert 'class="cites"' in msg.get_body(("html",)).get_content()
         db.close()
+
+
+def test_rules_over_the_calendar_kind_and_committee(tmp_path):
+    """kind: and committee: in a rule: the search (FTS5 plan), the matcher (rule index) and "Coming
+    up" (an agenda item read as kind:meeting) agree; kind:meeting asks for every item of the
+    committee, children's social care or not; a kind the language does not have is refused."""
+    with MailSink(tmp_path / "mail") as sink:
+        meetings_only = Subscriber(
+            id="cab",
+            name="Cabinet watcher",
+            email="cab@example.org",
+            frequency="immediate",
+            rules=("kind:meeting AND committee:cabinet",),
+        )
+        papers = Subscriber(
+            id="papers",
+            name="Papers",
+            email="papers@example.org",
+            frequency="immediate",
+            rules=("kind:document AND committee:cabinet AND trust",),
+        )
+        cfg = config(sink.port, meetings_only, papers)
+        db = open_db(tmp_path / "a.db")
+        save_meeting(db, cabinet(cfg, NOW + timedelta(days=3)), NOW.isoformat())
+        doc = store_document(db, cfg, NOW)
+        rowid = db.execute("SELECT rowid FROM articles WHERE article_id = ?", [doc]).fetchone()[0]
+        assert archive_rowids(db, "kind:document AND committee:cabinet AND trust") == [rowid]
+        assert archive_rowids(db, "kind:document AND committee:corporate-parenting-board") == []
+        assert archive_rowids(db, "kind:html AND trust") == []
+        send_alerts(cfg, db, now=NOW)
+        by_to = {m["To"]: m.get_body(("plain",)).get_content() for m in sink.messages}
+        assert "Birmingham Children's Trust contract review: report to Cabinet" in by_to["papers@example.org"]
+        assert "== Coming up ==" not in by_to["papers@example.org"]  # a document rule is not a meeting rule
+        shown = entries_under(by_to["cab@example.org"], "Coming up")
+        assert any("7. Birmingham Children's Trust" in e for e in shown)
+        assert any("8. Waste collection fleet replacement" in e for e in shown)  # asked for: kind:meeting
+        db.close()
+    with pytest.raises(QueryError, match="unknown kind 'meetings'"):
+        parse("kind:meetings")
+
+
+def entries_under(text: str, section: str) -> list[str]:
+    part = text.split(f"== {section} ==", 1)[1].split("\n--\n", 1)[0] if f"== {section} ==" in text else ""
+    return [line.strip() for line in part.splitlines() if line.strip()[:2].rstrip(".").isdigit()]

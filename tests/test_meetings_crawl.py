@@ -61,8 +61,10 @@ def test_meetings_items_and_documents_stored_once_changes_recorded_failure_kept(
     cancelled = [mid for mid, m in wanted.items() if m.status.lower().startswith("cancel")]
     assert first.returncode == 0
     assert cancelled and all(meeting(db, mid).status == "cancelled" for mid in cancelled)
+    assert {mid.split(":")[0] for mid in cancelled} == set(SOURCES)  # on CMIS and on ModernGov
     moved = [mid for mid, m in wanted.items() if m.status.lower().startswith(("moved", "resched"))]
     assert moved and all(meeting(db, mid).status == "moved" for mid in moved)
+    assert {mid.split(":")[0] for mid in moved} == set(SOURCES)
     # every document stored once, as an archive entry of kind document, but the one that fails
     docs = [d for mid in wanted for d in documents_of(db, mid)]
     failed = [d for d in docs if d.article_id is None]
@@ -98,6 +100,7 @@ def test_meetings_items_and_documents_stored_once_changes_recorded_failure_kept(
     demo.reschedule(to_move, datetime.combine(new_day, time(16, 0)))
     demo.cancel(to_cancel)
     demo.republish(to_republish)
+    demo.republish(4502)  # Solihull's scrutiny board (ModernGov): a second supplementary agenda
     crawl(sites, db_path)
     db = open_db(db_path)
     moved_changes = [c.change for c in changes_of(db, f"bcc-meetings:{to_move}")]
@@ -107,6 +110,7 @@ def test_meetings_items_and_documents_stored_once_changes_recorded_failure_kept(
     assert [(c.change, c.after) for c in cancel_changes if c.change == "status"] == [("status", "cancelled")]
     republished = [c.change for c in changes_of(db, f"bcc-meetings:{to_republish}")]
     assert "papers added" in republished, republished
+    assert "papers added" in [c.change for c in changes_of(db, "solihull-meetings:4502")]
     after = counts(db)
     assert after["meetings"] == before["meetings"] and after["agenda_items"] >= before["agenda_items"]
     db.close()
