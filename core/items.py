@@ -86,6 +86,7 @@ class Article:
     content_hash: str = ""
     minhash: bytes = b""  # MinHash signature of the text's word shingles (near-duplicate detection)
     shingles: int = 0  # how many distinct shingles the signature summarises
+    samples: tuple[int, ...] = ()  # its sampled shingles' hashes (core.lsh.shingle_samples): containment candidates
     topics: tuple[TopicMatch, ...] = ()
     relevance: float = 0.0
     relevant: bool = False
@@ -176,6 +177,10 @@ class SeenIndex(Protocol):
 
     def near_candidates(self, keys: list[int]) -> list[tuple[str, str, str]]:
         """(article_id, source_id, text) of stored articles sharing an LSH band key."""
+
+    def contained_candidates(self, samples: tuple[int, ...]) -> list[tuple[str, str, str]]:
+        """(article_id, source_id, text) of stored articles sharing most of the smaller text's sampled
+        shingles with these (core.lsh.contained_candidate): one may be inside the other."""
 
 
 class CrawlState(Protocol):

@@ -5,7 +5,8 @@
 - A page with a new URL but exactly the text of a stored article is marked ``duplicate_of``
   that article ("same text"): the store records its URL as an alias, not a second article.
 - A page whose text nearly matches a stored article (datasketch MinHash over word 5-shingles;
-  candidates from LSH band keys indexed in the archive, core.lsh) is a "near copy" when it comes from another
+  candidates from LSH band keys indexed in the archive, and, for a text contained in a longer one
+  or containing a shorter one, from sampled shingles: core.lsh) is a "near copy" when it comes from another
   source (a syndicated or
   re-published story) and an "edited version" when it comes from the same source (a statement
   re-issued with changes). Both are recorded against the original article; an edited version
@@ -21,8 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import re
-import unicodedata
 import zlib
 from dataclasses import dataclass
 
@@ -32,12 +31,18 @@ from scrapy.utils.misc import load_object
 
 from carewatch.config.schema import Config, Settings
 from carewatch.core.items import Article, SeenIndex, article_id_for
-from carewatch.core.lsh import band_keys
+from carewatch.core.lsh import (
+    MIN_SHINGLES,
+    SHINGLE,
+    band_keys,
+    contained_candidate,
+    normalise_text,
+    shingle_samples,
+    shingles,
+)
 
 NUM_PERM = 128
 SCHEME = "affine32"  # stored signatures must be read back with the scheme that made them
-SHINGLE = 5  # words per shingle
-MIN_SHINGLES = 40  # shorter texts are compared exactly only
 VERIFY = 3  # candidates (found by MinHash LSH on 5-shingles) are verified exactly on 3-shingles:
 # finer shingles forgive a reworded word or a changed quote that breaks five 5-shingles at once
 
@@ -47,40 +52,24 @@ _PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME).permutations  
 # SHA-1 in Python: the affine permutations do the mixing. Stored signatures depend on this choice.
 
 
-_WORDS = re.compile(r"\w+")
-
-
-def normalise_text(text: str) -> str:
-    """Text as compared for sameness: NFKC, case-folded, punctuation and spacing ignored."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return " ".join(_WORDS.findall(text))
-
-
 def content_hash(text: str, normalised: str | None = None) -> str:
     """``normalised``: ``normalise_text(text)`` when the caller has it already."""
     norm = normalise_text(text) if normalised is None else normalised
     return hashlib.sha256(norm.encode("utf-8")).hexdigest()
 
 
-def _shingles(words: list[str], k: int) -> set[str]:
-    """The text's word k-shingles (a text shorter than k words is one shingle)."""
-    if len(words) < k:
-        return {" ".join(words)}
-    return set(map(" ".join, zip(*(words[i:] for i in range(k)))))
-
-
 def signature(text: str, normalised: str | None = None) -> tuple[LeanMinHash, int]:
     """``normalised``: ``normalise_text(text)`` when the caller has it already."""
     words = (normalise_text(text) if normalised is None else normalised).split()
-    shingles = _shingles(words, SHINGLE)
+    found = shingles(words, SHINGLE)
     m = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME, permutations=_PERMUTATIONS, hashfunc=zlib.crc32)
-    m.update_batch(list(map(str.encode, shingles)))
-    return LeanMinHash(m), len(shingles)
+    m.update_batch(list(map(str.encode, found)))
+    return LeanMinHash(m), len(found)
 
 
 def exact_similarity(a: str, b: str, k: int = VERIFY) -> tuple[float, float]:
     """(Jaccard, containment of the smaller in the larger) of two texts' word k-shingles."""
-    sa, sb = _shingles(normalise_text(a).split(), k), _shingles(normalise_text(b).split(), k)
+    sa, sb = shingles(normalise_text(a).split(), k), shingles(normalise_text(b).split(), k)
     shared = len(sa & sb)
     return shared / max(1, len(sa | sb)), shared / max(1, min(len(sa), len(sb)))
 
@@ -107,15 +96,39 @@ class Deduper:
         self._run_hashes: dict[str, str] = {}  # content_hash -> article_id, this run
         # This run's articles too, in case a copy arrives before its original is written.
         self._run: dict[int, dict[str, tuple[str, bytes, int]]] = {}  # band -> key -> ...
+        self._run_samples: dict[int, set[str]] = {}  # sampled shingle -> article ids, this run
+        self._run_texts: dict[str, tuple[str, str, int]] = {}  # article id -> (source, text, samples)
 
-    def _add(self, article_id: str, source_id: str, text: str, keys: list[int]) -> None:
+    def _add(self, article_id: str, source_id: str, text: str, keys: list[int], samples: tuple[int, ...]) -> None:
         for band, key in enumerate(keys):
             self._run.setdefault(band, {})[key] = (article_id, source_id, text)
+        for h in samples:
+            self._run_samples.setdefault(h, set()).add(article_id)
+        self._run_texts[article_id] = (source_id, text, len(samples))
 
-    def nearest(self, text: str, keys: list[int]) -> Near | None:
-        """The most similar article sharing an LSH band (from the archive's index and this run),
-        verified on the texts themselves."""
+    def _contained(self, samples: tuple[int, ...]) -> dict[str, tuple[str, str]]:
+        """This run's articles that may contain the text, or be contained in it (core.lsh)."""
+        shared: dict[str, int] = {}
+        for h in samples:
+            for article_id in self._run_samples.get(h, ()):
+                shared[article_id] = shared.get(article_id, 0) + 1
+        out = {}
+        for article_id, n in shared.items():
+            source_id, text, own = self._run_texts[article_id]
+            if contained_candidate(n, len(samples), own):
+                out[article_id] = (source_id, text)
+        return out
+
+    def nearest(self, text: str, keys: list[int], samples: tuple[int, ...] = ()) -> Near | None:
+        """The most similar article sharing an LSH band or most of its sampled shingles (one text
+        inside the other: core.lsh), from the archive's indexes and this run, verified on the texts
+        themselves."""
         candidates = {row[0]: row[1:] for row in (self.seen.near_candidates(keys) if self.seen else [])}
+        if samples:
+            for row in self.seen.contained_candidates(samples) if self.seen else []:
+                candidates.setdefault(row[0], row[1:])
+            for article_id, hit in self._contained(samples).items():
+                candidates.setdefault(article_id, hit)
         for band, key in enumerate(keys):
             if (hit := self._run.get(band, {}).get(key)) is not None:
                 candidates.setdefault(hit[0], hit[1:])
@@ -132,8 +145,9 @@ class Deduper:
         h = content_hash(article.text, normalised)
         own_id = article_id_for(article.url_key)
         sig, n = signature(article.text, normalised)
+        samples = shingle_samples(article.text, normalised) if n >= MIN_SHINGLES else ()
         article = dataclasses.replace(
-            article, content_hash=h, minhash=sig.hashvalues.astype(np.uint64).tobytes(), shingles=n
+            article, content_hash=h, minhash=sig.hashvalues.astype(np.uint64).tobytes(), shingles=n, samples=samples
         )
         stored = self.seen.article_for_url(article.url_key) if self.seen else None
         if stored is not None:
@@ -148,7 +162,7 @@ class Deduper:
         # same text is a copy of one. Press near-copies of them are still found.
         if n >= MIN_SHINGLES and article.kind != "document":
             keys = band_keys(article.minhash)
-            near = self.nearest(article.text, keys)
+            near = self.nearest(article.text, keys, samples)
             if near and near.article_id != own_id and is_near_copy(self.settings, near.jaccard, near.containment):
                 kind = "edited version" if near.source_id == article.source_id else "near copy"
                 return dataclasses.replace(
@@ -156,7 +170,7 @@ class Deduper:
                     duplicate_of=near.article_id,
                     duplicate_reason=f"{kind} (similarity {near.jaccard:.2f}, overlap {min(near.containment, 1):.2f})",
                 )
-            self._add(own_id, article.source_id, article.text, keys)
+            self._add(own_id, article.source_id, article.text, keys, samples)
         self._run_hashes.setdefault(h, own_id)
         return article
 

@@ -99,11 +99,17 @@ def _replace_current(
 
 
 def _index_bands(db: Database, article_id: str, article: Article) -> None:
-    """The article's LSH band keys, so later near-copies find it (core.lsh)."""
+    """The article's LSH band keys and sampled shingles, so later near-copies and copies contained in
+    it (or containing it) find it (core.lsh)."""
     db.execute("DELETE FROM lsh_bands WHERE article_id = ?", [article_id])
     db.conn.executemany(
         "INSERT OR IGNORE INTO lsh_bands (band, key, article_id) VALUES (?, ?, ?)",
         [(b, k, article_id) for b, k in enumerate(band_keys(article.minhash))],
+    )
+    db.execute("DELETE FROM shingle_samples WHERE article_id = ?", [article_id])
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO shingle_samples (hash, article_id) VALUES (?, ?)",
+        [(h, article_id) for h in article.samples],
     )
 
 
@@ -228,7 +234,8 @@ def save_article(
                 article_id,
                 article.source_id,
                 article.published or now,
-                story_terms(article.title, article.text),
+                # a meeting's paper is a story of its own: what covers it is linked (article_links), not folded in
+                story_terms(article.title, article.text) if article.kind != "document" else set(),
                 settings.story_window_days,
                 settings.story_similarity,
             )

@@ -466,3 +466,23 @@ def m017_meetings(db: Database) -> None:
     db.table("deliveries").add_column("calendar", str)
     db.table("articles").add_column("outlinks", str)
     db.table("link_cursor").create({"name": str, "last_rowid": int, "updated": str}, pk="name")
+
+
+@migrations()
+def m018_shingle_samples(db: Database) -> None:
+    """``shingle_samples``: each article's sampled shingles (core.lsh.shingle_samples), the
+    candidates for a text contained in a longer one (issue 22). Filled here from every stored text
+    of 40 shingles or more (a few seconds per 10,000 articles), then by the store as articles come."""
+    from carewatch.core.lsh import MIN_SHINGLES, SHINGLE, normalise_text, shingle_samples, shingles
+
+    db.table("shingle_samples").create({"hash": int, "article_id": str}, pk=("hash", "article_id"))
+    db.execute("CREATE INDEX IF NOT EXISTS shingle_samples_article ON shingle_samples(article_id)")
+    rows = db.execute("SELECT article_id, text FROM articles WHERE text IS NOT NULL AND text != ''")
+    for article_id, text in rows.fetchall():
+        normalised = normalise_text(text)
+        if len(shingles(normalised.split(), SHINGLE)) < MIN_SHINGLES:  # compared exactly only
+            continue
+        db.conn.executemany(
+            "INSERT OR IGNORE INTO shingle_samples (hash, article_id) VALUES (?, ?)",
+            [(h, article_id) for h in shingle_samples(text, normalised)],
+        )

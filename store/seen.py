@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
+from carewatch.core.lsh import MIN_SHARED_SAMPLES, contained_candidate
+
 
 class SqliteSeenIndex:
     def __init__(self, db: Database) -> None:
@@ -36,6 +38,30 @@ class SqliteSeenIndex:
             "SELECT a.article_id, a.source_id, a.text FROM articles a WHERE a.article_id IN "
             f"(SELECT article_id FROM lsh_bands WHERE {pairs})",
             args,
+        ).fetchall()
+
+    def contained_candidates(self, samples: tuple[int, ...]) -> list[tuple[str, str, str]]:
+        """Stored articles sharing most of the smaller text's sampled shingles (core.lsh)."""
+        if not samples:
+            return []
+        marks = ", ".join("?" for _ in samples)
+        shared = self.db.execute(
+            f"SELECT article_id, count(*) FROM shingle_samples WHERE hash IN ({marks}) GROUP BY article_id "
+            "HAVING count(*) >= ?",
+            [*samples, MIN_SHARED_SAMPLES],
+        ).fetchall()
+        wanted = []
+        for article_id, n in shared:
+            own = self.db.execute("SELECT count(*) FROM shingle_samples WHERE article_id = ?", [article_id]).fetchone()[
+                0
+            ]
+            if contained_candidate(n, len(samples), own):
+                wanted.append(article_id)
+        if not wanted:
+            return []
+        return self.db.execute(
+            f"SELECT article_id, source_id, text FROM articles WHERE article_id IN ({', '.join('?' for _ in wanted)})",
+            wanted,
         ).fetchall()
 
 
