@@ -123,3 +123,39 @@ def test_serve_starts_datasette_with_search(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_inspect_a_page_with_no_body_is_a_clear_error_not_an_empty_success(tmp_path):
+    """A page whose article is drawn by JavaScript (its HTML holds the headline and an empty app
+    shell): trafilatura's fast and full passes find nothing under the headline, and `inspect` says
+    so with exit 1, rather than printing a headline-only "article" (issue 22)."""
+    page = tmp_path / "app-shell.html"
+    page.write_text(
+        "<html><head><title>Trust chief quits | Birmingham News</title></head><body><h1>Trust chief quits</h1>"
+        '<div id="app"></div><script>window.__DATA__={"body":"The chief executive resigned"}</script></body></html>'
+    )
+    result = carewatch("--db", str(tmp_path / "none.db"), "inspect", str(page))
+    assert result.returncode == 1 and result.stdout == "", (result.returncode, result.stdout)
+    assert "no body text could be extracted" in result.stderr and "'Trust chief quits'" in result.stderr
+    # the same page with its article in the HTML is read, body and all
+    page.write_text(
+        "<html><body><h1>Trust chief quits</h1><article>"
+        + "".join(
+            f"<p>Paragraph {i}: the chief executive of Birmingham Children's Trust resigned today.</p>"
+            for i in range(6)
+        )
+        + "</article></body></html>"
+    )
+    result = carewatch("--db", str(tmp_path / "none.db"), "inspect", str(page), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["text"].count("resigned today") == 6
+
+
+def test_the_full_extractor_is_asked_when_the_fast_one_kept_too_little():
+    from carewatch.pipelines.extract import needs_full_extraction
+
+    assert needs_full_extraction(0, 5000, 0) == "nothing"
+    assert needs_full_extraction(400, 5000, 300) == "little"  # of a long page
+    assert needs_full_extraction(1200, 2000, 6000) == "part"  # an introduction of a long article's paragraphs
+    assert needs_full_extraction(1200, 2000, 1500) is None  # most of the paragraphs
+    assert needs_full_extraction(600, 1500, 700) is None  # a short page read whole
