@@ -25,10 +25,10 @@ from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
-from carewatch.alerts.rules import LONDON
+from carewatch.alerts.rules import LONDON, Match
 from carewatch.config.schema import Config, Subscriber
 from carewatch.core.items import parse_timestamp
-from carewatch.core.query import Document, parse
+from carewatch.core.query import Document, QueryError, parse
 from carewatch.store import meetings as store
 
 NOT_COVERED_LOOKBACK_DAYS = 30  # an official document older than this is history, not news to chase
@@ -153,6 +153,28 @@ def _not_covered(config: Config, rows: list[store.UncoveredRow]) -> tuple[NotCov
         )
         for r in rows
     )
+
+
+def asked_for(match: Match) -> bool:
+    """Whether a match is listed among a digest's new articles. A meeting's paper is, only when a
+    rule that selected it asks for papers (``kind:document`` or ``committee:``): otherwise papers
+    reach the subscriber through "Coming up" (with their item) and "Not yet covered", not one
+    entry each (an agenda pack, its frontsheet and its minutes all name the Trust)."""
+    if match.article.kind != "document":
+        return True
+    return any(
+        ("kind", "document") in (fields := parse(rule).fields()) or any(f == "committee" for f, _ in fields)
+        for rule in match.why
+        if _parses(rule)
+    )
+
+
+def _parses(rule: str) -> bool:
+    try:
+        parse(rule)
+    except QueryError:
+        return False
+    return True
 
 
 def calendar_for(db: Database, config: Config, sub: Subscriber, now: datetime) -> Calendar:

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
-from carewatch.alerts.calendar import Calendar, calendar_for, recorded_calendar
+from carewatch.alerts.calendar import Calendar, asked_for, calendar_for, recorded_calendar
 from carewatch.alerts.channels import redact, send_apprise
 from carewatch.alerts.email import send_email
 from carewatch.alerts.match import match_new
@@ -186,9 +186,10 @@ def send_alerts(
             continue
         matches = matching_articles(db, sub, now, config.settings.alert_max_age_days)
         calendar = calendar_for(db, config, sub, now)
-        # a document shown under "Not yet covered" is not listed again among the new articles
+        # a document shown under "Not yet covered" is not listed again among the new articles; a
+        # meeting's paper is listed only when a rule asks for papers (alerts.calendar.asked_for)
         uncovered = [m for m in matches if m.article.article_id in calendar.documents()]
-        matches = [m for m in matches if m.article.article_id not in calendar.documents()]
+        matches = [m for m in matches if m.article.article_id not in calendar.documents() and asked_for(m)]
         if not matches and not calendar:
             continue
         if dry_run:

@@ -12,7 +12,7 @@ from sqlite_utils import Database
 
 from carewatch.alerts import match as _match
 from carewatch.alerts import outbox as _outbox
-from carewatch.alerts.calendar import calendar_for
+from carewatch.alerts.calendar import asked_for, calendar_for
 from carewatch.alerts.feed import atom_feed
 from carewatch.alerts.health import Waiting
 from carewatch.alerts.health import outbox as _waiting
@@ -75,7 +75,7 @@ def preview_digest(config: Config, db: Database, sub: Subscriber, now: datetime 
     now = now or utcnow()
     matches = next_digest(config, db, sub, now)
     calendar = calendar_for(db, config, sub, now)
-    matches = [m for m in matches if m.article.article_id not in calendar.documents()]
+    matches = [m for m in matches if m.article.article_id not in calendar.documents() and asked_for(m)]
     if not matches and not calendar:
         return None
     ids = [m.article.article_id for m in matches]

@@ -250,16 +250,6 @@ def documents_of(db: Database, meeting_id: str) -> list[DocumentRow]:
     )
 
 
-def changes_of(db: Database, meeting_id: str) -> list[MeetingChange]:
-    return fetch_all(
-        db.execute(
-            "SELECT meeting_id, item_id, change, before, after FROM meeting_changes WHERE meeting_id = ? ORDER BY id",
-            [meeting_id],
-        ),
-        MeetingChange,
-    )
-
-
 def counts(db: Database) -> dict[str, int]:
     """How many meetings, agenda items, documents and changes are stored."""
     return {
@@ -511,46 +501,6 @@ def set_link_cursor(db: Database, name: str, rowid: int, at: str) -> None:
 
 def last_rowid(db: Database) -> int:
     return db.execute("SELECT coalesce(max(rowid), 0) FROM articles").fetchone()[0]
-
-
-@dataclass(frozen=True, slots=True)
-class LinkRow:
-    article_id: str
-    target_kind: str
-    target_id: str
-    how: str
-    evidence: str | None
-    found: str
-    title: str | None  # the other side's title
-    url: str | None
-
-
-_LINKS = (
-    "SELECT l.article_id, l.target_kind, l.target_id, l.how, l.evidence, l.found, a.title, "
-    "coalesce(a.canonical_url, a.url) AS url FROM article_links l"
-)
-
-
-def links_from(db: Database, article_id: str) -> list[LinkRow]:
-    """The documents an article covers, with their titles."""
-    return fetch_all(
-        db.execute(
-            _LINKS + " LEFT JOIN articles a ON a.article_id = l.target_id WHERE l.article_id = ? ORDER BY l.found",
-            [article_id],
-        ),
-        LinkRow,
-    )
-
-
-def links_to(db: Database, target_id: str) -> list[LinkRow]:
-    """The coverage a document got: the articles linked to it, with their titles."""
-    return fetch_all(
-        db.execute(
-            _LINKS + " JOIN articles a ON a.article_id = l.article_id WHERE l.target_id = ? ORDER BY a.published",
-            [target_id],
-        ),
-        LinkRow,
-    )
 
 
 @dataclass(frozen=True, slots=True)

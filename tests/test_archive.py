@@ -63,7 +63,15 @@ PRIVATE_TABLES = [
     "signup_attempts",
     "calendar_alerted",
 ]
-PUBLIC_QUERIES = ["this_week", "topics_over_time", "statement_versions", "ofsted_judgements", "source_health"]
+PUBLIC_QUERIES = [
+    "this_week",
+    "topics_over_time",
+    "statement_versions",
+    "ofsted_judgements",
+    "source_health",
+    "coming_up",
+    "not_covered",
+]
 ADDRESSES = [s.email for s in load_config(DEMO_CONFIG).alerts.subscribers if s.email]
 
 

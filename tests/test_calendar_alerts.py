@@ -20,7 +20,8 @@ from carewatch.demo.mailsink import MailSink
 from carewatch.pipelines.tag import Tagging, tag
 from carewatch.store.articles import save_article
 from carewatch.store.db import open_db
-from carewatch.store.meetings import NewLink, changes_of, save_links, save_meeting
+from carewatch.store.meeting_pages import changes_seen
+from carewatch.store.meetings import NewLink, save_links, save_meeting
 from tests.conftest import ROOT
 
 BASE = load_config(ROOT / "config")
@@ -117,7 +118,7 @@ def test_coming_up_appears_once_again_when_moved_and_not_after_the_meeting(tmp_p
             db, cabinet(cfg, NOW + timedelta(days=6)), (NOW + timedelta(hours=2)).isoformat()
         )
         assert outcome == "changed" and [c.change for c in changes] == ["moved"]
-        assert [c.change for c in changes_of(db, "bcc-meetings:20900")] == ["moved"]
+        assert [c.change for c in changes_seen(db, "bcc-meetings:20900")] == ["moved"]
         assert [r.status for r in send_alerts(cfg, db, now=NOW + timedelta(hours=3))] == ["sent"]
         assert "Mon 7 Dec, 09:00" in sink.messages[-1].get_body(("plain",)).get_content()
         assert send_alerts(cfg, db, now=NOW + timedelta(hours=4)) == []

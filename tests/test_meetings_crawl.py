@@ -17,7 +17,8 @@ from carewatch.demo.server import DemoServer
 from carewatch.ops.crawl import run_crawl
 from carewatch.scrapers.meetings import months
 from carewatch.store.db import open_db
-from carewatch.store.meetings import changes_of, counts, documents_of, items_of, meeting
+from carewatch.store.meeting_pages import changes_seen
+from carewatch.store.meetings import counts, documents_of, items_of, meeting
 
 SOURCES = ["bcc-meetings", "solihull-meetings"]
 
@@ -103,14 +104,14 @@ def test_meetings_items_and_documents_stored_once_changes_recorded_failure_kept(
     demo.republish(4502)  # Solihull's scrutiny board (ModernGov): a second supplementary agenda
     crawl(sites, db_path)
     db = open_db(db_path)
-    moved_changes = [c.change for c in changes_of(db, f"bcc-meetings:{to_move}")]
+    moved_changes = [c.change for c in changes_seen(db, f"bcc-meetings:{to_move}")]
     assert "moved" in moved_changes and meeting(db, f"bcc-meetings:{to_move}").status == "moved"
     assert meeting(db, f"bcc-meetings:{to_move}").start.startswith(new_day.isoformat())
-    cancel_changes = changes_of(db, f"bcc-meetings:{to_cancel}")
+    cancel_changes = changes_seen(db, f"bcc-meetings:{to_cancel}")
     assert [(c.change, c.after) for c in cancel_changes if c.change == "status"] == [("status", "cancelled")]
-    republished = [c.change for c in changes_of(db, f"bcc-meetings:{to_republish}")]
+    republished = [c.change for c in changes_seen(db, f"bcc-meetings:{to_republish}")]
     assert "papers added" in republished, republished
-    assert "papers added" in [c.change for c in changes_of(db, "solihull-meetings:4502")]
+    assert "papers added" in [c.change for c in changes_seen(db, "solihull-meetings:4502")]
     after = counts(db)
     assert after["meetings"] == before["meetings"] and after["agenda_items"] >= before["agenda_items"]
     db.close()

@@ -22,7 +22,11 @@ topic labels, entity names; also the names a search may use).
   article, its story and its source.
 - search.py: the articles' ``?_search=`` in the alert rule language (in place of Datasette's own
   search), decided as ``carewatch alerts test`` decides; an unknown name answered 400, saying why.
-- routes.py: the plugin's own URLs (story pages, evidence packs, feeds), its stylesheet.
+- routes.py: the plugin's own URLs (story pages, meeting pages, evidence packs, feeds), its stylesheet.
+- meetings.py: the civic calendar in words: a council meeting's page (its items, their papers and
+  each paper's press coverage, what changed), and on an article's page the meeting a paper is from,
+  the coverage an official document got and the documents a press article cites
+  (carewatch.ops.meetings, over article_links).
 - subscribe.py: the self-service subscription pages (sign up, confirm, manage, unsubscribe and the
   RFC 8058 one-click), thin handlers over carewatch.ops.subscriptions, with their CSRF checks.
 - settings.py: the plugin's settings, as the metadata gives them.

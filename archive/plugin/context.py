@@ -9,6 +9,7 @@ from typing import Any
 
 from markupsafe import escape
 
+from carewatch.archive.plugin.meetings import article_page_links
 from carewatch.archive.plugin.rendering import START, Links, chips, date, excerpt, json_list, marked, when
 from carewatch.archive.plugin.settings import settings
 from carewatch.core.items import parse_timestamp
@@ -200,3 +201,8 @@ class ArchiveContext:
         }
         self._articles[article_id] = result
         return result
+
+    async def meeting_links(self, article_id: str) -> dict:
+        """The article's place in the civic calendar (archive/plugin/meetings.py): the meetings it is
+        a paper of, the coverage it got (an official document's), the documents it cites."""
+        return await article_page_links(self.ds, article_id)

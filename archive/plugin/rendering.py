@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from datasette.utils import tilde_encode
@@ -104,6 +104,10 @@ class Links:
         """A story's page (routes.py)."""
         return self.ds.urls.path(f"/-/story/{tilde_encode(str(story_id))}")
 
+    def meeting(self, meeting_id: str) -> str:
+        """A meeting's page (routes.py); its id's colon as it is."""
+        return self.ds.urls.path(f"/-/meeting/{quote(str(meeting_id), safe=':')}")
+
     def evidence(self, article_id: str) -> str:
         """An article's evidence pack, the .zip (routes.py)."""
         return self.ds.urls.path(f"/-/evidence/{tilde_encode(str(article_id))}.zip")
@@ -141,6 +145,8 @@ def render_cell(value: Any, column: str, table: str | None, database: str, datas
         )
     if column == "article_id" and table is None:  # canned queries: the id leads to the article
         return Markup('<a href="{}">{}</a>').format(links.article(value), value)
+    if column == "meeting_id" and table is None:  # canned queries: the id leads to the meeting's page
+        return Markup('<a href="{}">{}</a>').format(links.meeting(value), value)
     if column == "text" and table is None:  # canned queries: a long text in a box of its own
         return Markup('<div class="cw-textcell">{}</div>').format(value)
     if column == "topic" and table in (None, "article_topics"):  # the topic's name, its id on hover

@@ -2,14 +2,17 @@
 
 - ``/-/carewatch.css``: the archive's stylesheet (archive/static/);
 - ``/-/story/<story_id>``: a story's page, its coverage in time order (templates/carewatch_story.html);
+- ``/-/meeting/<meeting_id>``: a council meeting's page, its items with their papers and each
+  paper's press coverage, and what changed (templates/carewatch_meeting.html, meetings.py);
 - ``/-/evidence/<article_id>.zip``: an article's evidence pack, the .zip `carewatch evidence` writes;
 - ``/-/feeds/<token>.atom``: a subscription's Atom feed, behind its token (`carewatch alerts
   feed-url` gives the address); any other token is answered 404, like a page that does not exist;
 - ``/subscribe``, ``/confirm/<token>``, ``/manage/<token>``, ``/unsubscribe/<token>`` and
   ``/-/subscribe.js``: the self-service subscription pages (subscribe.py).
 
-The pack and the feed are made by the service layer from the archive opened read-only (a
-connection of their own, not the public database's), and the config ``carewatch serve`` was given.
+The meeting page, the pack and the feed are made by the service layer from the archive opened
+read-only (a connection of their own, not the public database's); the pack and the feed also from
+the config ``carewatch serve`` was given.
 """
 
 from __future__ import annotations
@@ -22,10 +25,12 @@ from datasette.utils.asgi import NotFound, Response
 
 from carewatch.archive.plugin import subscribe
 from carewatch.archive.plugin.context import ArchiveContext
+from carewatch.archive.plugin.meetings import meeting_context, meeting_id_from_path
 from carewatch.archive.plugin.settings import settings
 from carewatch.core.errors import CarewatchError
 from carewatch.ops.alerts import FEED_PATH, served_feed
 from carewatch.ops.evidence import evidence_download
+from carewatch.ops.meetings import meeting_page
 
 CSS = Path(__file__).resolve().parent.parent / "static" / "carewatch.css"
 
@@ -52,6 +57,19 @@ async def story(datasette: Any, request: Any) -> Response:
         raise NotFound("No article belongs to this story")
     return Response.html(
         await datasette.render_template("carewatch_story.html", {"cw": cw, "story": page}, request=request)
+    )
+
+
+async def meeting(datasette: Any, request: Any) -> Response:
+    meeting_id = meeting_id_from_path(request.url_vars["meeting_id"])
+    page = await asyncio.to_thread(meeting_page, _archive_path(datasette), meeting_id)
+    if page is None:
+        raise NotFound("No such meeting")
+    cw = ArchiveContext(datasette, settings(datasette).get("public_database"), None, "meeting", request)
+    return Response.html(
+        await datasette.render_template(
+            "carewatch_meeting.html", {"cw": cw, "meeting": meeting_context(datasette, page)}, request=request
+        )
     )
 
 
@@ -93,6 +111,7 @@ async def feed(datasette: Any, request: Any) -> Response:
 ROUTES = [
     (r"^/-/carewatch\.css$", stylesheet),
     (r"^/-/story/(?P<story_id>[A-Za-z0-9_-]+)$", story),
+    (r"^/-/meeting/(?P<meeting_id>[^/]+)$", meeting),
     (r"^/-/evidence/(?P<id>[A-Za-z0-9_-]+)\.zip$", evidence),
     (r"^/-/feeds/(?P<token>[A-Za-z0-9_-]+)\.atom$", feed),
     *subscribe.ROUTES,
