@@ -45,6 +45,7 @@ from carewatch.store.deliveries import (
     retries_due,
 )
 from carewatch.store.meetings import citations_of
+from carewatch.store.stories import related_of
 
 BACKOFF_START = 60  # seconds before the first retry, doubling
 BACKOFF_MAX = 6 * 3600
@@ -85,7 +86,7 @@ def _deliver(config: Config, db: Database, sub: Subscriber, delivery_id: int, no
     row = delivery(db, delivery_id)
     matches = _matches_of(db, row)
     ids = json.loads(row.articles or "[]")
-    items = entries(config, matches, aliases_of(db, ids), sub, citations_of(db, ids))
+    items = entries(config, matches, aliases_of(db, ids), sub, citations_of(db, ids), related_of(db, ids))
     calendar = recorded_calendar(db, config, row.calendar)
     msg = render_message(config, sub, items, now, row.message_id, digest_links(db, config, sub, now), calendar)
     titles = tuple(i.title for i in items)
@@ -194,7 +195,7 @@ def send_alerts(
             continue
         if dry_run:
             ids = [m.article.article_id for m in matches]
-            items = entries(config, matches, aliases_of(db, ids), sub, citations_of(db, ids))
+            items = entries(config, matches, aliases_of(db, ids), sub, citations_of(db, ids), related_of(db, ids))
             msg = render_message(config, sub, items, now, calendar=calendar)
             results.append(
                 DeliveryResult(

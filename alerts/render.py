@@ -27,6 +27,7 @@ from carewatch.alerts.subscribers import DigestLinks
 from carewatch.config.schema import Config, Subscriber
 from carewatch.core.items import explain
 from carewatch.store.meetings import Citation
+from carewatch.store.stories import RelatedArticle
 
 _env = Environment(
     loader=PackageLoader("carewatch.alerts", "templates"),
@@ -54,6 +55,7 @@ class DigestEntry:
     story_url: str | None = None  # the story in the archive, where the links left out are
     first_seen: str = ""  # when the earliest of its articles was first seen
     cites: tuple[tuple[str, str], ...] = ()  # (label, url): the official documents it covers ("Cabinet, 14 Nov: …")
+    related: tuple[tuple[str, str, str], ...] = ()  # (source, title, url): on its subject, not its story
 
     @property
     def snippet_text(self) -> str:
@@ -152,10 +154,12 @@ def entries(
     aliases: dict[str, list[tuple[str, str]]],
     sub: Subscriber | None = None,
     citations: dict[str, list[Citation]] | None = None,
+    related: dict[str, list[RelatedArticle]] | None = None,
 ) -> list[DigestEntry]:
     """One entry per story, listed under a topic section: the first of the subscriber's topics the
     article has, else its strongest topic. Sections in the subscriber's order, then by size.
-    ``citations``: the official documents each article covers (store.meetings.citations_of)."""
+    ``citations``: the official documents each article covers (store.meetings.citations_of);
+    ``related``: the articles on its subject but not its story (store.stories.related_of)."""
     names = {s.id: s.name for s in config.sources}
     labels = {tid: t.label for tid, t in config.topics.topics.items()}
     wanted = [r[6:] for r in (sub.all_rules() if sub else ()) if r.startswith("topic:")]
@@ -199,6 +203,11 @@ def entries(
                 story_url=archive_link(config.settings.archive_url, story_id=a.story_id) if a.story_id else None,
                 first_seen=min(x.article.first_seen or "" for x in (m, *coverage)),
                 cites=tuple(dict.fromkeys(_citation(c) for c in (citations or {}).get(a.article_id, [])))[:cap],
+                related=tuple(
+                    (names.get(r.source_id, r.source_id), _cut(r.title or "", 150), r.url)
+                    for r in (related or {}).get(a.article_id, [])
+                    if r.related_id not in {c.article.article_id for c in coverage}
+                )[:cap],
             )
         )
     order = {labels[t]: i for i, t in enumerate(wanted) if t in labels}

@@ -87,11 +87,19 @@ class Settings(_Model):
     )
     story_window_days: int = Field(3, ge=0, description="coverage of one story is published within this many days")
     story_similarity: float = Field(
-        0.085,
+        0.12,
         gt=0,
         le=1,
         description="similarity (IDF-weighted cosine of the "
-        "names, figures and words of headline and opening) that makes two articles one story",
+        "names, figures and words of headline and opening) that makes two articles one story "
+        "(bench/real_pairs.py: above every different event on one subject of its tuned part)",
+    )
+    story_related_similarity: float = Field(
+        0.085,
+        gt=0,
+        le=1,
+        description="from this similarity up to story_similarity, two articles are related, not one story: "
+        "digests show both, each naming the other",
     )
     failing_after: int = Field(3, ge=1, description="failed crawls in a row before a source is 'failing'")
     retry_failing_max_hours: float = Field(

@@ -28,6 +28,7 @@ from carewatch.store.alerting import aliases_of
 from carewatch.store.deliveries import Delivery, recent_deliveries
 from carewatch.store.feed_tokens import feed_token, token_subscriber
 from carewatch.store.meetings import citations_of
+from carewatch.store.stories import related_of
 
 
 def match_new(db: Database, config: Config, now: datetime | None = None) -> int:
@@ -79,7 +80,7 @@ def preview_digest(config: Config, db: Database, sub: Subscriber, now: datetime 
     if not matches and not calendar:
         return None
     ids = [m.article.article_id for m in matches]
-    items = entries(config, matches, aliases_of(db, ids), sub, citations_of(db, ids))
+    items = entries(config, matches, aliases_of(db, ids), sub, citations_of(db, ids), related_of(db, ids))
     return DigestPreview(sub.id, render_message(config, sub, items, now, calendar=calendar), tuple(items))
 
 

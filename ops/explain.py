@@ -19,6 +19,7 @@ from carewatch.store.articles import (
     replaced_versions,
     stored_article,
 )
+from carewatch.store.stories import story_pair
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,28 @@ class Explanation:
     similarity_threshold: float | None = None
     overlap_threshold: float | None = None
     lines: list[str] = field(default_factory=list)
+
+
+def story_lines(config: Config, db: Database, a: StoredArticle, b: StoredArticle) -> list[str]:
+    """Whether two articles are one story, and why, in words (store.stories)."""
+    s = config.settings
+    pair = story_pair(db, a.article_id, b.article_id)
+    if pair is None:
+        return []
+    shared = ", ".join(repr(t) for t in pair.shared) or "none"
+    how = f"story similarity {pair.similarity:.3f} (one story from {s.story_similarity:.3f}, related from "
+    how += f"{s.story_related_similarity:.3f}); the terms they share that weigh most: {shared}"
+    if pair.same_story:
+        verdict = "one story: the digest shows one entry, the other as its coverage"
+    elif pair.same_source:
+        verdict = "not one story: one source's articles are never grouped (each is its own)"
+    elif pair.days_apart is not None and pair.days_apart > s.story_window_days:
+        verdict = f"not one story: {pair.days_apart} days apart (coverage of one story within {s.story_window_days})"
+    elif pair.similarity >= s.story_related_similarity:
+        verdict = "related, not one story: the digest shows both, each naming the other"
+    else:
+        verdict = "different stories"
+    return [how, verdict]
 
 
 def explain(config: Config, db: Database, first: str, second: str | None = None) -> Explanation:
@@ -93,8 +116,10 @@ def explain(config: Config, db: Database, first: str, second: str | None = None)
     if a.content_hash == b.content_hash:
         return Explanation(**pair, verdict="same text", lines=[*lines, "same normalised text: would be one article"])
     if min(a.shingles or 0, b.shingles or 0) < MIN_SHINGLES:
+        lines += story_lines(config, db, a, b)
         lines.append(f"kept apart: a text under {MIN_SHINGLES} word shingles is compared exactly only")
         return Explanation(**pair, verdict="too short", lines=lines)
+    lines += story_lines(config, db, a, b)
     j, overlap = exact_similarity(a.text, b.text)
     lines.append(
         f"similarity {j:.2f} (threshold {s.near_duplicate_similarity:.2f}), "

@@ -238,6 +238,7 @@ def save_article(
                 story_terms(article.title, article.text) if article.kind != "document" else set(),
                 settings.story_window_days,
                 settings.story_similarity,
+                settings.story_related_similarity,
             )
             if not article.page_pending and rowid is not None:
                 _stored(db, rowid, on_stored)

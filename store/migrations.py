@@ -486,3 +486,14 @@ def m018_shingle_samples(db: Database) -> None:
             "INSERT OR IGNORE INTO shingle_samples (hash, article_id) VALUES (?, ?)",
             [(h, article_id) for h in shingle_samples(text, normalised)],
         )
+
+
+@migrations()
+def m019_story_related(db: Database) -> None:
+    """``story_related``: two articles close enough to be on one subject but not to be one story
+    (store.stories: between ``story_related_similarity`` and ``story_similarity``): digests show
+    both, each naming the other, instead of hiding one under the other (issue 22)."""
+    db.table("story_related").create(
+        {"article_id": str, "related_id": str, "similarity": float}, pk=("article_id", "related_id")
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS story_related_related ON story_related(related_id)")

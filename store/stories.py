@@ -10,9 +10,11 @@ because clustering libraries want every vector in memory at once; this asks SQLi
 articles of the same days, and keeps the document frequencies and term sets it has read in a small
 per-connection cache.
 
-Settings ``story_window_days`` and ``story_similarity``; ``bench/dedup.py`` measures the grouping's
-precision and recall on a labelled set (real articles, other outlets' rewritten coverage, unrelated
-articles sharing the beat's names).
+Settings ``story_window_days`` and ``story_similarity``; between ``story_related_similarity`` and
+it, two articles are only related (one subject, perhaps another event: "Ofsted rates the Trust
+inadequate" and "the Trust's chief executive resigns"), recorded in ``story_related`` so digests
+show both, each naming the other, rather than hide one under the other. ``bench/dedup.py`` and
+``bench/real_pairs.py`` (real pairs, a tuned and a held-out part) measure the grouping.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import json
 import math
 import re
 from collections.abc import Set
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlite_utils import Database
@@ -85,9 +88,19 @@ def similarity(a: Set[str], b: Set[str], weight: dict[str, float]) -> float:
 
 
 def assign_story(
-    db: Database, article_id: str, source_id: str, when: str | None, terms: set[str], window_days: int, threshold: float
+    db: Database,
+    article_id: str,
+    source_id: str,
+    when: str | None,
+    terms: set[str],
+    window_days: int,
+    threshold: float,
+    related_threshold: float | None = None,
 ) -> str:
-    """The story this new article belongs to (its own id when none), and record its terms."""
+    """The story this new article belongs to (its own id when none), and record its terms. An
+    article of another source within the window and at least ``related_threshold`` similar but
+    under ``threshold`` is recorded as related (``story_related``), not joined: one subject, maybe
+    another event."""
     cache = _cached(db)
     db.conn.executemany(
         "INSERT INTO story_df (term, df) VALUES (?, 1) ON CONFLICT(term) DO UPDATE SET df = df + 1",
@@ -126,9 +139,17 @@ def assign_story(
             df = _document_frequencies(db, set().union(terms, *(c[2] for c in candidates)))
             weight = {t: math.log(1 + total / max(1, n)) for t, n in df.items()}
             matched: set[str] = set()
+            related: list[tuple[str, float]] = []
             for other_id, other_story, others in candidates:
-                if similarity(terms, others, weight) >= threshold:
+                sim = similarity(terms, others, weight)
+                if sim >= threshold:
                     matched.add(other_story or other_id)
+                elif related_threshold is not None and sim >= related_threshold:
+                    related.append((other_id, sim))
+            db.conn.executemany(
+                "INSERT OR REPLACE INTO story_related (article_id, related_id, similarity) VALUES (?, ?, ?)",
+                [(a, b, sim) for other_id, sim in related for a, b in ((article_id, other_id), (other_id, article_id))],
+            )
             if matched:
                 # The article may bridge stories seen apart so far: they become one (under the smallest id).
                 story = min(matched)
@@ -146,3 +167,69 @@ def assign_story(
     if len(cache.df) > 500_000:
         cache.df.clear()
     return story
+
+
+@dataclass(frozen=True, slots=True)
+class StoryPair:
+    """Why two stored articles are, or are not, one story (``carewatch dedup explain A B``)."""
+
+    similarity: float
+    shared: tuple[str, ...]  # the shared terms that weigh most
+    days_apart: float | None
+    same_source: bool
+    same_story: bool  # they are in one story now
+
+
+def story_pair(db: Database, a: str, b: str) -> StoryPair | None:
+    """The story similarity of two stored articles, on their recorded terms and the archive's
+    document frequencies (as assign_story computed it, give or take the frequencies since)."""
+    rows = {
+        r[0]: r[1:]
+        for r in db.execute(
+            "SELECT article_id, story_terms, story_id, source_id, coalesce(published, first_seen) FROM articles "
+            "WHERE article_id IN (?, ?)",
+            [a, b],
+        ).fetchall()
+    }
+    if a not in rows or b not in rows:
+        return None
+    ta, tb = (frozenset(json.loads(rows[x][0] or "[]")) for x in (a, b))
+    total = max(1, db.execute("SELECT max(rowid) FROM articles").fetchone()[0] or 1)
+    df = _document_frequencies(db, set(ta | tb))
+    weight = {t: math.log(1 + total / max(1, n)) for t, n in df.items()}
+    shared = sorted(ta & tb, key=lambda t: -weight[t])[:8]
+    days = None
+    try:
+        days = abs((datetime.fromisoformat(rows[a][3][:19]) - datetime.fromisoformat(rows[b][3][:19])).days)
+    except (TypeError, ValueError):
+        pass
+    return StoryPair(
+        similarity(ta, tb, weight),
+        tuple(shared),
+        days,
+        rows[a][2] == rows[b][2],
+        (rows[a][1] or a) == (rows[b][1] or b),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedArticle:
+    article_id: str
+    related_id: str
+    title: str | None
+    url: str
+    source_id: str
+
+
+def related_of(db: Database, article_ids: list[str]) -> dict[str, list[RelatedArticle]]:
+    """The articles related to each of these (``story_related``), nearest first."""
+    marks = ", ".join("?" for _ in article_ids) or "NULL"
+    out: dict[str, list[RelatedArticle]] = {}
+    for row in db.execute(
+        "SELECT r.article_id, r.related_id, a.title, coalesce(a.canonical_url, a.url), a.source_id "
+        f"FROM story_related r JOIN articles a ON a.article_id = r.related_id WHERE r.article_id IN ({marks}) "
+        "ORDER BY r.similarity DESC",
+        article_ids,
+    ).fetchall():
+        out.setdefault(row[0], []).append(RelatedArticle(*row))
+    return out
