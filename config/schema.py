@@ -402,6 +402,11 @@ class Relevance(_Model):
     not_counting: tuple[Query, ...] = Field((), description="phrases whose words are not subject evidence")
     exclude: tuple[Query, ...] = Field((), description="rules that, when they hold, make an article irrelevant")
     min_score: float = Field(3.0, gt=0)
+    local_entities: tuple[str, ...] = Field(
+        (),
+        description="entities.yaml ids that are the place's own (its council, its children's trust, their "
+        "leaders): each named counts as naming the place, anywhere in the article",
+    )
     opening_words: int = Field(
         60,
         ge=0,

@@ -172,16 +172,21 @@ class Tagger:
         rel = self.topics.relevance
         not_places = _spans(rel.not_places, doc)
         place = [h for q in rel.places for h in _evaluate(q, doc).hits if not _inside(h, not_places)]
+        own = [e for e in rel.local_entities if e in doc.facts["entity"]]  # the Trust, the council, their leaders
         other = [h for q in rel.other_places for h in _evaluate(q, doc).hits]
         subject, why = _score(doc, headline, rel.subjects, rel.rules, _spans(rel.not_counting, doc))
         vetoes = [q for q in rel.exclude if _evaluate(q, doc).matched]
-        named = len(place) + local
+        named = len(place) + local + len(own)
         # A national piece naming the place once in passing is not about it: once is enough only from a
-        # local source or in the headline and opening.
-        prominent = local or len(place) >= 2 or any(h[1] < headline + rel.opening_words for h in place)
+        # local source, in the headline and opening, or beside the place's own institutions or people.
+        prominent = local or len(place) + len(own) >= 2 or any(h[1] < headline + rel.opening_words for h in place)
         relevant = named > 0 and 2 * named >= len(other) and prominent and subject >= rel.min_score and not vetoes
         evidence = [
-            ("place" + (" (local source)" if local else ""), named, tuple(h[1] for h in place[:3])),
+            (
+                "place" + (" (local source)" if local else "") + (f" (its own: {', '.join(own)})" if own else ""),
+                named,
+                tuple(h[1] for h in place[:3]),
+            ),
             ("other places", len(other), tuple(h[1] for h in other[:3])),
         ]
         evidence += [("subject score", int(subject), ())] + why[:8] + [("excluded by " + q, 1, ()) for q in vetoes]
