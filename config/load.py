@@ -20,7 +20,7 @@ from carewatch.config.environment import find_config_dir, with_environment
 from carewatch.config.messages import apostrophe_hint, describe
 from carewatch.config.schema import Alerts, Config, Entities, Settings, Sources, Topics, query_names
 from carewatch.core.errors import ConfigError
-from carewatch.core.query import UnknownName, check_names
+from carewatch.core.query import UnknownName, check_names, unknown_name
 
 BUNDLED = Path(__file__).resolve().parent  # the config folder shipped with carewatch
 
@@ -186,6 +186,7 @@ def load_config(directory: str | os.PathLike[str] | None = None) -> Config:
     _check_query_names(topics_file, topics_node, _topic_queries(topics), names)
     _check_query_names(entities_file, entities_node, _entity_queries(entities), names)
     _check_topic_references(topics_file, topics_node, topics)
+    _check_local_entities(topics_file, topics_node, topics, entities)
     _check_cross_references(alerts_file, alerts_node, topics, alerts, sources, names)
     settings = with_environment(settings)
     _check_signup_links(d / "settings.yaml", settings_node, settings)
@@ -197,6 +198,14 @@ def load_config(directory: str | os.PathLike[str] | None = None) -> Config:
         alerts=alerts,
         entities=entities,
     )
+
+
+def _check_local_entities(path: Path, node: yaml.Node | None, topics: Topics, entities: Entities) -> None:
+    """relevance.local_entities names entities of entities.yaml."""
+    for i, eid in enumerate(topics.relevance.local_entities):
+        if eid not in entities.entities:
+            loc = ("relevance", "local_entities", i)
+            raise _error(path, node, loc, unknown_name("entity", eid, entities.entities))
 
 
 def _check_signup_links(path: Path, node: yaml.Node | None, settings: Settings) -> None:

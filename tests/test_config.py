@@ -129,3 +129,15 @@ def test_sign_up_needs_the_public_url_its_links_are_made_from(cfg_dir, monkeypat
     assert load_config(cfg_dir).settings.signup == "approval"
     (cfg_dir / "settings.yaml").write_text("signup: closed\n")
     assert load_config(cfg_dir).settings.public_url is None
+
+
+def test_relevance_local_entities_must_be_entities(cfg_dir):
+    text = (cfg_dir / "topics.yaml").read_text()
+    assert "local_entities: [birmingham_childrens_trust" in text
+    (cfg_dir / "topics.yaml").write_text(
+        text.replace("local_entities: [birmingham_childrens_trust", "local_entities: [the_trust")
+    )
+    line = next(i for i, ln in enumerate((cfg_dir / "topics.yaml").read_text().splitlines(), 1) if "the_trust" in ln)
+    with pytest.raises(ConfigError) as e:
+        load_config(cfg_dir)
+    assert f"topics.yaml:{line}: relevance.local_entities.0: unknown entity 'the_trust'" in str(e.value)
