@@ -807,18 +807,8 @@ def main() -> None:
     print(f"\ntotal {time.perf_counter() - t0:.0f}s")
 
 
-def real_set() -> None:
-    """The same figures on the real labelled set (bench/real_pairs.py: a tuned and a held-out part),
-    when its texts are cached here (bench/real_sets/); said so when they are not."""
-    import subprocess
-
-    here = Path(__file__).resolve().parent
-    print("\n== the real labelled set (stories and near-duplicates): bench/real_pairs.py", flush=True)
-    done = subprocess.run([sys.executable, str(here / "real_pairs.py")], check=False)
-    if done.returncode:
-        print("(not measured: bench/real_sets/README.md says how its texts are cached)")
-
-
 if __name__ == "__main__":
     main()
-    real_set()
+    from realset import run_real_set  # bench/realset.py, beside this script
+
+    run_real_set("real_pairs.py", "stories and near-duplicates")

@@ -249,18 +249,8 @@ def main() -> None:
         retag_speed(args.archive)
 
 
-def real_set() -> None:
-    """The same figures on the real labelled set (bench/real_relevance.py: a tuned and a held-out part),
-    when its texts are cached here (bench/real_sets/); said so when they are not."""
-    import subprocess
-
-    here = Path(__file__).resolve().parent
-    print("\n== the real labelled set (relevance and topics): bench/real_relevance.py", flush=True)
-    done = subprocess.run([sys.executable, str(here / "real_relevance.py")], check=False)
-    if done.returncode:
-        print("(not measured: bench/real_sets/README.md says how its texts are cached)")
-
-
 if __name__ == "__main__":
     main()
-    real_set()
+    from realset import run_real_set  # bench/realset.py, beside this script
+
+    run_real_set("real_relevance.py", "relevance and topics")
