@@ -162,6 +162,11 @@ def demo(state: _State, out_dir: str | None, as_json: bool) -> None:
         f"(kept as aliases), {counts.get('unchanged', 0)} pages already stored"
     )
     click.echo("Articles per topic:  " + (", ".join(f"{t} {n}" for t, n in summary.topics.items()) or "none"))
+    cal = summary.calendar
+    click.echo(
+        f"Council meetings:    {cal.get('meetings', 0)} ({cal.get('agenda_items', 0)} agenda items, "
+        f"{cal.get('meeting_documents', 0)} papers; {cal.get('article_links', 0)} links from press articles)"
+    )
     click.echo(f"Digests delivered:   {len(sent)}")
     for d in summary.deliveries:
         click.echo(

@@ -20,7 +20,7 @@ from carewatch.demo.server import DemoServer
 from carewatch.ops.alerts import DeliveryResult, send_alerts
 from carewatch.ops.crawl import CrawlReport, run_crawl
 from carewatch.ops.database import open_archive
-from carewatch.ops.status import archive_counts
+from carewatch.ops.status import archive_counts, calendar_counts
 
 DEMO_CONFIG = Path(__file__).parent / "config"
 
@@ -37,6 +37,7 @@ class DemoSummary:
     topics: dict[str, int]
     eml_files: list[str] = field(default_factory=list)
     proxy_url: str = ""
+    calendar: dict[str, int] = field(default_factory=dict)  # meetings, agenda_items, meeting_documents, …
 
 
 def demo_config(proxy_url: str, smtp_port: int, config_dir: Path = DEMO_CONFIG) -> Config:
@@ -53,6 +54,7 @@ def run_demo(db_path: str | Path, mail_dir: str | Path, config_dir: Path = DEMO_
         db = open_archive(db_path)
         deliveries = send_alerts(config, db)
         counts = archive_counts(db)
+        calendar = calendar_counts(db)
         db.close()
         failing: dict[str, dict] = {}
         for err in report.errors:  # the source's own feed or listing first, then its pages
@@ -69,6 +71,7 @@ def run_demo(db_path: str | Path, mail_dir: str | Path, config_dir: Path = DEMO_
             topics=counts.topics,
             eml_files=[str(p) for p in sink.files],
             proxy_url=server.proxy_url,
+            calendar=calendar,
         )
 
 

@@ -19,6 +19,7 @@ from carewatch.ops.subscriptions import list_subscribers
 from carewatch.store.db import database_size, open_db
 from carewatch.store.fetches import SourceHealth, count_fetches, source_health
 from carewatch.store.jobs import JobSummary, latest_runs, running_jobs
+from carewatch.store.meetings import counts as meeting_counts
 from carewatch.store.summary import article_count, topic_counts
 
 
@@ -122,6 +123,11 @@ class ArchiveCounts:
     articles: int
     topics: dict[str, int]
     pages_fetched: int  # article pages fetched without error (fetch-log rows kept)
+
+
+def calendar_counts(db: Database) -> dict[str, int]:
+    """How many meetings, agenda items, papers, changes and links to press the archive holds."""
+    return meeting_counts(db)
 
 
 def archive_counts(db: Database) -> ArchiveCounts:

@@ -251,10 +251,10 @@ def documents_of(db: Database, meeting_id: str) -> list[DocumentRow]:
 
 
 def counts(db: Database) -> dict[str, int]:
-    """How many meetings, agenda items, documents and changes are stored."""
+    """How many meetings, agenda items, documents, changes and links to press are stored."""
     return {
         table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-        for table in ("meetings", "agenda_items", "meeting_documents", "meeting_changes")
+        for table in ("meetings", "agenda_items", "meeting_documents", "meeting_changes", "article_links")
     }
 
 

@@ -35,6 +35,8 @@ def test_demo_twice_second_run_stores_and_sends_nothing(tmp_path):
     assert re.search(r"Duplicates dropped:\s+[1-9]", out)
     assert re.search(r"Articles per topic:\s+\w+ [1-9]", out)
     assert re.search(r"Digests delivered:\s+2", out)
+    cal = re.search(r"Council meetings:\s+(\d+) \((\d+) agenda items, (\d+) papers; (\d+) links from press", out)
+    assert cal and int(cal[1]) >= 10 and int(cal[2]) >= 20 and int(cal[3]) >= 20 and int(cal[4]) >= 1, out
     emls = sorted((tmp_path / "demo-mail").glob("*.eml"))
     assert len(emls) == 2 and str(db) in out
     for eml in emls:  # RFC 8058: the https (here http) link a mail client POSTs to, and the mailto
