@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from sqlite_utils import Database
 
@@ -162,19 +163,17 @@ def asked_for(match: Match) -> bool:
     entry each (an agenda pack, its frontsheet and its minutes all name the Trust)."""
     if match.article.kind != "document":
         return True
-    return any(
-        ("kind", "document") in (fields := parse(rule).fields()) or any(f == "committee" for f, _ in fields)
-        for rule in match.why
-        if _parses(rule)
-    )
+    return any(_asks_for_papers(rule) for rule in match.why)
 
 
-def _parses(rule: str) -> bool:
+@lru_cache(maxsize=4096)
+def _asks_for_papers(rule: str) -> bool:
+    """Whether a rule names ``kind:document`` or a ``committee:`` (False for one that does not parse)."""
     try:
-        parse(rule)
+        fields = parse(rule).fields()
     except QueryError:
         return False
-    return True
+    return ("kind", "document") in fields or any(name == "committee" for name, _ in fields)
 
 
 def calendar_for(db: Database, config: Config, sub: Subscriber, now: datetime) -> Calendar:

@@ -68,6 +68,8 @@ def link_new(config: Config, db: Database, now: datetime | None = None) -> LinkR
     stamp = now.isoformat(timespec="seconds")
     official = config.official_sources()
     cursor, top = store.link_cursor(db, CURSOR), store.last_rowid(db)
+    if top <= cursor:  # nothing stored since the last pass: the candidates are not even read
+        return LinkReport(0, 0, 0)
     documents = store.official_documents(db, official, (now - timedelta(days=DOCUMENT_WINDOW_DAYS)).isoformat())
     candidates = [candidate(d, config) for d in documents]
     added = 0

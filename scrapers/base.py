@@ -234,8 +234,11 @@ class SpiderBase(scrapy.Spider):
         asks for several calendar months instead: scrapers.meetings)."""
         yield self._index_request(source, url, page=1)
 
-    def _index_request(self, source: dict, url: str, page: int) -> scrapy.Request:
-        conditional = not self.since and page == 1  # conditional GET of the source's own page
+    def _index_request(self, source: dict, url: str, page: int, conditional: bool | None = None) -> scrapy.Request:
+        """``conditional``: whether to ask with the saved validators (default: the first page of a
+        source's own page, outside a back-fill)."""
+        if conditional is None:
+            conditional = not self.since and page == 1  # conditional GET of the source's own page
         headers = self._conditional_headers(url) if conditional else {}
         return scrapy.Request(
             url,

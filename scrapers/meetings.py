@@ -105,13 +105,12 @@ class MeetingPages(SpiderBase):
         for year, month in months(
             date.today(), source.get("months_back", 1), source.get("months_ahead", 3), self.since
         ):
-            request = self._index_request(source, _CALENDAR[source["kind"]](source["url"], year, month), page=1)
             # Not conditional: a month's list stays the same when a meeting's agenda is republished,
             # and only the list leads to the meeting pages (which are asked conditionally).
-            request.meta.update(year=year, month=month, conditional=False)
-            yield request.replace(
-                headers={k: v for k, v in request.headers.items() if k not in (b"If-None-Match", b"If-Modified-Since")}
-            )
+            month_url = _CALENDAR[source["kind"]](source["url"], year, month)
+            request = self._index_request(source, month_url, page=1, conditional=False)
+            request.meta.update(year=year, month=month)
+            yield request
 
     @index_page
     def parse_meeting_calendar(self, response: Response, source: dict) -> Iterator[Any]:

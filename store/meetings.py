@@ -195,11 +195,6 @@ def meeting(db: Database, meeting_id: str) -> MeetingRow | None:
     return rows[0] if rows else None
 
 
-def meetings_between(db: Database, start: str, end: str) -> list[MeetingRow]:
-    """Meetings starting in [start, end) (ISO strings, compared as text: UTC timestamps and dates)."""
-    return fetch_all(db.execute(_MEETING + " WHERE start >= ? AND start < ? ORDER BY start", [start, end]), MeetingRow)
-
-
 @dataclass(frozen=True, slots=True)
 class ItemRow:
     item_id: str

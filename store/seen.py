@@ -46,17 +46,12 @@ class SqliteSeenIndex:
             return []
         marks = ", ".join("?" for _ in samples)
         shared = self.db.execute(
-            f"SELECT article_id, count(*) FROM shingle_samples WHERE hash IN ({marks}) GROUP BY article_id "
-            "HAVING count(*) >= ?",
+            "SELECT s.article_id, s.shared, (SELECT count(*) FROM shingle_samples o WHERE o.article_id = s.article_id) "
+            f"FROM (SELECT article_id, count(*) AS shared FROM shingle_samples WHERE hash IN ({marks}) "
+            "GROUP BY article_id HAVING count(*) >= ?) s",
             [*samples, MIN_SHARED_SAMPLES],
         ).fetchall()
-        wanted = []
-        for article_id, n in shared:
-            own = self.db.execute("SELECT count(*) FROM shingle_samples WHERE article_id = ?", [article_id]).fetchone()[
-                0
-            ]
-            if contained_candidate(n, len(samples), own):
-                wanted.append(article_id)
+        wanted = [article_id for article_id, n, own in shared if contained_candidate(n, len(samples), own)]
         if not wanted:
             return []
         return self.db.execute(
