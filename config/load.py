@@ -183,8 +183,8 @@ def load_config(directory: str | os.PathLike[str] | None = None) -> Config:
     assert isinstance(topics, Topics) and isinstance(alerts, Alerts) and isinstance(entities, Entities)
     _check_unique_sources(d / "sources.yaml", sources_node, sources)
     names = query_names(topics, sources.sources, entities)
-    _check_query_names(topics_file, topics_node, _topic_queries(topics), names)
-    _check_query_names(entities_file, entities_node, _entity_queries(entities), names)
+    _check_query_names(topics_file, topics_node, _topic_queries(topics), names, exact=True)
+    _check_query_names(entities_file, entities_node, _entity_queries(entities), names, exact=True)
     _check_topic_references(topics_file, topics_node, topics)
     _check_local_entities(topics_file, topics_node, topics, entities)
     _check_cross_references(alerts_file, alerts_node, topics, alerts, sources, names)
@@ -286,6 +286,10 @@ def _topic_queries(topics: Topics) -> Iterator[tuple[tuple[Any, ...], str]]:
     for key in ("places", "not_places", "other_places", "subjects", "rules", "not_counting", "exclude"):
         for i, q in enumerate(getattr(topics.relevance, key)):
             yield _at(("relevance", key, i), q)
+    if (addressed := topics.relevance.addressed_to_reader) is not None:
+        yield _at(("relevance", "addressed_to_reader", "words"), addressed.words)
+        for i, q in enumerate(addressed.unless):
+            yield _at(("relevance", "addressed_to_reader", "unless", i), q)
 
 
 def _entity_queries(entities: Entities) -> Iterator[tuple[tuple[Any, ...], str]]:
@@ -296,13 +300,17 @@ def _entity_queries(entities: Entities) -> Iterator[tuple[tuple[Any, ...], str]]
 
 
 def _check_query_names(
-    path: Path, node: yaml.Node | None, queries: Iterable[tuple[tuple[Any, ...], str]], names: dict
+    path: Path,
+    node: yaml.Node | None,
+    queries: Iterable[tuple[tuple[Any, ...], str]],
+    names: dict,
+    exact: bool = False,
 ) -> None:
-    """Every topic:, source: and entity: a query names exists (core.query.check_names), the error
-    naming the file, line and field."""
+    """Every topic:, source: and entity: a query names exists (core.query.check_names; ``exact``:
+    ``exact:`` is allowed, as in the tagging rules), the error naming the file, line and field."""
     for loc, query in queries:
         try:
-            check_names(query, names)
+            check_names(query, names, exact)
         except UnknownName as e:
             raise _error(path, node, loc, str(e)) from None
 

@@ -382,6 +382,17 @@ class Topic(_Model):
         return self
 
 
+class ReaderAddressed(_Model):
+    """A page that speaks to its reader (``words``, as often as ``per_thousand`` of its words) and
+    holds none of ``unless`` (reported speech, a campaign's call) is a service or marketing page: a
+    fostering agency's, a hospital's safeguarding page, a school's policy. News reports what
+    somebody said; a campaign asks its reader to act."""
+
+    words: Query = Field("you OR your OR yours OR yourself", description="the words that address the reader")
+    per_thousand: float = Field(10.0, gt=0, description="how many of them per 1,000 words make a page addressed")
+    unless: tuple[Query, ...] = Field((), description="what makes an addressed page news or a campaign after all")
+
+
 class Relevance(_Model):
     """Is the article about Birmingham's children's social care at all? Scored like a topic: the place
     must be named (outside the ``not_places`` phrases) more than other places, and the subject evidence
@@ -401,6 +412,9 @@ class Relevance(_Model):
     rules: tuple[Evidence, ...] = ()
     not_counting: tuple[Query, ...] = Field((), description="phrases whose words are not subject evidence")
     exclude: tuple[Query, ...] = Field((), description="rules that, when they hold, make an article irrelevant")
+    addressed_to_reader: ReaderAddressed | None = Field(
+        None, description="service and marketing pages, told by how they address their reader: irrelevant"
+    )
     min_score: float = Field(3.0, gt=0)
     local_entities: tuple[str, ...] = Field(
         (),

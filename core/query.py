@@ -123,6 +123,9 @@ class Field(Node):
     value: str
 
     def evaluate(self, doc: Document) -> Result:
+        if self.name == "exact":  # the word as written, capitals included: exact:SEND is not "send"
+            hits = tuple((f"exact:{self.value}", i, i) for i in doc.positions.get(self.value.lower(), ()) if _POSSESSIVE.sub("", doc.surface[i]) == self.value)
+            return Result(bool(hits), hits)
         values = doc.facts.get(self.name, set())
         if self.name == "relevant":
             return Result((self.value in ("yes", "true", "1")) == bool(values & {"yes"}))
@@ -194,7 +197,7 @@ class Near(Node):
         return self.left.fields() + self.right.fields()
 
 
-FIELDS = ("topic", "source", "entity", "relevant", "kind", "committee")
+FIELDS = ("topic", "source", "entity", "relevant", "kind", "committee", "exact")
 RELEVANT_VALUES = ("yes", "no", "true", "false", "1", "0")
 # kind: what an archive entry is (articles.kind), or an agenda item of a meeting (the digests'
 # "Coming up": alerts.calendar)
@@ -233,12 +236,19 @@ class UnknownName(QueryError):
         return str(self)  # the message quotes the query (or the filter) already
 
 
-def check_names(query: str, names: Mapping[str, Collection[str]]) -> None:
+def check_names(query: str, names: Mapping[str, Collection[str]], exact: bool = False) -> None:
     """UnknownName for the first ``topic:``/``source:``/``entity:`` value of the query that is not in
     ``names[field]`` (the config's topics, sources.yaml's ids, entities.yaml's ids:
-    config.schema.query_names); QueryError when it does not parse. The one check of the names in a
+    config.schema.query_names), and for ``exact:`` unless ``exact`` (it is for the tagging rules of
+    topics.yaml and entities.yaml: searches and alert rules run over the archive's full-text index,
+    which does not keep capitals); QueryError when it does not parse. The one check of the names in a
     query: config check, ``alerts test``, ``search`` and the web search all call it."""
     for name, value in parse(query).fields():
+        if name == "exact" and not exact:
+            raise UnknownName(
+                f"{query!r}: exact:{value} is for topics.yaml and entities.yaml only; a search or alert rule "
+                "matches words whatever their capitals (write the word alone)"
+            )
         if name in names and value not in names[name]:
             raise UnknownName(unknown_name(name, value, names[name], query))
 
@@ -265,7 +275,8 @@ def _grammar() -> pp.ParserElement:
         return Term(raw, parts)
 
     def field_filter(s: str, loc: int, toks: pp.ParseResults) -> Node:
-        name, value = (p.lower() for p in toks[0].split(":", 1))
+        name, value = toks[0].split(":", 1)
+        name, value = name.lower(), value if name.lower() == "exact" else value.lower()
         if name not in FIELDS:
             raise UnknownName(unknown_name("field", name, FIELDS, toks[0]))
         if not value:

@@ -28,7 +28,7 @@ from carewatch.config.schema import Config, Entities, Topics
 from carewatch.config.schema import Evidence as Weighted
 from carewatch.core.items import Article, EntityMatch, Evidence, Meeting, SeenIndex, TopicMatch
 from carewatch.core.keywords import any_pattern
-from carewatch.core.query import And, Document, Hit, Near, Node, Or, Result, Term, parse, words
+from carewatch.core.query import And, Document, Field, Hit, Near, Node, Or, Result, Term, parse, words
 
 _NO_MATCH = Result(False)
 
@@ -50,6 +50,8 @@ def _needs_node(node: Node) -> tuple[frozenset[str], frozenset[str]] | None:
         parts = [_needs_node(c) for c in (node.children if isinstance(node, And) else (node.left, node.right))]
         known = [p for p in parts if p is not None]
         return min(known, key=lambda p: len(p[0]) + len(p[1])) if known else None
+    if isinstance(node, Field) and node.name == "exact":
+        return frozenset([node.value.lower()]), frozenset()
     return None  # Not, Field: can match whatever words the document has
 
 
@@ -175,7 +177,7 @@ class Tagger:
         own = [e for e in rel.local_entities if e in doc.facts["entity"]]  # the Trust, the council, their leaders
         other = [h for q in rel.other_places for h in _evaluate(q, doc).hits]
         subject, why = _score(doc, headline, rel.subjects, rel.rules, _spans(rel.not_counting, doc))
-        vetoes = [q for q in rel.exclude if _evaluate(q, doc).matched]
+        vetoes = [q for q in rel.exclude if _evaluate(q, doc).matched] + self._addressed(doc)
         named = len(place) + local + len(own)
         # A national piece naming the place once in passing is not about it: once is enough only from a
         # local source, in the headline and opening, or beside the place's own institutions or people.
@@ -191,6 +193,17 @@ class Tagger:
         ]
         evidence += [("subject score", int(subject), ())] + why[:8] + [("excluded by " + q, 1, ()) for q in vetoes]
         return subject if named else 0.0, relevant, tuple(evidence)
+
+
+    def _addressed(self, doc: Document) -> list[str]:
+        """The reason a page is a service or marketing page (``relevance.addressed_to_reader``), or none."""
+        addressed = self.topics.relevance.addressed_to_reader
+        if addressed is None or not doc.tokens:
+            return []
+        n = len(_evaluate(addressed.words, doc).hits)
+        if 1000 * n < addressed.per_thousand * len(doc.tokens) or any(_evaluate(q, doc).matched for q in addressed.unless):
+            return []
+        return [f"a page addressed to its reader ({n} of its {len(doc.tokens)} words are {addressed.words!r}), quoting nobody"]
 
 
 def tag(article: Article, tagger: Tagger, include_keywords: tuple[str, ...] = (), local: bool = False) -> Article:

@@ -96,7 +96,7 @@ def test_the_rules_find_what_they_say(archive):
         ("cuts AND entity:ofstd", ["unknown entity 'ofstd'", "did you mean 'ofsted'?", "unison"]),
         (
             "author:smith",
-            ["unknown field 'author'", "the fields are: committee, entity, kind, relevant, source, topic"],
+            ["unknown field 'author'", "the fields are: committee, entity, exact, kind, relevant, source, topic"],
         ),
     ],
 )

@@ -12,7 +12,7 @@ from carewatch.config import load_config
 from carewatch.core.errors import ConfigError
 from carewatch.core.items import Article, explain
 from carewatch.core.keywords import keyword_pattern
-from carewatch.core.query import Document, QueryError, matches, parse
+from carewatch.core.query import Document, QueryError, check_names, matches, parse
 from carewatch.pipelines.tag import Tagger, _evaluate, tag
 from carewatch.store.articles import save_article
 from carewatch.store.db import open_db
@@ -201,11 +201,57 @@ def test_not_counting_and_exclusions_and_dated_aliases():
             False,
             True,
         ),
+        # a page speaking to its reader, quoting nobody: a fostering agency's
+        (
+            "Fostering in Birmingham",
+            "Could you foster a child in Birmingham? Your spare room could give children in care a home. "
+            "You will get training and support, and you choose the placements you can offer. Foster carers in "
+            "Birmingham are needed now: call us and start your application today. Your journey begins here.",
+            False,
+            False,
+        ),
+        # ... and one that calls its reader to act is a campaign
+        (
+            "Save our children's centres",
+            "Birmingham City Council plans the closure of 20 children's centres. Come to the protest on "
+            "Saturday, sign the petition and write to your councillor: your children's centre could be next, "
+            "and the children in need who use it will have nowhere to go. You can stop it.",
+            False,
+            True,
+        ),
+        # the CQC inspects health services: a hospital's children's ward is not children's social care
+        (
+            "Birmingham NHS trust's children's services rated inadequate",
+            "The Care Quality Commission rated children's services at a Birmingham NHS trust inadequate, "
+            "finding long waits for children in care to have health assessments.",
+            False,
+            False,
+        ),
     ],
 )
 def test_relevance_rejects_confusables_and_keeps_quiet_relevant_stories(title, text, local, expected):
     _, relevant, why, _ = _tags(title, text, local=local)
     assert relevant is expected, why
+
+
+def test_exact_matches_the_capitals_as_written():
+    doc = Document("SEND reforms: parents send letters about SEND's transport")
+    assert [h[1] for h in matches("exact:SEND", doc).hits] == [0, 6]
+    assert [h[1] for h in matches("send", doc).hits] == [0, 3, 6]
+    assert not matches("exact:Send", doc).matched
+    # a school report's "send" is no SEND evidence; the acronym still is
+    topics, _, _, _ = _tags("Parents send a letter", "Parents will send a letter to the school in Birmingham.")
+    assert "send" not in topics
+    topics, _, _, _ = _tags("SEND transport cut", "SEND transport for Birmingham pupils with EHCPs is cut.")
+    assert "send" in topics
+
+
+def test_exact_is_refused_where_capitals_are_not_kept(tmp_path):
+    """Searches and alert rules run over the full-text index, which folds capitals: exact: there would
+    silently match the verb, so it is refused with the reason."""
+    with pytest.raises(QueryError, match="exact:SEND is for topics.yaml and entities.yaml only"):
+        check_names("exact:SEND AND transport", {})
+    check_names("exact:SEND AND transport", {}, exact=True)
 
 
 SEEDS = {  # seed file prefix: (topics a campaigner would give, topics it must not get, why)
