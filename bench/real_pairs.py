@@ -15,8 +15,10 @@ Near-duplicates, for each pair, in the same run:
   the earlier article, then the later one (its source: the URL's host): the pair is merged when
   the later one comes back ``duplicate_of`` the earlier. That is the whole decision as a crawl makes
   it: exact text, the MinHash/LSH candidate search (and whatever other candidate search ``Deduper``
-  has when this runs), then ``exact_similarity`` + ``is_near_copy`` with the default ``Settings``.
-- verdict only: ``is_near_copy(Settings(), *exact_similarity(a, b))``, as if every pair were compared.
+  has when this runs), then ``near_copy_of`` (``exact_similarity``, ``sentences_aligned``,
+  ``is_near_copy``) with the default ``Settings``.
+- verdict only: ``near_copy_of(Settings(), a, b)`` (shingles, then sentences found again), as if every pair
+  were compared.
 - candidate recall: whether the two signatures' LSH ``band_keys`` share a key (band and value), i.e.
   whether the MinHash candidate search alone would ever compare them; reported over the labelled
   near-duplicates, separately from the decision. Texts under ``MIN_SHINGLES`` are never candidates.
@@ -66,7 +68,7 @@ from carewatch.pipelines.dedupe import (
     MIN_SHINGLES,
     Deduper,
     exact_similarity,
-    is_near_copy,
+    near_copy_of,
     normalise_text,
     signature,
 )
@@ -377,7 +379,7 @@ def main() -> None:
                 "j3": j3,
                 "c3": c3,
                 "j5": jaccard5(a["text"], b["text"]),
-                "verdict": is_near_copy(SETTINGS, j3, c3),
+                "verdict": near_copy_of(SETTINGS, a["text"], b["text"])[0],
                 "merged": merged,
                 "why": why,
                 "candidate": cand,

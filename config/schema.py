@@ -76,6 +76,13 @@ class Settings(_Model):
     near_duplicate_overlap: float = Field(
         0.8, gt=0, le=1, description="...or the share of the shorter text's 3-shingles found in the longer"
     )
+    near_duplicate_sentences: float = Field(
+        0.6,
+        gt=0,
+        le=1,
+        description="...or the share of the shorter text's words in sentences found again, lightly edited, in the "
+        "other (a copy reworded a little in every sentence keeps few shingles but most of its sentences)",
+    )
     revisit_days: int = Field(
         2,
         ge=0,

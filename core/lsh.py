@@ -12,7 +12,8 @@ much of it is copied, and shares a band by luck (issue 22: 40% at Jaccard 0.36).
 its own candidates: every text keeps the shingles whose hash falls in one residue class of
 ``SAMPLE_EVERY`` (consistent sampling: a shingle sampled in one text is sampled in every text that
 has it), so a contained copy's sampled shingles are all among its container's; two texts sharing
-most of the smaller one's samples are candidates, verified exactly after (pipelines.dedupe).
+a good part of the smaller one's samples are candidates (a reworded copy keeps a fifth or more),
+verified exactly after (pipelines.dedupe).
 
 Hand-written because datasketch's LSH lives in memory (or Redis/Cassandra), and the archive is
 SQLite: this is the same banding, stored where the articles are. (datasketch's LSH Ensemble answers
@@ -49,7 +50,8 @@ SHINGLE = 5  # words per shingle, for signatures and samples alike
 MIN_SHINGLES = 40  # shorter texts are compared exactly only (no signature, no samples)
 SAMPLE_EVERY = 8  # one shingle in eight is sampled: a 40-shingle text keeps about five
 MIN_SHARED_SAMPLES = 2  # candidates share at least two samples...
-MIN_SAMPLE_SHARE = 0.5  # ...and at least half of the smaller text's
+MIN_SAMPLE_SHARE = 0.2  # ...and a fifth of the smaller text's: a copy reworded a little in every
+# sentence keeps only that many of its 5-shingles (then verified exactly: pipelines.dedupe)
 _WORDS = re.compile(r"\w+")
 
 

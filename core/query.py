@@ -124,7 +124,11 @@ class Field(Node):
 
     def evaluate(self, doc: Document) -> Result:
         if self.name == "exact":  # the word as written, capitals included: exact:SEND is not "send"
-            hits = tuple((f"exact:{self.value}", i, i) for i in doc.positions.get(self.value.lower(), ()) if _POSSESSIVE.sub("", doc.surface[i]) == self.value)
+            hits = tuple(
+                (f"exact:{self.value}", i, i)
+                for i in doc.positions.get(self.value.lower(), ())
+                if _POSSESSIVE.sub("", doc.surface[i]) == self.value
+            )
             return Result(bool(hits), hits)
         values = doc.facts.get(self.name, set())
         if self.name == "relevant":

@@ -9,7 +9,7 @@ from sqlite_utils import Database
 
 from carewatch.config.schema import Config
 from carewatch.core.urls import url_key
-from carewatch.pipelines.dedupe import MIN_SHINGLES, exact_similarity, is_near_copy
+from carewatch.pipelines.dedupe import MIN_SHINGLES, is_near_copy, near_copy_of
 from carewatch.store.articles import (
     ArticleCopy,
     ReplacedVersion,
@@ -53,6 +53,8 @@ class Explanation:
     overlap: float | None = None
     similarity_threshold: float | None = None
     overlap_threshold: float | None = None
+    sentences_aligned: float | None = None  # worked out when the shingles alone keep them apart
+    sentences_threshold: float | None = None
     lines: list[str] = field(default_factory=list)
 
 
@@ -120,18 +122,22 @@ def explain(config: Config, db: Database, first: str, second: str | None = None)
         lines.append(f"kept apart: a text under {MIN_SHINGLES} word shingles is compared exactly only")
         return Explanation(**pair, verdict="too short", lines=lines)
     lines += story_lines(config, db, a, b)
-    j, overlap = exact_similarity(a.text, b.text)
+    merged, j, overlap, aligned = near_copy_of(s, a.text, b.text)
     lines.append(
         f"similarity {j:.2f} (threshold {s.near_duplicate_similarity:.2f}), "
         f"share of the shorter text in the longer {overlap:.2f} (threshold {s.near_duplicate_overlap:.2f}), "
         "on word 3-shingles"
     )
-    merged = is_near_copy(s, j, overlap)
+    if not is_near_copy(s, j, overlap):
+        lines.append(
+            f"share of the shorter text in sentences found again, lightly edited, in the other {aligned:.2f} "
+            f"(threshold {s.near_duplicate_sentences:.2f})"
+        )
     if merged:
         kind = "an edited version" if a.source_id == b.source_id else "a near copy"
         lines.append(f"would be merged: the later one is {kind} of the earlier")
     else:
-        lines.append("kept apart: below both thresholds (different stories, or different coverage of one)")
+        lines.append("kept apart: below every threshold (different stories, or different coverage of one)")
     return Explanation(
         **pair,
         verdict="would be merged" if merged else "kept apart",
@@ -139,5 +145,7 @@ def explain(config: Config, db: Database, first: str, second: str | None = None)
         overlap=overlap,
         similarity_threshold=s.near_duplicate_similarity,
         overlap_threshold=s.near_duplicate_overlap,
+        sentences_aligned=None if is_near_copy(s, j, overlap) else aligned,
+        sentences_threshold=s.near_duplicate_sentences,
         lines=lines,
     )

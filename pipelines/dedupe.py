@@ -9,8 +9,11 @@
   or containing a shorter one, from sampled shingles: core.lsh) is a "near copy" when it comes from another
   source (a syndicated or
   re-published story) and an "edited version" when it comes from the same source (a statement
-  re-issued with changes). Both are recorded against the original article; an edited version
-  becomes the article's new current text and the old text is kept as a version.
+  re-issued with changes). The verdict (``near_copy_of``): most word 3-shingles shared, or most of
+  the shorter text inside the longer, or most of the shorter text's sentences found again lightly
+  edited (a copy reworded a little everywhere: ``sentences_aligned``). Both are recorded against
+  the original article; an edited version becomes the article's new current text and the old
+  text is kept as a version.
 
 What is stored is asked through a ``core.items.SeenIndex`` that the composition root hands in
 (Scrapy setting CAREWATCH_SEEN_INDEX: a factory taking the database path), so this module never
@@ -22,7 +25,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 import zlib
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,9 +79,66 @@ def exact_similarity(a: str, b: str, k: int = VERIFY) -> tuple[float, float]:
     return shared / max(1, len(sa | sb)), shared / max(1, min(len(sa), len(sb)))
 
 
-def is_near_copy(settings: Settings, jaccard: float, containment: float) -> bool:
-    """The verdict on two texts' similarity (``exact_similarity``): one is a near copy of the other."""
-    return jaccard >= settings.near_duplicate_similarity or containment >= settings.near_duplicate_overlap
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
+SENTENCE_WORDS = 6  # a sentence of fewer content words (over two letters) is not compared
+SENTENCE_MATCH = 0.5  # two sentences are one, lightly edited, when they share half their words
+MIN_SENTENCES = 5  # a shorter text of fewer sentences is judged on shingles only: three reworded
+# sentences of a brief can match a lead by chance wording; five rarely do
+MAX_SENTENCES = 400  # longer texts (a report) are judged on shingles only: alignment is quadratic-ish
+
+
+def _sentences(text: str) -> list[frozenset[str]]:
+    out = []
+    for part in _SENTENCE_END.split(text):
+        words = frozenset(w for w in normalise_text(part).split() if len(w) > 2)
+        if len(words) >= SENTENCE_WORDS:
+            out.append(words)
+    return out
+
+
+def sentences_aligned(a: str, b: str) -> float:
+    """The share of the shorter text's words that are in sentences found again in the other, each
+    sharing at least ``SENTENCE_MATCH`` of its words (Jaccard of the two sentences' word sets) with
+    one sentence there. A copy that rewords a little in every sentence (an adjective inserted, a lead
+    rewritten, "said" for "says") breaks most word shingles but keeps its sentences; two outlets'
+    own reports of one event share a quote or two and little else. Hand-written: the libraries
+    that align sentences (for translation, for plagiarism) need models or whole corpora; this is a
+    word-set comparison with an inverted index, so only sentences sharing a word are compared."""
+    sa, sb = _sentences(a), _sentences(b)
+    if sum(map(len, sa)) > sum(map(len, sb)):
+        sa, sb = sb, sa
+    if len(sa) < MIN_SENTENCES or not sb or len(sa) > MAX_SENTENCES or len(sb) > MAX_SENTENCES:
+        return 0.0
+    index: dict[str, list[int]] = {}
+    for i, sentence in enumerate(sb):
+        for w in sentence:
+            index.setdefault(w, []).append(i)
+    found = 0
+    for sentence in sa:
+        shared = Counter(i for w in sentence for i in index.get(w, ()))
+        if any(n / (len(sentence) + len(sb[i]) - n) >= SENTENCE_MATCH for i, n in shared.items()):
+            found += len(sentence)
+    return found / sum(map(len, sa))
+
+
+def is_near_copy(settings: Settings, jaccard: float, containment: float, aligned: float = 0.0) -> bool:
+    """The verdict on two texts' similarity (``exact_similarity``, ``sentences_aligned``): one is a
+    near copy of the other."""
+    return (
+        jaccard >= settings.near_duplicate_similarity
+        or containment >= settings.near_duplicate_overlap
+        or aligned >= settings.near_duplicate_sentences
+    )
+
+
+def near_copy_of(settings: Settings, a: str, b: str) -> tuple[bool, float, float, float]:
+    """(verdict, Jaccard, containment, sentences aligned) of two texts; the alignment is worked out
+    only when the shingles alone do not make them copies (it is then 0.0)."""
+    j, c = exact_similarity(a, b)
+    if is_near_copy(settings, j, c):
+        return True, j, c, 0.0
+    aligned = sentences_aligned(a, b)
+    return is_near_copy(settings, j, c, aligned), j, c, aligned
 
 
 @dataclass(frozen=True)
@@ -85,6 +147,8 @@ class Near:
     source_id: str
     jaccard: float
     containment: float
+    aligned: float = 0.0
+    copy: bool = False  # the verdict (is_near_copy)
 
 
 class Deduper:
@@ -134,9 +198,14 @@ class Deduper:
                 candidates.setdefault(hit[0], hit[1:])
         best = None
         for article_id, (source_id, other_text) in candidates.items():
-            j, c = exact_similarity(text, other_text or "")
-            near = Near(article_id, source_id, j, c)
-            if best is None or (near.jaccard, near.containment) > (best.jaccard, best.containment):
+            copy, j, c, aligned = near_copy_of(self.settings, text, other_text or "")
+            near = Near(article_id, source_id, j, c, aligned, copy)
+            if best is None or (near.copy, near.jaccard, near.containment, near.aligned) > (
+                best.copy,
+                best.jaccard,
+                best.containment,
+                best.aligned,
+            ):
                 best = near
         return best
 
@@ -163,13 +232,11 @@ class Deduper:
         if n >= MIN_SHINGLES and article.kind != "document":
             keys = band_keys(article.minhash)
             near = self.nearest(article.text, keys, samples)
-            if near and near.article_id != own_id and is_near_copy(self.settings, near.jaccard, near.containment):
+            if near and near.article_id != own_id and near.copy:
                 kind = "edited version" if near.source_id == article.source_id else "near copy"
-                return dataclasses.replace(
-                    article,
-                    duplicate_of=near.article_id,
-                    duplicate_reason=f"{kind} (similarity {near.jaccard:.2f}, overlap {min(near.containment, 1):.2f})",
-                )
+                aligned = f", sentences found again {near.aligned:.2f}" if near.aligned else ""
+                how = f"similarity {near.jaccard:.2f}, overlap {min(near.containment, 1):.2f}{aligned}"
+                return dataclasses.replace(article, duplicate_of=near.article_id, duplicate_reason=f"{kind} ({how})")
             self._add(own_id, article.source_id, article.text, keys, samples)
         self._run_hashes.setdefault(h, own_id)
         return article

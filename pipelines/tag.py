@@ -194,16 +194,18 @@ class Tagger:
         evidence += [("subject score", int(subject), ())] + why[:8] + [("excluded by " + q, 1, ()) for q in vetoes]
         return subject if named else 0.0, relevant, tuple(evidence)
 
-
     def _addressed(self, doc: Document) -> list[str]:
         """The reason a page is a service or marketing page (``relevance.addressed_to_reader``), or none."""
         addressed = self.topics.relevance.addressed_to_reader
         if addressed is None or not doc.tokens:
             return []
         n = len(_evaluate(addressed.words, doc).hits)
-        if 1000 * n < addressed.per_thousand * len(doc.tokens) or any(_evaluate(q, doc).matched for q in addressed.unless):
+        if 1000 * n < addressed.per_thousand * len(doc.tokens) or any(
+            _evaluate(q, doc).matched for q in addressed.unless
+        ):
             return []
-        return [f"a page addressed to its reader ({n} of its {len(doc.tokens)} words are {addressed.words!r}), quoting nobody"]
+        share = f"{n} of its {len(doc.tokens)} words are {addressed.words!r}"
+        return [f"a page addressed to its reader ({share}), quoting nobody"]
 
 
 def tag(article: Article, tagger: Tagger, include_keywords: tuple[str, ...] = (), local: bool = False) -> Article:
