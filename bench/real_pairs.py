@@ -28,12 +28,13 @@ Stories, for each pair (``store.stories``, reproduced without a database):
 - carewatch stories rule: the later article is "new", the earlier is in the archive. As
   ``assign_story`` does: a different source (here: the URL's host without ``www.``), the earlier one's
   date inside ``[later - story_window_days, later + story_window_days + 1]`` (dates compared as
-  ISO strings, as the SQL ``BETWEEN`` does), and ``similarity(story_terms(a), story_terms(b), weight)``
-  >= ``story_similarity``. Approximation, the only one: the IDF weights. carewatch takes document
-  frequencies and the article count from its archive (``story_df``, ``max(rowid)``); here they come from
-  a background corpus of every distinct text in the label file plus the fundus gold bodies and
-  readability expected articles in ``../shared/data`` (the pair's own two texts included, as
-  ``assign_story`` counts the new article before comparing). Pairwise only: no story bridging.
+  ISO strings, as the SQL ``BETWEEN`` does), and ``story_verdict`` on ``similarity(story_terms(a),
+  story_terms(b), weight)`` and the two headlines' ``story_events`` says "story". Approximation, the
+  only one: the IDF weights. carewatch takes document frequencies and the article count from its
+  archive (``story_df``, ``max(rowid)``); here they come from a background corpus of every distinct
+  text in the label file plus the fundus gold bodies and readability expected articles in
+  ``../shared/data`` (the pair's own two texts included, as ``assign_story`` counts the new article
+  before comparing). Pairwise only: no story bridging.
 - carewatch overall: the stories rule, or the pair merged as a near-duplicate (a copy is shown as the
   same entry in a digest).
 - baseline: TF-IDF cosine (word unigrams, IDF ``ln((1+N)/(1+df))+1`` over the same background
@@ -73,7 +74,7 @@ from carewatch.pipelines.dedupe import (
     signature,
 )
 from carewatch.pipelines.extract import extract_html
-from carewatch.store.stories import similarity, story_terms
+from carewatch.store.stories import similarity, story_events, story_terms, story_verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ROOT / "bench" / "real_sets" / "pairs.yaml"
@@ -359,7 +360,9 @@ def main() -> None:
         f"{len(pairs)} labelled pairs, {len(distinct)} distinct texts; IDF background {idf.n_story} documents "
         f"({len(distinct)} from the set, {len(bg)} from ../shared/data); settings: near_duplicate_similarity "
         f"{SETTINGS.near_duplicate_similarity}, near_duplicate_overlap {SETTINGS.near_duplicate_overlap}, "
-        f"story_window_days {SETTINGS.story_window_days}, story_similarity {SETTINGS.story_similarity}"
+        f"story_window_days {SETTINGS.story_window_days}, story_similarity {SETTINGS.story_similarity} (related from "
+        f"{SETTINGS.story_related_similarity}, certain from {SETTINGS.story_certain_similarity}; story_events: "
+        f"{len(SETTINGS.story_events)})"
     )
     rows = []
     for p in loaded:
@@ -370,7 +373,8 @@ def main() -> None:
         first, second = ordered(a, b)
         sim = idf.story_similarity(second, first)
         window = in_window(first["published"], second["published"])
-        rule = first["source"] != second["source"] and window and sim >= SETTINGS.story_similarity
+        events = [story_events(x["title"] or x["text"][:200], SETTINGS.story_events) for x in (second, first)]
+        rule = first["source"] != second["source"] and window and story_verdict(sim, *events, SETTINGS) == "story"
         cos = idf.cosine(a["title"] + "\n" + a["text"], b["title"] + "\n" + b["text"])
         days = days_apart(a["published"], b["published"])
         rows.append(

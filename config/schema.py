@@ -50,6 +50,32 @@ class Operator(_Model):
     digest_stuck_hours: float = Field(6, gt=0, description="a digest undelivered this long is reported")
 
 
+# What a headline reports, for telling one event from another on one subject (store.stories): two
+# reports of one event use the same event words ("effectively bankrupt", "declares bankruptcy");
+# "Ofsted rates the Trust inadequate" and "the Trust's chief executive resigns" use different ones.
+# The beat's recurring events, in the query language; settings.yaml's story_events replaces them.
+STORY_EVENTS: dict[str, str] = {
+    "inspection": "Ofsted OR inspection* OR inspector* OR rated OR rating OR ratings OR judged OR judgement OR "
+    '"requires improvement" OR "monitoring visit" OR "focused visit"',
+    "leadership": 'appoint* OR resign* OR quit OR quits OR "steps down" OR "stepped down" OR "step down" OR sacked '
+    'OR ousted OR "new chief" OR "new boss" OR "new director" OR "new leader" OR "to lead" OR "to head"',
+    "trial": '"court hears" OR "court heard" OR trial OR jury OR "told the court" OR denies OR denied',
+    "verdict": "guilty OR convicted OR cleared OR acquitted OR verdict",
+    "sentence": 'jailed OR sentenced OR "jail term" OR "jail terms" OR "life sentence" OR "life sentences"',
+    "sentence_review": '"unduly lenient" OR "too lenient" OR "to be reviewed" OR "Court of Appeal" OR referred',
+    "case_review": '"case review" OR "practice review" OR "review finds" OR "review found" OR "missed opportunities" '
+    "OR inquest",
+    "section_114": '"section 114" OR s114 OR bankrupt OR bankruptcy',
+    "intervention": 'commissioner* OR intervention OR intervene OR takeover OR "take over" OR "taken over" OR '
+    '"takes control" OR "take control" OR "government control"',
+    "strike": 'strike OR strikes OR walkout OR ballot OR "industrial action"',
+    "major_incident": '"major incident"',
+    "pay_deal": '"equal pay" NEAR/4 (deal OR agreement OR settle* OR settlement OR offer)',
+    "budget": 'budget OR cuts OR savings OR "council tax"',
+    "trust_transfer": '"independent trust" OR "to a trust" OR "into a trust" OR "voluntary trust" OR "new trust"',
+}
+
+
 class Settings(_Model):
     database: str = "carewatch.db"
     user_agent: str = "carewatch/0.1 (+https://github.com/carewatch; mailto:carewatch@example.org)"
@@ -100,6 +126,17 @@ class Settings(_Model):
         description="similarity (IDF-weighted cosine of the "
         "names, figures and words of headline and opening) that makes two articles one story "
         "(bench/real_pairs.py: above every different event on one subject of its tuned part)",
+    )
+    story_events: dict[str, Query] = Field(
+        default_factory=lambda: dict(STORY_EVENTS),
+        description="what a headline reports (id: query): two articles reporting different ones are at most related "
+        "below story_certain_similarity; sharing one, they are one story from story_related_similarity",
+    )
+    story_certain_similarity: float = Field(
+        0.2,
+        gt=0,
+        le=1,
+        description="from this similarity two articles are one story whatever their headlines' event words",
     )
     story_related_similarity: float = Field(
         0.085,

@@ -19,7 +19,7 @@ from carewatch.store.articles import (
     replaced_versions,
     stored_article,
 )
-from carewatch.store.stories import story_pair
+from carewatch.store.stories import story_pair, story_verdict
 
 
 @dataclass(frozen=True)
@@ -66,18 +66,31 @@ def story_lines(config: Config, db: Database, a: StoredArticle, b: StoredArticle
         return []
     shared = ", ".join(repr(t) for t in pair.shared) or "none"
     how = f"story similarity {pair.similarity:.3f} (one story from {s.story_similarity:.3f}, related from "
-    how += f"{s.story_related_similarity:.3f}); the terms they share that weigh most: {shared}"
+    how += (
+        f"{s.story_related_similarity:.3f}, one story whatever the headlines from {s.story_certain_similarity:.3f}); "
+    )
+    how += f"the terms they share that weigh most: {shared}"
+    events = (
+        f"what the headlines report: A {', '.join(pair.events_a) or 'nothing the story events name'}; "
+        f"B {', '.join(pair.events_b) or 'nothing the story events name'}"
+    )
+    rule = story_verdict(pair.similarity, pair.terms("a"), pair.terms("b"), s)
+    both, different = set(pair.events_a) & set(pair.events_b), pair.events_a and pair.events_b
     if pair.same_story:
         verdict = "one story: the digest shows one entry, the other as its coverage"
     elif pair.same_source:
         verdict = "not one story: one source's articles are never grouped (each is its own)"
     elif pair.days_apart is not None and pair.days_apart > s.story_window_days:
         verdict = f"not one story: {pair.days_apart} days apart (coverage of one story within {s.story_window_days})"
-    elif pair.similarity >= s.story_related_similarity:
+    elif rule == "related" and different and not both and pair.similarity >= s.story_similarity:
+        verdict = "related, not one story: alike, but their headlines report different events; the digest shows both"
+    elif rule == "related":
         verdict = "related, not one story: the digest shows both, each naming the other"
+    elif rule == "story":
+        verdict = "one story by the rule now, but not grouped when stored (word frequencies or settings changed since)"
     else:
         verdict = "different stories"
-    return [how, verdict]
+    return [how, events, verdict]
 
 
 def explain(config: Config, db: Database, first: str, second: str | None = None) -> Explanation:
@@ -122,13 +135,13 @@ def explain(config: Config, db: Database, first: str, second: str | None = None)
         lines.append(f"kept apart: a text under {MIN_SHINGLES} word shingles is compared exactly only")
         return Explanation(**pair, verdict="too short", lines=lines)
     lines += story_lines(config, db, a, b)
-    merged, j, overlap, aligned = near_copy_of(s, a.text, b.text)
+    merged, j, overlap, aligned = near_copy_of(s, a.text, b.text, a.source_id == b.source_id)
     lines.append(
         f"similarity {j:.2f} (threshold {s.near_duplicate_similarity:.2f}), "
         f"share of the shorter text in the longer {overlap:.2f} (threshold {s.near_duplicate_overlap:.2f}), "
         "on word 3-shingles"
     )
-    if not is_near_copy(s, j, overlap):
+    if not is_near_copy(s, j, overlap) and a.source_id != b.source_id:
         lines.append(
             f"share of the shorter text in sentences found again, lightly edited, in the other {aligned:.2f} "
             f"(threshold {s.near_duplicate_sentences:.2f})"
@@ -145,7 +158,7 @@ def explain(config: Config, db: Database, first: str, second: str | None = None)
         overlap=overlap,
         similarity_threshold=s.near_duplicate_similarity,
         overlap_threshold=s.near_duplicate_overlap,
-        sentences_aligned=None if is_near_copy(s, j, overlap) else aligned,
+        sentences_aligned=None if is_near_copy(s, j, overlap) or a.source_id == b.source_id else aligned,
         sentences_threshold=s.near_duplicate_sentences,
         lines=lines,
     )

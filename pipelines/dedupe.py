@@ -84,6 +84,7 @@ SENTENCE_WORDS = 6  # a sentence of fewer content words (over two letters) is no
 SENTENCE_MATCH = 0.5  # two sentences are one, lightly edited, when they share half their words
 MIN_SENTENCES = 5  # a shorter text of fewer sentences is judged on shingles only: three reworded
 # sentences of a brief can match a lead by chance wording; five rarely do
+LONGER_SHARE = 0.45  # ...and those sentences are this much of the longer text too
 MAX_SENTENCES = 400  # longer texts (a report) are judged on shingles only: alignment is quadratic-ish
 
 
@@ -96,19 +97,9 @@ def _sentences(text: str) -> list[frozenset[str]]:
     return out
 
 
-def sentences_aligned(a: str, b: str) -> float:
-    """The share of the shorter text's words that are in sentences found again in the other, each
-    sharing at least ``SENTENCE_MATCH`` of its words (Jaccard of the two sentences' word sets) with
-    one sentence there. A copy that rewords a little in every sentence (an adjective inserted, a lead
-    rewritten, "said" for "says") breaks most word shingles but keeps its sentences; two outlets'
-    own reports of one event share a quote or two and little else. Hand-written: the libraries
-    that align sentences (for translation, for plagiarism) need models or whole corpora; this is a
-    word-set comparison with an inverted index, so only sentences sharing a word are compared."""
-    sa, sb = _sentences(a), _sentences(b)
-    if sum(map(len, sa)) > sum(map(len, sb)):
-        sa, sb = sb, sa
-    if len(sa) < MIN_SENTENCES or not sb or len(sa) > MAX_SENTENCES or len(sb) > MAX_SENTENCES:
-        return 0.0
+def _found_again(sa: list[frozenset[str]], sb: list[frozenset[str]]) -> float:
+    """The share of ``sa``'s words in sentences that share ``SENTENCE_MATCH`` of their words with one
+    of ``sb`` (an inverted index: only sentences sharing a word are compared)."""
     index: dict[str, list[int]] = {}
     for i, sentence in enumerate(sb):
         for w in sentence:
@@ -118,7 +109,29 @@ def sentences_aligned(a: str, b: str) -> float:
         shared = Counter(i for w in sentence for i in index.get(w, ()))
         if any(n / (len(sentence) + len(sb[i]) - n) >= SENTENCE_MATCH for i, n in shared.items()):
             found += len(sentence)
-    return found / sum(map(len, sa))
+    return found / max(1, sum(map(len, sa)))
+
+
+def sentences_aligned(a: str, b: str) -> float:
+    """The share of the shorter text's words that are in sentences found again in the other, each
+    sharing at least ``SENTENCE_MATCH`` of its words (Jaccard of the two sentences' word sets) with
+    one sentence there; 0.0 unless the sentences found again also make up ``LONGER_SHARE`` of the
+    longer text. A copy that rewords a little in every sentence (an adjective inserted, a lead
+    rewritten, "said" for "says") breaks most word shingles but keeps its sentences, and is most of
+    its original; two outlets' own reports of one event share a quote or two and little else, and
+    an outlet's brief that rewords a few of another's sentences is a small part of it (a brief
+    copied word for word is found by its shingles: ``exact_similarity``). Hand-written: the
+    libraries that align sentences (for translation, for plagiarism) need models or whole corpora;
+    this is a word-set comparison."""
+    sa, sb = _sentences(a), _sentences(b)
+    if sum(map(len, sa)) > sum(map(len, sb)):
+        sa, sb = sb, sa
+    if len(sa) < MIN_SENTENCES or not sb or len(sa) > MAX_SENTENCES or len(sb) > MAX_SENTENCES:
+        return 0.0
+    shorter = _found_again(sa, sb)
+    if shorter < LONGER_SHARE or _found_again(sb, sa) < LONGER_SHARE:
+        return 0.0
+    return shorter
 
 
 def is_near_copy(settings: Settings, jaccard: float, containment: float, aligned: float = 0.0) -> bool:
@@ -131,12 +144,14 @@ def is_near_copy(settings: Settings, jaccard: float, containment: float, aligned
     )
 
 
-def near_copy_of(settings: Settings, a: str, b: str) -> tuple[bool, float, float, float]:
+def near_copy_of(settings: Settings, a: str, b: str, same_source: bool = False) -> tuple[bool, float, float, float]:
     """(verdict, Jaccard, containment, sentences aligned) of two texts; the alignment is worked out
-    only when the shingles alone do not make them copies (it is then 0.0)."""
+    only when the shingles alone do not make them copies, and only between two sources (else 0.0):
+    one source's own posts reuse its paragraphs (a branch's standing lines, a council's boilerplate)
+    and are not versions of each other for that, while a statement it re-issues keeps its words."""
     j, c = exact_similarity(a, b)
-    if is_near_copy(settings, j, c):
-        return True, j, c, 0.0
+    if is_near_copy(settings, j, c) or same_source:
+        return is_near_copy(settings, j, c), j, c, 0.0
     aligned = sentences_aligned(a, b)
     return is_near_copy(settings, j, c, aligned), j, c, aligned
 
@@ -183,7 +198,9 @@ class Deduper:
                 out[article_id] = (source_id, text)
         return out
 
-    def nearest(self, text: str, keys: list[int], samples: tuple[int, ...] = ()) -> Near | None:
+    def nearest(
+        self, text: str, keys: list[int], samples: tuple[int, ...] = (), source_id: str | None = None
+    ) -> Near | None:
         """The most similar article sharing an LSH band or most of its sampled shingles (one text
         inside the other: core.lsh), from the archive's indexes and this run, verified on the texts
         themselves."""
@@ -197,9 +214,9 @@ class Deduper:
             if (hit := self._run.get(band, {}).get(key)) is not None:
                 candidates.setdefault(hit[0], hit[1:])
         best = None
-        for article_id, (source_id, other_text) in candidates.items():
-            copy, j, c, aligned = near_copy_of(self.settings, text, other_text or "")
-            near = Near(article_id, source_id, j, c, aligned, copy)
+        for article_id, (other_source, other_text) in candidates.items():
+            copy, j, c, aligned = near_copy_of(self.settings, text, other_text or "", other_source == source_id)
+            near = Near(article_id, other_source, j, c, aligned, copy)
             if best is None or (near.copy, near.jaccard, near.containment, near.aligned) > (
                 best.copy,
                 best.jaccard,
@@ -231,7 +248,7 @@ class Deduper:
         # same text is a copy of one. Press near-copies of them are still found.
         if n >= MIN_SHINGLES and article.kind != "document":
             keys = band_keys(article.minhash)
-            near = self.nearest(article.text, keys, samples)
+            near = self.nearest(article.text, keys, samples, article.source_id)
             if near and near.article_id != own_id and near.copy:
                 kind = "edited version" if near.source_id == article.source_id else "near copy"
                 aligned = f", sentences found again {near.aligned:.2f}" if near.aligned else ""

@@ -18,7 +18,7 @@ from carewatch.core.lsh import band_keys
 from carewatch.core.urls import url_key
 from carewatch.store.captures import record_capture
 from carewatch.store.db import fetch_all, fetch_one
-from carewatch.store.stories import assign_story, story_terms
+from carewatch.store.stories import assign_story, story_events, story_terms
 from carewatch.store.versions import word_diff
 
 Outcome = Literal["new", "updated", "unchanged", "alias"]
@@ -235,10 +235,11 @@ def save_article(
                 article.source_id,
                 article.published or now,
                 # a meeting's paper is a story of its own: what covers it is linked (article_links), not folded in
-                story_terms(article.title, article.text) if article.kind != "document" else set(),
-                settings.story_window_days,
-                settings.story_similarity,
-                settings.story_related_similarity,
+                story_terms(article.title, article.text)
+                | story_events(article.title or (article.text or "")[:200], settings.story_events)
+                if article.kind != "document"
+                else set(),
+                settings,
             )
             if not article.page_pending and rowid is not None:
                 _stored(db, rowid, on_stored)

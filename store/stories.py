@@ -13,7 +13,12 @@ per-connection cache.
 Settings ``story_window_days`` and ``story_similarity``; between ``story_related_similarity`` and
 it, two articles are only related (one subject, perhaps another event: "Ofsted rates the Trust
 inadequate" and "the Trust's chief executive resigns"), recorded in ``story_related`` so digests
-show both, each naming the other, rather than hide one under the other. ``bench/dedup.py`` and
+show both, each naming the other, rather than hide one under the other. What each headline
+reports (``story_events``: "declares bankruptcy", "commissioners take over", "jailed", "sentences
+to be reviewed") then decides between the two (``story_verdict``): sharing an event makes related
+articles one story; reporting different ones keeps similar articles only related, unless they are
+alike beyond doubt (``story_certain_similarity``). The events are kept with the terms, as
+``event:<id>``, and weigh nothing in the similarity. ``bench/dedup.py`` and
 ``bench/real_pairs.py`` (real pairs, a tuned and a held-out part) measure the grouping.
 """
 
@@ -22,11 +27,15 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Set
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 from sqlite_utils import Database
+
+from carewatch.config.schema import Settings
+from carewatch.core.query import Document, matches
 
 _STOP = set(
     "the a an and of in on for to at by with from this that it its is was are were be as but or not "
@@ -46,6 +55,41 @@ def story_terms(title: str, text: str) -> set[str]:
     for m in _TERM.finditer(head):
         out.add(" ".join(m.group(1).split()).lower())
     return {t for t in out if t not in _STOP and len(t) > 2}
+
+
+EVENT = "event:"  # a story term naming what the headline reports, not a word of it
+
+
+def story_events(title: str, events: Mapping[str, str]) -> set[str]:
+    """What a headline reports: ``event:<id>`` for each of ``events`` (Settings.story_events) it matches."""
+    doc = Document(title or "")
+    return {EVENT + eid for eid, query in events.items() if matches(query, doc).matched}
+
+
+def _words(terms: Set[str]) -> set[str]:
+    return {t for t in terms if not t.startswith(EVENT)}
+
+
+def _events(terms: Set[str]) -> set[str]:
+    return {t for t in terms if t.startswith(EVENT)}
+
+
+Verdict = Literal["story", "related"] | None
+
+
+def story_verdict(similarity_: float, terms_a: Set[str], terms_b: Set[str], settings: Settings) -> Verdict:
+    """One story, related, or neither (None), for two articles of different sources inside the
+    window: their similarity, and what their headlines report (the ``event:`` terms). The one
+    decision: ``assign_story``, ``dedup explain`` and the benchmarks ask it."""
+    ea, eb = _events(terms_a), _events(terms_b)
+    different = bool(ea and eb and not ea & eb)  # each reports an event, not the same one
+    if similarity_ >= settings.story_certain_similarity:
+        return "story"
+    if similarity_ >= settings.story_similarity:
+        return "related" if different else "story"
+    if similarity_ >= settings.story_related_similarity:
+        return "story" if ea & eb else "related"
+    return None
 
 
 class _Cache:
@@ -80,7 +124,8 @@ def _document_frequencies(db: Database, terms: set[str]) -> dict[str, int]:
 
 
 def similarity(a: Set[str], b: Set[str], weight: dict[str, float]) -> float:
-    """IDF-weighted cosine of two term sets."""
+    """IDF-weighted cosine of two term sets (their ``event:`` terms left out)."""
+    a, b = _words(a), _words(b)
     shared = sum(weight[t] ** 2 for t in a & b)
     if not shared:
         return 0.0
@@ -88,25 +133,20 @@ def similarity(a: Set[str], b: Set[str], weight: dict[str, float]) -> float:
 
 
 def assign_story(
-    db: Database,
-    article_id: str,
-    source_id: str,
-    when: str | None,
-    terms: set[str],
-    window_days: int,
-    threshold: float,
-    related_threshold: float | None = None,
+    db: Database, article_id: str, source_id: str, when: str | None, terms: set[str], settings: Settings
 ) -> str:
-    """The story this new article belongs to (its own id when none), and record its terms. An
-    article of another source within the window and at least ``related_threshold`` similar but
-    under ``threshold`` is recorded as related (``story_related``), not joined: one subject, maybe
-    another event."""
+    """The story this new article belongs to (its own id when none), and record its terms
+    (``story_terms`` and ``story_events``). An article of another source within
+    ``story_window_days`` is joined or recorded as related (``story_related``: one subject, maybe
+    another event) as ``story_verdict`` says."""
     cache = _cached(db)
+    window_days = settings.story_window_days
+    counted = _words(terms)
     db.conn.executemany(
         "INSERT INTO story_df (term, df) VALUES (?, 1) ON CONFLICT(term) DO UPDATE SET df = df + 1",
-        [(t,) for t in terms],
+        [(t,) for t in counted],
     )
-    for t in terms:
+    for t in counted:
         if t in cache.df:
             cache.df[t] += 1
     story = article_id
@@ -136,15 +176,16 @@ def assign_story(
                 ):
                     cache.terms[other_id] = frozenset(json.loads(other_terms))
             candidates = [(other_id, other_story, cache.terms[other_id]) for other_id, other_story in rows]
-            df = _document_frequencies(db, set().union(terms, *(c[2] for c in candidates)))
+            df = _document_frequencies(db, _words(set().union(terms, *(c[2] for c in candidates))))
             weight = {t: math.log(1 + total / max(1, n)) for t, n in df.items()}
             matched: set[str] = set()
             related: list[tuple[str, float]] = []
             for other_id, other_story, others in candidates:
                 sim = similarity(terms, others, weight)
-                if sim >= threshold:
+                verdict = story_verdict(sim, terms, others, settings)
+                if verdict == "story":
                     matched.add(other_story or other_id)
-                elif related_threshold is not None and sim >= related_threshold:
+                elif verdict == "related":
                     related.append((other_id, sim))
             db.conn.executemany(
                 "INSERT OR REPLACE INTO story_related (article_id, related_id, similarity) VALUES (?, ?, ?)",
@@ -178,6 +219,12 @@ class StoryPair:
     days_apart: float | None
     same_source: bool
     same_story: bool  # they are in one story now
+    events_a: tuple[str, ...] = ()  # what each headline reports (Settings.story_events ids)
+    events_b: tuple[str, ...] = ()
+
+    def terms(self, which: str) -> set[str]:
+        """The pair's event terms of one side ("a" or "b"), as ``story_verdict`` reads them."""
+        return {EVENT + e for e in (self.events_a if which == "a" else self.events_b)}
 
 
 def story_pair(db: Database, a: str, b: str) -> StoryPair | None:
@@ -195,9 +242,9 @@ def story_pair(db: Database, a: str, b: str) -> StoryPair | None:
         return None
     ta, tb = (frozenset(json.loads(rows[x][0] or "[]")) for x in (a, b))
     total = max(1, db.execute("SELECT max(rowid) FROM articles").fetchone()[0] or 1)
-    df = _document_frequencies(db, set(ta | tb))
+    df = _document_frequencies(db, _words(ta | tb))
     weight = {t: math.log(1 + total / max(1, n)) for t, n in df.items()}
-    shared = sorted(ta & tb, key=lambda t: -weight[t])[:8]
+    shared = sorted(_words(ta & tb), key=lambda t: -weight[t])[:8]
     days = None
     try:
         days = abs((datetime.fromisoformat(rows[a][3][:19]) - datetime.fromisoformat(rows[b][3][:19])).days)
@@ -209,6 +256,8 @@ def story_pair(db: Database, a: str, b: str) -> StoryPair | None:
         days,
         rows[a][2] == rows[b][2],
         (rows[a][1] or a) == (rows[b][1] or b),
+        tuple(sorted(e.removeprefix(EVENT) for e in _events(ta))),
+        tuple(sorted(e.removeprefix(EVENT) for e in _events(tb))),
     )
 
 

@@ -71,6 +71,11 @@ def test_a_reworded_copy_is_found_and_own_words_are_not(tmp_path):
     assert later.duplicate_of == article_id_for(first.url_key), later.duplicate_reason
     assert later.duplicate_reason.startswith("near copy") and "sentences found again" in later.duplicate_reason
 
+    # one source's own posts reuse its paragraphs and are not versions of each other for that: from the
+    # same source, only the shingles decide (a statement it re-issues keeps its words)
+    own_post = Deduper(seen, settings).check(article("chamberlain-files", "https://chamberlain.test/another", copy))
+    assert own_post.duplicate_of is None
+
     # two real articles on one subject (the Trust and the privatisation of children's services), each
     # in its own words: nothing aligns, nothing is merged
     other = seed("001")
