@@ -1,5 +1,6 @@
 """Story grouping and near-duplicates on real, hand-labelled article pairs (issue 22).
-Run: ``.venv/bin/python bench/real_pairs.py [--labels bench/real_sets/pairs.yaml] [--cache DIR] [--show N]``.
+Run: ``.venv/bin/python bench/real_pairs.py [--labels bench/real_sets/pairs.yaml] [--show N] [--heldout-errors]``
+(the held-out part's misjudged pairs are counted, and listed only with ``--heldout-errors``).
 
 Labels: ``bench/real_sets/pairs.yaml`` (URLs, dates, labels, split; how they were made: ``PAIRS.md``).
 Texts: never in the repository. A search-tool page is read from the cache
@@ -250,7 +251,7 @@ def ratio(a: float | None, b: float | None) -> str:
     return f"{a / b:.2f}" if a is not None and b else "n/a"
 
 
-def evaluate(rows: list[dict], split: str, show: int) -> None:
+def evaluate(rows: list[dict], split: str, show: int, show_heldout: bool = False) -> None:
     rows = [r for r in rows if r["split"] == split]
     kinds = Counter(r["kind"] for r in rows)
     print(f"\n=== {split}: {len(rows)} pairs ({', '.join(f'{k} {n}' for k, n in sorted(kinds.items()))})")
@@ -305,6 +306,8 @@ def evaluate(rows: list[dict], split: str, show: int) -> None:
 
     def dump(title: str, bad: list[dict], what: str) -> None:
         print(f"\n {title}: {len(bad)}")
+        if split == "heldout" and not show_heldout:
+            return  # counted, not listed: that part is for measuring, not for tuning on
         for r in bad[:show]:
             print(
                 f"  {r['id']} {r['kind']:<29} {what}  j3 {r['j3']:.2f} c3 {r['c3']:.2f} j5 {r['j5']:.2f} "
@@ -340,6 +343,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--labels", type=Path, default=LABELS)
     ap.add_argument("--show", type=int, default=100, help="misjudged pairs listed per list")
+    ap.add_argument(
+        "--heldout-errors",
+        action="store_true",
+        help="also list the held-out part's misjudged pairs (do not tune on them)",
+    )
     args = ap.parse_args()
     pairs = yaml.safe_load(args.labels.read_text(encoding="utf-8"))["pairs"]
     missing = [
@@ -396,7 +404,7 @@ def main() -> None:
             }
         )
     for split in ("tune", "heldout"):
-        evaluate(rows, split, args.show)
+        evaluate(rows, split, args.show, args.heldout_errors)
 
 
 if __name__ == "__main__":
