@@ -219,6 +219,33 @@ def test_not_counting_and_exclusions_and_dated_aliases():
             False,
             True,
         ),
+        # a school's inspection: its pupils, SEND and safeguarding, but neither social care nor the council
+        (
+            "Springfield Primary School inspection report",
+            "Springfield Primary School in Birmingham is a good school. Pupils with special educational needs "
+            "and disabilities are well supported and safeguarding arrangements are effective. The headteacher "
+            "has improved the curriculum, and children in the Nursery class settle quickly.",
+            False,
+            False,
+        ),
+        # ... while a SEND story about pupils names the council's part
+        (
+            "Pupils with SEND left without school transport",
+            "Hundreds of pupils with special educational needs in Birmingham were left without school transport "
+            "after the council changed its contractor; parents of children with EHCPs said the headteacher had "
+            "to send pupils home.",
+            False,
+            True,
+        ),
+        # a hospital's safeguarding page: health, not children's social care
+        (
+            "Safeguarding children at our hospitals",
+            "Our safeguarding team supports staff across our Birmingham hospitals to protect children and "
+            "young people. Nurses and health visitors share concerns about a child's safety with the named "
+            "nurse for safeguarding, and patients' families can ask for help.",
+            False,
+            False,
+        ),
         # the CQC inspects health services: a hospital's children's ward is not children's social care
         (
             "Birmingham NHS trust's children's services rated inadequate",
