@@ -1,13 +1,14 @@
 """Story grouping and near-duplicates on real, hand-labelled article pairs (issue 22).
 Run: ``.venv/bin/python bench/real_pairs.py [--labels bench/real_sets/pairs.yaml] [--show N] [--heldout-errors]``
-(the held-out part's misjudged pairs are counted, and listed only with ``--heldout-errors``).
+(the held-out and fresh parts' misjudged pairs are counted, and listed only with ``--heldout-errors``).
 
 Labels: ``bench/real_sets/pairs.yaml`` (URLs, dates, labels, split; how they were made: ``PAIRS.md``).
 Texts: never in the repository. A search-tool page is read from the cache
 (``/work/cache/carewatch-real/pairs/<sha1 of url>.json``, or ``$CAREWATCH_REAL_CACHE``); a page from
 ``../shared/data`` (``shared:`` in the label file) is read from there, as ``bench/extraction.py`` reads
 it (fundus gold body, readability expected article, trafilatura-eval page through carewatch's own
-extractor). Figures are printed for ``tune`` and ``heldout`` separately.
+extractor). Figures are printed for ``tune``, ``heldout`` and (when present) ``fresh`` (pairs collected and
+labelled after the rules were written) separately.
 
 Near-duplicates, for each pair, in the same run:
 - carewatch: two URLs with one ``url_key`` (scheme, ``www.``, tracking parameters ignored) are one
@@ -306,7 +307,7 @@ def evaluate(rows: list[dict], split: str, show: int, show_heldout: bool = False
 
     def dump(title: str, bad: list[dict], what: str) -> None:
         print(f"\n {title}: {len(bad)}")
-        if split == "heldout" and not show_heldout:
+        if split != "tune" and not show_heldout:
             return  # counted, not listed: that part is for measuring, not for tuning on
         for r in bad[:show]:
             print(
@@ -403,8 +404,9 @@ def main() -> None:
                 "base_story": cos >= BASE_COSINE and days <= BASE_DAYS,
             }
         )
-    for split in ("tune", "heldout"):
-        evaluate(rows, split, args.show, args.heldout_errors)
+    for split in ("tune", "heldout", "fresh"):  # fresh: collected and labelled after the rules were written
+        if any(r["split"] == split for r in rows):
+            evaluate(rows, split, args.show, args.heldout_errors)
 
 
 if __name__ == "__main__":

@@ -15,11 +15,13 @@ none, the headline is the text's first line) and it has no publication date.
 Baseline (same run, the issue's "two-line keyword rule"): relevant when the text mentions Birmingham and
 one of "children's services", "children's trust", "social care", "safeguarding"; topics: none.
 
-Printed per part: relevance precision/recall/F1; per confusable kind, the share judged not relevant; topic
+Parts: ``tune`` (looked at while changing the rules), ``heldout`` (drawn with it, never tuned on) and
+``fresh`` (collected and labelled after the rules were written, when present). Printed per part:
+relevance precision/recall/F1; per confusable kind, the share judged not relevant; topic
 macro-F1 over the relevant pages (the mean F1 of the topics that a page of the part has or is given);
 each beside the baseline with the ratio carewatch/baseline; then the misjudged pages of the tune part
-(URL, label, verdict, evidence). The held-out part's misjudged pages are only counted unless
---heldout-errors is given: that part is for measuring, not for tuning on.
+(URL, label, verdict, evidence). The other parts' misjudged pages are only counted unless
+--heldout-errors is given: they are for measuring, not for tuning on.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from carewatch.pipelines.tag import Tagging
 LABELS = ROOT / "bench" / "real_sets" / "relevance.yaml"
 DEFAULT_CACHE = Path("/work/cache/carewatch-real/relevance")
 CONFUSABLE = ("school-ofsted", "nhs-safeguarding", "fostering-marketing", "live-aggregate")
-PARTS = ("tune", "heldout")
+PARTS = ("tune", "heldout", "fresh")  # fresh: collected and labelled after the rules were written
 TARGET_P = TARGET_R = 0.95
 TARGET_TOPICS = 0.85
 
@@ -209,6 +211,8 @@ def main() -> None:
 
     for part in PARTS:
         sub = [p for p in pages if p["split"] == part]
+        if not sub:
+            continue
         kinds = Counter(p["kind"] for p in sub)
         a, b = score(sub, mine, topics), score(sub, theirs, topics)
         print(
