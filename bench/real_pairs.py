@@ -7,8 +7,8 @@ Texts: never in the repository. A search-tool page is read from the cache
 (``/work/cache/carewatch-real/pairs/<sha1 of url>.json``, or ``$CAREWATCH_REAL_CACHE``); a page from
 ``../shared/data`` (``shared:`` in the label file) is read from there, as ``bench/extraction.py`` reads
 it (fundus gold body, readability expected article, trafilatura-eval page through carewatch's own
-extractor). Figures are printed for ``tune``, ``heldout`` and (when present) ``fresh`` (pairs collected and
-labelled after the rules were written) separately.
+extractor). Figures are printed for ``tune``, ``heldout`` and (when present) ``fresh`` and ``fresh2`` (pairs
+collected and labelled after the rules were written: PAIRS.md) separately.
 
 Near-duplicates, for each pair, in the same run:
 - carewatch: two URLs with one ``url_key`` (scheme, ``www.``, tracking parameters ignored) are one
@@ -404,7 +404,8 @@ def main() -> None:
                 "base_story": cos >= BASE_COSINE and days <= BASE_DAYS,
             }
         )
-    for split in ("tune", "heldout", "fresh"):  # fresh: collected and labelled after the rules were written
+    # fresh, fresh2: collected and labelled after the rules were written (PAIRS.md)
+    for split in ("tune", "heldout", "fresh", "fresh2"):
         if any(r["split"] == split for r in rows):
             evaluate(rows, split, args.show, args.heldout_errors)
 
