@@ -382,7 +382,7 @@ def main() -> None:
         first, second = ordered(a, b)
         sim = idf.story_similarity(second, first)
         window = in_window(first["published"], second["published"])
-        events = [story_events(x["title"] or x["text"][:200], SETTINGS.story_events) for x in (second, first)]
+        events = [story_events(x["title"] or x["text"][:200], SETTINGS) for x in (second, first)]
         rule = first["source"] != second["source"] and window and story_verdict(sim, *events, SETTINGS) == "story"
         cos = idf.cosine(a["title"] + "\n" + a["text"], b["title"] + "\n" + b["text"])
         days = days_apart(a["published"], b["published"])

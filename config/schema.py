@@ -54,6 +54,8 @@ class Operator(_Model):
 # reports of one event use the same event words ("effectively bankrupt", "declares bankruptcy");
 # "Ofsted rates the Trust inadequate" and "the Trust's chief executive resigns" use different ones.
 # The beat's recurring events, in the query language; settings.yaml's story_events replaces them.
+# A subject is not an event: "bin strike" or a child's death is in every headline of its story, so
+# the events are the steps (an offer rejected, talks collapsing, a verdict, a sentence).
 STORY_EVENTS: dict[str, str] = {
     "inspection": "Ofsted OR inspection* OR inspector* OR rated OR rating OR ratings OR judged OR judgement OR "
     '"requires improvement" OR "monitoring visit" OR "focused visit"',
@@ -61,19 +63,30 @@ STORY_EVENTS: dict[str, str] = {
     'OR ousted OR "new chief" OR "new boss" OR "new director" OR "new leader" OR "to lead" OR "to head"',
     "trial": '"court hears" OR "court heard" OR trial OR jury OR "told the court" OR denies OR denied',
     "verdict": "guilty OR convicted OR cleared OR acquitted OR verdict",
-    "sentence": 'jailed OR sentenced OR "jail term" OR "jail terms" OR "life sentence" OR "life sentences"',
+    # "face life sentences" on the day of the verdict is not a sentencing
+    "sentence": 'jailed OR sentenced OR "jail term" OR "jail terms" OR "years in jail" OR "years in prison" OR '
+    '"minimum term" OR "serve at least" OR "locked up" OR "years for"',
     "sentence_review": '"unduly lenient" OR "too lenient" OR "to be reviewed" OR "Court of Appeal" OR referred',
     "case_review": '"case review" OR "practice review" OR "review finds" OR "review found" OR "missed opportunities" '
     "OR inquest",
     "section_114": '"section 114" OR s114 OR bankrupt OR bankruptcy',
     "intervention": 'commissioner* OR intervention OR intervene OR takeover OR "take over" OR "taken over" OR '
     '"takes control" OR "take control" OR "government control"',
-    "strike": 'strike OR strikes OR walkout OR ballot OR "industrial action"',
+    "strike_called": 'walkout OR walkouts OR "industrial action" OR "to strike" OR "strike dates" OR "all-out strike" '
+    'OR "vote to strike" OR "voted to strike" OR ballot OR balloted',
+    "offer_rejected": '(reject OR rejects OR rejected OR rejection OR "turned down" OR "voted down") NEAR/4 '
+    "(offer OR deal OR proposal OR proposals)",
+    "offer_accepted": '(accept OR accepts OR accepted OR agreed OR agree) NEAR/4 (offer OR deal) OR "called off" OR '
+    '"calls off" OR suspended',
+    "talks_collapse": 'talks NEAR/4 (collapse OR collapsed OR "break down" OR "broke down" OR "broken down" OR failed)',
     "major_incident": '"major incident"',
     "pay_deal": '"equal pay" NEAR/4 (deal OR agreement OR settle* OR settlement OR offer)',
     "budget": 'budget OR cuts OR savings OR "council tax"',
     "trust_transfer": '"independent trust" OR "to a trust" OR "into a trust" OR "voluntary trust" OR "new trust"',
 }
+# Steps of one sequence, earliest first: a headline naming several reports the latest ("pair guilty
+# of cruelty jailed for 30 years" is the sentencing, not the verdict).
+STORY_EVENT_SEQUENCES: tuple[tuple[str, ...], ...] = (("trial", "verdict", "sentence", "sentence_review"),)
 
 
 class Settings(_Model):
@@ -132,12 +145,29 @@ class Settings(_Model):
         description="what a headline reports (id: query): two articles reporting different ones are at most related "
         "below story_certain_similarity; sharing one, they are one story from story_related_similarity",
     )
+    story_event_sequences: tuple[tuple[str, ...], ...] = Field(
+        STORY_EVENT_SEQUENCES,
+        description="steps of one sequence of events (story_events ids, earliest first): a headline naming "
+        "several reports the latest",
+    )
     story_certain_similarity: float = Field(
         0.2,
         gt=0,
         le=1,
         description="from this similarity two articles are one story whatever their headlines' event words",
     )
+
+    @model_validator(mode="after")
+    def _sequences_name_events(self) -> Settings:
+        for sequence in self.story_event_sequences:
+            unknown = [e for e in sequence if e not in self.story_events]
+            if unknown:
+                raise ValueError(
+                    f"story_event_sequences names {', '.join(map(repr, unknown))}, not in story_events "
+                    f"(the events are: {', '.join(sorted(self.story_events))})"
+                )
+        return self
+
     story_related_similarity: float = Field(
         0.085,
         gt=0,

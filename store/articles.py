@@ -236,7 +236,7 @@ def save_article(
                 article.published or now,
                 # a meeting's paper is a story of its own: what covers it is linked (article_links), not folded in
                 story_terms(article.title, article.text)
-                | story_events(article.title or (article.text or "")[:200], settings.story_events)
+                | story_events(article.title or (article.text or "")[:200], settings)
                 if article.kind != "document"
                 else set(),
                 settings,

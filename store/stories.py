@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping, Set
+from collections.abc import Set
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -60,10 +60,15 @@ def story_terms(title: str, text: str) -> set[str]:
 EVENT = "event:"  # a story term naming what the headline reports, not a word of it
 
 
-def story_events(title: str, events: Mapping[str, str]) -> set[str]:
-    """What a headline reports: ``event:<id>`` for each of ``events`` (Settings.story_events) it matches."""
+def story_events(title: str, settings: Settings) -> set[str]:
+    """What a headline reports: ``event:<id>`` for each of ``settings.story_events`` it matches, of
+    each of ``story_event_sequences`` only the latest step it names."""
     doc = Document(title or "")
-    return {EVENT + eid for eid, query in events.items() if matches(query, doc).matched}
+    found = {eid for eid, query in settings.story_events.items() if matches(query, doc).matched}
+    for sequence in settings.story_event_sequences:
+        named = [e for e in sequence if e in found]
+        found -= set(named[:-1])
+    return {EVENT + eid for eid in found}
 
 
 def _words(terms: Set[str]) -> set[str]:

@@ -116,8 +116,18 @@ def test_the_verdict(similarity, a, b, verdict):
 
 
 def test_headlines_events():
-    events = SETTINGS.story_events
-    assert story_events("Ofsted rates Birmingham Children's Trust inadequate", events) == {EVENT + "inspection"}
-    assert story_events("Couple who killed Arthur jailed", events) == {EVENT + "sentence"}
-    assert story_events("Sentences for Arthur's killers to be reviewed", events) == {EVENT + "sentence_review"}
-    assert story_events("Giant rats and stench in the city", events) == set()
+    assert story_events("Ofsted rates Birmingham Children's Trust inadequate", SETTINGS) == {EVENT + "inspection"}
+    assert story_events("Couple who killed Arthur jailed", SETTINGS) == {EVENT + "sentence"}
+    assert story_events("Sentences for Arthur's killers to be reviewed", SETTINGS) == {EVENT + "sentence_review"}
+    assert story_events("Giant rats and stench in the city", SETTINGS) == set()
+    # a subject is no event; the steps of a dispute are
+    assert story_events("Birmingham bin strike to continue as deal rejected", SETTINGS) == {EVENT + "offer_rejected"}
+    assert story_events("Talks to end bin strike break down", SETTINGS) == {EVENT + "talks_collapse"}
+    # of one sequence, the latest step named: the sentencing, not the verdict
+    assert story_events("Pair guilty of cruelty jailed for at least 30 years", SETTINGS) == {EVENT + "sentence"}
+    assert story_events("Mother and stepfather found guilty, face life sentences", SETTINGS) == {EVENT + "verdict"}
+
+
+def test_sequences_name_known_events():
+    with pytest.raises(ValueError, match="story_event_sequences names 'appeal', not in story_events"):
+        Settings(story_event_sequences=(("verdict", "appeal"),))
