@@ -16,7 +16,7 @@ Baseline (same run, the issue's "two-line keyword rule"): relevant when the text
 one of "children's services", "children's trust", "social care", "safeguarding"; topics: none.
 
 Parts: ``tune`` (looked at while changing the rules), ``heldout`` (drawn with it, never tuned on) and
-``fresh`` (collected and labelled after the rules were written, when present). Printed per part:
+``fresh``, ``fresh2`` (collected and labelled after the rules were written: README.md, when present). Printed per part:
 relevance precision/recall/F1; per confusable kind, the share judged not relevant; topic
 macro-F1 over the relevant pages (the mean F1 of the topics that a page of the part has or is given);
 each beside the baseline with the ratio carewatch/baseline; then the misjudged pages of the tune part
@@ -47,7 +47,7 @@ from carewatch.pipelines.tag import Tagging
 LABELS = ROOT / "bench" / "real_sets" / "relevance.yaml"
 DEFAULT_CACHE = Path("/work/cache/carewatch-real/relevance")
 CONFUSABLE = ("school-ofsted", "nhs-safeguarding", "fostering-marketing", "live-aggregate")
-PARTS = ("tune", "heldout", "fresh")  # fresh: collected and labelled after the rules were written
+PARTS = ("tune", "heldout", "fresh", "fresh2")  # fresh, fresh2: collected and labelled after the rules were written
 TARGET_P = TARGET_R = 0.95
 TARGET_TOPICS = 0.85
 
