@@ -370,8 +370,8 @@ def test_unbalanced_brackets_fail_config_check_with_file_line_and_field(tmp_path
 def test_unknown_topic_in_an_exclusion_fails_config_check(tmp_path):
     cfg = _config_with(
         tmp_path,
-        "    min_score: 2\n\n  workforce:",
-        "    exclude: ['topic:fundng AND NOT Birmingham']\n    min_score: 2\n\n  workforce:",
+        "    min_score: 4\n\n  workforce:",
+        "    exclude: ['topic:fundng AND NOT Birmingham']\n    min_score: 4\n\n  workforce:",
     )
     result = carewatch("--config", str(cfg), "config", "check")
     assert result.returncode == 2
@@ -382,8 +382,8 @@ def test_unknown_topic_in_an_exclusion_fails_config_check(tmp_path):
 def test_topic_rules_may_use_other_topics(tmp_path):
     cfg = _config_with(
         tmp_path,
-        "    min_score: 2\n\n  workforce:",
-        "    exclude: ['topic:council_finances']\n    min_score: 2\n\n  workforce:",
+        "    min_score: 4\n\n  workforce:",
+        "    exclude: ['topic:council_finances']\n    min_score: 4\n\n  workforce:",
     )
     config = load_config(cfg)  # valid: child_deaths now depends on council_finances
     tagger = Tagger(config.topics, config.entities)
@@ -415,7 +415,7 @@ def test_relevance_without_subjects_uses_the_built_in_ones(tmp_path):
 
 def test_a_cycle_of_topic_references_is_refused(tmp_path):
     cfg = _config_with(
-        tmp_path, "    min_score: 2\n\n  workforce:", "    exclude: ['topic:funding']\n    min_score: 2\n\n  workforce:"
+        tmp_path, "    min_score: 4\n\n  workforce:", "    exclude: ['topic:funding']\n    min_score: 4\n\n  workforce:"
     )
     text = (cfg / "topics.yaml").read_text()
     (cfg / "topics.yaml").write_text(
