@@ -62,10 +62,11 @@ STORY_EVENTS: dict[str, str] = {
     "leadership": 'appoint* OR resign* OR quit OR quits OR "steps down" OR "stepped down" OR "step down" OR sacked '
     'OR ousted OR "new chief" OR "new boss" OR "new director" OR "new leader" OR "to lead" OR "to head"',
     "trial": '"court hears" OR "court heard" OR trial OR jury OR "told the court" OR denies OR denied',
-    "verdict": "guilty OR convicted OR cleared OR acquitted OR verdict",
-    # "face life sentences" on the day of the verdict is not a sentencing
-    "sentence": 'jailed OR sentenced OR "jail term" OR "jail terms" OR "years in jail" OR "years in prison" OR '
-    '"minimum term" OR "serve at least" OR "locked up" OR "years for"',
+    # "to be sentenced" and "face life sentences" are said on the day of the verdict
+    "verdict": 'guilty OR convicted OR cleared OR acquitted OR verdict OR "to be sentenced" OR "will be sentenced"',
+    "sentence": '(jailed OR sentenced OR "jail term" OR "jail terms" OR "years in jail" OR "years in prison" OR '
+    '"minimum term" OR "serve at least" OR "serve a minimum" OR "locked up" OR "years for" OR "gets life" OR '
+    '"jailed for life" OR "life imprisonment" OR "life in prison") AND NOT ("to be sentenced" OR "will be sentenced")',
     "sentence_review": '"unduly lenient" OR "too lenient" OR "to be reviewed" OR "Court of Appeal" OR referred',
     "case_review": '"case review" OR "practice review" OR "review finds" OR "review found" OR "missed opportunities" '
     "OR inquest",
@@ -85,8 +86,14 @@ STORY_EVENTS: dict[str, str] = {
     "trust_transfer": '"independent trust" OR "to a trust" OR "into a trust" OR "voluntary trust" OR "new trust"',
 }
 # Steps of one sequence, earliest first: a headline naming several reports the latest ("pair guilty
-# of cruelty jailed for 30 years" is the sentencing, not the verdict).
-STORY_EVENT_SEQUENCES: tuple[tuple[str, ...], ...] = (("trial", "verdict", "sentence", "sentence_review"),)
+# of cruelty jailed for 30 years" is the sentencing, not the verdict), and a consequence is the event
+# of a headline that names its cause ("councillor resigns over Ofsted rating" is the resignation).
+STORY_EVENT_SEQUENCES: tuple[tuple[str, ...], ...] = (
+    ("trial", "verdict", "sentence", "sentence_review"),
+    ("inspection", "leadership"),
+    ("inspection", "intervention"),
+    ("section_114", "intervention"),
+)
 
 
 class Settings(_Model):
