@@ -210,6 +210,23 @@ def test_not_counting_and_exclusions_and_dated_aliases():
             False,
             False,
         ),
+        # a guide to fostering that quotes nobody and reports nothing, in the third person
+        (
+            "Fostering in Birmingham",
+            "Birmingham has more children in care than any other local authority, and more foster carers are "
+            "needed. Independent fostering agencies and the council both recruit carers; the types of fostering "
+            "include short-term, long-term and emergency placements for children in care across the city.",
+            False,
+            False,
+        ),
+        # ... while a news report of a recruitment drive quotes somebody
+        (
+            "Birmingham appeals for 150 new foster carers",
+            "Birmingham Children's Trust says more foster carers are needed for teenagers and sibling groups "
+            "in care. Its head of fostering said children were being placed outside the city.",
+            False,
+            True,
+        ),
         # ... and one that calls its reader to act is a campaign
         (
             "Save our children's centres",
