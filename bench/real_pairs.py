@@ -404,8 +404,8 @@ def main() -> None:
                 "base_story": cos >= BASE_COSINE and days <= BASE_DAYS,
             }
         )
-    # fresh, fresh2: collected and labelled after the rules were written (PAIRS.md)
-    for split in ("tune", "heldout", "fresh", "fresh2"):
+    # fresh, fresh2, fresh3: collected and labelled after the rules were written (PAIRS.md)
+    for split in ("tune", "heldout", "fresh", "fresh2", "fresh3"):
         if any(r["split"] == split for r in rows):
             evaluate(rows, split, args.show, args.heldout_errors)
 

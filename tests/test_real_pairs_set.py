@@ -47,8 +47,8 @@ def test_ids_and_pairs_unique():
 
 def test_splits_stratified_and_not_empty():
     ps = pairs()
-    # fresh, fresh2: pairs collected and labelled after the rules were written, outside the stratified split
-    assert {"tune", "heldout"} <= {p["split"] for p in ps} <= {"tune", "heldout", "fresh", "fresh2"}
+    # fresh, fresh2, fresh3: pairs collected and labelled after the rules were written, outside the stratified split
+    assert {"tune", "heldout"} <= {p["split"] for p in ps} <= {"tune", "heldout", "fresh", "fresh2", "fresh3"}
     ps = [p for p in ps if p["split"] in ("tune", "heldout")]
     for kind in KINDS:
         of = [p["split"] for p in ps if p["kind"] == kind]
