@@ -31,7 +31,8 @@ Stories, for each pair (``store.stories``, reproduced without a database):
   ``assign_story`` does: a different source (here: the URL's host without ``www.``), the earlier one's
   date inside ``[later - story_window_days, later + story_window_days + 1]`` (dates compared as
   ISO strings, as the SQL ``BETWEEN`` does), and ``story_verdict`` on ``similarity(story_terms(a),
-  story_terms(b), weight)`` and the two headlines' ``story_events`` says "story". Approximation, the
+  story_terms(b), weight)``, the two headlines' ``story_events`` and the calendar days between them
+  says "story". Approximation, the
   only one: the IDF weights. carewatch takes document frequencies and the article count from its
   archive (``story_df``, ``max(rowid)``); here they come from a background corpus of every distinct
   text in the label file plus the fundus gold bodies and readability expected articles in
@@ -370,7 +371,8 @@ def main() -> None:
         f"({len(distinct)} from the set, {len(bg)} from ../shared/data); settings: near_duplicate_similarity "
         f"{SETTINGS.near_duplicate_similarity}, near_duplicate_overlap {SETTINGS.near_duplicate_overlap}, "
         f"story_window_days {SETTINGS.story_window_days}, story_similarity {SETTINGS.story_similarity} (related from "
-        f"{SETTINGS.story_related_similarity}, certain from {SETTINGS.story_certain_similarity}; story_events: "
+        f"{SETTINGS.story_related_similarity}, certain from {SETTINGS.story_certain_similarity}, "
+        f"+{SETTINGS.story_similarity_per_day} a day apart; story_events: "
         f"{len(SETTINGS.story_events)})"
     )
     rows = []
@@ -383,7 +385,10 @@ def main() -> None:
         sim = idf.story_similarity(second, first)
         window = in_window(first["published"], second["published"])
         events = [story_events(x["title"] or x["text"][:200], SETTINGS) for x in (second, first)]
-        rule = first["source"] != second["source"] and window and story_verdict(sim, *events, SETTINGS) == "story"
+        apart = days_apart(first["published"], second["published"])
+        rule = (
+            first["source"] != second["source"] and window and story_verdict(sim, *events, SETTINGS, apart) == "story"
+        )
         cos = idf.cosine(a["title"] + "\n" + a["text"], b["title"] + "\n" + b["text"])
         days = days_apart(a["published"], b["published"])
         rows.append(

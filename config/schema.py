@@ -163,6 +163,14 @@ class Settings(_Model):
         le=1,
         description="from this similarity two articles are one story whatever their headlines' event words",
     )
+    story_similarity_per_day: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="added to story_similarity and story_certain_similarity for each calendar day between two "
+        "articles: coverage of one event comes out the same day or the next; a later step of the same case "
+        "(the sentencing after the verdict) days later, in the same names",
+    )
 
     @model_validator(mode="after")
     def _sequences_name_events(self) -> Settings:

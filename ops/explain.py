@@ -67,22 +67,24 @@ def story_lines(config: Config, db: Database, a: StoredArticle, b: StoredArticle
     shared = ", ".join(repr(t) for t in pair.shared) or "none"
     how = f"story similarity {pair.similarity:.3f} (one story from {s.story_similarity:.3f}, related from "
     how += (
-        f"{s.story_related_similarity:.3f}, one story whatever the headlines from {s.story_certain_similarity:.3f}); "
+        f"{s.story_related_similarity:.3f}, one story whatever the headlines from {s.story_certain_similarity:.3f}; "
+        f"each day apart adds {s.story_similarity_per_day:.3f}, and they are {pair.days_apart} day(s) apart); "
     )
     how += f"the terms they share that weigh most: {shared}"
     events = (
         f"what the headlines report: A {', '.join(pair.events_a) or 'nothing the story events name'}; "
         f"B {', '.join(pair.events_b) or 'nothing the story events name'}"
     )
-    rule = story_verdict(pair.similarity, pair.terms("a"), pair.terms("b"), s)
+    rule = story_verdict(pair.similarity, pair.terms("a"), pair.terms("b"), s, pair.days_apart or 0)
     both, different = set(pair.events_a) & set(pair.events_b), pair.events_a and pair.events_b
+    later = s.story_similarity_per_day * (pair.days_apart or 0)
     if pair.same_story:
         verdict = "one story: the digest shows one entry, the other as its coverage"
     elif pair.same_source:
         verdict = "not one story: one source's articles are never grouped (each is its own)"
     elif pair.days_apart is not None and pair.days_apart > s.story_window_days:
         verdict = f"not one story: {pair.days_apart} days apart (coverage of one story within {s.story_window_days})"
-    elif rule == "related" and different and not both and pair.similarity >= s.story_similarity:
+    elif rule == "related" and different and not both and pair.similarity >= s.story_similarity + later:
         verdict = "related, not one story: alike, but their headlines report different events; the digest shows both"
     elif rule == "related":
         verdict = "related, not one story: the digest shows both, each naming the other"

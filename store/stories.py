@@ -29,7 +29,7 @@ import math
 import re
 from collections.abc import Set
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 from sqlite_utils import Database
@@ -71,6 +71,14 @@ def story_events(title: str, settings: Settings) -> set[str]:
     return {EVENT + eid for eid in found}
 
 
+def days_between(a: str | None, b: str | None) -> int | None:
+    """Calendar days between two ISO dates or times (None when either is missing or unreadable)."""
+    try:
+        return abs((date.fromisoformat((a or "")[:10]) - date.fromisoformat((b or "")[:10])).days)
+    except ValueError:
+        return None
+
+
 def _words(terms: Set[str]) -> set[str]:
     return {t for t in terms if not t.startswith(EVENT)}
 
@@ -82,15 +90,19 @@ def _events(terms: Set[str]) -> set[str]:
 Verdict = Literal["story", "related"] | None
 
 
-def story_verdict(similarity_: float, terms_a: Set[str], terms_b: Set[str], settings: Settings) -> Verdict:
+def story_verdict(
+    similarity_: float, terms_a: Set[str], terms_b: Set[str], settings: Settings, days_apart: int = 0
+) -> Verdict:
     """One story, related, or neither (None), for two articles of different sources inside the
-    window: their similarity, and what their headlines report (the ``event:`` terms). The one
-    decision: ``assign_story``, ``dedup explain`` and the benchmarks ask it."""
+    window: their similarity, what their headlines report (the ``event:`` terms), and how many
+    calendar days apart they came out (each adds ``story_similarity_per_day`` to the similarity one
+    story needs). The one decision: ``assign_story``, ``dedup explain`` and the benchmarks ask it."""
     ea, eb = _events(terms_a), _events(terms_b)
     different = bool(ea and eb and not ea & eb)  # each reports an event, not the same one
-    if similarity_ >= settings.story_certain_similarity:
+    later = settings.story_similarity_per_day * days_apart
+    if similarity_ >= settings.story_certain_similarity + later:
         return "story"
-    if similarity_ >= settings.story_similarity:
+    if similarity_ >= settings.story_similarity + later:
         return "related" if different else "story"
     if similarity_ >= settings.story_related_similarity:
         return "story" if ea & eb else "related"
@@ -166,9 +178,9 @@ def assign_story(
             total = max(1, db.execute("SELECT max(rowid) FROM articles").fetchone()[0] or 1)  # O(1), near enough
             # Two indexed range look-ups (an expression over both columns could use neither index).
             rows = db.execute(
-                "SELECT article_id, story_id FROM articles WHERE published BETWEEN ? AND ? "
+                "SELECT article_id, story_id, published FROM articles WHERE published BETWEEN ? AND ? "
                 "AND source_id != ? AND article_id != ? AND story_terms IS NOT NULL "
-                "UNION SELECT article_id, story_id FROM articles WHERE published IS NULL "
+                "UNION SELECT article_id, story_id, first_seen FROM articles WHERE published IS NULL "
                 "AND first_seen BETWEEN ? AND ? AND source_id != ? AND article_id != ? AND story_terms IS NOT NULL",
                 [lo, hi, source_id, article_id, lo, hi, source_id, article_id],
             ).fetchall()
@@ -180,14 +192,16 @@ def assign_story(
                     f"SELECT article_id, story_terms FROM articles WHERE article_id IN ({marks})", chunk
                 ):
                     cache.terms[other_id] = frozenset(json.loads(other_terms))
-            candidates = [(other_id, other_story, cache.terms[other_id]) for other_id, other_story in rows]
+            candidates = [
+                (other_id, other_story, cache.terms[other_id], when_) for other_id, other_story, when_ in rows
+            ]
             df = _document_frequencies(db, _words(set().union(terms, *(c[2] for c in candidates))))
             weight = {t: math.log(1 + total / max(1, n)) for t, n in df.items()}
             matched: set[str] = set()
             related: list[tuple[str, float]] = []
-            for other_id, other_story, others in candidates:
+            for other_id, other_story, others, other_when in candidates:
                 sim = similarity(terms, others, weight)
-                verdict = story_verdict(sim, terms, others, settings)
+                verdict = story_verdict(sim, terms, others, settings, days_between(when, other_when) or 0)
                 if verdict == "story":
                     matched.add(other_story or other_id)
                 elif verdict == "related":
@@ -221,7 +235,7 @@ class StoryPair:
 
     similarity: float
     shared: tuple[str, ...]  # the shared terms that weigh most
-    days_apart: float | None
+    days_apart: int | None  # calendar days
     same_source: bool
     same_story: bool  # they are in one story now
     events_a: tuple[str, ...] = ()  # what each headline reports (Settings.story_events ids)
@@ -250,11 +264,7 @@ def story_pair(db: Database, a: str, b: str) -> StoryPair | None:
     df = _document_frequencies(db, _words(ta | tb))
     weight = {t: math.log(1 + total / max(1, n)) for t, n in df.items()}
     shared = sorted(_words(ta & tb), key=lambda t: -weight[t])[:8]
-    days = None
-    try:
-        days = abs((datetime.fromisoformat(rows[a][3][:19]) - datetime.fromisoformat(rows[b][3][:19])).days)
-    except (TypeError, ValueError):
-        pass
+    days = days_between(rows[a][3], rows[b][3])
     return StoryPair(
         similarity(ta, tb, weight),
         tuple(shared),

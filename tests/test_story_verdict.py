@@ -98,21 +98,26 @@ def test_two_events_in_close_words_are_related_not_one_story(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "similarity, a, b, verdict",
+    "similarity, a, b, days, verdict",
     [
-        (0.25, {"inspection"}, {"leadership"}, "story"),  # alike beyond doubt: the headlines do not matter
-        (0.15, {"inspection"}, {"leadership"}, "related"),  # different events
-        (0.15, {"inspection"}, {"inspection", "leadership"}, "story"),  # one shared
-        (0.15, set(), {"leadership"}, "story"),  # one headline names no event: the wording decides
-        (0.10, {"section_114"}, {"section_114"}, "story"),  # related wording, the same event
-        (0.10, set(), set(), "related"),
-        (0.10, {"trial"}, {"verdict"}, "related"),
-        (0.05, {"section_114"}, {"section_114"}, None),  # too far apart for any event word to join
+        (0.25, {"inspection"}, {"leadership"}, 0, "story"),  # alike beyond doubt: the headlines do not matter
+        (0.15, {"inspection"}, {"leadership"}, 0, "related"),  # different events
+        (0.15, {"inspection"}, {"inspection", "leadership"}, 0, "story"),  # one shared
+        (0.15, set(), {"leadership"}, 0, "story"),  # one headline names no event: the wording decides
+        (0.10, {"section_114"}, {"section_114"}, 0, "story"),  # related wording, the same event
+        (0.10, set(), set(), 0, "related"),
+        (0.10, {"trial"}, {"verdict"}, 0, "related"),
+        (0.05, {"section_114"}, {"section_114"}, 0, None),  # too far apart for any event word to join
+        # days apart: each adds story_similarity_per_day to what one story needs
+        (0.18, set(), set(), 1, "story"),  # a day apart: one story from 0.12 + 0.05
+        (0.15, set(), set(), 1, "related"),
+        (0.25, {"verdict"}, {"sentence"}, 2, "related"),  # the sentencing two days after the verdict
+        (0.35, {"verdict"}, {"sentence"}, 2, "story"),  # alike beyond doubt even two days apart
     ],
 )
-def test_the_verdict(similarity, a, b, verdict):
+def test_the_verdict(similarity, a, b, days, verdict):
     terms = ({"birmingham", *(EVENT + e for e in a)}, {"birmingham", *(EVENT + e for e in b)})
-    assert story_verdict(similarity, *terms, SETTINGS) == verdict
+    assert story_verdict(similarity, *terms, SETTINGS, days) == verdict
 
 
 def test_headlines_events():
