@@ -164,12 +164,12 @@ class Settings(_Model):
         description="from this similarity two articles are one story whatever their headlines' event words",
     )
     story_similarity_per_day: float = Field(
-        0.05,
+        0.12,
         ge=0,
         le=1,
         description="added to story_similarity and story_certain_similarity for each calendar day between two "
-        "articles: coverage of one event comes out the same day or the next; a later step of the same case "
-        "(the sentencing after the verdict) days later, in the same names",
+        "articles beyond the first: coverage of one event comes out the same day or the next; a later step "
+        "of the same case (the sentencing after the verdict) days later, in the same names",
     )
 
     @model_validator(mode="after")

@@ -68,7 +68,8 @@ def story_lines(config: Config, db: Database, a: StoredArticle, b: StoredArticle
     how = f"story similarity {pair.similarity:.3f} (one story from {s.story_similarity:.3f}, related from "
     how += (
         f"{s.story_related_similarity:.3f}, one story whatever the headlines from {s.story_certain_similarity:.3f}; "
-        f"each day apart adds {s.story_similarity_per_day:.3f}, and they are {pair.days_apart} day(s) apart); "
+        f"each day apart beyond the first adds {s.story_similarity_per_day:.3f}; "
+        f"they are {pair.days_apart} day(s) apart); "
     )
     how += f"the terms they share that weigh most: {shared}"
     events = (
@@ -77,7 +78,7 @@ def story_lines(config: Config, db: Database, a: StoredArticle, b: StoredArticle
     )
     rule = story_verdict(pair.similarity, pair.terms("a"), pair.terms("b"), s, pair.days_apart or 0)
     both, different = set(pair.events_a) & set(pair.events_b), pair.events_a and pair.events_b
-    later = s.story_similarity_per_day * (pair.days_apart or 0)
+    later = s.story_similarity_per_day * max(0, (pair.days_apart or 0) - 1)
     if pair.same_story:
         verdict = "one story: the digest shows one entry, the other as its coverage"
     elif pair.same_source:

@@ -95,11 +95,12 @@ def story_verdict(
 ) -> Verdict:
     """One story, related, or neither (None), for two articles of different sources inside the
     window: their similarity, what their headlines report (the ``event:`` terms), and how many
-    calendar days apart they came out (each adds ``story_similarity_per_day`` to the similarity one
-    story needs). The one decision: ``assign_story``, ``dedup explain`` and the benchmarks ask it."""
+    calendar days apart they came out (each beyond the first adds ``story_similarity_per_day`` to the
+    similarity one story needs). The one decision: ``assign_story``, ``dedup explain`` and the
+    benchmarks ask it."""
     ea, eb = _events(terms_a), _events(terms_b)
     different = bool(ea and eb and not ea & eb)  # each reports an event, not the same one
-    later = settings.story_similarity_per_day * days_apart
+    later = settings.story_similarity_per_day * max(0, days_apart - 1)
     if similarity_ >= settings.story_certain_similarity + later:
         return "story"
     if similarity_ >= settings.story_similarity + later:

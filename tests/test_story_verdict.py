@@ -108,11 +108,14 @@ def test_two_events_in_close_words_are_related_not_one_story(tmp_path):
         (0.10, set(), set(), 0, "related"),
         (0.10, {"trial"}, {"verdict"}, 0, "related"),
         (0.05, {"section_114"}, {"section_114"}, 0, None),  # too far apart for any event word to join
-        # days apart: each adds story_similarity_per_day to what one story needs
-        (0.18, set(), set(), 1, "story"),  # a day apart: one story from 0.12 + 0.05
-        (0.15, set(), set(), 1, "related"),
+        # days apart: the same day or the next is one event's coverage; each day beyond adds
+        # story_similarity_per_day (0.12) to what one story needs
+        (0.15, set(), set(), 1, "story"),
+        (0.15, set(), set(), 2, "related"),  # one story from 0.24
+        (0.25, set(), set(), 2, "story"),
+        (0.25, {"verdict"}, {"sentence"}, 1, "story"),  # alike beyond doubt (0.2) the next day
         (0.25, {"verdict"}, {"sentence"}, 2, "related"),  # the sentencing two days after the verdict
-        (0.35, {"verdict"}, {"sentence"}, 2, "story"),  # alike beyond doubt even two days apart
+        (0.35, {"verdict"}, {"sentence"}, 2, "story"),  # alike beyond doubt (0.32) even two days apart
     ],
 )
 def test_the_verdict(similarity, a, b, days, verdict):
