@@ -308,8 +308,9 @@ def evaluate(rows: list[dict], split: str, show: int, show_heldout: bool = False
 
     def dump(title: str, bad: list[dict], what: str) -> None:
         print(f"\n {title}: {len(bad)}")
-        if split != "tune" and not show_heldout:
-            return  # counted, not listed: that part is for measuring, not for tuning on
+        if split == "heldout" and not show_heldout:
+            return  # counted, not listed: that part is for measuring, not for tuning on (fresh, fresh2:
+            # tuning parts once measured, bench/real_sets/PAIRS.md)
         for r in bad[:show]:
             print(
                 f"  {r['id']} {r['kind']:<29} {what}  j3 {r['j3']:.2f} c3 {r['c3']:.2f} j5 {r['j5']:.2f} "

@@ -19,9 +19,10 @@ Parts: ``tune`` (looked at while changing the rules), ``heldout`` (drawn with it
 ``fresh``, ``fresh2`` (collected and labelled after the rules were written: README.md, when present). Printed per part:
 relevance precision/recall/F1; per confusable kind, the share judged not relevant; topic
 macro-F1 over the relevant pages (the mean F1 of the topics that a page of the part has or is given);
-each beside the baseline with the ratio carewatch/baseline; then the misjudged pages of the tune part
-(URL, label, verdict, evidence). The other parts' misjudged pages are only counted unless
---heldout-errors is given: they are for measuring, not for tuning on.
+each beside the baseline with the ratio carewatch/baseline; then the misjudged pages of the tuning
+parts (``tune``, and ``fresh`` and ``fresh2``, which became tuning parts once measured: README.md), with
+URL, label, verdict and evidence. The held-out part's misjudged pages are only counted unless
+--heldout-errors is given: it is for measuring, not for tuning on.
 """
 
 from __future__ import annotations
@@ -189,6 +190,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", type=Path, default=Path(os.environ.get("CAREWATCH_REAL_CACHE", DEFAULT_CACHE)))
     parser.add_argument("--heldout-errors", action="store_true", help="also list the held-out part's misjudged pages")
+    parser.add_argument("--config", type=Path, default=ROOT / "config", help="the rules measured")
     args = parser.parse_args()
 
     pages, labelled, missing = load(args.cache)
@@ -199,7 +201,7 @@ def main() -> None:
     if not pages:
         raise SystemExit("no cached texts: nothing to measure (see bench/real_sets/README.md)")
 
-    config = load_config(ROOT / "config")
+    config = load_config(args.config)
     topics = list(config.topics.topics)
     ours = tagger_of(config)
     mine, theirs, articles = {}, {}, {}
@@ -268,7 +270,7 @@ def main() -> None:
             + (", ".join(f"{k} {n}" for k, n in sorted(wrong_rel.items())) or "none")
             + f"), relevant pages with topic errors {wrong_topics}"
         )
-        if part == "tune" or args.heldout_errors:
+        if part != "heldout" or args.heldout_errors:
             print("\n".join(errors))
         else:
             print("  (held-out misjudged pages not listed: run with --heldout-errors to see them; do not tune on them)")
